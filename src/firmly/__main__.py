@@ -1,0 +1,3 @@
+from firmly.doors.cli import main
+
+main()

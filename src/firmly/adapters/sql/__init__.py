@@ -1,0 +1,1 @@
+"""SQLAlchemy Core storage for SQLite (the embedded default) and PostgreSQL, one schema for both."""

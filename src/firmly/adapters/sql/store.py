@@ -1,0 +1,270 @@
+"""The Store port on SQLAlchemy Core, the same code for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from firmly.adapters.sql import migrate
+from firmly.adapters.sql.tables import counterparties, decisions, events, rulebooks, workspaces
+from firmly.domain.engine.state import CounterpartyState
+from firmly.domain.errors import FirmlyError
+from firmly.domain.events import Event
+from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
+
+_json = msgspec.json.Encoder()
+_unjson = msgspec.json.Decoder()
+_CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+
+
+class StorageError(FirmlyError):
+    """The database cannot be reached or is not initialised."""
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # SQLAlchemy raises several kinds for a malformed URL
+        raise StorageError(f"FIRMLY_DATABASE_URL is not a usable database URL: {url!r} ({exc})") from None
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine)
+    return engine
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun explicitly below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # One writer at a time: take the write lock at the start, not halfway through.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+class SqlStore:
+    def __init__(self, engine: Engine, workspace: str) -> None:
+        self.engine = engine
+        self.workspace = workspace
+        self.dialect = engine.dialect.name
+        self._conn: Connection | None = None
+
+    # -- transactions ---------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._connect(write=True):
+            yield
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._connect(write=False):
+            yield
+
+    @contextmanager
+    def _connect(self, write: bool) -> Iterator[None]:
+        if self._conn is not None:
+            yield
+            return
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise StorageError(f"cannot open the database: {exc.orig}") from None
+        conn.info["write"] = write
+        try:
+            with conn.begin():
+                if write and self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:w))"), {"w": self.workspace})
+                self._conn = conn
+                yield
+        finally:
+            self._conn = None
+            conn.close()
+
+    @property
+    def c(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("store used outside a transaction")
+        return self._conn
+
+    def migrate(self) -> None:
+        with self.engine.connect() as conn:
+            conn.info["write"] = True
+            migrate.upgrade(conn)
+            conn.commit()
+
+    # -- workspace ------------------------------------------------------------------------------
+    def ensure_workspace(self, locale: str | None, timezone: str | None, now: int) -> WorkspaceInfo:
+        info = self.workspace_info()
+        if info is None:
+            self.c.execute(workspaces.insert().values(
+                id=self.workspace, locale=locale or "ru", timezone=timezone or "Europe/Moscow",
+                clock=None, ticked=None, next_seq=1, created_at=now))
+        elif locale or timezone:
+            self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace)
+                           .values(locale=locale or info.locale, timezone=timezone or info.timezone))
+        result = self.workspace_info()
+        assert result is not None
+        return result
+
+    def workspace_info(self) -> WorkspaceInfo | None:
+        try:
+            row = self.c.execute(select(workspaces).where(workspaces.c.id == self.workspace)).first()
+        except OperationalError:
+            raise StorageError("the database is not initialised: run `firmly init` first") from None
+        except Exception as exc:  # psycopg's UndefinedTable arrives as ProgrammingError
+            if "does not exist" in str(exc) or "no such table" in str(exc):
+                raise StorageError("the database is not initialised: run `firmly init` first") from None
+            raise
+        if row is None:
+            return None
+        return WorkspaceInfo(row.id, row.locale, row.timezone, row.clock, row.ticked)
+
+    def set_clock(self, clock: int | None, ticked: int | None) -> None:
+        self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace)
+                       .values(clock=clock, ticked=ticked))
+
+    # -- rulebooks ------------------------------------------------------------------------------
+    def rulebooks(self) -> list[StoredRulebook]:
+        rows = self.c.execute(select(rulebooks).where(rulebooks.c.workspace == self.workspace)
+                              .order_by(rulebooks.c.seq)).all()
+        return [StoredRulebook(r.id, r.version, r.hash, r.source, r.loaded_at, r.effective_from) for r in rows]
+
+    def add_rulebook(self, book: StoredRulebook) -> None:
+        seq = self.c.execute(select(func.count()).select_from(rulebooks)
+                             .where(rulebooks.c.workspace == self.workspace)).scalar_one()
+        self.c.execute(rulebooks.insert().values(
+            workspace=self.workspace, id=book.id, version=book.version, hash=book.hash, source=book.source,
+            loaded_at=book.loaded_at, effective_from=book.effective_from, seq=seq + 1))
+
+    # -- events ---------------------------------------------------------------------------------
+    def digests(self, ids: Iterable[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        wanted = list(ids)
+        for i in range(0, len(wanted), _CHUNK):
+            part = wanted[i:i + _CHUNK]
+            rows = self.c.execute(select(events.c.id, events.c.digest).where(
+                and_(events.c.workspace == self.workspace, events.c.id.in_(part))))
+            found.update({r.id: r.digest for r in rows})
+        return found
+
+    def append_events(self, new: list[Event]) -> None:
+        if not new:
+            return
+        seq = self.c.execute(select(workspaces.c.next_seq).where(workspaces.c.id == self.workspace)
+                             ).scalar_one()
+        rows = []
+        for ev in new:
+            ev.seq = seq
+            seq += 1
+            rows.append({"workspace": self.workspace, "seq": ev.seq, "id": ev.id, "type": ev.type,
+                         "counterparty": ev.counterparty, "partner": ev.partner, "occurred_at": ev.occurred_at,
+                         "at": ev.at, "data": _json.encode(ev.data).decode(), "digest": ev.digest})
+        self.c.execute(events.insert(), rows)
+        self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace).values(next_seq=seq))
+
+    def _rows_to_events(self, rows: Iterable[Any]) -> Iterator[Event]:
+        for r in rows:
+            yield Event(id=r.id, type=r.type, counterparty=r.counterparty, occurred_at=r.occurred_at, at=r.at,
+                        data=_unjson.decode(r.data), digest=r.digest, seq=r.seq)
+
+    def events_about(self, keys: Iterable[str]) -> list[Event]:
+        wanted = list(keys)
+        out: dict[int, Event] = {}
+        for i in range(0, len(wanted), _CHUNK):
+            part = wanted[i:i + _CHUNK]
+            rows = self.c.execute(select(events).where(and_(
+                events.c.workspace == self.workspace,
+                or_(events.c.counterparty.in_(part), events.c.partner.in_(part)))))
+            out.update((ev.seq, ev) for ev in self._rows_to_events(rows))
+        return sorted(out.values(), key=lambda e: (e.at, e.seq))
+
+    def all_events(self) -> Iterator[Event]:
+        rows = self.c.execution_options(yield_per=20000).execute(
+            select(events).where(events.c.workspace == self.workspace).order_by(events.c.at, events.c.seq))
+        yield from self._rows_to_events(rows)
+
+    # -- derived state --------------------------------------------------------------------------
+    def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
+        wanted = list(keys)
+        found: dict[str, CounterpartyState] = {}
+        for i in range(0, len(wanted), _CHUNK):
+            part = wanted[i:i + _CHUNK]
+            rows = self.c.execute(select(counterparties.c.key, counterparties.c.state).where(
+                and_(counterparties.c.workspace == self.workspace, counterparties.c.key.in_(part))))
+            found.update((r.key, pickle.loads(r.state)) for r in rows)
+        return found
+
+    def save_states(self, states: Iterable[CounterpartyState], now: int) -> None:
+        rows = [{"workspace": self.workspace, "key": st.key, "kind": st.kind, "name": st.name, "tier": st.tier,
+                 "status": st.status(now), "next_wake": st.next_wake(),
+                 "state": pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL)} for st in states]
+        if rows:
+            self._upsert(counterparties, rows, ("workspace", "key"))
+
+    def states_due(self, until: int) -> list[str]:
+        rows = self.c.execute(select(counterparties.c.key).where(and_(
+            counterparties.c.workspace == self.workspace, counterparties.c.next_wake <= until)))
+        return [r.key for r in rows]
+
+    def counterparties(self, kind: str | None = None, status: str | None = None) -> list[CounterpartyRow]:
+        query = select(counterparties.c.key, counterparties.c.kind, counterparties.c.name, counterparties.c.tier,
+                       counterparties.c.status).where(counterparties.c.workspace == self.workspace)
+        if kind:
+            query = query.where(counterparties.c.kind == kind)
+        if status:
+            query = query.where(counterparties.c.status == status)
+        return [CounterpartyRow(r.key, r.kind, r.name, r.tier, r.status)
+                for r in self.c.execute(query.order_by(counterparties.c.key))]
+
+    # -- decisions ------------------------------------------------------------------------------
+    def put_decisions(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            for row in rows:
+                row["workspace"] = self.workspace
+                row["evidence"] = _json.encode(row["evidence"]).decode()
+            self._upsert(decisions, rows, ("workspace", "id"))
+
+    def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
+                  ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        query = select(decisions).where(decisions.c.workspace == self.workspace)
+        if counterparty is not None:
+            query = query.where(decisions.c.counterparty == counterparty)
+        if rule is not None:
+            query = query.where(decisions.c.rule == rule)
+        if status is not None:
+            query = query.where(decisions.c.status == status)
+        if ids is not None:
+            query = query.where(decisions.c.id.in_(list(ids)))
+        query = query.order_by(decisions.c.at, decisions.c.counterparty, decisions.c.n)
+        out = []
+        for r in self.c.execute(query):
+            row = dict(r._mapping)
+            row.pop("workspace")
+            row["evidence"] = _unjson.decode(row["evidence"])
+            out.append(row)
+        return out
+
+    def clear_derived(self) -> None:
+        self.c.execute(decisions.delete().where(decisions.c.workspace == self.workspace))
+        self.c.execute(counterparties.delete().where(counterparties.c.workspace == self.workspace))
+
+    def _upsert(self, table: Any, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+        dialect: Any = postgresql if self.dialect == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+        self.c.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed), rows)

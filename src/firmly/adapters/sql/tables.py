@@ -1,0 +1,82 @@
+"""The schema. Every row carries its workspace; times are UTC microseconds (BIGINT), money is text
+holding a Decimal, so both engines store exactly the same values."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+workspaces = Table(
+    "workspaces", metadata,
+    Column("id", String(100), primary_key=True),
+    Column("locale", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("clock", BigInteger, nullable=True),  # the engine clock: latest event or tick
+    Column("ticked", BigInteger, nullable=True),  # the latest tick, up to which timers have fired
+    Column("next_seq", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+rulebooks = Table(
+    "rulebooks", metadata,
+    Column("workspace", String(100), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("version", String(100), primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("loaded_at", BigInteger, nullable=False),
+    Column("effective_from", BigInteger, nullable=True),
+    Column("seq", Integer, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("workspace", String(100), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # arrival order in the workspace
+    Column("id", String(200), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("partner", String(200), nullable=True),
+    Column("occurred_at", String(40), nullable=False),  # as sent, with its offset
+    Column("at", BigInteger, nullable=False),  # UTC microseconds, for ordering
+    Column("data", Text, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Index("ix_events_id", "workspace", "id", unique=True),
+    Index("ix_events_counterparty", "workspace", "counterparty"),
+    Index("ix_events_partner", "workspace", "partner"),
+)
+
+counterparties = Table(
+    "counterparties", metadata,
+    Column("workspace", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("tier", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("next_wake", BigInteger, nullable=True),
+    Column("state", LargeBinary, nullable=False),  # the engine's derived state, rebuilt by replay
+    Index("ix_counterparties_wake", "workspace", "next_wake"),
+)
+
+decisions = Table(
+    "decisions", metadata,
+    Column("workspace", String(100), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("counterparty", String(200), nullable=False),
+    Column("rule", String(100), nullable=True),
+    Column("at", BigInteger, nullable=False),
+    Column("n", Integer, nullable=False),  # order within the counterparty's fold
+    Column("action", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("amount", String(40), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("event", String(200), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("step", Integer, nullable=True),
+    Column("version", String(200), nullable=True),
+    Column("explanation", Text, nullable=False),
+    Index("ix_decisions_counterparty", "workspace", "counterparty", "at"),
+    Index("ix_decisions_status", "workspace", "status"),
+)

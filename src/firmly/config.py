@@ -1,0 +1,31 @@
+"""One registry of settings: each has a name, a default, a help text and its FIRMLY_* twin."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "FIRMLY_" + self.name.upper()
+
+    def value(self, override: str | None = None) -> str:
+        if override:
+            return override
+        return os.environ.get(self.env) or self.default
+
+
+DATABASE_URL = Setting("database_url", "sqlite:///firmly.db",
+                       "where firmly keeps its data: sqlite:///PATH (embedded) or postgresql://USER@HOST/DB")
+WORKSPACE = Setting("workspace", "default", "the workspace every command works in; workspaces never see "
+                    "each other's data")
+AUTHOR = Setting("author", "", "who acts on the review queue (default: the login name)")
+
+SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR)

@@ -1,0 +1,56 @@
+"""Durations as rulebooks and events write them: "90d", "24h", "30m", "2w", "45s"."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class DurationError(ValueError):
+    """A value that is not a duration."""
+
+
+def parse_duration(value: object) -> timedelta:
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise DurationError(f"must be a duration like \"24h\" or \"90d\", got {value!r}")
+    match = _DURATION.match(value)
+    if not match:
+        raise DurationError(f"must be a duration like \"24h\" or \"90d\" (s, m, h, d or w), got {value!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def to_us(delta: timedelta) -> int:
+    """Microseconds: the engine's unit of time."""
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def describe(delta: timedelta, lang: str) -> str:
+    """A duration in words a client reads: "24 часа", "90 days"."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return _words(seconds // size, unit, lang)
+    return _words(seconds, "s", lang)
+
+
+_EN = {"w": ("week", "weeks"), "d": ("day", "days"), "h": ("hour", "hours"),
+       "m": ("minute", "minutes"), "s": ("second", "seconds")}
+_RU = {"w": ("неделя", "недели", "недель"), "d": ("день", "дня", "дней"), "h": ("час", "часа", "часов"),
+       "m": ("минута", "минуты", "минут"), "s": ("секунда", "секунды", "секунд")}
+
+
+def _words(n: int, unit: str, lang: str) -> str:
+    if lang == "ru":
+        one, few, many = _RU[unit]
+        if n % 10 == 1 and n % 100 != 11:
+            word = one
+        elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            word = few
+        else:
+            word = many
+        return f"{n} {word}"
+    singular, plural = _EN[unit]
+    return f"{n} {singular if n == 1 else plural}"

@@ -1,0 +1,470 @@
+"""The conduct engine: a pure fold (state, event | clock) -> (state, decisions).
+
+Order is (occurred_at, arrival); at one instant events come before timers. Timers
+(reminders, deadlines, restriction ends) fire at their own time whenever the clock passes
+it, so advancing in one step or in many gives the same decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from heapq import heappop, heappush
+from typing import Any
+
+from firmly.domain.clock import TimeError, parse_instant, to_us
+from firmly.domain.durations import to_us as duration_us
+from firmly.domain.engine.decision import Decision, decision_id
+from firmly.domain.engine.policy import Compiled, Policy, Table
+from firmly.domain.engine.state import CounterpartyState, Deadline, Restriction
+from firmly.domain.events import Event
+from firmly.domain.rulebook import Step
+
+REVIEW_EVENT = "firmly.review"
+CLOSING = frozenset({"cancelled", "attended", "no_show", "completed", "closed"})
+Out = list[Decision]
+
+
+def route(event: Event) -> Iterator[tuple[str, str]]:
+    """Whom an event is about: its counterparty and, for a booking into a partner, the partner."""
+    yield event.counterparty, "subject"
+    partner = event.partner
+    if partner is not None and event.type != REVIEW_EVENT:
+        yield partner, "partner"
+
+
+class Engine:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    # -- entry points -------------------------------------------------------------------------
+    def new_state(self, key: str, role: str = "subject") -> CounterpartyState:
+        return CounterpartyState(key, "partner" if role == "partner" else "client")
+
+    def table(self, st: CounterpartyState, at: int) -> Table:
+        return self.policy.table(st.kind, st.rulebooks, at)
+
+    def apply(self, st: CounterpartyState, ev: Event, out: Out, role: str = "subject") -> None:
+        at = ev.at
+        if st.timers and st.timers[0][0] < at:
+            self._fire(st, at - 1, out)
+        if at - 1 > st.fired_until:
+            st.fired_until = at - 1
+        if at > st.last_at:
+            st.last_at = at
+        kind = ev.type
+        if kind == "counterparty.upserted":
+            if role == "subject":
+                self._upsert(st, ev.data)
+            return
+        if kind == REVIEW_EVENT:
+            self._act(st, ev, out)
+            return
+        table = self.policy.table(st.kind, st.rulebooks, at)
+        data = ev.data
+        for ref in table.refs:
+            entity_id = data.get(ref[0])
+            if entity_id is not None and data.get(ref[1]) is not None:
+                self._set_ref(st, table, ref, str(entity_id), ev, out)
+        judged = table.judged.get(kind)
+        if judged:
+            for c in judged:
+                self._judge(st, c, ev, role, out)
+        expected = table.expected.get(kind)
+        if expected:
+            for c in expected:
+                self._expected(st, c, ev, out)
+        kept = table.kept.get(kind)
+        if kept:
+            for c in kept:
+                if c.when is None or c.applies(kind, ev.counterparty, ev.id, data):
+                    self._kept(st, c, ev.id, at, out)
+        noun, _, verb = kind.partition(".")
+        if verb in CLOSING or expected:
+            self._close(st, table, kind, noun, data, at, out)
+
+    def advance(self, st: CounterpartyState, until: int, out: Out) -> None:
+        """Let the clock reach `until`: fire every timer due by then."""
+        if st.timers and st.timers[0][0] <= until:
+            self._fire(st, until, out)
+        if until > st.fired_until:
+            st.fired_until = until
+
+    def run(self, events: Iterable[Event], states: dict[str, CounterpartyState] | None = None,
+            until: int | None = None) -> tuple[dict[str, CounterpartyState], Out]:
+        """Fold events (in any order: they are sorted here) and then the clock up to `until`."""
+        states = {} if states is None else states
+        out: Out = []
+        for ev in sorted(events, key=lambda e: (e.at, e.seq)):
+            for key, role in route(ev):
+                st = states.get(key)
+                if st is None:
+                    st = states[key] = self.new_state(key, role)
+                self.apply(st, ev, out, role)
+        if until is not None:
+            for st in states.values():
+                self.advance(st, until, out)
+        return states, out
+
+    # -- counterparty facts -------------------------------------------------------------------
+    def _upsert(self, st: CounterpartyState, data: dict[str, Any]) -> None:
+        info = dict(st.info or {})
+        for name in ("name", "email", "phone", "locale", "timezone", "switching_cost"):
+            if data.get(name) is not None:
+                info[name] = data[name]
+        st.info = info
+        if isinstance(data.get("kind"), str):
+            st.kind = data["kind"]
+        if isinstance(data.get("tier"), str):
+            st.tier = data["tier"]
+        if isinstance(data.get("rulebooks"), list):
+            st.rulebooks = tuple(sorted(data["rulebooks"])) or None
+        if isinstance(data.get("prices"), dict):
+            st.prices = {**(st.prices or {}), **{k: Decimal(v) for k, v in data["prices"].items()}}
+
+    # -- timed things: references, reminders, deadlines ---------------------------------------
+    def _push(self, st: CounterpartyState, at: int, kind: str, a: str = "", b: str = "") -> None:
+        if st.timers is None:
+            st.timers = []
+        st.n += 1
+        heappush(st.timers, (at, st.n, kind, a, b))
+
+    def _set_ref(self, st: CounterpartyState, table: Table, ref: tuple[str, str], entity_id: str, ev: Event,
+                 out: Out) -> None:
+        try:
+            moment = parse_instant(ev.data[ref[1]])
+        except TimeError:
+            return
+        refs = st.refs if st.refs is not None else {}
+        st.refs = refs
+        key = (ref[0], entity_id)
+        previous = refs.get(key)
+        set_by = previous[1] if previous else ev.id
+        refs[key] = (moment, set_by)
+        for c in table.reminders.get(ref, ()):
+            if c.when is None or c.applies(ev.type, ev.counterparty, ev.id, ev.data):
+                self._schedule(st, c, key, moment, set_by, ev.at, previous is None, out)
+        for c in table.deadlines.get(ref, ()):
+            if c.rule.expect == ev.type or not (c.when is None or c.applies(ev.type, ev.counterparty, ev.id,
+                                                                               ev.data)):
+                continue
+            deadlines = st.deadlines if st.deadlines is not None else {}
+            st.deadlines = deadlines
+            due = moment + c.grace_us
+            dl = deadlines.get((c.id, entity_id))
+            if dl is None:
+                deadlines[(c.id, entity_id)] = Deadline(due, ev.id)
+            elif dl.broken:
+                continue
+            else:
+                dl.due = due
+            self._push(st, due, "d", c.id, entity_id)
+
+    def _schedule(self, st: CounterpartyState, c: Compiled, key: tuple[str, str], moment: int, set_by: str,
+                  now: int, first: bool, out: Out) -> None:
+        pending = st.pending if st.pending is not None else {}
+        st.pending = pending
+        for offset in c.remind_us:
+            did = decision_id(st.key, c.id, "reminder", set_by, str(offset))
+            when = moment - offset
+            d = pending.get(did)
+            if d is not None:  # a moved appointment moves its reminders
+                if when > now:
+                    d.at = when
+                    self._push(st, when, "r", did)
+                else:
+                    d.status = "cancelled"
+                    del pending[did]
+                out.append(d)
+            elif first and when > now:  # a reminder already due when scheduled is not created
+                st.n += 1
+                d = Decision(did, st.key, c.id, when, "reminder", "scheduled", set_by, (set_by,), st.n,
+                             version=c.version, params={"entity": key[0], "ref": key[1], "due": moment,
+                                                        "offset": offset})
+                pending[did] = d
+                self._push(st, when, "r", did)
+                out.append(d)
+
+    def _close(self, st: CounterpartyState, table: Table, kind: str, noun: str, data: dict[str, Any], at: int,
+               out: Out) -> None:
+        """An entity that is done (cancelled, attended, paid) cancels its pending reminders."""
+        if st.pending:
+            entities = {(noun, str(data[noun]))} if data.get(noun) is not None else set()
+            for c in table.expected.get(kind, ()):
+                if c.rule.due and data.get(c.rule.due[0]) is not None:
+                    entities.add((c.rule.due[0], str(data[c.rule.due[0]])))
+            for did, d in list(st.pending.items()):
+                params = d.params or {}
+                if (params.get("entity"), params.get("ref")) in entities and d.at >= at:
+                    d.status = "cancelled"
+                    del st.pending[did]
+                    out.append(d)
+        if st.refs and data.get(noun) is not None and kind.rpartition(".")[2] in CLOSING:
+            st.refs.pop((noun, str(data[noun])), None)
+
+    def _fire(self, st: CounterpartyState, until: int, out: Out) -> None:
+        timers = st.timers
+        assert timers is not None
+        while timers and timers[0][0] <= until:
+            at, _, kind, a, b = heappop(timers)
+            if kind == "r":
+                d = st.pending.get(a) if st.pending else None
+                if d is not None and d.at == at and st.pending is not None:
+                    d.status = "applied"
+                    del st.pending[a]
+                    out.append(d)
+            elif kind == "d":
+                dl = st.deadlines.get((a, b)) if st.deadlines else None
+                if dl is not None and not dl.broken and dl.due == at:
+                    c = self.policy.table(st.kind, st.rulebooks, at).rules.get(a)
+                    if c is not None:
+                        dl.broken = True
+                        self._breach(st, c, dl.event, at, out, params={"late": True})
+            # kind "x": a restriction ends; status is derived from time, the timer only wakes the clock
+
+    # -- rule kinds ---------------------------------------------------------------------------
+    def _judge(self, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: Out) -> None:
+        rule = c.rule
+        data = ev.data
+        kind = rule.kind
+        if kind in ("notice", "forbidden"):
+            by = data.get("by")
+            if by == "provider" or (role == "partner") != (by == "partner"):
+                return  # not this counterparty's doing
+        if c.when is not None and not c.applies(ev.type, ev.counterparty, ev.id, data):
+            return
+        if kind == "notice":
+            assert rule.before is not None
+            reference: int | None = None
+            own = data.get(rule.before[1])
+            if own is not None:
+                try:
+                    reference = parse_instant(own)
+                except TimeError:
+                    reference = None
+            elif st.refs and data.get(rule.before[0]) is not None:
+                found = st.refs.get((rule.before[0], str(data[rule.before[0]])))
+                reference = found[0] if found else None
+            if reference is None:
+                return  # nothing to measure the notice against
+            notice = reference - ev.at
+            if notice < c.min_notice_us:
+                self._breach(st, c, ev.id, ev.at, out, params={"notice": notice})
+            else:
+                self._kept(st, c, ev.id, ev.at, out)
+        elif kind == "forbidden":
+            self._breach(st, c, ev.id, ev.at, out)
+        elif kind == "channel":
+            channel = data.get("channel")
+            if channel is None:
+                return
+            if channel in rule.allowed:
+                self._kept(st, c, ev.id, ev.at, out)
+            else:
+                self._breach(st, c, ev.id, ev.at, out, params={"channel": channel})
+        elif kind == "quota":
+            self._quota(st, c, ev, out)
+        elif kind == "incident":
+            weight = rule.weight.get(str(data.get("severity")), 1)
+            if weight == "terminate":
+                self._breach(st, c, ev.id, ev.at, out, fatal=True, params={"severity": data.get("severity")})
+            elif isinstance(weight, int) and weight > 0:
+                self._breach(st, c, ev.id, ev.at, out, weight=weight, params={"severity": data.get("severity")})
+        # courtesy and grace are judged by tone, which arrives with the tone analysis
+
+    def _expected(self, st: CounterpartyState, c: Compiled, ev: Event, out: Out) -> None:
+        rule = c.rule
+        data = ev.data
+        if c.when is not None and not c.applies(ev.type, ev.counterparty, ev.id, data):
+            return
+        if rule.cutoff and data.get("for_date"):
+            try:
+                day = date.fromisoformat(str(data["for_date"])) - timedelta(days=1)
+            except ValueError:
+                return
+            hour, minute = (int(x) for x in rule.cutoff.split(":"))
+            due = to_us(datetime.combine(day, time(hour, minute), tzinfo=c.tz)) + c.grace_us
+            self._verdict(st, c, ev, due, out)
+            return
+        if rule.due is None:
+            return
+        entity, field = rule.due
+        entity_id = data.get(entity)
+        dl = st.deadlines.pop((c.id, str(entity_id)), None) if st.deadlines and entity_id is not None else None
+        if dl is not None:
+            if not dl.broken:  # a late arrival after its timer adds no second strike
+                self._verdict(st, c, ev, dl.due, out)
+            return
+        own = data.get(field)
+        if own is not None:
+            try:
+                due = parse_instant(own) + c.grace_us
+            except TimeError:
+                return
+            self._verdict(st, c, ev, due, out)
+
+    def _verdict(self, st: CounterpartyState, c: Compiled, ev: Event, due: int, out: Out) -> None:
+        if ev.at <= due:
+            self._kept(st, c, ev.id, ev.at, out)
+        else:
+            self._breach(st, c, ev.id, ev.at, out, params={"late_by": ev.at - due})
+
+    def _quota(self, st: CounterpartyState, c: Compiled, ev: Event, out: Out) -> None:
+        rule = c.rule
+        data = ev.data
+        amount = Decimal(1)
+        if rule.sum:
+            try:
+                amount = Decimal(str(data.get(rule.sum, 0)))
+            except InvalidOperation:
+                return
+        quota = st.quota if st.quota is not None else {}
+        st.quota = quota
+        if c.per_us is not None:
+            key = (c.id, "")
+            history: list[tuple[int, Decimal]] = [h for h in quota.get(key, []) if h[0] > ev.at - c.per_us]
+            history.append((ev.at, amount))
+            quota[key] = history
+            used = sum((h[1] for h in history), Decimal(0))
+        else:
+            key = (c.id, str(data.get(rule.per or "", "")))
+            used = quota.get(key, Decimal(0)) + amount
+            quota[key] = used
+        limit = rule.max if rule.max is not None else Decimal(0)
+        if used <= limit:
+            self._kept(st, c, ev.id, ev.at, out)
+            return
+        if rule.bill:
+            price = (st.prices or {}).get(rule.bill)
+            currency = c.book.currency
+            if price is None:
+                found = c.book.prices.get(rule.bill)
+                price = found.price if found else None
+            if price is not None:
+                over = min(used - limit, amount) if rule.sum else Decimal(1)
+                self._emit(st, c, "bill", "applied", ev.at, ev.id, (ev.id,), out, amount=price * over,
+                           params={"used": str(used), "max": str(limit), "service": rule.bill},
+                           currency=currency)
+        self._breach(st, c, ev.id, ev.at, out, params={"used": str(used), "max": str(limit)})
+
+    # -- the ladder -----------------------------------------------------------------------------
+    def _emit(self, st: CounterpartyState, c: Compiled, action: str, status: str, at: int, event: str,
+              evidence: tuple[str, ...], out: Out, *, amount: Decimal | None = None, step: int | None = None,
+              extra: str = "", params: dict[str, Any] | None = None, currency: str | None = None) -> Decision:
+        st.n += 1
+        d = Decision(decision_id(st.key, c.id, action, event, extra), st.key, c.id, at, action, status, event,
+                     evidence, st.n, amount=amount,
+                     currency=(currency or c.book.currency) if amount is not None else None,
+                     step=step, version=c.version, params=params)
+        out.append(d)
+        return d
+
+    def _breach(self, st: CounterpartyState, c: Compiled, event: str, at: int, out: Out, *, weight: int = 1,
+                fatal: bool = False, params: dict[str, Any] | None = None) -> None:
+        rs = st.rule(c.id)
+        rs.broken += 1
+        rs.streak = 0
+        rs.needs_thanks = True
+        tier = c.book.tiers.get(st.tier)
+        if tier is not None and c.id in tier.exempt:
+            surcharge = tier.surcharge.get(c.id)
+            if surcharge is not None:
+                self._emit(st, c, "surcharge", "applied", at, event, (event,), out, amount=surcharge,
+                           params={"tier": st.tier, **(params or {})})
+            return
+        ladder = c.ladder
+        if ladder is None:
+            return
+        strikes_by_group = st.strikes if st.strikes is not None else {}
+        st.strikes = strikes_by_group
+        strikes = strikes_by_group.setdefault(c.group, [])
+        st.active_strikes(c.group, c.window_us, at)
+        strikes.extend([(at, event)] * weight)
+        steps = ladder.steps
+        if fatal:
+            index = next((i for i, s in enumerate(steps) if s.action == "terminate"), len(steps) - 1)
+            step = steps[index]
+            if step.action != "terminate" or not step.review:
+                step = Step("terminate", review=True)
+        else:
+            index = min(len(strikes), len(steps)) - 1
+            step = steps[index]
+        evidence = tuple(dict.fromkeys(e for _, e in strikes))
+        number = index + 1
+        for open_one in (st.proposals or {}).values():
+            if open_one.rule == c.id and open_one.step == number:  # add evidence, do not ask twice
+                open_one.evidence = tuple(dict.fromkeys((*open_one.evidence, *evidence)))
+                out.append(open_one)
+                return
+        d = self._emit(st, c, step.action, "proposed" if step.review else "applied", at, event, evidence, out,
+                       amount=step.amount, step=number,
+                       params={"strikes": len(strikes), **(params or {}), "fatal": fatal})
+        if step.review:
+            if st.proposals is None:
+                st.proposals = {}
+            st.proposals[d.id] = d
+        else:
+            self._apply_step(st, c.id, step, d, at)
+
+    def _apply_step(self, st: CounterpartyState, rule_id: str, step: Step, d: Decision, at: int) -> None:
+        st.rule(rule_id).step = step.action
+        if step.duration is not None:
+            until = at + duration_us(step.duration)
+            if st.restrictions is None:
+                st.restrictions = []
+            st.restrictions.append(Restriction(step.action, until, rule_id, d.id))
+            self._push(st, until, "x")
+        elif step.action == "terminate":
+            st.terminated = d.id
+
+    def _kept(self, st: CounterpartyState, c: Compiled, event: str, at: int, out: Out) -> None:
+        rs = st.rule(c.id)
+        rs.kept += 1
+        rs.streak += 1
+        ladder = c.ladder
+        if ladder is not None and ladder.earn_back and rs.streak >= ladder.earn_back:
+            strikes = st.active_strikes(c.group, c.window_us, at)
+            if strikes:
+                removed = strikes.pop(0)
+                rs.streak = 0
+                rs.needs_thanks = False
+                self._emit(st, c, "earn_back", "applied", at, event, (removed[1], event), out,
+                           params={"strikes": len(strikes)})
+                return
+        if rs.needs_thanks:
+            rs.needs_thanks = False
+            self._emit(st, c, "thanks", "applied", at, event, (event,), out, params={"after_breach": True})
+        elif c.thank_from is not None and c.thank_until is not None and c.thank_from <= at < c.thank_until:
+            self._emit(st, c, "thanks", "applied", at, event, (event,), out, params={"new_rule": True})
+
+    # -- people's acts --------------------------------------------------------------------------
+    def _act(self, st: CounterpartyState, ev: Event, out: Out) -> None:
+        data = ev.data
+        d = (st.proposals or {}).pop(str(data.get("decision")), None)
+        if d is None or d.rule is None:
+            return  # the proposal was made obsolete by a late event; the act is kept in the log
+        act = data.get("act")
+        c = self.policy.table(st.kind, st.rulebooks, ev.at).rules.get(d.rule)
+        if act == "dismiss" or c is None or c.ladder is None:
+            d.status = "dismissed"
+            out.append(d)
+            return
+        steps = c.ladder.steps
+        number = d.step or len(steps)
+        if act == "approve":
+            d.status = "approved"
+            step = steps[number - 1] if steps[number - 1].action == d.action else Step(d.action)
+            self._apply_step(st, d.rule, step, d, ev.at)
+            out.append(d)
+        elif act == "soften":
+            lower = int(data.get("step") or 0)
+            if not 1 <= lower < number:
+                return
+            d.status = "softened"
+            out.append(d)
+            step = steps[lower - 1]
+            softened = self._emit(st, c, step.action, "applied", ev.at, d.event, d.evidence, out,
+                                  amount=step.amount, step=lower, extra=f"softened:{d.id}",
+                                  params={"softened_from": d.action, "reason": data.get("reason")})
+            self._apply_step(st, d.rule, step, softened, ev.at)

@@ -1,0 +1,158 @@
+"""Rulebooks compiled into per-kind dispatch tables: for each event type, the rules that care."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import zen
+
+from firmly.domain.clock import to_us
+from firmly.domain.durations import to_us as duration_us
+from firmly.domain.rulebook import Ladder, Rule, Rulebook
+
+
+@dataclass(slots=True)
+class Compiled:
+    """A rule with everything the fold needs, resolved once."""
+
+    rule: Rule
+    book: Rulebook
+    ladder: Ladder | None
+    group: str
+    window_us: int
+    when: Any  # a compiled ZEN expression, or None
+    min_notice_us: int = 0
+    grace_us: int = 0
+    thank_from: int | None = None
+    thank_until: int | None = None
+    remind_us: tuple[int, ...] = ()
+    per_us: int | None = None
+    tz: ZoneInfo | None = None
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def version(self) -> str:
+        return f"{self.book.id}@{self.book.version}"
+
+    def applies(self, event_type: str, counterparty: str, event_id: str, data: dict[str, Any]) -> bool:
+        if self.when is None:
+            return True
+        context = {"type": event_type, "counterparty": counterparty, "id": event_id, "data": data}
+        try:
+            return bool(self.when.evaluate(context))
+        except Exception:  # an expression over a field this event lacks does not apply; zen raises plainly
+            return False
+
+
+@dataclass(slots=True)
+class Table:
+    """What one counterparty kind does with each event type, under the rulebooks in force."""
+
+    rules: dict[str, Compiled] = field(default_factory=dict)
+    judged: dict[str, list[Compiled]] = field(default_factory=dict)  # type -> rules it may break or keep
+    kept: dict[str, list[Compiled]] = field(default_factory=dict)  # type -> rules it keeps (kept_by)
+    expected: dict[str, list[Compiled]] = field(default_factory=dict)  # type -> deadline rules it fulfils
+    refs: tuple[tuple[str, str], ...] = ()  # (entity, field) pairs some rule times from
+    reminders: dict[tuple[str, str], list[Compiled]] = field(default_factory=dict)
+    deadlines: dict[tuple[str, str], list[Compiled]] = field(default_factory=dict)
+    books: tuple[Rulebook, ...] = ()
+
+
+def _compile(rule: Rule, book: Rulebook) -> Compiled:
+    ladder = book.ladders.get(rule.ladder) if rule.ladder else None
+    tz = ZoneInfo(book.timezone)
+    compiled = Compiled(
+        rule=rule, book=book, ladder=ladder, group=rule.ladder_group or rule.id,
+        window_us=duration_us(ladder.window) if ladder else 0,
+        when=zen.compile_expression(rule.when) if rule.when else None,
+        min_notice_us=duration_us(rule.min_notice) if rule.min_notice else 0,
+        grace_us=duration_us(rule.grace), tz=tz,
+        remind_us=tuple(sorted((duration_us(a) for a in rule.remind.at), reverse=True)) if rule.remind else (),
+        per_us=duration_us(rule.per_duration) if rule.per_duration else None)
+    if rule.introduced is not None:
+        start = datetime.combine(rule.introduced, time(0), tzinfo=tz)
+        compiled.thank_from = to_us(start)
+        compiled.thank_until = to_us(start + (rule.thank_for or timedelta(0)))
+    return compiled
+
+
+def build_table(books: Iterable[Rulebook]) -> Table:
+    table = Table(books=tuple(books))
+    refs: set[tuple[str, str]] = set()
+    for book in table.books:
+        for rule in book.rules.values():
+            c = _compile(rule, book)
+            table.rules[rule.id] = c
+            if rule.kind == "deadline":
+                if rule.expect:
+                    table.expected.setdefault(rule.expect, []).append(c)
+                if rule.due:
+                    refs.add(rule.due)
+                    table.deadlines.setdefault(rule.due, []).append(c)
+            elif rule.kind in ("courtesy",):
+                for kind in ("message.received", "grace.requested"):
+                    table.judged.setdefault(kind, []).append(c)
+            elif rule.event:
+                table.judged.setdefault(rule.event, []).append(c)
+            if rule.kind == "notice" and rule.before:
+                refs.add(rule.before)
+            for kind in rule.kept_by:
+                table.kept.setdefault(kind, []).append(c)
+            if rule.remind:
+                ref = (rule.remind.entity, rule.remind.field)
+                refs.add(ref)
+                table.reminders.setdefault(ref, []).append(c)
+    table.refs = tuple(sorted(refs))
+    return table
+
+
+class Policy:
+    """All rulebook versions of a workspace: which rules govern a counterparty at a moment."""
+
+    def __init__(self, versions: Iterable[Rulebook], loaded_at: dict[str, int] | None = None) -> None:
+        by_id: dict[str, list[tuple[int, Rulebook]]] = {}
+        for book in versions:
+            start = book.effective_from
+            if start is None:
+                start = (loaded_at or {}).get(f"{book.id}@{book.version}", 0)
+            by_id.setdefault(book.id, []).append((start, book))
+        for entries in by_id.values():
+            entries.sort(key=lambda e: e[0])
+            entries[0] = (-(2**62), entries[0][1])  # the first version applies to all events
+        self._by_id = by_id
+        self._bounds = sorted({start for entries in by_id.values() for start, _ in entries[1:]})
+        self._tables: dict[tuple[str, tuple[str, ...] | None, int], Table] = {}
+
+    @property
+    def books(self) -> list[Rulebook]:
+        return [entries[-1][1] for entries in self._by_id.values()]
+
+    def table(self, kind: str, only: tuple[str, ...] | None, at: int) -> Table:
+        epoch = bisect_right(self._bounds, at) if self._bounds else 0
+        cache_key = (kind, only, epoch)
+        table = self._tables.get(cache_key)
+        if table is None:
+            moment = self._bounds[epoch - 1] if epoch else -(2**62)
+            books = []
+            for book_id, entries in sorted(self._by_id.items()):
+                current = [b for start, b in entries if start <= moment][-1:] or [entries[0][1]]
+                book = current[0]
+                if (only is not None and book_id in only) or (only is None and kind in book.applies_to):
+                    books.append(book)
+            table = self._tables[cache_key] = build_table(books)
+        return table
+
+    def price(self, code: str, table: Table) -> tuple[Decimal, str] | None:
+        for book in table.books:
+            if code in book.prices:
+                return book.prices[code].price, book.currency
+        return None

@@ -1,0 +1,39 @@
+"""Domain errors. The doors translate them into exit codes and HTTP statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FirmlyError(Exception):
+    """Base of every error that is the user's input, not a bug."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, and where it is."""
+
+    where: str  # a file name, "line 3" or an event id
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        place = f"{self.where}:{self.line}" if self.line is not None else self.where
+        return f"{place}: {self.field}: {self.message}"
+
+
+class InvalidInput(FirmlyError):
+    """Input that was refused, with every problem found in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class NotFound(FirmlyError):
+    """A key that names nothing stored."""
+
+
+class Conflict(FirmlyError):
+    """An act that contradicts what is already stored."""

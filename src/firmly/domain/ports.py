@@ -1,0 +1,88 @@
+"""What the use cases need from storage, as Protocols; adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from firmly.domain.engine.state import CounterpartyState
+from firmly.domain.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceInfo:
+    id: str
+    locale: str
+    timezone: str
+    clock: int | None
+    ticked: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRulebook:
+    id: str
+    version: str
+    hash: str
+    source: str
+    loaded_at: int
+    effective_from: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterpartyRow:
+    key: str
+    kind: str
+    name: str
+    tier: str
+    status: str
+
+
+class Store(Protocol):
+    """One workspace's storage: the event log, rulebooks, derived state and decisions."""
+
+    workspace: str
+
+    def write(self) -> AbstractContextManager[None]:
+        """A transaction that holds the workspace's write lock; everything in it lands or nothing."""
+        ...
+
+    def read(self) -> AbstractContextManager[None]: ...
+
+    def migrate(self) -> None: ...
+
+    def ensure_workspace(self, locale: str | None, timezone: str | None, now: int) -> WorkspaceInfo: ...
+
+    def workspace_info(self) -> WorkspaceInfo | None: ...
+
+    def set_clock(self, clock: int | None, ticked: int | None) -> None: ...
+
+    def rulebooks(self) -> list[StoredRulebook]: ...
+
+    def add_rulebook(self, book: StoredRulebook) -> None: ...
+
+    def digests(self, ids: Iterable[str]) -> dict[str, str]: ...
+
+    def append_events(self, events: list[Event]) -> None:
+        """Store new events; assigns each its arrival `seq`."""
+        ...
+
+    def events_about(self, keys: Iterable[str]) -> list[Event]: ...
+
+    def all_events(self) -> Iterator[Event]: ...
+
+    def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]: ...
+
+    def save_states(self, states: Iterable[CounterpartyState], now: int) -> None: ...
+
+    def states_due(self, until: int) -> list[str]: ...
+
+    def counterparties(self, kind: str | None = None, status: str | None = None) -> list[CounterpartyRow]: ...
+
+    def put_decisions(self, rows: list[dict[str, Any]]) -> None: ...
+
+    def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
+                  ids: Iterable[str] | None = None) -> list[dict[str, Any]]: ...
+
+    def clear_derived(self) -> None: ...

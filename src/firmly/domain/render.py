@@ -1,0 +1,192 @@
+"""The rulebook as people read it: the appendix to a contract, in ru or en, Markdown or HTML."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+from firmly.domain.durations import describe
+from firmly.domain.money import fmt
+from firmly.domain.rulebook import Ladder, Rule, Rulebook, Step
+
+WORDS = {
+    "ru": {
+        "appendix": "Приложение к договору", "version": "Редакция", "rules": "Правила", "why": "Зачем",
+        "reminders": "Напоминания", "remind": "напомним за {at} до срока ({ref})",
+        "ladder": "Последствия нарушений", "strike": "{n}-е нарушение", "repeat": "(и каждое следующее)",
+        "window": "Нарушение учитывается {window}; {earn} подряд соблюдений снимают одно нарушение.",
+        "window_only": "Нарушение учитывается {window}.",
+        "review": "только после решения сотрудника", "exempt": "Исключения",
+        "tier": "Для категории «{tier}» правило «{rule}» не даёт штрафного балла{surcharge}.",
+        "surcharge": "; вместо этого доплата {amount}",
+        "feedback": "разъяснение: что произошло и чего это стоит вам",
+        "warning": "предупреждение о следующем шаге", "fee": "штраф {amount}",
+        "require_prepayment": "запись только по предоплате на {duration}",
+        "suspend": "приостановка обслуживания на {duration}", "terminate": "прекращение сотрудничества",
+        "notice": "Отмена или изменение — не позднее чем за {min_notice} до начала.",
+        "forbidden": "Нарушением считается событие «{event}».",
+        "deadline": "Срок — {due}{grace}.", "grace": " (с отсрочкой {grace})",
+        "cutoff": "Заказ — до {cutoff} накануне дня исполнения.",
+        "channel": "Запросы принимаются только через: {allowed}.",
+        "quota": "Включено: {max} {per}{bill}.", "bill": "; сверх этого — по прайсу «{price}»",
+        "incident": "Инциденты учитываются по тяжести: {weights}.",
+        "courtesy": "Угрозы, оскорбления и брань в обращениях считаются нарушением.",
+        "grace_rule": "Просрочка не более чем на {max_late} прощается по вежливой просьбе.",
+        "new": "Правило новое: с {introduced} в течение {thank_for} благодарим за каждое соблюдение.",
+        "kept_by": "Соблюдением считается: {kept}.", "per_field": "на каждый {per}", "per_time": "за {per}",
+        "prices": "Прайс-лист", "no_ladder": "Нарушения учитываются без штрафных шагов.",
+    },
+    "en": {
+        "appendix": "Appendix to the contract", "version": "Version", "rules": "Rules", "why": "Why",
+        "reminders": "Reminders", "remind": "we remind you {at} before the deadline ({ref})",
+        "ladder": "Consequences of breaches", "strike": "breach no. {n}", "repeat": "(and every one after)",
+        "window": "A breach counts for {window}; {earn} kept in a row forgive one breach.",
+        "window_only": "A breach counts for {window}.",
+        "review": "only after a person decides", "exempt": "Exceptions",
+        "tier": "For the tier \"{tier}\", the rule \"{rule}\" adds no strike{surcharge}.",
+        "surcharge": "; a surcharge of {amount} applies instead",
+        "feedback": "feedback: what happened and what it costs you", "warning": "a warning about the next step",
+        "fee": "a fee of {amount}", "require_prepayment": "bookings need prepayment for {duration}",
+        "suspend": "service suspended for {duration}", "terminate": "the relationship ends",
+        "notice": "Cancel or change at least {min_notice} before the start.",
+        "forbidden": "A breach is the event \"{event}\".",
+        "deadline": "Due: {due}{grace}.", "grace": " (with {grace} of grace)",
+        "cutoff": "Order by {cutoff} on the day before.",
+        "channel": "Requests are accepted only through: {allowed}.",
+        "quota": "Included: {max} {per}{bill}.", "bill": "; beyond that, at the price of \"{price}\"",
+        "incident": "Incidents count by severity: {weights}.",
+        "courtesy": "Threats, insults and profanity count as a breach.",
+        "grace_rule": "Lateness of up to {max_late} is forgiven on a polite request.",
+        "new": "This rule is new: from {introduced}, for {thank_for}, we thank you for every time it is kept.",
+        "kept_by": "Kept by: {kept}.", "per_field": "per {per}", "per_time": "per {per}",
+        "prices": "Price list", "no_ladder": "Breaches are counted without sanctions.",
+    },
+}
+
+
+def _dur(value: timedelta | None, lang: str) -> str:
+    return describe(value, lang) if value is not None else ""
+
+
+def _step_text(step: Step, lang: str, currency: str) -> str:
+    w = WORDS[lang]
+    text = w[step.action].format(amount=f"{fmt(step.amount)} {currency}" if step.amount is not None else "",
+                                 duration=_dur(step.duration, lang))
+    return f"{text} — {w['review']}" if step.review else text
+
+
+def _rule_lines(rule: Rule, book: Rulebook, lang: str) -> list[str]:
+    w = WORDS[lang]
+    lines: list[str] = []
+    kind = rule.kind
+    if kind == "notice":
+        lines.append(w["notice"].format(min_notice=_dur(rule.min_notice, lang)))
+    elif kind == "forbidden":
+        lines.append(w["forbidden"].format(event=rule.event))
+    elif kind == "deadline" and rule.cutoff:
+        lines.append(w["cutoff"].format(cutoff=rule.cutoff))
+    elif kind == "deadline" and rule.due:
+        grace = w["grace"].format(grace=_dur(rule.grace, lang)) if rule.grace else ""
+        lines.append(w["deadline"].format(due=".".join(rule.due), grace=grace))
+    elif kind == "channel":
+        lines.append(w["channel"].format(allowed=", ".join(rule.allowed)))
+    elif kind == "quota":
+        per = (w["per_time"].format(per=_dur(rule.per_duration, lang)) if rule.per_duration
+               else w["per_field"].format(per=rule.per))
+        bill = w["bill"].format(price=book.prices[rule.bill].title if rule.bill in book.prices else rule.bill
+                                ) if rule.bill else ""
+        lines.append(w["quota"].format(max=rule.max, per=per, bill=bill))
+    elif kind == "incident":
+        lines.append(w["incident"].format(weights=", ".join(f"{k}: {v}" for k, v in rule.weight.items())))
+    elif kind == "courtesy":
+        lines.append(w["courtesy"])
+    elif kind == "grace":
+        lines.append(w["grace_rule"].format(max_late=_dur(rule.max_late, lang)))
+    if rule.kept_by:
+        lines.append(w["kept_by"].format(kept=", ".join(rule.kept_by)))
+    if rule.introduced:
+        lines.append(w["new"].format(introduced=rule.introduced.isoformat(), thank_for=_dur(rule.thank_for, lang)))
+    return lines
+
+
+def _ladder_lines(ladder: Ladder, lang: str, currency: str) -> list[str]:
+    w = WORDS[lang]
+    lines = []
+    for i, step in enumerate(ladder.steps, 1):
+        tail = f" {w['repeat']}" if i == len(ladder.steps) else ""
+        lines.append(f"{w['strike'].format(n=i)}: {_step_text(step, lang, currency)}{tail}")
+    if ladder.earn_back:
+        lines.append(w["window"].format(window=_dur(ladder.window, lang), earn=ladder.earn_back))
+    else:
+        lines.append(w["window_only"].format(window=_dur(ladder.window, lang)))
+    return lines
+
+
+def render_markdown(book: Rulebook, lang: str | None = None) -> str:
+    lang = lang if lang in WORDS else book.locale
+    w = WORDS[lang]
+    out = [f"# {book.title}", "", f"*{w['appendix']}. {w['version']} {book.version}.*", ""]
+    for n, rule in enumerate(book.rules.values(), 1):
+        out += [f"## {n}. {rule.title}", ""]
+        if rule.why:
+            out += [f"**{w['why']}.** {rule.why}", ""]
+        out += [*_rule_lines(rule, book, lang), ""]
+        if rule.remind:
+            ref = f"{rule.remind.entity}.{rule.remind.field}"
+            at = ", ".join(_dur(a, lang) for a in rule.remind.at)
+            out += [f"**{w['reminders']}:** {w['remind'].format(at=at, ref=ref)}.", ""]
+        ladder = book.ladders.get(rule.ladder) if rule.ladder else None
+        if ladder:
+            out += [f"**{w['ladder']}:**", ""]
+            out += [f"{i}. {line}" for i, line in enumerate(_ladder_lines(ladder, lang, book.currency)[:-1], 1)]
+            out += ["", _ladder_lines(ladder, lang, book.currency)[-1], ""]
+        elif rule.kind not in ("grace",):
+            out += [w["no_ladder"], ""]
+    exceptions = [w["tier"].format(tier=tier.name, rule=book.rules[r].title,
+                                   surcharge=w["surcharge"].format(amount=f"{fmt(tier.surcharge[r])} {book.currency}")
+                                   if r in tier.surcharge else "")
+                  for tier in book.tiers.values() for r in sorted(tier.exempt) if r in book.rules]
+    if exceptions:
+        out += [f"## {w['exempt']}", "", *[f"- {e}" for e in exceptions], ""]
+    if book.prices:
+        out += [f"## {w['prices']}", ""]
+        out += [f"- {p.title}: {fmt(p.price)} {book.currency}" for p in book.prices.values()]
+        out.append("")
+    return "\n".join(out)
+
+
+def render_html(book: Rulebook, lang: str | None = None) -> str:
+    """HTML of the same appendix: headings, paragraphs and ordered lists from the Markdown lines."""
+    body: list[str] = []
+    in_list = False
+    for line in render_markdown(book, lang).splitlines():
+        item = line.split(". ", 1)
+        is_item = len(item) == 2 and item[0].isdigit() and not line.startswith("#")
+        if is_item != in_list:
+            body.append("<ol>" if is_item else "</ol>")
+            in_list = is_item
+        text = html.escape(item[1] if is_item else line)
+        text = _inline(text)
+        if is_item:
+            body.append(f"<li>{text}</li>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{_inline(html.escape(line[3:]))}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("- "):
+            body.append(f"<p>• {_inline(html.escape(line[2:]))}</p>")
+        elif line:
+            body.append(f"<p>{text}</p>")
+    if in_list:
+        body.append("</ol>")
+    lang_attr = lang if lang in WORDS else book.locale
+    return (f"<!doctype html>\n<html lang=\"{lang_attr}\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(book.title)}</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _inline(text: str) -> str:
+    parts = text.split("**")
+    text = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    if text.startswith("*") and text.endswith("*"):
+        text = f"<em>{text[1:-1]}</em>"
+    return text

@@ -1,0 +1,1 @@
+"""Doors: thin layers that parse input, call a use case and render the result."""

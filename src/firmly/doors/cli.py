@@ -1,0 +1,352 @@
+"""`firmly`: the command line. Parses, calls one use case, prints a table or JSON.
+
+Exit codes: 0 success, 1 the input was wrong (the message says which and where), 2 usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from firmly import bootstrap, config
+from firmly.domain.clock import TimeError, iso, parse_instant
+from firmly.domain.errors import FirmlyError, InvalidInput
+from firmly.domain.render import render_html, render_markdown
+from firmly.service import clock, ingest, queries, replay, review, rulebooks, simulate, workspace
+
+app = typer.Typer(help="firmly — polite, but firm. A conduct engine for clients, partners and suppliers.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+rulebook_app = typer.Typer(help="Check, load and render rulebooks.", no_args_is_help=True)
+counterparty_app = typer.Typer(help="Counterparties and their conduct.", no_args_is_help=True)
+review_app = typer.Typer(help="The review queue: proposals that wait for a person.", no_args_is_help=True)
+app.add_typer(rulebook_app, name="rulebook")
+app.add_typer(counterparty_app, name="counterparty")
+app.add_typer(review_app, name="review")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Db = Annotated[str | None, typer.Option("--db", help=f"database URL [env: {config.DATABASE_URL.env}]",
+                                         show_default=False)]
+Workspace = Annotated[str | None, typer.Option("--workspace", "-w", show_default=False,
+                                                help=f"workspace [env: {config.WORKSPACE.env}]")]
+Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Bad input is a message and exit 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InvalidInput as exc:
+            for problem in exc.problems:
+                err.print(str(problem), markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except FirmlyError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _instant(value: str, option: str) -> int:
+    try:
+        return parse_instant(value)
+    except TimeError as exc:
+        raise FirmlyError(f"{option}: {exc}") from None
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+# -- init ---------------------------------------------------------------------------------------
+@app.command()
+@friendly
+def init(locale: Annotated[str | None, typer.Option(help="the workspace's default language: ru or en")] = None,
+         timezone: Annotated[str | None, typer.Option(help="the workspace's time zone, e.g. Europe/Moscow")] = None,
+         db: Db = None, ws: Workspace = None) -> None:
+    """Create or upgrade the database and the workspace; safe to run again."""
+    if locale is not None and locale not in ("ru", "en"):
+        raise FirmlyError(f"--locale must be ru or en, got {locale!r}")
+    store = bootstrap.store(db, ws)
+    info = workspace.init(store, locale, timezone, _now())
+    out.print(f"workspace [bold]{info.id}[/bold] is ready ({info.locale}, {info.timezone})")
+
+
+# -- rulebooks ----------------------------------------------------------------------------------
+def _show_warnings(book: Any) -> None:
+    for warning in book.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
+
+
+@rulebook_app.command("check")
+@friendly
+def rulebook_check(file: Path) -> None:
+    """Validate a rulebook: exit 0, or 1 with each problem as FILE:LINE: field: message."""
+    book = rulebooks.read(file)
+    _show_warnings(book)
+    out.print(f"{file}: rulebook {book.id} version {book.version} is valid "
+              f"({len(book.rules)} rules, {len(book.ladders)} ladders)", markup=False, highlight=False)
+
+
+@rulebook_app.command("load")
+@friendly
+def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Validate and store a new version of a rulebook."""
+    book = rulebooks.read(file)
+    _show_warnings(book)
+    loaded = rulebooks.load(bootstrap.store(db, ws), book, _now())
+    if as_json:
+        _print_json({"id": loaded.id, "version": loaded.version, "hash": loaded.hash, "new": loaded.new})
+        return
+    state = "loaded" if loaded.new else "already loaded, unchanged"
+    note = "; stored events replayed under it" if loaded.replayed else ""
+    out.print(f"{loaded.id} {loaded.version} {loaded.hash[:12]} {state}{note}", markup=False, highlight=False)
+
+
+@rulebook_app.command("render")
+@friendly
+def rulebook_render(file: Path,
+                    fmt: Annotated[str, typer.Option("--format", help="md or html")] = "md",
+                    lang: Annotated[str | None, typer.Option(help="ru or en (default: the rulebook's)")] = None,
+                    output: Annotated[Path | None, typer.Option("-o", "--output", help="write to a file")] = None,
+                    ) -> None:
+    """The rules of cooperation as people read them: the appendix to a contract."""
+    if lang is not None and lang not in ("ru", "en"):
+        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
+    book = rulebooks.read(file)
+    if fmt == "md":
+        text = render_markdown(book, lang)
+    elif fmt == "html":
+        text = render_html(book, lang)
+    elif fmt == "pdf":
+        raise FirmlyError("--format pdf is not available in this version; use md or html")
+    else:
+        raise FirmlyError(f"--format must be md or html, got {fmt!r}")
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"written {output}", markup=False, highlight=False)
+    else:
+        sys.stdout.write(text)
+
+
+# -- events -------------------------------------------------------------------------------------
+@app.command("ingest")
+@friendly
+def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .csv files of events")],
+                   db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Store events and decide on them; bad lines are reported by line and field, good ones stored."""
+    for file in files:
+        if not file.is_file():
+            raise FirmlyError(f"no such file: {file}")
+    store = bootstrap.store(db, ws)
+
+    def parsed() -> Iterator[ingest.Parsed]:
+        for file in files:
+            yield from ingest.read_file(file)
+
+    if err.is_terminal and not as_json:
+        total = sum(sum(1 for line in f.open("rb") if line.strip()) for f in files)
+        columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("ingest", total=total)
+            report = ingest.ingest(store, parsed(), progress=lambda n: bar.advance(task, n))
+    else:
+        report = ingest.ingest(store, parsed())
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        out.print(f"stored {report.stored}, duplicates {report.duplicates}, rejected {len(report.rejected)}, "
+                  f"decisions {report.decisions}", highlight=False)
+        for rejection in report.rejected:
+            err.print(f"rejected: {rejection}", markup=False, highlight=False)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("tick")
+@friendly
+def tick_command(as_of: Annotated[str | None, typer.Option("--as-of", help="RFC 3339 time (default: now)")] = None,
+                 db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Advance the engine clock: fire deadlines, expiries and due reminders."""
+    moment = _instant(as_of, "--as-of") if as_of else _now()
+    report = clock.tick(bootstrap.store(db, ws), moment)
+    if as_json:
+        _print_json({"as_of": iso(report.as_of), "counterparties": report.woken, "decisions": report.decisions})
+    else:
+        out.print(f"clock at {iso(report.as_of)}: {report.woken} counterparties woken, "
+                  f"{report.decisions} decisions", highlight=False)
+
+
+# -- reading ------------------------------------------------------------------------------------
+@counterparty_app.command("show")
+@friendly
+def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """The conduct page of one counterparty."""
+    page = queries.counterparty(bootstrap.store(db, ws), key)
+    if as_json:
+        _print_json(page)
+        return
+    out.print(f"[bold]{page['name']}[/bold] ({page['key']}, {page['kind']}, tier {page['tier']}): "
+              f"[bold]{page['status']}[/bold]")
+    for r in page["restrictions"]:
+        out.print(f"  {r['type']} until {r['until']} ({r['rule']})", highlight=False)
+    table = Table("rule", "strikes", "step", "kept in a row", "broken", "kept")
+    for rule_id, r in page["rules"].items():
+        table.add_row(rule_id, str(r["strikes"]), r["step"] or "—", str(r["kept_streak"]), str(r["broken"]),
+                      str(r["kept"]))
+    out.print(table)
+
+
+@counterparty_app.command("list")
+@friendly
+def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, partner or supplier")] = None,
+                      status: Annotated[str | None, typer.Option(help="active, restricted, suspended, "
+                                                                      "terminated")] = None,
+                      db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Counterparties, with filters."""
+    rows = queries.counterparties(bootstrap.store(db, ws), kind, status)
+    if as_json:
+        _print_json([{"key": r.key, "kind": r.kind, "name": r.name, "tier": r.tier, "status": r.status}
+                     for r in rows])
+        return
+    table = Table("key", "name", "kind", "tier", "status")
+    for r in rows:
+        table.add_row(r.key, r.name, r.kind, r.tier, r.status)
+    out.print(table)
+
+
+def _decision_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("at", "counterparty", "rule", "action", "status", "amount", "id", "explanation")
+    for r in rows:
+        amount = f"{r['amount']} {r['currency']}" if r["amount"] else ""
+        table.add_row(r["at"][:16], r["counterparty"], r["rule"] or "", r["action"], r["status"], amount,
+                      r["id"], r["explanation"])
+    return table
+
+
+@app.command("decisions")
+@friendly
+def decisions_command(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
+                      rule: Annotated[str | None, typer.Option(help="only this rule")] = None,
+                      status: Annotated[str | None, typer.Option(help="only this status")] = None,
+                      db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Decisions, oldest first, each with its explanation."""
+    rows = queries.decisions(bootstrap.store(db, ws), counterparty, rule, status)
+    if as_json:
+        _print_json(rows)
+    else:
+        out.print(_decision_table(rows))
+
+
+# -- the review queue ---------------------------------------------------------------------------
+Reason = Annotated[str, typer.Option("--reason", help="why: kept in the audit log")]
+
+
+def _author() -> str:
+    return config.AUTHOR.value() or getpass.getuser()
+
+
+@review_app.command("list")
+@friendly
+def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Proposals waiting for a person."""
+    rows = [queries.public(r) for r in review.pending(bootstrap.store(db, ws))]
+    if as_json:
+        _print_json(rows)
+    else:
+        out.print(_decision_table(rows))
+
+
+def _act(decision: str, act: str, reason: str, db: str | None, ws: str | None, step: int | None,
+         as_json: bool) -> None:
+    row = review.act(bootstrap.store(db, ws), decision, act, reason, _author(), step)
+    if as_json:
+        _print_json(queries.public(row))
+    else:
+        out.print(f"{decision}: {row['action']} is now {row['status']}", highlight=False)
+
+
+@review_app.command("approve")
+@friendly
+def review_approve(decision: str, reason: Reason, db: Db = None, ws: Workspace = None, as_json: Json = False
+                   ) -> None:
+    """Approve a proposed step; it applies from the engine clock's current time."""
+    _act(decision, "approve", reason, db, ws, None, as_json)
+
+
+@review_app.command("soften")
+@friendly
+def review_soften(decision: str, reason: Reason,
+                  step: Annotated[int, typer.Option("--step", help="the lower ladder step to apply (1 = first)")],
+                  db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Apply a lower step of the ladder instead of the proposed one."""
+    _act(decision, "soften", reason, db, ws, step, as_json)
+
+
+@review_app.command("dismiss")
+@friendly
+def review_dismiss(decision: str, reason: Reason, db: Db = None, ws: Workspace = None, as_json: Json = False
+                   ) -> None:
+    """Do not apply a proposed step."""
+    _act(decision, "dismiss", reason, db, ws, None, as_json)
+
+
+# -- history ------------------------------------------------------------------------------------
+@app.command("replay")
+@friendly
+def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Rebuild all derived state (strikes, status, decisions) from the event log."""
+    report = replay.replay(bootstrap.store(db, ws))
+    if as_json:
+        _print_json({"events": report.events, "counterparties": report.counterparties,
+                     "decisions": report.decisions})
+    else:
+        out.print(f"replayed {report.events} events: {report.counterparties} counterparties, "
+                  f"{report.decisions} decisions", highlight=False)
+
+
+@app.command("simulate")
+@friendly
+def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="the changed rulebook")],
+                     since: Annotated[str | None, typer.Option(help="count decisions from this time")] = None,
+                     until: Annotated[str | None, typer.Option(help="count decisions up to this time")] = None,
+                     db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """What would change under another rulebook: replayed in memory, nothing stored."""
+    book = rulebooks.read(rulebook)
+    result = simulate.simulate(bootstrap.store(db, ws), book,
+                               _instant(since, "--since") if since else None,
+                               _instant(until, "--until") if until else None)
+    if as_json:
+        _print_json(result)
+        return
+    table = Table("action", "current", "simulated", "change")
+    for action, counts in result["totals"].items():
+        delta = counts["simulated"] - counts["current"]
+        table.add_row(action, str(counts["current"]), str(counts["simulated"]), f"{delta:+d}" if delta else "")
+    out.print(f"under {result['rulebook']}:")
+    out.print(table)
+    out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Use cases: one function each, through the ports only."""

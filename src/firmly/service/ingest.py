@@ -1,0 +1,165 @@
+"""Ingest: decode, validate, store (the id is the idempotency key), decide, store decisions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from firmly.domain.engine import Engine
+from firmly.domain.errors import FirmlyError
+from firmly.domain.events import Event, EventError, validate
+from firmly.domain.ports import Store
+from firmly.service.policy import load_policy
+from firmly.service.process import process
+
+CHUNK = 20_000  # events per transaction: a crash loses at most the chunk in flight, and a re-run is a no-op
+
+
+@dataclass(slots=True)
+class Rejection:
+    where: str
+    line: int | None
+    event: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        place = f"{self.where} line {self.line}" if self.line is not None else self.where
+        who = f" event {self.event}" if self.event else ""
+        return f"{place}:{who}: {self.field}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.where, "line": self.line, "id": self.event, "field": self.field,
+                "reason": self.message}
+
+
+@dataclass(slots=True)
+class IngestReport:
+    stored: int = 0
+    duplicates: int = 0
+    decisions: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stored": self.stored, "duplicates": self.duplicates, "rejected": len(self.rejected),
+                "decisions": self.decisions, "rejections": [r.as_dict() for r in self.rejected]}
+
+
+Parsed = tuple[str, int, Event | Rejection]
+_decoder = msgspec.json.Decoder()
+
+
+def read_file(path: Path) -> Iterator[Parsed]:
+    """Events from a .jsonl or .csv file, each with its line; bad lines become Rejections."""
+    name = path.name
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise FirmlyError(f"cannot read {path}: {exc.strerror}") from None
+    if path.suffix.lower() == ".csv":
+        yield from _read_csv(name, text.decode("utf-8-sig"))
+        return
+    if path.suffix.lower() not in (".jsonl", ".ndjson", ".json"):
+        raise FirmlyError(f"{path}: events come as .jsonl (one JSON object per line) or .csv")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = _decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            yield name, number, Rejection(name, number, None, "json", f"is not valid JSON ({exc})")
+            continue
+        yield name, number, _validated(name, number, raw)
+
+
+def _validated(name: str, number: int, raw: object) -> Event | Rejection:
+    try:
+        return validate(raw)
+    except EventError as exc:
+        return Rejection(name, number, exc.event_id, exc.field, exc.message)
+
+
+def _cell(value: str) -> Any:
+    """CSV cells are text; whole numbers and true/false become JSON values, money stays a string."""
+    if value in ("true", "false"):
+        return value == "true"
+    if value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def _read_csv(name: str, text: str) -> Iterator[Parsed]:
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        number = reader.line_num
+        data: dict[str, Any] = {}
+        if row.get("data"):
+            try:
+                loaded = _decoder.decode(row["data"])
+            except msgspec.DecodeError as exc:
+                yield name, number, Rejection(name, number, row.get("id"), "data", f"is not a JSON object ({exc})")
+                continue
+            if isinstance(loaded, dict):
+                data.update(loaded)
+        for column, value in row.items():
+            if column is None or column in ("id", "type", "counterparty", "occurred_at", "data"):
+                continue
+            if value not in (None, ""):
+                data[column.removeprefix("data.")] = _cell(value)
+        raw = {k: row.get(k) or None for k in ("id", "type", "counterparty", "occurred_at")}
+        raw["data"] = data
+        yield name, number, _validated(name, number, raw)
+
+
+def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None = None) -> IngestReport:
+    report = IngestReport()
+    batch: list[Parsed] = []
+    for item in parsed:
+        batch.append(item)
+        if len(batch) >= CHUNK:
+            _ingest_chunk(store, batch, report)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        _ingest_chunk(store, batch, report)
+        if progress:
+            progress(len(batch))
+    return report
+
+
+def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> None:
+    with store.write():
+        ws = store.workspace_info()
+        if ws is None:
+            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        candidates = [(name, line, item) for name, line, item in batch if isinstance(item, Event)]
+        report.rejected.extend(item for _, _, item in batch if isinstance(item, Rejection))
+        known = store.digests({ev.id for _, _, ev in candidates})
+        new: list[Event] = []
+        for name, line, ev in candidates:
+            seen = known.get(ev.id)
+            if seen is None:
+                known[ev.id] = ev.digest
+                new.append(ev)
+            elif seen == ev.digest:
+                report.duplicates += 1
+            else:
+                report.rejected.append(Rejection(
+                    name, line, ev.id, "id",
+                    f"event {ev.id!r} is already stored with other content; events are never edited, "
+                    "so send a correction as a new event with its own id"))
+        if not new:
+            return
+        store.append_events(new)
+        engine = Engine(load_policy(store))
+        clock = max(ws.clock or -(2**62), max(ev.at for ev in new))
+        report.decisions += process(store, engine, new, ws, clock)
+        store.set_clock(clock, ws.ticked)
+        report.stored += len(new)

@@ -1,0 +1,63 @@
+"""The workspace's rulebooks as the engine's Policy, and decisions turned into stored rows."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+from typing import Any
+
+from firmly.domain.engine import CounterpartyState, Decision, Engine, Policy
+from firmly.domain.explain import explain
+from firmly.domain.money import fmt
+from firmly.domain.ports import Store, StoredRulebook, WorkspaceInfo
+from firmly.domain.rulebook import Rulebook, parse_rulebook
+
+
+@lru_cache(maxsize=64)
+def _parsed(source: str, name: str) -> Rulebook:
+    return parse_rulebook(source, name)
+
+
+def as_rulebook(stored: StoredRulebook) -> Rulebook:
+    book = _parsed(stored.source, f"{stored.id}@{stored.version}")
+    effective = stored.effective_from if stored.effective_from is not None else book.effective_from
+    return dataclasses.replace(book, effective_from=effective)
+
+
+def load_policy(store: Store, replace: Rulebook | None = None) -> Policy:
+    """Every stored version; `replace` stands in for all versions of its id (simulation)."""
+    books = [as_rulebook(s) for s in store.rulebooks()]
+    if replace is not None:
+        books = [b for b in books if b.id != replace.id]
+        books.append(dataclasses.replace(replace, effective_from=None))
+    return Policy(books)
+
+
+def decision_rows(engine: Engine, decisions: list[Decision], states: dict[str, CounterpartyState],
+                  ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    """The last word on each decision id, with its explanation written out."""
+    final: dict[str, Decision] = {}
+    for d in decisions:
+        final[d.id] = d
+    return [decision_row(engine, d, states.get(d.counterparty), ws) for d in final.values()]
+
+
+def decision_row(engine: Engine, d: Decision, st: CounterpartyState | None, ws: WorkspaceInfo
+                 ) -> dict[str, Any]:
+    title, why, next_step, locale, timezone, duration = d.rule or "", "", None, ws.locale, ws.timezone, None
+    if st is not None and d.rule is not None:
+        c = engine.table(st, d.at).rules.get(d.rule)
+        if c is not None:
+            title, why, timezone = c.rule.title, c.rule.why, c.book.timezone
+            locale = st.locale or c.book.locale
+            if c.ladder is not None and d.step is not None:
+                steps = c.ladder.steps
+                next_step = steps[min(d.step, len(steps) - 1)].action
+                duration = steps[d.step - 1].duration if d.step <= len(steps) else None
+    return {
+        "id": d.id, "counterparty": d.counterparty, "rule": d.rule, "at": d.at, "n": d.n, "action": d.action,
+        "status": d.status, "amount": fmt(d.amount), "currency": d.currency, "event": d.event,
+        "evidence": list(d.evidence), "step": d.step, "version": d.version,
+        "explanation": explain(d, title=title, why=why, next_step=next_step, locale=locale, timezone=timezone,
+                               duration=duration),
+    }

@@ -1,0 +1,68 @@
+"""Feeding stored events through the engine: in order when they are new, by refolding a
+counterparty's whole history when one arrives late (its obsolete decisions are superseded)."""
+
+from __future__ import annotations
+
+from firmly.domain.engine import CounterpartyState, Decision, Engine, route
+from firmly.domain.events import Event
+from firmly.domain.ports import Store, WorkspaceInfo
+from firmly.service.policy import decision_rows
+
+
+def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, now: int) -> int:
+    """Apply newly stored events; returns how many decisions were written or changed."""
+    roles: dict[str, str] = {}
+    for ev in new:
+        for key, role in route(ev):
+            roles.setdefault(key, role)
+    states = store.load_states(roles)
+    late: set[str] = set()
+    out: list[Decision] = []
+    for ev in sorted(new, key=lambda e: (e.at, e.seq)):
+        for key, role in route(ev):
+            if key in late:
+                continue
+            st = states.get(key)
+            if st is None:
+                st = states[key] = engine.new_state(key, role)
+            if ev.at <= st.fired_until or ev.at < st.last_at:
+                late.add(key)
+                continue
+            engine.apply(st, ev, out, role)
+    if late:
+        out = [d for d in out if d.counterparty not in late]
+    rows = decision_rows(engine, out, states, ws)
+    for key in sorted(late):
+        rows.extend(refold(store, engine, key, roles[key], states, ws))
+    store.put_decisions(rows)
+    store.save_states(states.values(), now)
+    return len(rows)
+
+
+def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, CounterpartyState],
+           ws: WorkspaceInfo) -> list[dict[str, object]]:
+    """Recompute one counterparty from its whole history, as replay would."""
+    old = states.get(key)
+    fresh = engine.new_state(key, role)
+    out: list[Decision] = []
+    for ev in store.events_about([key]):
+        for routed, routed_role in route(ev):
+            if routed == key:
+                engine.apply(fresh, ev, out, routed_role)
+    if old is not None:
+        engine.advance(fresh, old.fired_until, out)
+    states[key] = fresh
+    rows = decision_rows(engine, out, states, ws)
+    produced = {row["id"] for row in rows}
+    for row in store.decisions(counterparty=key):
+        if row["id"] not in produced and row["status"] != "superseded":
+            row["status"] = "superseded"
+            row["explanation"] = str(row["explanation"]) + _superseded(ws.locale)
+            rows.append(row)
+    return rows
+
+
+def _superseded(locale: str) -> str:
+    if locale == "en":
+        return " Withdrawn: an earlier event arrived late and changed the picture."
+    return " Отменено: более раннее событие пришло с опозданием и изменило картину."

@@ -1,0 +1,45 @@
+"""Read-only views: a counterparty's conduct page, the list, the decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firmly.domain.clock import iso
+from firmly.domain.engine import Engine, conduct
+from firmly.domain.errors import FirmlyError, NotFound
+from firmly.domain.ports import CounterpartyRow, Store
+from firmly.service.policy import load_policy
+
+
+def counterparty(store: Store, key: str) -> dict[str, Any]:
+    with store.read():
+        ws = store.workspace_info()
+        if ws is None:
+            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        states = store.load_states([key])
+        if key not in states:
+            raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
+        st = states[key]
+        engine = Engine(load_policy(store))
+        now = ws.clock if ws.clock is not None else st.last_at
+        return conduct(st, engine.table(st, now), now)
+
+
+def counterparties(store: Store, kind: str | None, status: str | None) -> list[CounterpartyRow]:
+    with store.read():
+        return store.counterparties(kind, status)
+
+
+def decisions(store: Store, counterparty: str | None = None, rule: str | None = None,
+              status: str | None = None) -> list[dict[str, Any]]:
+    with store.read():
+        rows = store.decisions(counterparty=counterparty, rule=rule, status=status)
+    return [public(r) for r in rows]
+
+
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    """The stable JSON of a decision (INTERFACES.md)."""
+    return {"id": row["id"], "counterparty": row["counterparty"], "rule": row["rule"], "at": iso(row["at"]),
+            "action": row["action"], "status": row["status"], "amount": row["amount"],
+            "currency": row["currency"], "event": row["event"], "evidence": row["evidence"],
+            "step": row["step"], "explanation": row["explanation"]}

@@ -1,0 +1,55 @@
+"""The review queue: a person approves, softens or dismisses a proposed step, with a reason.
+Each act is recorded as an event at the engine clock, so replay reproduces it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firmly.domain.clock import iso
+from firmly.domain.engine import REVIEW_EVENT, Engine
+from firmly.domain.errors import Conflict, FirmlyError, NotFound
+from firmly.domain.events import digest, validate
+from firmly.domain.ports import Store
+from firmly.service.policy import load_policy
+from firmly.service.process import process
+
+ACTS = ("approve", "soften", "dismiss")
+
+
+def pending(store: Store) -> list[dict[str, Any]]:
+    with store.read():
+        return store.decisions(status="proposed")
+
+
+def act(store: Store, decision: str, act: str, reason: str, author: str, step: int | None = None
+        ) -> dict[str, Any]:
+    if act not in ACTS:
+        raise FirmlyError(f"unknown act {act!r}; expected one of {', '.join(ACTS)}")
+    if not reason.strip():
+        raise FirmlyError("--reason is required: every act on the review queue keeps its reason")
+    with store.write():
+        ws = store.workspace_info()
+        if ws is None:
+            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        found = store.decisions(ids=[decision])
+        if not found:
+            raise NotFound(f"no decision {decision!r} in workspace {store.workspace!r}")
+        row = found[0]
+        if row["status"] != "proposed":
+            raise Conflict(f"decision {decision} is {row['status']}, not waiting for review")
+        if act == "soften":
+            current = row["step"] or 1
+            if step is None or not 1 <= step < current:
+                raise FirmlyError(f"--step must name a lower step than {current} (1 to {current - 1})")
+        at = ws.clock if ws.clock is not None else row["at"]
+        data: dict[str, Any] = {"decision": decision, "act": act, "reason": reason, "author": author}
+        if step is not None:
+            data["step"] = step
+        envelope = {"id": f"review-{decision}", "type": REVIEW_EVENT, "counterparty": row["counterparty"],
+                    "occurred_at": iso(at), "data": data}
+        event = validate(envelope, internal=True)
+        event.digest = digest(envelope)
+        store.append_events([event])
+        engine = Engine(load_policy(store))
+        process(store, engine, [event], ws, at)
+        return store.decisions(ids=[decision])[0]
