@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from firmly import bootstrap, config
 from firmly.domain.clock import TimeError, iso, parse_instant
@@ -58,6 +59,9 @@ def friendly(func: F) -> F:
             raise typer.Exit(1) from None
         except FirmlyError as exc:
             err.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except SQLAlchemyError as exc:
+            err.print(f"database error: {getattr(exc, 'orig', None) or exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

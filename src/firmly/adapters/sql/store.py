@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from firmly.adapters.sql import migrate
 from firmly.adapters.sql.tables import counterparties, decisions, events, rulebooks, workspaces
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.errors import FirmlyError
@@ -102,6 +101,8 @@ class SqlStore:
         return self._conn
 
     def migrate(self) -> None:
+        from firmly.adapters.sql import migrate  # Alembic is only needed here: keep other commands quick
+
         with self.engine.connect() as conn:
             conn.info["write"] = True
             migrate.upgrade(conn)
@@ -194,8 +195,9 @@ class SqlStore:
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
     def all_events(self) -> Iterator[Event]:
-        rows = self.c.execution_options(yield_per=20000).execute(
-            select(events).where(events.c.workspace == self.workspace).order_by(events.c.at, events.c.seq))
+        query = (select(events).where(events.c.workspace == self.workspace)
+                 .order_by(events.c.at, events.c.seq).execution_options(yield_per=20000))
+        rows = self.c.execute(query)
         yield from self._rows_to_events(rows)
 
     # -- derived state --------------------------------------------------------------------------
