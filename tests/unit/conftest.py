@@ -6,6 +6,7 @@ except the shared reference rulebooks, and those tests skip when /work/shared is
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ from firmly.domain.engine import REVIEW_EVENT, Decision, Engine, Policy, conduct
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.events import RESERVED_PREFIX, Event, validate
 from firmly.domain.rulebook import Rulebook, parse_rulebook
+
+# Test modules import these helpers as `tests.unit.conftest` (the name mypy gives this file); make the
+# project root importable however pytest was started (`python -m pytest` already puts it first).
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 SHARED = Path("/work/shared")
 SCENARIOS = SHARED / "scenarios"

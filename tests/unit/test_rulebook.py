@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.unit.conftest import CLINIC, SCENARIOS, book, line_of
 
 from firmly.domain.errors import InvalidInput, Problem
 from firmly.domain.rulebook import parse_rulebook
-from conftest import CLINIC, SCENARIOS, book, line_of
 
 BASE = """\
 rulebook: test
@@ -155,7 +155,7 @@ def test_a_ladder_may_start_with_a_sanction_when_it_says_so(first: str) -> None:
     text = BASE.replace("      - feedback\n", f"      - {first}\n").replace(
         "    earn_back: 3\n", "    earn_back: 3\n    first_step_may_sanction: true\n")
     b = book(text)
-    assert b.ladders["gentle"].steps[0].action == first.split(":")[0]
+    assert b.ladders["gentle"].steps[0].action == first.split(":", maxsplit=1)[0]
 
 
 def test_a_reviewed_sanction_first_is_still_a_sanction() -> None:
@@ -207,7 +207,7 @@ def test_an_invalid_when_expression_is_named(expression: str) -> None:
 
 
 def test_a_valid_when_expression_is_kept() -> None:
-    text = BASE.replace("    kind: forbidden\n", "    kind: forbidden\n    when: data.service == \"surgery\"\n")
+    text = BASE.replace("    kind: forbidden\n", '    kind: forbidden\n    when: data.service == "surgery"\n')
     assert book(text).rules["no_show"].when == 'data.service == "surgery"'
 
 
@@ -241,11 +241,12 @@ def test_several_problems_are_reported_at_once_each_on_its_line() -> None:
             event: appointment.no_show
             ladder: missing_ladder
         """)
-    found = problems(text, "broken-rulebook.yaml")
-    assert_reported(only(found, "ladders.harsh.window"), text, "window: soon", "broken-rulebook.yaml")
-    assert_reported(only(found, "ladders.harsh.steps.0"), text, '- fee: "5000.00"', "broken-rulebook.yaml")
-    assert_reported(only(found, "rules.late_cancellation.kind"), text, "kind: notise", "broken-rulebook.yaml")
-    assert_reported(only(found, "rules.no_show.ladder"), text, "ladder: missing_ladder", "broken-rulebook.yaml")
+    where = "broken-rulebook.yaml"
+    found = problems(text, where)
+    assert_reported(only(found, "ladders.harsh.window"), text, "window: soon", where)
+    assert_reported(only(found, "ladders.harsh.steps.0"), text, '- fee: "5000.00"', where)
+    assert_reported(only(found, "rules.late_cancellation.kind"), text, "kind: notise", where)
+    assert_reported(only(found, "rules.no_show.ladder"), text, "ladder: missing_ladder", where)
     message = str(InvalidInput(found))
     assert all(line.startswith("broken-rulebook.yaml:") for line in message.splitlines())
 
@@ -307,7 +308,8 @@ def _reference_rulebooks() -> list[Path]:
     return sorted([*SCENARIOS.glob("*/rulebook.yaml"), *SCENARIOS.glob("*/good-rulebook.yaml")])
 
 
-_SHARED_ABSENT = pytest.mark.skipif(not SCENARIOS.is_dir(), reason=f"{SCENARIOS} is absent: no reference rulebooks")
+_SHARED_ABSENT = pytest.mark.skipif(not SCENARIOS.is_dir(),
+                                    reason=f"{SCENARIOS} is absent: no reference rulebooks to load")
 
 
 @_SHARED_ABSENT

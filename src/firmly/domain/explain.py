@@ -55,11 +55,11 @@ TEMPLATES = {
         "feedback": "The rule \"{title}\" was broken ({events}). This is the first time: here is what "
                     "happened and why it matters. {why}",
         "warning": "The rule \"{title}\" was broken again ({events}). Please note: the next time means {next}.",
-        "fee": "The rule \"{title}\" was broken for the {strikes}th time in the period ({events}). After "
+        "fee": "The rule \"{title}\" was broken for the {nth} time in the period ({events}). After "
                "feedback and a warning, a fee of {amount}.",
-        "require_prepayment": "The rule \"{title}\" was broken for the {strikes}th time ({events}). Bookings "
+        "require_prepayment": "The rule \"{title}\" was broken for the {nth} time ({events}). Bookings "
                               "need prepayment{until}.",
-        "suspend": "The rule \"{title}\" was broken for the {strikes}th time ({events}). Service is "
+        "suspend": "The rule \"{title}\" was broken for the {nth} time ({events}). Service is "
                    "suspended{until}.",
         "terminate": "The rule \"{title}\" was broken ({events}). The relationship ends.",
         "surcharge": "The tier \"{tier}\" allows an exception to the rule \"{title}\" ({events}): instead of "
@@ -95,7 +95,7 @@ def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale:
         until = (f" на {describe(duration, 'ru')}" if lang == "ru" else f" for {describe(duration, 'en')}")
     template = words.get(d.action, "{title}")
     text = template.format(
-        title=title, why=why, events=", ".join(d.evidence) or d.event, strikes=params.get("strikes", 1),
+        nth=_ordinal(int(params.get("strikes", 1))), title=title, why=why, events=", ".join(d.evidence) or d.event, strikes=params.get("strikes", 1),
         amount=amount, until=until, tier=params.get("tier", ""), used=params.get("used", ""),
         max=params.get("max", ""), first=d.evidence[0] if d.evidence else d.event,
         due=when(int(params["due"])) if "due" in params else "",
@@ -106,3 +106,8 @@ def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale:
     if d.status in ("proposed", "approved", "dismissed", "softened", "superseded"):
         text += words[d.status]
     return text
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -239,13 +239,15 @@ def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, par
     out.print(table)
 
 
-def _decision_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("at", "counterparty", "rule", "action", "status", "amount", "id", "explanation")
+def _print_decisions(rows: list[dict[str, Any]]) -> None:
+    """One decision per line with its explanation indented below: readable at any terminal width."""
+    if not rows:
+        out.print("no decisions")
     for r in rows:
-        amount = f"{r['amount']} {r['currency']}" if r["amount"] else ""
-        table.add_row(r["at"][:16], r["counterparty"], r["rule"] or "", r["action"], r["status"], amount,
-                      r["id"], r["explanation"])
-    return table
+        amount = f" {r['amount']} {r['currency']}" if r["amount"] else ""
+        out.print(f"{r['at'][:16].replace('T', ' ')}  [bold]{r['counterparty']}[/bold]  {r['rule'] or '—'}  "
+                  f"[bold]{r['action']}[/bold]{amount}  {r['status']}  [dim]{r['id']}[/dim]", highlight=False)
+        out.print(f"    {r['explanation']}", markup=False, highlight=False)
 
 
 @app.command("decisions")
@@ -259,7 +261,7 @@ def decisions_command(counterparty: Annotated[str | None, typer.Option(help="onl
     if as_json:
         _print_json(rows)
     else:
-        out.print(_decision_table(rows))
+        _print_decisions(rows)
 
 
 # -- the review queue ---------------------------------------------------------------------------
@@ -278,7 +280,7 @@ def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> N
     if as_json:
         _print_json(rows)
     else:
-        out.print(_decision_table(rows))
+        _print_decisions(rows)
 
 
 def _act(decision: str, act: str, reason: str, db: str | None, ws: str | None, step: int | None,

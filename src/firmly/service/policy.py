@@ -8,7 +8,7 @@ from typing import Any
 
 from firmly.domain.engine import CounterpartyState, Decision, Engine, Policy
 from firmly.domain.explain import explain
-from firmly.domain.money import fmt
+from firmly.domain.money import fmt, parse_amount
 from firmly.domain.ports import Store, StoredRulebook, WorkspaceInfo
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 
@@ -57,7 +57,16 @@ def decision_row(engine: Engine, d: Decision, st: CounterpartyState | None, ws: 
     return {
         "id": d.id, "counterparty": d.counterparty, "rule": d.rule, "at": d.at, "n": d.n, "action": d.action,
         "status": d.status, "amount": fmt(d.amount), "currency": d.currency, "event": d.event,
-        "evidence": list(d.evidence), "step": d.step, "version": d.version,
+        "evidence": list(d.evidence), "step": d.step, "version": d.version, "params": d.params or {},
         "explanation": explain(d, title=title, why=why, next_step=next_step, locale=locale, timezone=timezone,
                                duration=duration),
     }
+
+
+def row_to_decision(row: dict[str, Any]) -> Decision:
+    """A stored decision back as the engine's object (to re-explain it, e.g. once superseded)."""
+    return Decision(row["id"], row["counterparty"], row["rule"], row["at"], row["action"], row["status"],
+                    row["event"], tuple(row["evidence"]), row["n"],
+                    amount=parse_amount(row["amount"]) if row["amount"] is not None else None,
+                    currency=row["currency"], step=row["step"], version=row["version"],
+                    params=row.get("params") or {})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
 from firmly.domain.events import Event
 from firmly.domain.ports import Store, WorkspaceInfo
-from firmly.service.policy import decision_rows
+from firmly.service.policy import decision_row, decision_rows, row_to_decision
 
 
 def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, now: int) -> int:
@@ -56,13 +56,7 @@ def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, 
     produced = {row["id"] for row in rows}
     for row in store.decisions(counterparty=key):
         if row["id"] not in produced and row["status"] != "superseded":
-            row["status"] = "superseded"
-            row["explanation"] = str(row["explanation"]) + _superseded(ws.locale)
-            rows.append(row)
+            obsolete = row_to_decision(row)
+            obsolete.status = "superseded"
+            rows.append(decision_row(engine, obsolete, fresh, ws))
     return rows
-
-
-def _superseded(locale: str) -> str:
-    if locale == "en":
-        return " Withdrawn: an earlier event arrived late and changed the picture."
-    return " Отменено: более раннее событие пришло с опозданием и изменило картину."

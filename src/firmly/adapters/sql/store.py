@@ -239,6 +239,7 @@ class SqlStore:
             for row in rows:
                 row["workspace"] = self.workspace
                 row["evidence"] = _json.encode(row["evidence"]).decode()
+                row["params"] = _json.encode(row.get("params") or {}).decode()
             self._upsert(decisions, rows, ("workspace", "id"))
 
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
@@ -258,6 +259,7 @@ class SqlStore:
             row = dict(r._mapping)
             row.pop("workspace")
             row["evidence"] = _unjson.decode(row["evidence"])
+            row["params"] = _unjson.decode(row["params"])
             out.append(row)
         return out
 

@@ -77,6 +77,7 @@ decisions = Table(
     Column("step", Integer, nullable=True),
     Column("version", String(200), nullable=True),
     Column("explanation", Text, nullable=False),
+    Column("params", Text, nullable=False),  # the explanation's structured fields, for other languages
     Index("ix_decisions_counterparty", "workspace", "counterparty", "at"),
     Index("ix_decisions_status", "workspace", "status"),
 )

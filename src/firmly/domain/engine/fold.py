@@ -172,6 +172,7 @@ class Engine:
             if d is not None:  # a moved appointment moves its reminders
                 if when > now:
                     d.at = when
+                    d.params = {**(d.params or {}), "due": moment}
                     self._push(st, when, "r", did)
                 else:
                     d.status = "cancelled"

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("step", sa.Integer, nullable=True),
         sa.Column("version", sa.String(200), nullable=True),
         sa.Column("explanation", sa.Text, nullable=False),
+        sa.Column("params", sa.Text, nullable=False),
     )
     op.create_index("ix_decisions_counterparty", "decisions", ["workspace", "counterparty", "at"])
     op.create_index("ix_decisions_status", "decisions", ["workspace", "status"])
