@@ -5,6 +5,7 @@ The format is the one of the shared scenarios; the project's own examples use it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -65,10 +66,8 @@ def _judge(actual: Any, item: dict[str, Any]) -> str | None:
     if "equals" in item:
         want = item["equals"]
         if isinstance(want, int | float) and not isinstance(want, bool) and isinstance(actual, str):
-            try:
+            with contextlib.suppress(ValueError):
                 actual = float(actual)
-            except ValueError:
-                pass
         if actual != want:
             return f"expected {want!r}, got {actual!r}"
     if "in" in item and actual not in item["in"]:

@@ -8,6 +8,7 @@ they must still fail, and a PENDING check that starts passing fails the test unt
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,5 @@ def test_scenario(folder: Path, database_url: str) -> None:
 
 def test_shared_scenarios_present_in_ci() -> None:
     """CI always has ../shared: its absence there would silently drop the contract."""
-    import os
-
     if os.environ.get("CI"):
         assert SHARED.is_dir(), f"{SHARED} is missing in CI"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -69,8 +70,6 @@ def _time(value: object) -> str | None:
 def _date(value: object) -> str | None:
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
-            from datetime import date
-
             date.fromisoformat(value)
             return None
         except ValueError:

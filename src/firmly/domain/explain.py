@@ -95,7 +95,8 @@ def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale:
         until = (f" на {describe(duration, 'ru')}" if lang == "ru" else f" for {describe(duration, 'en')}")
     template = words.get(d.action, "{title}")
     text = template.format(
-        nth=_ordinal(int(params.get("strikes", 1))), title=title, why=why, events=", ".join(d.evidence) or d.event, strikes=params.get("strikes", 1),
+        nth=_ordinal(int(params.get("strikes", 1))), title=title, why=why,
+        events=", ".join(d.evidence) or d.event, strikes=params.get("strikes", 1),
         amount=amount, until=until, tier=params.get("tier", ""), used=params.get("used", ""),
         max=params.get("max", ""), first=d.evidence[0] if d.evidence else d.event,
         due=when(int(params["due"])) if "due" in params else "",

@@ -374,8 +374,8 @@ def _rules(c: _Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices:
         c.add(("rules",), "is required: at least one rule")
     declared_ladders = set(_mapping(c, doc, ("ladders",)))
     out: dict[str, Rule] = {}
-    for rule_id, spec in raw_rules.items():
-        rule_id = str(rule_id)
+    for raw_id, spec in raw_rules.items():
+        rule_id = str(raw_id)
         path: Path = ("rules", rule_id)
         if not isinstance(spec, dict):
             c.add(path, "must be a mapping with title, why, kind and the kind's fields")

@@ -159,7 +159,7 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> No
             return
         store.append_events(new)
         engine = Engine(load_policy(store))
-        clock = max(ws.clock or -(2**62), max(ev.at for ev in new))
+        clock = max(ws.clock or -(2**62), *(ev.at for ev in new))
         report.decisions += process(store, engine, new, ws, clock)
         store.set_clock(clock, ws.ticked)
         report.stored += len(new)

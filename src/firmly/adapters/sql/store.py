@@ -101,7 +101,7 @@ class SqlStore:
         return self._conn
 
     def migrate(self) -> None:
-        from firmly.adapters.sql import migrate  # Alembic is only needed here: keep other commands quick
+        from firmly.adapters.sql import migrate  # noqa: PLC0415 (Alembic only here: other commands start quicker)
 
         with self.engine.connect() as conn:
             conn.info["write"] = True
