@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from firmly.domain.clock import parse_instant
-from firmly.domain.engine import REVIEW_EVENT, Decision, Engine, Policy, conduct
+from firmly.domain.engine import REVIEW_EVENT, Decision, Engine, Policy, conduct, route
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.events import RESERVED_PREFIX, Event, validate
 from firmly.domain.rulebook import Rulebook, parse_rulebook
@@ -177,6 +177,23 @@ class Fold:
 
     def status(self, counterparty: str, now: int | str | None = None) -> str:
         return str(self.show(counterparty, now)["status"])
+
+    def feed(self, raws: Iterable[Mapping[str, Any]], until: str | None = None) -> list[Decision]:
+        """Apply more events, one at a time as they would arrive live, then let the clock reach `until`.
+        Returns the decisions this made or changed (also added to `out`)."""
+        more: list[Decision] = []
+        for ev in events(raws):
+            for key, role in route(ev):
+                st = self.states.get(key)
+                if st is None:
+                    st = self.states[key] = self.engine.new_state(key, role)
+                self.engine.apply(st, ev, more, role)
+        if until is not None:
+            self.now = us(until)
+            for st in self.states.values():
+                self.engine.advance(st, self.now, more)
+        self.out.extend(more)
+        return more
 
 
 def fold(books: Rulebook | Iterable[Rulebook], raws: Iterable[Mapping[str, Any]], until: str | None = None

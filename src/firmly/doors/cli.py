@@ -24,7 +24,7 @@ from firmly import bootstrap, config
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.domain.render import render_html, render_markdown
-from firmly.service import clock, ingest, queries, replay, review, rulebooks, simulate, workspace
+from firmly.service import clock, demo, ingest, queries, replay, review, rulebooks, simulate, workspace
 
 app = typer.Typer(help="firmly — polite, but firm. A conduct engine for clients, partners and suppliers.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -61,7 +61,10 @@ def friendly(func: F) -> F:
             err.print(f"error: {exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
         except SQLAlchemyError as exc:
-            err.print(f"database error: {getattr(exc, 'orig', None) or exc}", markup=False, highlight=False)
+            cause = str(getattr(exc, "orig", None) or exc)
+            if "no such table" in cause or "does not exist" in cause:
+                cause = "the database is not initialised: run `firmly init` first"
+            err.print(f"database error: {cause}", markup=False, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -352,6 +355,31 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     out.print(f"under {result['rulebook']}:")
     out.print(table)
     out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
+
+
+@app.command("demo")
+@friendly
+def demo_command(example: Annotated[str, typer.Option(help="which example: " + ", ".join(demo.examples()))]
+                 = "clinic-en", db: Db = None, ws: Workspace = None) -> None:
+    """A workspace filled with an example's rulebook and events, then a tour of what firmly decided."""
+    store = bootstrap.store(db, ws or f"demo-{example}")
+    report = demo.demo(store, example, _now())
+    out.print(f"[bold]{report.example}[/bold]: {report.story}", highlight=False)
+    out.print(f"stored {report.stored} events ({report.duplicates} already there) in workspace "
+              f"[bold]{store.workspace}[/bold]", highlight=False)
+    table = Table("key", "name", "status")
+    for row in queries.counterparties(store, None, None):
+        table.add_row(row.key, row.name, row.status)
+    out.print(table)
+    waiting = review.pending(store)
+    out.print(f"{len(waiting)} proposals wait for a person:")
+    _print_decisions([queries.public(r) for r in waiting])
+    w = f"-w {store.workspace}"
+    out.print("\nNext, try:", highlight=False)
+    for line in (f"firmly decisions {w}", f"firmly counterparty show <key> {w}", f"firmly review list {w}",
+                 f"firmly simulate --rulebook <changed rulebook.yaml> {w}",
+                 "firmly rulebook render <rulebook.yaml> --lang en"):
+        out.print(f"  {line}", markup=False, highlight=False)
 
 
 def main() -> None:

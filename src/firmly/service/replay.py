@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
-from firmly.service.policy import decision_rows, load_policy
+from firmly.service.policy import decision_row, decision_rows, load_policy, row_to_decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +40,16 @@ def replay_in_transaction(store: Store) -> ReplayReport:
     if ws.ticked is not None:
         for st in states.values():
             engine.advance(st, ws.ticked, out)
-    store.clear_derived()
     rows = decision_rows(engine, out, states, ws)
+    # Decisions that history no longer produces stay, superseded, for the audit (as after a late event).
+    gone = store.decision_ids() - {row["id"] for row in rows}
+    for old in store.decisions(ids=gone) if gone else []:
+        if old["status"] != "superseded":
+            obsolete = row_to_decision(old)
+            obsolete.status = "superseded"
+            old = decision_row(engine, obsolete, states.get(obsolete.counterparty), ws)  # noqa: PLW2901
+        rows.append(old)
+    store.clear_derived()
     store.put_decisions(rows)
     store.save_states(states.values(), ws.clock if ws.clock is not None else 0)
     return ReplayReport(count, len(states), len(rows))

@@ -263,6 +263,10 @@ class SqlStore:
             out.append(row)
         return out
 
+    def decision_ids(self) -> set[str]:
+        rows = self.c.execute(select(decisions.c.id).where(decisions.c.workspace == self.workspace))
+        return {r.id for r in rows}
+
     def clear_derived(self) -> None:
         self.c.execute(decisions.delete().where(decisions.c.workspace == self.workspace))
         self.c.execute(counterparties.delete().where(counterparties.c.workspace == self.workspace))

@@ -1,0 +1,144 @@
+"""The Store port in memory: for tests and for trying the use cases without a database."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from firmly.domain.engine.state import CounterpartyState
+from firmly.domain.events import Event
+from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
+
+
+class MemoryStore:
+    """Same behaviour as the SQL store, including all-or-nothing writes (a failed write rolls back)."""
+
+    def __init__(self, workspace: str = "default") -> None:
+        self.workspace = workspace
+        self._data: dict[str, Any] = {"workspaces": {}, "rulebooks": [], "events": [], "by_id": {},
+                                      "states": {}, "decisions": {}}
+        self._open = False
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        if self._open:
+            yield
+            return
+        snapshot = copy.deepcopy(self._data)
+        self._open = True
+        try:
+            yield
+        except BaseException:
+            self._data = snapshot
+            raise
+        finally:
+            self._open = False
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        yield
+
+    def migrate(self) -> None:
+        """Nothing to migrate in memory."""
+
+    def ensure_workspace(self, locale: str | None, timezone: str | None, now: int) -> WorkspaceInfo:
+        found = self._data["workspaces"].get(self.workspace)
+        if found is None:
+            found = {"locale": locale or "ru", "timezone": timezone or "Europe/Moscow", "clock": None,
+                     "ticked": None, "next_seq": 1}
+            self._data["workspaces"][self.workspace] = found
+        else:
+            found["locale"] = locale or found["locale"]
+            found["timezone"] = timezone or found["timezone"]
+        info = self.workspace_info()
+        assert info is not None
+        return info
+
+    def workspace_info(self) -> WorkspaceInfo | None:
+        found = self._data["workspaces"].get(self.workspace)
+        if found is None:
+            return None
+        return WorkspaceInfo(self.workspace, found["locale"], found["timezone"], found["clock"], found["ticked"])
+
+    def set_clock(self, clock: int | None, ticked: int | None) -> None:
+        found = self._data["workspaces"][self.workspace]
+        found["clock"], found["ticked"] = clock, ticked
+
+    def rulebooks(self) -> list[StoredRulebook]:
+        return [b for w, b in self._data["rulebooks"] if w == self.workspace]
+
+    def add_rulebook(self, book: StoredRulebook) -> None:
+        if any(b.id == book.id and b.version == book.version for b in self.rulebooks()):
+            raise ValueError(f"rulebook {book.id} {book.version} is stored already")
+        self._data["rulebooks"].append((self.workspace, book))
+
+    def digests(self, ids: Iterable[str]) -> dict[str, str]:
+        mine = self._data["by_id"].get(self.workspace, {})
+        return {i: mine[i].digest for i in ids if i in mine}
+
+    def append_events(self, events: list[Event]) -> None:
+        found = self._data["workspaces"][self.workspace]
+        mine = self._data["by_id"].setdefault(self.workspace, {})
+        for ev in events:
+            if ev.id in mine:
+                raise ValueError(f"event {ev.id} is stored already")
+        for ev in events:
+            ev.seq = found["next_seq"]
+            found["next_seq"] += 1
+            mine[ev.id] = ev
+            self._data["events"].append((self.workspace, ev))
+
+    def _mine(self) -> list[Event]:
+        return [ev for w, ev in self._data["events"] if w == self.workspace]
+
+    def events_about(self, keys: Iterable[str]) -> list[Event]:
+        wanted = set(keys)
+        found = [ev for ev in self._mine() if ev.counterparty in wanted or ev.partner in wanted]
+        return sorted(found, key=lambda e: (e.at, e.seq))
+
+    def all_events(self) -> Iterator[Event]:
+        yield from sorted(self._mine(), key=lambda e: (e.at, e.seq))
+
+    def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
+        mine = self._data["states"].get(self.workspace, {})
+        # a copy, as a database would give: changes count only once saved
+        return {k: pickle.loads(mine[k][1]) for k in keys if k in mine}
+
+    def save_states(self, states: Iterable[CounterpartyState], now: int) -> None:
+        mine = self._data["states"].setdefault(self.workspace, {})
+        for st in states:
+            row = CounterpartyRow(st.key, st.kind, st.name, st.tier, st.status(now))
+            mine[st.key] = (row, pickle.dumps(st), st.next_wake())
+
+    def states_due(self, until: int) -> list[str]:
+        mine = self._data["states"].get(self.workspace, {})
+        return [k for k, (_, _, wake) in mine.items() if wake is not None and wake <= until]
+
+    def counterparties(self, kind: str | None = None, status: str | None = None) -> list[CounterpartyRow]:
+        rows = [row for row, _, _ in self._data["states"].get(self.workspace, {}).values()]
+        return sorted((r for r in rows if (kind is None or r.kind == kind) and (status is None or r.status == status)),
+                      key=lambda r: r.key)
+
+    def put_decisions(self, rows: list[dict[str, Any]]) -> None:
+        mine = self._data["decisions"].setdefault(self.workspace, {})
+        for row in rows:
+            mine[row["id"]] = {**row, "evidence": list(row["evidence"]), "params": dict(row.get("params") or {})}
+
+    def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
+                  ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        wanted = set(ids) if ids is not None else None
+        rows = [dict(r) for r in self._data["decisions"].get(self.workspace, {}).values()
+                if (counterparty is None or r["counterparty"] == counterparty)
+                and (rule is None or r["rule"] == rule) and (status is None or r["status"] == status)
+                and (wanted is None or r["id"] in wanted)]
+        return sorted(rows, key=lambda r: (r["at"], r["counterparty"], r["n"]))
+
+    def decision_ids(self) -> set[str]:
+        return set(self._data["decisions"].get(self.workspace, {}))
+
+    def clear_derived(self) -> None:
+        self._data["decisions"].pop(self.workspace, None)
+        self._data["states"].pop(self.workspace, None)

@@ -1,0 +1,51 @@
+"""One suite per port, run on every implementation: memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from firmly.adapters.memory import MemoryStore
+from firmly.adapters.sql.store import SqlStore, make_engine
+from firmly.domain.ports import Store
+from firmly.service import workspace
+
+MakeStore = Callable[[str], Store]
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:
+    """A factory of initialised stores sharing one database: one per workspace name."""
+    if request.param == "memory":
+        shared: dict[str, MemoryStore] = {}
+        first = MemoryStore()
+
+        def memory(name: str) -> Store:
+            store = shared.get(name)
+            if store is None:
+                store = MemoryStore(name)
+                store._data = first._data  # one "database", several workspaces
+                shared[name] = store
+            workspace.init(store, "ru", "Europe/Moscow", 0)
+            return store
+
+        return memory
+    url = f"sqlite:///{tmp_path / 'contract.db'}" if request.param == "sqlite" else \
+        request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    suffix = uuid.uuid4().hex[:8]  # PostgreSQL's database is shared by the session: fresh workspaces
+
+    def sql(name: str) -> Store:
+        store = SqlStore(engine, f"{name}-{suffix}")
+        workspace.init(store, "ru", "Europe/Moscow", 0)
+        return store
+
+    return sql
+
+
+@pytest.fixture
+def store(make_store: MakeStore) -> Store:
+    return make_store("main")

@@ -1,0 +1,121 @@
+"""The Store port: the same behaviour on memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from firmly.domain.engine import CounterpartyState
+from firmly.domain.events import Event, validate
+from firmly.domain.ports import Store, StoredRulebook
+from tests.contract.conftest import MakeStore
+
+
+def event(i: str, kind: str, cp: str, at: str, **data: object) -> Event:
+    return validate({"id": i, "type": kind, "counterparty": cp, "occurred_at": at, "data": data})
+
+
+def test_events_get_arrival_order_and_are_found_by_counterparty_and_partner(store: Store) -> None:
+    first = event("b", "appointment.booked", "anna", "2026-03-02T10:00:00+03:00", appointment="a1",
+                  starts_at="2026-03-05T10:00:00+03:00", partner="clinic-1")
+    second = event("a", "appointment.attended", "boris", "2026-03-01T10:00:00+03:00", appointment="x")
+    with store.write():
+        store.append_events([first, second])
+    assert (first.seq, second.seq) == (1, 2)
+    with store.read():
+        assert [e.id for e in store.all_events()] == ["a", "b"]  # by occurred_at, then arrival
+        assert [e.id for e in store.events_about(["clinic-1"])] == ["b"]
+        assert [e.id for e in store.events_about(["anna", "boris"])] == ["a", "b"]
+        assert store.digests(["a", "b", "c"]) == {"a": second.digest, "b": first.digest}
+        loaded = next(e for e in store.all_events() if e.id == "b")
+    assert loaded.data == first.data and loaded.at == first.at and loaded.occurred_at == first.occurred_at
+
+
+def test_a_failed_write_stores_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.write():
+        store.append_events([event("x", "appointment.no_show", "anna", "2026-03-01T10:00:00+03:00",
+                                   appointment="a")])
+        raise RuntimeError("boom")
+    with store.read():
+        assert store.digests(["x"]) == {}
+        assert list(store.all_events()) == []
+
+
+def test_workspaces_never_see_each_other(make_store: MakeStore) -> None:
+    one, two = make_store("one"), make_store("two")
+    with one.write():
+        one.append_events([event("e1", "appointment.no_show", "anna", "2026-03-01T10:00:00+03:00",
+                                 appointment="a")])
+        one.save_states([CounterpartyState("anna")], 0)
+        one.put_decisions([_row("d-1", "anna")])
+        one.add_rulebook(StoredRulebook("clinic", "1", "h", "rulebook: clinic", 0, None))
+    with two.read():
+        assert two.digests(["e1"]) == {}
+        assert list(two.all_events()) == []
+        assert two.load_states(["anna"]) == {}
+        assert two.counterparties() == []
+        assert two.decisions() == []
+        assert two.rulebooks() == []
+    with two.write():  # the same event id is free in another workspace
+        two.append_events([event("e1", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00",
+                                 appointment="a")])
+    with one.read():
+        assert next(iter(one.all_events())).type == "appointment.no_show"
+
+
+def _row(i: str, cp: str, at: int = 5, status: str = "applied", n: int = 1) -> dict[str, object]:
+    return {"id": i, "counterparty": cp, "rule": "no_show", "at": at, "n": n, "action": "feedback",
+            "status": status, "amount": "1000.00", "currency": "RUB", "event": "e1", "evidence": ["e1", "e0"],
+            "step": 1, "version": "clinic@1", "explanation": "Правило нарушено", "params": {"strikes": 1}}
+
+
+def test_decisions_are_upserted_filtered_and_ordered(store: Store) -> None:
+    with store.write():
+        store.put_decisions([_row("d-2", "anna", at=7), _row("d-1", "anna", at=5), _row("d-3", "boris", at=5)])
+        store.put_decisions([_row("d-2", "anna", at=7, status="superseded")])
+    with store.read():
+        rows = store.decisions()
+        assert [r["id"] for r in rows] == ["d-1", "d-3", "d-2"]  # by time, then counterparty
+        assert [r["id"] for r in store.decisions(status="superseded")] == ["d-2"]
+        assert [r["id"] for r in store.decisions(counterparty="boris")] == ["d-3"]
+        assert [r["id"] for r in store.decisions(ids=["d-1", "zz"])] == ["d-1"]
+        one = store.decisions(ids=["d-1"])[0]
+    assert one["evidence"] == ["e1", "e0"] and one["amount"] == "1000.00" and one["params"] == {"strikes": 1}
+
+
+def test_states_round_trip_and_wake_the_clock(store: Store) -> None:
+    sleepy, due = CounterpartyState("anna"), CounterpartyState("boris", "supplier")
+    due.timers = [(100, 1, "x", "", "")]
+    due.tier = "vip"
+    with store.write():
+        store.save_states([sleepy, due], 0)
+    with store.read():
+        loaded = store.load_states(["anna", "boris", "nobody"])
+        assert set(loaded) == {"anna", "boris"}
+        assert loaded["boris"].tier == "vip" and loaded["boris"].kind == "supplier"
+        assert store.states_due(99) == []
+        assert store.states_due(100) == ["boris"]
+        assert [r.key for r in store.counterparties(kind="supplier")] == ["boris"]
+        assert [r.key for r in store.counterparties(status="active")] == ["anna", "boris"]
+
+
+def test_clear_derived_keeps_the_log(store: Store) -> None:
+    with store.write():
+        store.append_events([event("e1", "appointment.no_show", "anna", "2026-03-01T10:00:00+03:00",
+                                   appointment="a")])
+        store.save_states([CounterpartyState("anna")], 0)
+        store.put_decisions([_row("d-1", "anna")])
+        store.clear_derived()
+    with store.read():
+        assert store.decisions() == [] and store.counterparties() == []
+        assert store.digests(["e1"]) == {"e1": next(iter(store.all_events())).digest}
+
+
+def test_clock_and_rulebook_versions(store: Store) -> None:
+    with store.write():
+        store.set_clock(10, 5)
+        store.add_rulebook(StoredRulebook("clinic", "1", "h1", "a", 1, None))
+        store.add_rulebook(StoredRulebook("clinic", "2", "h2", "b", 2, 10))
+    with store.read():
+        info = store.workspace_info()
+        assert info is not None and (info.clock, info.ticked) == (10, 5)
+        assert [(b.version, b.effective_from) for b in store.rulebooks()] == [("1", None), ("2", 10)]

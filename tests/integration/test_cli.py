@@ -1,0 +1,84 @@
+"""The command line as scripts use it: exit codes, JSON shapes, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en"
+
+
+def firmly(tmp_path: Path, *args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FIRMLY_DATABASE_URL": db or f"sqlite:///{tmp_path / 'cli.db'}",
+           "FIRMLY_WORKSPACE": "cli"}
+    return subprocess.run([sys.executable, "-m", "firmly", *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_ingest_json_report(tmp_path: Path) -> None:
+    assert firmly(tmp_path, "init").returncode == 0
+    assert firmly(tmp_path, "rulebook", "load", str(EXAMPLE / "rulebook.yaml")).returncode == 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "type": "review.received", "counterparty": "p", '
+                   '"occurred_at": "2026-05-01T10:00:00+01:00", "data": {"rating": 9}}\n')
+    proc = firmly(tmp_path, "ingest", str(EXAMPLE / "events.jsonl"), str(bad), "--json")
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert (report["stored"], report["duplicates"], report["rejected"]) == (29, 0, 1)
+    assert report["rejections"] == [{"file": "bad.jsonl", "line": 1, "id": "x", "field": "data.rating",
+                                     "reason": "must be a whole number from 1 to 5, got 9"}]
+
+
+def test_json_shapes_of_show_and_decisions(tmp_path: Path) -> None:
+    firmly(tmp_path, "init")
+    firmly(tmp_path, "rulebook", "load", str(EXAMPLE / "rulebook.yaml"))
+    firmly(tmp_path, "ingest", str(EXAMPLE / "events.jsonl"))
+    page = json.loads(firmly(tmp_path, "counterparty", "show", "tom", "--json").stdout)
+    assert {"key", "kind", "name", "tier", "status", "restrictions", "rules", "account", "scores"} <= set(page)
+    assert set(page["rules"]["late_change"]) == {"strikes", "step", "kept_streak", "broken", "kept"}
+    assert page["restrictions"][0]["until"].endswith("+00:00")
+    rows = json.loads(firmly(tmp_path, "decisions", "--counterparty", "tom", "--json").stdout)
+    assert {"id", "counterparty", "rule", "at", "action", "status", "amount", "event", "evidence",
+            "explanation"} <= set(rows[0])
+    assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    listed = json.loads(firmly(tmp_path, "counterparty", "list", "--status", "restricted", "--json").stdout)
+    assert [r["key"] for r in listed] == ["tom"]
+
+
+@pytest.mark.parametrize(("args", "code", "says"), [
+    (("ingest", "missing.jsonl"), 1, "no such file"),
+    (("rulebook", "check", "missing.yaml"), 1, "cannot read"),
+    (("tick", "--as-of", "2026-05-01 10:00"), 1, "offset"),
+    (("counterparty", "show", "nobody"), 1, "nobody"),
+    (("review", "approve", "d-none", "--reason", "x"), 1, "no decision"),
+    (("rulebook", "render", "x.yaml", "--format", "docx"), 1, ""),
+    (("nonsense",), 2, "No such command"),
+    (("review", "approve", "d-none"), 2, "--reason"),
+])
+def test_errors_are_clear_and_never_tracebacks(tmp_path: Path, args: tuple[str, ...], code: int, says: str) -> None:
+    firmly(tmp_path, "init")
+    proc = firmly(tmp_path, *args)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == code, said
+    assert says in said
+    assert "Traceback" not in said
+
+
+def test_a_database_that_was_never_initialised_is_a_clear_error(tmp_path: Path) -> None:
+    proc = firmly(tmp_path, "counterparty", "list")
+    assert proc.returncode == 1
+    assert "firmly init" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_render_writes_the_appendix(tmp_path: Path) -> None:
+    target = tmp_path / "appendix.html"
+    proc = firmly(tmp_path, "rulebook", "render", str(EXAMPLE / "rulebook.yaml"), "--format", "html",
+                  "--lang", "ru", "-o", str(target))
+    assert proc.returncode == 0, proc.stderr
+    text = target.read_text()
+    assert "<h1>Bright Smile Dental" in text and "Последствия нарушений" in text and "25.00 GBP" in text
