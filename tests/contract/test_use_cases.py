@@ -120,6 +120,9 @@ def test_review_acts_change_status_and_survive_replay(store: Store) -> None:
     replay.replay(store)
     assert queries.counterparty(store, "tom")["status"] == "suspended"
     assert review.pending(store) == []
+    [entry] = review.log(store)
+    assert (entry["decision"], entry["act"], entry["author"], entry["reason"]) == (
+        proposal["id"], "approve", "ops", "five in five weeks")
 
 
 def test_soften_applies_a_lower_step(store: Store) -> None:

@@ -102,6 +102,9 @@ class MemoryStore:
     def all_events(self) -> Iterator[Event]:
         yield from sorted(self._mine(), key=lambda e: (e.at, e.seq))
 
+    def events_of_type(self, kind: str) -> list[Event]:
+        return [ev for ev in self.all_events() if ev.type == kind]
+
     def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
         mine = self._data["states"].get(self.workspace, {})
         # a copy, as a database would give: changes count only once saved

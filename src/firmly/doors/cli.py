@@ -286,6 +286,22 @@ def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> N
         _print_decisions(rows)
 
 
+@review_app.command("log")
+@friendly
+def review_log(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
+               db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """The audit log: every act on the review queue with its author and reason."""
+    rows = review.log(bootstrap.store(db, ws), counterparty)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("at", "counterparty", "decision", "act", "author", "reason")
+    for r in rows:
+        act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
+        table.add_row(r["at"][:16], r["counterparty"], r["decision"], act, r["author"], r["reason"])
+    out.print(table)
+
+
 def _act(decision: str, act: str, reason: str, db: str | None, ws: str | None, step: int | None,
          as_json: bool) -> None:
     row = review.act(bootstrap.store(db, ws), decision, act, reason, _author(), step)

@@ -21,6 +21,16 @@ def pending(store: Store) -> list[dict[str, Any]]:
         return store.decisions(status="proposed")
 
 
+def log(store: Store, counterparty: str | None = None) -> list[dict[str, Any]]:
+    """The audit log of people's acts: who did what to which decision, when and why."""
+    with store.read():
+        acts = store.events_of_type(REVIEW_EVENT)
+    return [{"at": iso(ev.at), "counterparty": ev.counterparty, "decision": ev.data.get("decision"),
+             "act": ev.data.get("act"), "step": ev.data.get("step"), "author": ev.data.get("author"),
+             "reason": ev.data.get("reason")}
+            for ev in acts if counterparty is None or ev.counterparty == counterparty]
+
+
 def act(store: Store, decision: str, act: str, reason: str, author: str, step: int | None = None
         ) -> dict[str, Any]:
     if act not in ACTS:

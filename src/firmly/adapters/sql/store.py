@@ -200,6 +200,11 @@ class SqlStore:
         rows = self.c.execute(query)
         yield from self._rows_to_events(rows)
 
+    def events_of_type(self, kind: str) -> list[Event]:
+        rows = self.c.execute(select(events).where(and_(events.c.workspace == self.workspace, events.c.type == kind))
+                              .order_by(events.c.at, events.c.seq))
+        return list(self._rows_to_events(rows))
+
     # -- derived state --------------------------------------------------------------------------
     def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
         wanted = list(keys)
