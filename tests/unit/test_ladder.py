@@ -338,9 +338,6 @@ def test_an_act_on_a_decision_that_is_not_open_changes_nothing() -> None:
     assert f.decisions("ivan", action="suspend")[0].status == "proposed"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Engine._act pops the proposal before checking a soften's step, "
-                   "so a soften to a step that is not lower closes nothing yet leaves the proposal unreachable: "
-                   "a later approve is ignored and the decision stays `proposed` for ever")
 def test_a_soften_to_a_step_that_is_not_lower_leaves_the_proposal_open() -> None:
     b = ladder_book(REVIEWED)
     suspend = proposal(fold(b, THREE, until=msk(day(9))))

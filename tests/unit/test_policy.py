@@ -100,9 +100,6 @@ def test_rules_in_one_ladder_group_share_their_strikes() -> None:
                                                                  ("late_arrival", "warning")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Engine._breach looks for an open proposal of the same rule id, "
-                   "not of the same ladder group, so a strike from another rule of the group proposes the "
-                   "same step a second time instead of adding its evidence to the open proposal")
 def test_a_shared_ladder_adds_evidence_to_its_open_proposal_whichever_rule_was_broken() -> None:
     history = [no_show(1, "2026-03-01T10:00"), no_show(2, "2026-03-02T10:00"), no_show(3, "2026-03-03T10:00"),
                late(4, "2026-03-04T10:00")]

@@ -203,9 +203,6 @@ def test_a_reissued_invoice_moves_its_deadline(billing: Rulebook) -> None:
     assert f.actions("kira", "pay_on_time") == ["feedback"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a deadline's `when:` is also required of the expected event: "
-                   "a payment that does not repeat the invoice's fields fulfils nothing, and the timer "
-                   "then reports the invoice as unpaid although it was paid on time")
 def test_a_deadline_filtered_by_when_is_kept_by_a_payment_in_time() -> None:
     filtered = book(BILLING.replace("    grace: 2h\n", '    grace: 2h\n    when: data.kind == "monthly"\n'))
     f = fold(filtered, [issued(kind="monthly"), paid("2026-03-05T10:00")], until=msk("2026-04-01T00:00"))

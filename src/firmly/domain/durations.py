@@ -30,6 +30,8 @@ def to_us(delta: timedelta) -> int:
 def describe(delta: timedelta, lang: str) -> str:
     """A duration in words a client reads: "24 часа", "90 days"."""
     seconds = int(delta.total_seconds())
+    if 0 < seconds <= 48 * 3600 and seconds % 3600 == 0:
+        return _words(seconds // 3600, "h", lang)  # "24 часа" reads better than "1 день" for a notice
     for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0 and seconds >= size:
             return _words(seconds // size, unit, lang)

@@ -277,6 +277,15 @@ class Engine:
     def _expected(self, st: CounterpartyState, c: Compiled, ev: Event, out: Out) -> None:
         rule = c.rule
         data = ev.data
+        if rule.due is not None and st.deadlines:
+            # A deadline already set (its `when` held for the event that set it) is settled by its
+            # expected event whatever that event's own fields are.
+            entity_id = data.get(rule.due[0])
+            dl = st.deadlines.pop((c.id, str(entity_id)), None) if entity_id is not None else None
+            if dl is not None:
+                if not dl.broken:  # a late arrival after its timer adds no second strike
+                    self._verdict(st, c, ev, dl.due, out)
+                return
         if c.when is not None and not c.applies(ev.type, ev.counterparty, ev.id, data):
             return
         if rule.cutoff and data.get("for_date"):
@@ -290,14 +299,7 @@ class Engine:
             return
         if rule.due is None:
             return
-        entity, field = rule.due
-        entity_id = data.get(entity)
-        dl = st.deadlines.pop((c.id, str(entity_id)), None) if st.deadlines and entity_id is not None else None
-        if dl is not None:
-            if not dl.broken:  # a late arrival after its timer adds no second strike
-                self._verdict(st, c, ev, dl.due, out)
-            return
-        own = data.get(field)
+        own = data.get(rule.due[1])
         if own is not None:
             try:
                 due = parse_instant(own) + c.grace_us
@@ -394,7 +396,7 @@ class Engine:
         evidence = tuple(dict.fromkeys(e for _, e in strikes))
         number = index + 1
         for open_one in (st.proposals or {}).values():
-            if open_one.rule == c.id and open_one.step == number:  # add evidence, do not ask twice
+            if open_one.step == number and self._group(st, open_one, at) == c.group:  # add evidence, ask once
                 open_one.evidence = tuple(dict.fromkeys((*open_one.evidence, *evidence)))
                 out.append(open_one)
                 return
@@ -407,6 +409,10 @@ class Engine:
             st.proposals[d.id] = d
         else:
             self._apply_step(st, c.id, step, d, at)
+
+    def _group(self, st: CounterpartyState, d: Decision, at: int) -> str | None:
+        c = self.policy.table(st.kind, st.rulebooks, at).rules.get(d.rule or "")
+        return c.group if c is not None else d.rule
 
     def _apply_step(self, st: CounterpartyState, rule_id: str, step: Step, d: Decision, at: int) -> None:
         st.rule(rule_id).step = step.action
@@ -442,10 +448,14 @@ class Engine:
     # -- people's acts --------------------------------------------------------------------------
     def _act(self, st: CounterpartyState, ev: Event, out: Out) -> None:
         data = ev.data
-        d = (st.proposals or {}).pop(str(data.get("decision")), None)
+        d = (st.proposals or {}).get(str(data.get("decision")))
         if d is None or d.rule is None:
             return  # the proposal was made obsolete by a late event; the act is kept in the log
         act = data.get("act")
+        if act == "soften" and not 1 <= int(data.get("step") or 0) < (d.step or 0):
+            return  # not a lower step: the proposal stays open for a valid act
+        assert st.proposals is not None
+        del st.proposals[d.id]
         c = self.policy.table(st.kind, st.rulebooks, ev.at).rules.get(d.rule)
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"
