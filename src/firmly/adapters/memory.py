@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import pickle
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from firmly.domain.engine.state import CounterpartyState
+from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.events import Event
 from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
 
@@ -108,13 +107,13 @@ class MemoryStore:
     def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
         mine = self._data["states"].get(self.workspace, {})
         # a copy, as a database would give: changes count only once saved
-        return {k: pickle.loads(mine[k][1]) for k in keys if k in mine}
+        return {k: decode_state(mine[k][1]) for k in keys if k in mine}
 
     def save_states(self, states: Iterable[CounterpartyState], now: int) -> None:
         mine = self._data["states"].setdefault(self.workspace, {})
         for st in states:
             row = CounterpartyRow(st.key, st.kind, st.name, st.tier, st.status(now))
-            mine[st.key] = (row, pickle.dumps(st), st.next_wake())
+            mine[st.key] = (row, encode_state(st), st.next_wake())
 
     def states_due(self, until: int) -> list[str]:
         mine = self._data["states"].get(self.workspace, {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from firmly.adapters.sql.tables import counterparties, decisions, events, rulebooks, workspaces
-from firmly.domain.engine.state import CounterpartyState
+from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event
 from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
@@ -213,13 +212,13 @@ class SqlStore:
             part = wanted[i:i + _CHUNK]
             rows = self.c.execute(select(counterparties.c.key, counterparties.c.state).where(
                 and_(counterparties.c.workspace == self.workspace, counterparties.c.key.in_(part))))
-            found.update((r.key, pickle.loads(r.state)) for r in rows)
+            found.update((r.key, decode_state(r.state)) for r in rows)
         return found
 
     def save_states(self, states: Iterable[CounterpartyState], now: int) -> None:
         rows = [{"workspace": self.workspace, "key": st.key, "kind": st.kind, "name": st.name, "tier": st.tier,
                  "status": st.status(now), "next_wake": st.next_wake(),
-                 "state": pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL)} for st in states]
+                 "state": encode_state(st)} for st in states]
         if rows:
             self._upsert(counterparties, rows, ("workspace", "key"))
 

@@ -11,19 +11,20 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from heapq import heappop, heappush
+from operator import attrgetter
 from typing import Any
 
 from firmly.domain.clock import TimeError, parse_instant, to_us
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine.decision import Decision, decision_id
-from firmly.domain.engine.policy import Compiled, Policy, Table
-from firmly.domain.engine.state import CounterpartyState, Deadline, Restriction
+from firmly.domain.engine.policy import CLOSING, Compiled, Policy, Table
+from firmly.domain.engine.state import CounterpartyState, Deadline, Restriction, ref_key
 from firmly.domain.events import Event
 from firmly.domain.rulebook import Step
 
 REVIEW_EVENT = "firmly.review"
-CLOSING = frozenset({"cancelled", "attended", "no_show", "completed", "closed"})
 Out = list[Decision]
+_order = attrgetter("at", "seq")
 
 
 def route(event: Event) -> Iterator[tuple[str, str]]:
@@ -37,17 +38,26 @@ def route(event: Event) -> Iterator[tuple[str, str]]:
 class Engine:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        # kind -> table, when the rules never change over time and a counterparty follows its kind
+        self._by_kind: dict[str, Table] | None = {} if policy.single_epoch else None
 
     # -- entry points -------------------------------------------------------------------------
     def new_state(self, key: str, role: str = "subject") -> CounterpartyState:
         return CounterpartyState(key, "partner" if role == "partner" else "client")
 
     def table(self, st: CounterpartyState, at: int) -> Table:
+        by_kind = self._by_kind
+        if by_kind is not None and st.rulebooks is None:
+            table = by_kind.get(st.kind)
+            if table is None:
+                table = by_kind[st.kind] = self.policy.table(st.kind, None, at)
+            return table
         return self.policy.table(st.kind, st.rulebooks, at)
 
     def apply(self, st: CounterpartyState, ev: Event, out: Out, role: str = "subject") -> None:
         at = ev.at
-        if st.timers and st.timers[0][0] < at:
+        timers = st.timers
+        if timers and timers[0][0] < at:
             self._fire(st, at - 1, out)
         if at - 1 > st.fired_until:
             st.fired_until = at - 1
@@ -61,28 +71,22 @@ class Engine:
         if kind == REVIEW_EVENT:
             self._act(st, ev, out)
             return
-        table = self.policy.table(st.kind, st.rulebooks, at)
+        table = self.table(st, at)
+        judged, expected, kept, closing = table.plans.get(kind) or table.plan(kind)
         data = ev.data
         for ref in table.refs:
             entity_id = data.get(ref[0])
             if entity_id is not None and data.get(ref[1]) is not None:
                 self._set_ref(st, table, ref, str(entity_id), ev, out)
-        judged = table.judged.get(kind)
-        if judged:
-            for c in judged:
-                self._judge(st, c, ev, role, out)
-        expected = table.expected.get(kind)
-        if expected:
-            for c in expected:
-                self._expected(st, c, ev, out)
-        kept = table.kept.get(kind)
-        if kept:
-            for c in kept:
-                if c.when is None or c.applies(kind, ev.counterparty, ev.id, data):
-                    self._kept(st, c, ev.id, at, out)
-        noun, _, verb = kind.partition(".")
-        if verb in CLOSING or expected:
-            self._close(st, table, kind, noun, data, at, out)
+        for c in judged:
+            self._judge(st, c, ev, role, out)
+        for c in expected:
+            self._expected(st, c, ev, out)
+        for c in kept:
+            if c.when is None or c.applies(kind, ev.counterparty, ev.id, data):
+                self._kept(st, c, ev.id, at, out)
+        if closing:
+            self._close(st, table, kind, kind.partition(".")[0], data, at, out)
 
     def advance(self, st: CounterpartyState, until: int, out: Out) -> None:
         """Let the clock reach `until`: fire every timer due by then."""
@@ -96,12 +100,20 @@ class Engine:
         """Fold events (in any order: they are sorted here) and then the clock up to `until`."""
         states = {} if states is None else states
         out: Out = []
-        for ev in sorted(events, key=lambda e: (e.at, e.seq)):
-            for key, role in route(ev):
-                st = states.get(key)
+        apply = self.apply
+        get = states.get
+        for ev in sorted(events, key=_order):
+            key = ev.counterparty
+            st = get(key)
+            if st is None:
+                st = states[key] = CounterpartyState(key)
+            apply(st, ev, out)
+            partner = ev.data.get("partner")
+            if partner is not None and partner != key and isinstance(partner, str) and ev.type != REVIEW_EVENT:
+                st = get(partner)
                 if st is None:
-                    st = states[key] = self.new_state(key, role)
-                self.apply(st, ev, out, role)
+                    st = states[partner] = CounterpartyState(partner, "partner")
+                apply(st, ev, out, "partner")
         if until is not None:
             for st in states.values():
                 self.advance(st, until, out)
@@ -138,13 +150,13 @@ class Engine:
             return
         refs = st.refs if st.refs is not None else {}
         st.refs = refs
-        key = (ref[0], entity_id)
+        key = ref_key(ref[0], entity_id)
         previous = refs.get(key)
         set_by = previous[1] if previous else ev.id
         refs[key] = (moment, set_by)
         for c in table.reminders.get(ref, ()):
             if c.when is None or c.applies(ev.type, ev.counterparty, ev.id, ev.data):
-                self._schedule(st, c, key, moment, set_by, ev.at, previous is None, out)
+                self._schedule(st, c, ref[0], entity_id, moment, set_by, ev.at, previous is None, out)
         for c in table.deadlines.get(ref, ()):
             if c.rule.expect == ev.type or not (c.when is None or c.applies(ev.type, ev.counterparty, ev.id,
                                                                                ev.data)):
@@ -152,17 +164,17 @@ class Engine:
             deadlines = st.deadlines if st.deadlines is not None else {}
             st.deadlines = deadlines
             due = moment + c.grace_us
-            dl = deadlines.get((c.id, entity_id))
+            dl = deadlines.get(ref_key(c.id, entity_id))
             if dl is None:
-                deadlines[(c.id, entity_id)] = Deadline(due, ev.id)
+                deadlines[ref_key(c.id, entity_id)] = Deadline(due, ev.id)
             elif dl.broken:
                 continue
             else:
                 dl.due = due
             self._push(st, due, "d", c.id, entity_id)
 
-    def _schedule(self, st: CounterpartyState, c: Compiled, key: tuple[str, str], moment: int, set_by: str,
-                  now: int, first: bool, out: Out) -> None:
+    def _schedule(self, st: CounterpartyState, c: Compiled, entity: str, entity_id: str, moment: int,
+                  set_by: str, now: int, first: bool, out: Out) -> None:
         pending = st.pending if st.pending is not None else {}
         st.pending = pending
         for offset in c.remind_us:
@@ -181,7 +193,7 @@ class Engine:
             elif first and when > now:  # a reminder already due when scheduled is not created
                 st.n += 1
                 d = Decision(did, st.key, c.id, when, "reminder", "scheduled", set_by, (set_by,), st.n,
-                             version=c.version, params={"entity": key[0], "ref": key[1], "due": moment,
+                             version=c.version, params={"entity": entity, "ref": entity_id, "due": moment,
                                                         "offset": offset})
                 pending[did] = d
                 self._push(st, when, "r", did)
@@ -202,7 +214,7 @@ class Engine:
                     del st.pending[did]
                     out.append(d)
         if st.refs and data.get(noun) is not None and kind.rpartition(".")[2] in CLOSING:
-            st.refs.pop((noun, str(data[noun])), None)
+            st.refs.pop(ref_key(noun, str(data[noun])), None)
 
     def _fire(self, st: CounterpartyState, until: int, out: Out) -> None:
         timers = st.timers
@@ -216,9 +228,9 @@ class Engine:
                     del st.pending[a]
                     out.append(d)
             elif kind == "d":
-                dl = st.deadlines.get((a, b)) if st.deadlines else None
+                dl = st.deadlines.get(ref_key(a, b)) if st.deadlines else None
                 if dl is not None and not dl.broken and dl.due == at:
-                    c = self.policy.table(st.kind, st.rulebooks, at).rules.get(a)
+                    c = self.table(st, at).rules.get(a)
                     if c is not None:
                         dl.broken = True
                         self._breach(st, c, dl.event, at, out, params={"late": True})
@@ -245,7 +257,7 @@ class Engine:
                 except TimeError:
                     reference = None
             elif st.refs and data.get(rule.before[0]) is not None:
-                found = st.refs.get((rule.before[0], str(data[rule.before[0]])))
+                found = st.refs.get(ref_key(rule.before[0], str(data[rule.before[0]])))
                 reference = found[0] if found else None
             if reference is None:
                 return  # nothing to measure the notice against
@@ -281,7 +293,7 @@ class Engine:
             # A deadline already set (its `when` held for the event that set it) is settled by its
             # expected event whatever that event's own fields are.
             entity_id = data.get(rule.due[0])
-            dl = st.deadlines.pop((c.id, str(entity_id)), None) if entity_id is not None else None
+            dl = st.deadlines.pop(ref_key(c.id, str(entity_id)), None) if entity_id is not None else None
             if dl is not None:
                 if not dl.broken:  # a late arrival after its timer adds no second strike
                     self._verdict(st, c, ev, dl.due, out)
@@ -322,16 +334,17 @@ class Engine:
                 amount = Decimal(str(data.get(rule.sum, 0)))
             except InvalidOperation:
                 return
-        quota = st.quota if st.quota is not None else {}
-        st.quota = quota
         if c.per_us is not None:
-            key = (c.id, "")
-            history: list[tuple[int, Decimal]] = [h for h in quota.get(key, []) if h[0] > ev.at - c.per_us]
+            windows = st.quota_window if st.quota_window is not None else {}
+            st.quota_window = windows
+            history = [h for h in windows.get(c.id, []) if h[0] > ev.at - c.per_us]
             history.append((ev.at, amount))
-            quota[key] = history
+            windows[c.id] = history
             used = sum((h[1] for h in history), Decimal(0))
         else:
-            key = (c.id, str(data.get(rule.per or "", "")))
+            quota = st.quota if st.quota is not None else {}
+            st.quota = quota
+            key = ref_key(c.id, str(data.get(rule.per or "", "")))
             used = quota.get(key, Decimal(0)) + amount
             quota[key] = used
         limit = rule.max if rule.max is not None else Decimal(0)
@@ -411,7 +424,7 @@ class Engine:
             self._apply_step(st, c.id, step, d, at)
 
     def _group(self, st: CounterpartyState, d: Decision, at: int) -> str | None:
-        c = self.policy.table(st.kind, st.rulebooks, at).rules.get(d.rule or "")
+        c = self.table(st, at).rules.get(d.rule or "")
         return c.group if c is not None else d.rule
 
     def _apply_step(self, st: CounterpartyState, rule_id: str, step: Step, d: Decision, at: int) -> None:
@@ -456,7 +469,7 @@ class Engine:
             return  # not a lower step: the proposal stays open for a valid act
         assert st.proposals is not None
         del st.proposals[d.id]
-        c = self.policy.table(st.kind, st.rulebooks, ev.at).rules.get(d.rule)
+        c = self.table(st, ev.at).rules.get(d.rule)
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"
             out.append(d)

@@ -65,6 +65,21 @@ class Table:
     reminders: dict[tuple[str, str], list[Compiled]] = field(default_factory=dict)
     deadlines: dict[tuple[str, str], list[Compiled]] = field(default_factory=dict)
     books: tuple[Rulebook, ...] = ()
+    plans: dict[str, Plan] = field(default_factory=dict)
+
+    def plan(self, kind: str) -> Plan:
+        """Everything one event type needs, found with a single lookup per event."""
+        plan = self.plans.get(kind)
+        if plan is None:
+            expected = tuple(self.expected.get(kind, ()))
+            closing = kind.rpartition(".")[2] in CLOSING or bool(expected)
+            plan = self.plans[kind] = (tuple(self.judged.get(kind, ())), expected,
+                                       tuple(self.kept.get(kind, ())), closing)
+        return plan
+
+
+CLOSING = frozenset({"cancelled", "attended", "no_show", "completed", "closed"})  # an entity that is done
+Plan = tuple[tuple[Compiled, ...], tuple[Compiled, ...], tuple[Compiled, ...], bool]
 
 
 def _compile(rule: Rule, book: Rulebook) -> Compiled:
@@ -131,6 +146,7 @@ class Policy:
         self._by_id = by_id
         self._bounds = sorted({start for entries in by_id.values() for start, _ in entries[1:]})
         self._tables: dict[tuple[str, tuple[str, ...] | None, int], Table] = {}
+        self.single_epoch = not self._bounds  # one set of rules for all time: the common, fast case
 
     @property
     def books(self) -> list[Rulebook]:

@@ -1,96 +1,71 @@
-"""What the engine remembers about one counterparty between events. Kept small: ~100k of them
-live in memory during a replay, so containers are created only when first needed."""
+"""What the engine remembers about one counterparty between events.
+
+Kept small: ~100k of them live in memory during a replay, so containers are created only
+when first needed. msgspec Structs without GC tracking (they hold no cycles), which the
+storage adapters encode as MessagePack.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from firmly.domain.engine.decision import Decision
 
 STATUS_ORDER = ("terminated", "suspended", "restricted", "active")
+NEVER = -(2**62)
+
+Timer = tuple[int, int, str, str, str]  # (at, order, kind, a, b); kinds: r reminder, d deadline, x restriction end
 
 
-class RuleState:
-    __slots__ = ("broken", "kept", "needs_thanks", "step", "streak")
-
-    def __init__(self) -> None:
-        self.broken = 0
-        self.kept = 0
-        self.streak = 0
-        self.step: str | None = None
-        self.needs_thanks = False
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return (self.broken, self.kept, self.streak, self.step, self.needs_thanks)
-
-    def __setstate__(self, s: tuple[Any, ...]) -> None:
-        self.broken, self.kept, self.streak, self.step, self.needs_thanks = s
+def ref_key(entity: str, entity_id: str) -> str:
+    return f"{entity}\x1f{entity_id}"
 
 
-class Restriction:
-    __slots__ = ("decision", "rule", "type", "until")
-
-    def __init__(self, type: str, until: int, rule: str, decision: str) -> None:
-        self.type = type
-        self.until = until
-        self.rule = rule
-        self.decision = decision
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return (self.type, self.until, self.rule, self.decision)
-
-    def __setstate__(self, s: tuple[Any, ...]) -> None:
-        self.type, self.until, self.rule, self.decision = s
+class RuleState(msgspec.Struct, gc=False):
+    broken: int = 0
+    kept: int = 0
+    streak: int = 0
+    step: str | None = None
+    needs_thanks: bool = False
 
 
-class Deadline:
-    __slots__ = ("broken", "due", "event")
-
-    def __init__(self, due: int, event: str) -> None:
-        self.due = due
-        self.event = event
-        self.broken = False
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return (self.due, self.event, self.broken)
-
-    def __setstate__(self, s: tuple[Any, ...]) -> None:
-        self.due, self.event, self.broken = s
+class Restriction(msgspec.Struct, gc=False):
+    type: str
+    until: int
+    rule: str
+    decision: str
 
 
-class CounterpartyState:
-    __slots__ = ("deadlines", "fired_until", "info", "key", "kind", "last_at", "n", "pending", "prices",
-                 "proposals", "quota", "refs", "restrictions", "rulebooks", "rules", "strikes", "terminated",
-                 "tier", "timers")
+class Deadline(msgspec.Struct, gc=False):
+    due: int
+    event: str
+    broken: bool = False
 
-    def __init__(self, key: str, kind: str = "client") -> None:
-        self.key = key
-        self.kind = kind
-        self.tier = "standard"
-        self.info: dict[str, Any] | None = None  # name, email, locale, ... from counterparty.upserted
-        self.rulebooks: tuple[str, ...] | None = None
-        self.prices: dict[str, Decimal] | None = None
-        self.rules: dict[str, RuleState] = {}
-        self.strikes: dict[str, list[tuple[int, str]]] | None = None
-        self.refs: dict[tuple[str, str], tuple[int, str]] | None = None  # (entity, id) -> (time, set by)
-        self.pending: dict[str, Decision] | None = None  # scheduled reminders by id
-        self.deadlines: dict[tuple[str, str], Deadline] | None = None  # (rule, entity id) -> deadline
-        self.proposals: dict[str, Decision] | None = None
-        self.restrictions: list[Restriction] | None = None
-        self.quota: dict[tuple[str, str], Any] | None = None
-        self.terminated: str | None = None  # the decision that ended the relationship
-        self.timers: list[tuple[int, int, str, str, str]] | None = None  # heap: (at, n, kind, a, b)
-        self.last_at = -(2**62)
-        self.fired_until = -(2**62)
-        self.n = 0
 
-    def __getstate__(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __setstate__(self, s: tuple[Any, ...]) -> None:
-        for name, value in zip(self.__slots__, s, strict=True):
-            setattr(self, name, value)
+class CounterpartyState(msgspec.Struct, gc=False):
+    key: str
+    kind: str = "client"
+    tier: str = "standard"
+    info: dict[str, Any] | None = None  # name, email, locale, ... from counterparty.upserted
+    rulebooks: tuple[str, ...] | None = None
+    prices: dict[str, Decimal] | None = None
+    rules: dict[str, RuleState] = msgspec.field(default_factory=dict)
+    strikes: dict[str, list[tuple[int, str]]] | None = None  # ladder group -> (time, event)
+    refs: dict[str, tuple[int, str]] | None = None  # ref_key(entity, id) -> (time, event that set it)
+    pending: dict[str, Decision] | None = None  # scheduled reminders by decision id
+    deadlines: dict[str, Deadline] | None = None  # ref_key(rule, entity id) -> deadline
+    proposals: dict[str, Decision] | None = None
+    restrictions: list[Restriction] | None = None
+    quota: dict[str, Decimal] | None = None  # ref_key(rule, per value) -> used
+    quota_window: dict[str, list[tuple[int, Decimal]]] | None = None  # rule -> recent (time, amount)
+    terminated: str | None = None  # the decision that ended the relationship
+    timers: list[Timer] | None = None  # a heap
+    last_at: int = NEVER
+    fired_until: int = NEVER
+    n: int = 0
 
     @property
     def name(self) -> str:
@@ -133,3 +108,15 @@ class CounterpartyState:
     def next_wake(self) -> int | None:
         """The earliest pending timer, for the clock to know whom to wake."""
         return self.timers[0][0] if self.timers else None
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(CounterpartyState)
+
+
+def encode_state(state: CounterpartyState) -> bytes:
+    return _encoder.encode(state)
+
+
+def decode_state(blob: bytes) -> CounterpartyState:
+    return _decoder.decode(blob)
