@@ -7,8 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Table, and_, create_engine, event, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -30,8 +29,11 @@ class StorageError(FirmlyError):
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # No server-side prepared statements: their generic plans, made while a table is still empty,
+    # keep scanning it sequentially once it holds millions of rows.
+    options: dict[str, Any] = {"connect_args": {"prepare_threshold": None}} if "+psycopg" in url else {}
     try:
-        engine = create_engine(url, future=True)
+        engine = create_engine(url, **options)
     except Exception as exc:  # SQLAlchemy raises several kinds for a malformed URL
         raise StorageError(f"FIRMLY_DATABASE_URL is not a usable database URL: {url!r} ({exc})") from None
     if engine.dialect.name == "sqlite":
@@ -47,6 +49,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: index updates of big batches stay in memory
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -168,13 +171,14 @@ class SqlStore:
         seq = self.c.execute(select(workspaces.c.next_seq).where(workspaces.c.id == self.workspace)
                              ).scalar_one()
         rows = []
+        ws = self.workspace
+        encode = _json.encode
         for ev in new:
             ev.seq = seq
             seq += 1
-            rows.append({"workspace": self.workspace, "seq": ev.seq, "id": ev.id, "type": ev.type,
-                         "counterparty": ev.counterparty, "partner": ev.partner, "occurred_at": ev.occurred_at,
-                         "at": ev.at, "data": _json.encode(ev.data).decode(), "digest": ev.digest})
-        self.c.execute(events.insert(), rows)
+            rows.append((ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.partner, ev.occurred_at, ev.at,
+                         encode(ev.data).decode(), ev.digest))
+        self._bulk(events, rows)
         self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace).values(next_seq=seq))
 
     def _rows_to_events(self, rows: Iterable[Any]) -> Iterator[Event]:
@@ -216,11 +220,11 @@ class SqlStore:
         return found
 
     def save_states(self, states: Iterable[CounterpartyState], now: int) -> None:
-        rows = [{"workspace": self.workspace, "key": st.key, "kind": st.kind, "name": st.name, "tier": st.tier,
-                 "status": st.status(now), "next_wake": st.next_wake(),
-                 "state": encode_state(st)} for st in states]
+        ws = self.workspace
+        rows = [(ws, st.key, st.kind, st.name, st.tier, st.status(now), st.next_wake(), encode_state(st))
+                for st in states]
         if rows:
-            self._upsert(counterparties, rows, ("workspace", "key"))
+            self._bulk(counterparties, rows, ("workspace", "key"))
 
     def states_due(self, until: int) -> list[str]:
         rows = self.c.execute(select(counterparties.c.key).where(and_(
@@ -240,11 +244,12 @@ class SqlStore:
     # -- decisions ------------------------------------------------------------------------------
     def put_decisions(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            for row in rows:
-                row["workspace"] = self.workspace
-                row["evidence"] = _json.encode(row["evidence"]).decode()
-                row["params"] = _json.encode(row.get("params") or {}).decode()
-            self._upsert(decisions, rows, ("workspace", "id"))
+            ws = self.workspace
+            encode = _json.encode
+            self._bulk(decisions, [
+                (ws, r["id"], r["counterparty"], r["rule"], r["at"], r["n"], r["action"], r["status"], r["amount"],
+                 r["currency"], r["event"], encode(r["evidence"]).decode(), r["step"], r["version"],
+                 r["explanation"], encode(r.get("params") or {}).decode()) for r in rows], ("workspace", "id"))
 
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
                   ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -256,7 +261,12 @@ class SqlStore:
         if status is not None:
             query = query.where(decisions.c.status == status)
         if ids is not None:
-            query = query.where(decisions.c.id.in_(list(ids)))
+            wanted = list(ids)
+            if len(wanted) > _CHUNK:  # keep each query's IN list small; the rows are merged in order below
+                found = [r for i in range(0, len(wanted), _CHUNK)
+                         for r in self.decisions(counterparty, rule, status, wanted[i:i + _CHUNK])]
+                return sorted(found, key=lambda r: (r["at"], r["counterparty"], r["n"]))
+            query = query.where(decisions.c.id.in_(wanted))
         query = query.order_by(decisions.c.at, decisions.c.counterparty, decisions.c.n)
         out = []
         for r in self.c.execute(query):
@@ -275,8 +285,33 @@ class SqlStore:
         self.c.execute(decisions.delete().where(decisions.c.workspace == self.workspace))
         self.c.execute(counterparties.delete().where(counterparties.c.workspace == self.workspace))
 
-    def _upsert(self, table: Any, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
-        dialect: Any = postgresql if self.dialect == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-        self.c.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed), rows)
+    def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
+        """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.
+
+        Straight to the driver: SQLite's executemany, PostgreSQL's COPY (through a temporary table
+        for an upsert). SQLAlchemy's per-row parameter handling cost more than the database's work.
+        """
+        columns = [c.name for c in table.columns]
+        names = ", ".join(f'"{c}"' for c in columns)
+        conflict = ""
+        if keys is not None:
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+            conflict = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        if self.dialect != "postgresql":
+            marks = ", ".join("?" for _ in columns)
+            self.c.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){conflict}', rows)
+            return
+        raw = self.c.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            target = f'"{table.name}"'
+            if keys is not None:
+                target = f"firmly_load_{table.name}"
+                cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE "{table.name}") '
+                               "ON COMMIT DELETE ROWS")
+            with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if keys is not None:
+                cursor.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {target}{conflict}')
+                cursor.execute(f"TRUNCATE {target}")
