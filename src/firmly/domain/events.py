@@ -31,11 +31,7 @@ class Event(msgspec.Struct, gc=False):
     data: dict[str, Any]
     digest: str
     seq: int = 0
-
-    @property
-    def partner(self) -> str | None:
-        partner = self.data.get("partner")
-        return partner if isinstance(partner, str) and partner and partner != self.counterparty else None
+    partner: str | None = None  # the partner company a booking is about too (data.partner), if any
 
     def envelope(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "counterparty": self.counterparty,
@@ -208,16 +204,19 @@ def validate(raw: object, *, internal: bool = False) -> Event:
         for name in required:
             if data.get(name) is None:
                 raise EventError(f"data.{name}", f"is required for {kind}", event_id)
-        for name, check in checks.items():
-            value = data.get(name)
-            if value is not None:
+        for name, value in data.items():  # events carry few fields: walk them, not the catalogue
+            check = checks.get(name)
+            if check is not None and value is not None:
                 problem = check(value)
                 if problem:
                     raise EventError(f"data.{name}", problem, event_id)
-    envelope = {"id": event_id, "type": kind, "counterparty": raw["counterparty"],
-                "occurred_at": raw["occurred_at"], "data": data}
-    return Event(id=event_id, type=kind, counterparty=raw["counterparty"], occurred_at=raw["occurred_at"],
-                 at=at, data=data, digest=digest(envelope))
+    counterparty = raw["counterparty"]
+    envelope = {"id": event_id, "type": kind, "counterparty": counterparty, "occurred_at": raw["occurred_at"],
+                "data": data}
+    partner = data.get("partner")
+    return Event(id=event_id, type=kind, counterparty=counterparty, occurred_at=raw["occurred_at"], at=at,
+                 data=data, digest=digest(envelope),
+                 partner=partner if isinstance(partner, str) and partner and partner != counterparty else None)
 
 
 _json_decoder = msgspec.json.Decoder()

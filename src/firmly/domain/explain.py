@@ -79,30 +79,49 @@ TEMPLATES = {
 }
 
 
+class _Fields(dict[str, str]):
+    """The template's fields, each worked out only if the template names it (format_map asks)."""
+
+    def __init__(self, d: Decision, lang: str, title: str, why: str, next_step: str | None, timezone: str,
+                 duration: timedelta | None) -> None:
+        super().__init__(title=title, why=why)
+        self.d, self.lang, self.next_step, self.timezone, self.duration = d, lang, next_step, timezone, duration
+
+    def __missing__(self, name: str) -> str:
+        d, lang = self.d, self.lang
+        params = d.params or {}
+        if name == "events":
+            return ", ".join(d.evidence) or d.event
+        if name == "first":
+            return d.evidence[0] if d.evidence else d.event
+        if name in ("strikes", "tier", "used", "max"):
+            return str(params.get(name, 1 if name == "strikes" else ""))
+        if name == "nth":
+            return _ordinal(int(params.get("strikes", 1)))
+        if name == "amount":
+            return f"{fmt(d.amount)} {d.currency}" if isinstance(d.amount, Decimal) else ""
+        if name == "until":
+            if self.duration is None:
+                return ""
+            return f" на {describe(self.duration, 'ru')}" if lang == "ru" else f" for {describe(self.duration, 'en')}"
+        if name == "due":
+            if "due" not in params:
+                return ""
+            moment = from_us(int(params["due"])).astimezone(ZoneInfo(self.timezone))
+            return moment.strftime("%d.%m.%Y %H:%M" if lang == "ru" else "%Y-%m-%d %H:%M")
+        if name == "next":
+            names = STEP_NAMES[lang]
+            return names.get(self.next_step or "", self.next_step or names["warning"])
+        raise KeyError(name)
+
+
 def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale: str, timezone: str,
             duration: timedelta | None = None) -> str:
     lang = locale if locale in TEMPLATES else "ru"
     words = TEMPLATES[lang]
-    params = d.params or {}
-    tz = ZoneInfo(timezone)
-
-    def when(us: int) -> str:
-        return from_us(us).astimezone(tz).strftime("%d.%m.%Y %H:%M" if lang == "ru" else "%Y-%m-%d %H:%M")
-
-    amount = f"{fmt(d.amount)} {d.currency}" if isinstance(d.amount, Decimal) else ""
-    until = ""
-    if duration is not None:
-        until = (f" на {describe(duration, 'ru')}" if lang == "ru" else f" for {describe(duration, 'en')}")
     template = words.get(d.action, "{title}")
-    text = template.format(
-        nth=_ordinal(int(params.get("strikes", 1))), title=title, why=why,
-        events=", ".join(d.evidence) or d.event, strikes=params.get("strikes", 1),
-        amount=amount, until=until, tier=params.get("tier", ""), used=params.get("used", ""),
-        max=params.get("max", ""), first=d.evidence[0] if d.evidence else d.event,
-        due=when(int(params["due"])) if "due" in params else "",
-        next=STEP_NAMES[lang].get(next_step or "", next_step or STEP_NAMES[lang]["warning"]),
-    ).strip()
-    if params.get("late"):
+    text = template.format_map(_Fields(d, lang, title, why, next_step, timezone, duration)).strip()
+    if d.params and d.params.get("late"):
         text += words["late"]
     if d.status in ("proposed", "approved", "dismissed", "softened", "superseded"):
         text += words[d.status]

@@ -54,10 +54,11 @@ def decision_row(engine: Engine, d: Decision, st: CounterpartyState | None, ws: 
                 steps = c.ladder.steps
                 next_step = steps[min(d.step, len(steps) - 1)].action
                 duration = steps[d.step - 1].duration if d.step <= len(steps) else None
+    amount = d.amount
     return {
         "id": d.id, "counterparty": d.counterparty, "rule": d.rule, "at": d.at, "n": d.n, "action": d.action,
-        "status": d.status, "amount": fmt(d.amount), "currency": d.currency, "event": d.event,
-        "evidence": list(d.evidence), "step": d.step, "version": d.version, "params": d.params or {},
+        "status": d.status, "amount": None if amount is None else fmt(amount), "currency": d.currency,
+        "event": d.event, "evidence": d.evidence, "step": d.step, "version": d.version, "params": d.params,
         "explanation": explain(d, title=title, why=why, next_step=next_step, locale=locale, timezone=timezone,
                                duration=duration),
     }

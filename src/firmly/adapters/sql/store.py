@@ -49,7 +49,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: index updates of big batches stay in memory
+        cursor.execute("PRAGMA cache_size=-262144")  # up to 256 MiB of pages: big batches update indexes in memory
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -184,7 +184,7 @@ class SqlStore:
     def _rows_to_events(self, rows: Iterable[Any]) -> Iterator[Event]:
         for r in rows:
             yield Event(id=r.id, type=r.type, counterparty=r.counterparty, occurred_at=r.occurred_at, at=r.at,
-                        data=_unjson.decode(r.data), digest=r.digest, seq=r.seq)
+                        data=_unjson.decode(r.data), digest=r.digest, seq=r.seq, partner=r.partner)
 
     def events_about(self, keys: Iterable[str]) -> list[Event]:
         wanted = list(keys)

@@ -3,7 +3,7 @@ holding a Decimal, so both engines store exactly the same values."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -44,7 +44,8 @@ events = Table(
     Column("digest", String(32), nullable=False),
     Index("ix_events_id", "workspace", "id", unique=True),
     Index("ix_events_counterparty", "workspace", "counterparty"),
-    Index("ix_events_partner", "workspace", "partner"),
+    Index("ix_events_partner", "workspace", "partner", sqlite_where=text("partner IS NOT NULL"),
+          postgresql_where=text("partner IS NOT NULL")),  # most events name no partner
 )
 
 counterparties = Table(
@@ -79,5 +80,6 @@ decisions = Table(
     Column("explanation", Text, nullable=False),
     Column("params", Text, nullable=False),  # the explanation's structured fields, for other languages
     Index("ix_decisions_counterparty", "workspace", "counterparty", "at"),
-    Index("ix_decisions_status", "workspace", "status"),
+    Index("ix_decisions_open", "workspace", "status", sqlite_where=text("status IN ('proposed', 'scheduled')"),
+          postgresql_where=text("status IN ('proposed', 'scheduled')")),  # the queues people and workers read
 )

@@ -108,8 +108,8 @@ class Engine:
             if st is None:
                 st = states[key] = CounterpartyState(key)
             apply(st, ev, out)
-            partner = ev.data.get("partner")
-            if partner is not None and partner != key and isinstance(partner, str) and ev.type != REVIEW_EVENT:
+            partner = ev.partner
+            if partner is not None and ev.type != REVIEW_EVENT:
                 st = get(partner)
                 if st is None:
                     st = states[partner] = CounterpartyState(partner, "partner")

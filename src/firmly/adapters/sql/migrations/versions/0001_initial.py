@@ -52,7 +52,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_events_id", "events", ["workspace", "id"], unique=True)
     op.create_index("ix_events_counterparty", "events", ["workspace", "counterparty"])
-    op.create_index("ix_events_partner", "events", ["workspace", "partner"])
+    op.create_index("ix_events_partner", "events", ["workspace", "partner"],
+                    sqlite_where=sa.text("partner IS NOT NULL"), postgresql_where=sa.text("partner IS NOT NULL"))
     op.create_table(
         "counterparties",
         sa.Column("workspace", sa.String(100), primary_key=True),
@@ -85,7 +86,9 @@ def upgrade() -> None:
         sa.Column("params", sa.Text, nullable=False),
     )
     op.create_index("ix_decisions_counterparty", "decisions", ["workspace", "counterparty", "at"])
-    op.create_index("ix_decisions_status", "decisions", ["workspace", "status"])
+    op.create_index("ix_decisions_open", "decisions", ["workspace", "status"],
+                    sqlite_where=sa.text("status IN ('proposed', 'scheduled')"),
+                    postgresql_where=sa.text("status IN ('proposed', 'scheduled')"))
 
 
 def downgrade() -> None:
