@@ -15,6 +15,7 @@ from firmly.domain.engine import Engine
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.ports import Store
+from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -118,6 +119,11 @@ def _read_csv(name: str, text: str) -> Iterator[Parsed]:
 
 
 def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None = None) -> IngestReport:
+    with quiet_gc():
+        return _ingest(store, parsed, progress)
+
+
+def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None) -> IngestReport:
     report = IngestReport()
     batch: list[Parsed] = []
     for item in parsed:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
-from firmly.service.policy import decision_row, decision_rows, load_policy, row_to_decision
+from firmly.service.bulk import quiet_gc
+from firmly.service.policy import decision_row, load_policy, row_to_decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,7 @@ class ReplayReport:
 
 
 def replay(store: Store) -> ReplayReport:
-    with store.write():
+    with quiet_gc(), store.write():
         return replay_in_transaction(store)
 
 
@@ -40,16 +41,26 @@ def replay_in_transaction(store: Store) -> ReplayReport:
     if ws.ticked is not None:
         for st in states.values():
             engine.advance(st, ws.ticked, out)
-    rows = decision_rows(engine, out, states, ws)
+    final: dict[str, Decision] = {}
+    for d in out:  # the last word on each decision
+        final[d.id] = d
+    del out
     # Decisions that history no longer produces stay, superseded, for the audit (as after a late event).
-    gone = store.decision_ids() - {row["id"] for row in rows}
+    kept: list[dict[str, object]] = []
+    gone = store.decision_ids() - final.keys()
     for old in store.decisions(ids=gone) if gone else []:
         if old["status"] != "superseded":
             obsolete = row_to_decision(old)
             obsolete.status = "superseded"
             old = decision_row(engine, obsolete, states.get(obsolete.counterparty), ws)  # noqa: PLW2901
-        rows.append(old)
+        kept.append(old)
     store.clear_derived()
-    store.put_decisions(rows)
+    store.put_decisions(kept)
+    batch = list(final.values())
+    for i in range(0, len(batch), _BATCH):  # rows are written a batch at a time to bound memory
+        store.put_decisions([decision_row(engine, d, states.get(d.counterparty), ws) for d in batch[i:i + _BATCH]])
     store.save_states(states.values(), ws.clock if ws.clock is not None else 0)
-    return ReplayReport(count, len(states), len(rows))
+    return ReplayReport(count, len(states), len(final) + len(kept))
+
+
+_BATCH = 50_000

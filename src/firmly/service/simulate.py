@@ -9,6 +9,7 @@ from firmly.domain.engine import INACTIVE, Engine, Policy
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
+from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 
 COUNTED = ("reminder", "thanks", "feedback", "warning", "fee", "surcharge", "require_prepayment", "suspend",
@@ -16,7 +17,7 @@ COUNTED = ("reminder", "thanks", "feedback", "warning", "fee", "surcharge", "req
 
 
 def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None) -> dict[str, Any]:
-    with store.read():
+    with quiet_gc(), store.read():
         ws = store.workspace_info()
         if ws is None:
             raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
