@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -128,6 +129,24 @@ def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json
     state = "loaded" if loaded.new else "already loaded, unchanged"
     note = "; stored events replayed under it" if loaded.replayed else ""
     out.print(f"{loaded.id} {loaded.version} {loaded.hash[:12]} {state}{note}", markup=False, highlight=False)
+
+
+@rulebook_app.command("list")
+@friendly
+def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Every loaded version of every rulebook, with its hash and when it took effect."""
+    versions = rulebooks.stored(bootstrap.store(db, ws))
+    rows = [{"id": v.id, "version": v.version, "hash": v.hash, "loaded_at": iso(v.loaded_at),
+             "effective_from": iso(v.effective_from) if v.effective_from is not None else None}
+            for v in versions]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("rulebook", "version", "hash", "loaded", "in force from")
+    for r in rows:
+        start = str(r["effective_from"] or "the beginning")
+        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], str(r["loaded_at"])[:16], start[:16])
+    out.print(table)
 
 
 @rulebook_app.command("render")
@@ -341,7 +360,8 @@ def review_dismiss(decision: str, reason: Reason, db: Db = None, ws: Workspace =
 @friendly
 def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Rebuild all derived state (strikes, status, decisions) from the event log."""
-    report = replay.replay(bootstrap.store(db, ws))
+    with err.status("replaying the event log…") if err.is_terminal and not as_json else nullcontext():
+        report = replay.replay(bootstrap.store(db, ws))
     if as_json:
         _print_json({"events": report.events, "counterparties": report.counterparties,
                      "decisions": report.decisions})
@@ -358,9 +378,11 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
                      db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """What would change under another rulebook: replayed in memory, nothing stored."""
     book = rulebooks.read(rulebook)
-    result = simulate.simulate(bootstrap.store(db, ws), book,
-                               _instant(since, "--since") if since else None,
-                               _instant(until, "--until") if until else None)
+    with err.status("replaying history under the changed rulebook…") if err.is_terminal and not as_json \
+            else nullcontext():
+        result = simulate.simulate(bootstrap.store(db, ws), book,
+                                   _instant(since, "--since") if since else None,
+                                   _instant(until, "--until") if until else None)
     if as_json:
         _print_json(result)
         return

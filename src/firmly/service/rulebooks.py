@@ -70,3 +70,11 @@ def _refuse_clashes(book: Rulebook, others: list[Rulebook]) -> None:
                                         "same counterparty kinds; rule ids must be unique"))
     if problems:
         raise InvalidInput(problems)
+
+
+def stored(store: Store) -> list[StoredRulebook]:
+    """Every loaded version, oldest first."""
+    with store.read():
+        if store.workspace_info() is None:
+            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        return store.rulebooks()
