@@ -24,9 +24,11 @@ def parse_instant(value: object) -> int:
     return to_us(moment)
 
 
+_US = timedelta(microseconds=1)
+
+
 def to_us(moment: datetime) -> int:
-    delta = moment - EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (moment - EPOCH) // _US
 
 
 def from_us(us: int) -> datetime:

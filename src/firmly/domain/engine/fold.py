@@ -17,7 +17,7 @@ from typing import Any
 from firmly.domain.clock import TimeError, parse_instant, to_us
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine.decision import Decision, decision_id
-from firmly.domain.engine.policy import CLOSING, Compiled, Policy, Table
+from firmly.domain.engine.policy import CLOSING, Compiled, Policy, Table, Timed
 from firmly.domain.engine.state import CounterpartyState, Deadline, Restriction, ref_key
 from firmly.domain.events import Event
 from firmly.domain.rulebook import Step
@@ -74,10 +74,11 @@ class Engine:
         table = self.table(st, at)
         judged, expected, kept, closing = table.plans.get(kind) or table.plan(kind)
         data = ev.data
-        for ref in table.refs:
+        for timed in table.timed:
+            ref = timed[0]
             entity_id = data.get(ref[0])
             if entity_id is not None and data.get(ref[1]) is not None:
-                self._set_ref(st, table, ref, str(entity_id), ev, out)
+                self._set_ref(st, timed, str(entity_id), ev, out)
         for c in judged:
             self._judge(st, c, ev, role, out)
         for c in expected:
@@ -142,8 +143,8 @@ class Engine:
         st.n += 1
         heappush(st.timers, (at, st.n, kind, a, b))
 
-    def _set_ref(self, st: CounterpartyState, table: Table, ref: tuple[str, str], entity_id: str, ev: Event,
-                 out: Out) -> None:
+    def _set_ref(self, st: CounterpartyState, timed: Timed, entity_id: str, ev: Event, out: Out) -> None:
+        ref, reminders, deadlines_from_here = timed
         try:
             moment = parse_instant(ev.data[ref[1]])
         except TimeError:
@@ -154,10 +155,10 @@ class Engine:
         previous = refs.get(key)
         set_by = previous[1] if previous else ev.id
         refs[key] = (moment, set_by)
-        for c in table.reminders.get(ref, ()):
+        for c in reminders:
             if c.when is None or c.applies(ev.type, ev.counterparty, ev.id, ev.data):
                 self._schedule(st, c, ref[0], entity_id, moment, set_by, ev.at, previous is None, out)
-        for c in table.deadlines.get(ref, ()):
+        for c in deadlines_from_here:
             if c.rule.expect == ev.type or not (c.when is None or c.applies(ev.type, ev.counterparty, ev.id,
                                                                                ev.data)):
                 continue
@@ -177,8 +178,9 @@ class Engine:
                   set_by: str, now: int, first: bool, out: Out) -> None:
         pending = st.pending if st.pending is not None else {}
         st.pending = pending
+        rule_id = c.id
         for offset in c.remind_us:
-            did = decision_id(st.key, c.id, "reminder", set_by, str(offset))
+            did = decision_id(st.key, rule_id, "reminder", set_by, str(offset))
             when = moment - offset
             d = pending.get(did)
             if d is not None:  # a moved appointment moves its reminders
@@ -191,12 +193,15 @@ class Engine:
                     del pending[did]
                 out.append(d)
             elif first and when > now:  # a reminder already due when scheduled is not created
-                st.n += 1
-                d = Decision(did, st.key, c.id, when, "reminder", "scheduled", set_by, (set_by,), st.n,
+                n = st.n + 1
+                d = Decision(did, st.key, rule_id, when, "reminder", "scheduled", set_by, (set_by,), n,
                              version=c.version, params={"entity": entity, "ref": entity_id, "due": moment,
                                                         "offset": offset})
                 pending[did] = d
-                self._push(st, when, "r", did)
+                if st.timers is None:
+                    st.timers = []
+                st.n = n + 1
+                heappush(st.timers, (when, n + 1, "r", did, ""))
                 out.append(d)
 
     def _close(self, st: CounterpartyState, table: Table, kind: str, noun: str, data: dict[str, Any], at: int,

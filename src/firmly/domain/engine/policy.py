@@ -34,14 +34,8 @@ class Compiled:
     remind_us: tuple[int, ...] = ()
     per_us: int | None = None
     tz: ZoneInfo | None = None
-
-    @property
-    def id(self) -> str:
-        return self.rule.id
-
-    @property
-    def version(self) -> str:
-        return f"{self.book.id}@{self.book.version}"
+    id: str = ""  # the rule's id and the rulebook version, resolved once: the fold reads them per decision
+    version: str = ""
 
     def applies(self, event_type: str, counterparty: str, event_id: str, data: dict[str, Any]) -> bool:
         if self.when is None:
@@ -62,6 +56,7 @@ class Table:
     kept: dict[str, list[Compiled]] = field(default_factory=dict)  # type -> rules it keeps (kept_by)
     expected: dict[str, list[Compiled]] = field(default_factory=dict)  # type -> deadline rules it fulfils
     refs: tuple[tuple[str, str], ...] = ()  # (entity, field) pairs some rule times from
+    timed: tuple[Timed, ...] = ()  # each ref with the reminder and deadline rules that count from it
     reminders: dict[tuple[str, str], list[Compiled]] = field(default_factory=dict)
     deadlines: dict[tuple[str, str], list[Compiled]] = field(default_factory=dict)
     books: tuple[Rulebook, ...] = ()
@@ -79,6 +74,7 @@ class Table:
 
 
 CLOSING = frozenset({"cancelled", "attended", "no_show", "completed", "closed"})  # an entity that is done
+Timed = tuple[tuple[str, str], tuple[Compiled, ...], tuple[Compiled, ...]]
 Plan = tuple[tuple[Compiled, ...], tuple[Compiled, ...], tuple[Compiled, ...], bool]
 
 
@@ -92,7 +88,8 @@ def _compile(rule: Rule, book: Rulebook) -> Compiled:
         min_notice_us=duration_us(rule.min_notice) if rule.min_notice else 0,
         grace_us=duration_us(rule.grace), tz=tz,
         remind_us=tuple(sorted((duration_us(a) for a in rule.remind.at), reverse=True)) if rule.remind else (),
-        per_us=duration_us(rule.per_duration) if rule.per_duration else None)
+        per_us=duration_us(rule.per_duration) if rule.per_duration else None, id=rule.id,
+        version=f"{book.id}@{book.version}")
     if rule.introduced is not None:
         start = datetime.combine(rule.introduced, time(0), tzinfo=tz)
         compiled.thank_from = to_us(start)
@@ -127,6 +124,8 @@ def build_table(books: Iterable[Rulebook]) -> Table:
                 refs.add(ref)
                 table.reminders.setdefault(ref, []).append(c)
     table.refs = tuple(sorted(refs))
+    table.timed = tuple((ref, tuple(table.reminders.get(ref, ())), tuple(table.deadlines.get(ref, ())))
+                        for ref in table.refs)
     return table
 
 
