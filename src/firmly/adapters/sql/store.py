@@ -64,6 +64,7 @@ class SqlStore:
         self.workspace = workspace
         self.dialect = engine.dialect.name
         self._conn: Connection | None = None
+        self._added_since_analyze = 0
 
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
@@ -180,6 +181,16 @@ class SqlStore:
                          encode(ev.data).decode(), ev.digest))
         self._bulk(events, rows)
         self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace).values(next_seq=seq))
+        if self.dialect == "postgresql":
+            self._keep_statistics(len(new), seq)
+
+    def _keep_statistics(self, added: int, total: int) -> None:
+        """PostgreSQL plans by statistics; a big ingest into a fresh table (or a server without
+        autovacuum) would otherwise scan the whole table for every lookup by id."""
+        self._added_since_analyze += added
+        if self._added_since_analyze >= max(5_000, total // 5):
+            self.c.exec_driver_sql("ANALYZE events, counterparties, decisions")
+            self._added_since_analyze = 0
 
     def _rows_to_events(self, rows: Iterable[Any]) -> Iterator[Event]:
         for r in rows:
