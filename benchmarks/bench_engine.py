@@ -82,14 +82,14 @@ def repeat(fn: Callable[[], Any], runs: int, max_seconds: float, label: str) -> 
 _ATOMS = (int, float, str, bytes, bool, type(None))
 
 
-def deep_size(root: object) -> tuple[int, Counter[str]]:
+def deep_size(root: object, seen: set[int] | None = None) -> tuple[int, Counter[str]]:
     """sys.getsizeof over everything reachable from root, each object once; bytes by type name.
 
     Walks dicts, lists, tuples, sets and __slots__ objects (the engine's state classes). Objects
     shared by many states (interned strings such as "client", small ints, None) are counted once,
     so the total divided by the number of states is the amortised cost of one state.
     """
-    seen: set[int] = set()
+    seen = set() if seen is None else seen
     by_type: Counter[str] = Counter()
     stack: list[object] = [root]
     total = 0
@@ -122,6 +122,18 @@ def memory_report(states: dict[str, CounterpartyState]) -> dict[str, Any]:
     n = len(states)
     total, by_type = deep_size(states)
     container = sys.getsizeof(states)
+    # Which fields the bytes sit in: each state's own object, then field by field (shared objects
+    # are charged to the first field that reaches them).
+    seen: set[int] = set()
+    by_field: Counter[str] = Counter()
+    for st in states.values():
+        seen.add(id(st))
+        by_field["CounterpartyState object"] += sys.getsizeof(st)
+    fields: tuple[str, ...] = tuple(getattr(CounterpartyState, "__struct_fields__", ())
+                                    or getattr(CounterpartyState, "__slots__", ()))
+    for name in fields:
+        for st in states.values():
+            by_field[name] += deep_size(getattr(st, name), seen)[0]
     pickled = sorted(len(pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL)) for st in states.values())
     timers = sum(len(st.timers or ()) for st in states.values())
     pending = sum(len(st.pending or ()) for st in states.values())
@@ -132,6 +144,7 @@ def memory_report(states: dict[str, CounterpartyState]) -> dict[str, Any]:
         "deep_bytes_total": total,
         "deep_bytes_per_state": (total - container) / n if n else 0,
         "deep_bytes_by_type": dict(by_type.most_common(12)),
+        "deep_bytes_per_state_by_field": {k: v / n for k, v in by_field.most_common() if v} if n else {},
         "pickle_bytes_mean": statistics.fmean(pickled) if pickled else 0,
         "pickle_bytes_p50": pickled[len(pickled) // 2] if pickled else 0,
         "pickle_bytes_p99": pickled[int(len(pickled) * 0.99)] if pickled else 0,
