@@ -19,7 +19,7 @@ from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
-CHUNK = 20_000  # events per transaction: a crash loses at most the chunk in flight, and a re-run is a no-op
+CHUNK = 50_000  # events per transaction: a crash loses at most the chunk in flight, and a re-run is a no-op
 
 
 @dataclass(slots=True)

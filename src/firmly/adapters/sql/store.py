@@ -159,6 +159,10 @@ class SqlStore:
     def digests(self, ids: Iterable[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         wanted = list(ids)
+        if self.dialect == "postgresql":  # one round trip: the ids as one array parameter
+            rows = self.c.exec_driver_sql("SELECT id, digest FROM events WHERE workspace = %s AND id = ANY(%s)",
+                                          (self.workspace, wanted))
+            return {r[0]: r[1] for r in rows}
         for i in range(0, len(wanted), _CHUNK):
             part = wanted[i:i + _CHUNK]
             rows = self.c.execute(select(events.c.id, events.c.digest).where(
@@ -223,6 +227,11 @@ class SqlStore:
     def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
         wanted = list(keys)
         found: dict[str, CounterpartyState] = {}
+        if self.dialect == "postgresql":
+            rows = self.c.exec_driver_sql(
+                'SELECT "key", state FROM counterparties WHERE workspace = %s AND "key" = ANY(%s)',
+                (self.workspace, wanted))
+            return {r[0]: decode_state(r[1]) for r in rows}
         for i in range(0, len(wanted), _CHUNK):
             part = wanted[i:i + _CHUNK]
             rows = self.c.execute(select(counterparties.c.key, counterparties.c.state).where(

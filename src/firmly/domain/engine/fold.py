@@ -220,6 +220,10 @@ class Engine:
                     out.append(d)
         if st.refs and data.get(noun) is not None and kind.rpartition(".")[2] in CLOSING:
             st.refs.pop(ref_key(noun, str(data[noun])), None)
+            if not st.refs:
+                st.refs = None
+        if st.pending is not None and not st.pending:
+            st.pending = None
 
     def _fire(self, st: CounterpartyState, until: int, out: Out) -> None:
         timers = st.timers
@@ -232,6 +236,8 @@ class Engine:
                     d.status = "applied"
                     del st.pending[a]
                     out.append(d)
+                    if not st.pending:
+                        st.pending = None  # an empty dict costs more than the state's other fields
             elif kind == "d":
                 dl = st.deadlines.get(ref_key(a, b)) if st.deadlines else None
                 if dl is not None and not dl.broken and dl.due == at:
@@ -240,6 +246,8 @@ class Engine:
                         dl.broken = True
                         self._breach(st, c, dl.event, at, out, params={"late": True})
             # kind "x": a restriction ends; status is derived from time, the timer only wakes the clock
+        if not timers:
+            st.timers = None
 
     # -- rule kinds ---------------------------------------------------------------------------
     def _judge(self, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: Out) -> None:
