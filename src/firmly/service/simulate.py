@@ -24,7 +24,7 @@ def simulate(store: Store, book: Rulebook, since: int | None = None, until: int 
         policy: Policy = load_policy(store, replace=book)
         current_rows = store.decisions()
         engine = Engine(policy)
-        _, out = engine.run(store.all_events(), until=ws.ticked)
+        _, out = engine.run(store.all_events(), until=ws.ticked, ordered=True)
 
     def keep(at: int, status: str) -> bool:
         return status not in INACTIVE and (since is None or at >= since) and (until is None or at <= until)

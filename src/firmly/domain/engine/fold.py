@@ -97,13 +97,14 @@ class Engine:
             st.fired_until = until
 
     def run(self, events: Iterable[Event], states: dict[str, CounterpartyState] | None = None,
-            until: int | None = None) -> tuple[dict[str, CounterpartyState], Out]:
-        """Fold events (in any order: they are sorted here) and then the clock up to `until`."""
+            until: int | None = None, ordered: bool = False) -> tuple[dict[str, CounterpartyState], Out]:
+        """Fold events (sorted here, unless `ordered` says they come in (occurred_at, arrival) order
+        already) and then the clock up to `until`."""
         states = {} if states is None else states
         out: Out = []
         apply = self.apply
         get = states.get
-        for ev in sorted(events, key=_order):
+        for ev in events if ordered else sorted(events, key=_order):
             key = ev.counterparty
             st = get(key)
             if st is None:
