@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -137,6 +138,13 @@ class MemoryStore:
                 and (rule is None or r["rule"] == rule) and (status is None or r["status"] == status)
                 and (wanted is None or r["id"] in wanted)]
         return sorted(rows, key=lambda r: (r["at"], r["counterparty"], r["n"]))
+
+    def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None
+                       ) -> Counter[tuple[str, str]]:
+        rows = self._data["decisions"].get(self.workspace, {}).values()
+        return Counter((r["counterparty"], r["action"]) for r in rows
+                       if r["status"] not in leave_out and (since is None or r["at"] >= since)
+                       and (until is None or r["at"] <= until))
 
     def decision_ids(self) -> set[str]:
         return set(self._data["decisions"].get(self.workspace, {}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -88,5 +89,10 @@ class Store(Protocol):
                   ids: Iterable[str] | None = None) -> list[dict[str, Any]]: ...
 
     def decision_ids(self) -> set[str]: ...
+
+    def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None
+                       ) -> Counter[tuple[str, str]]:
+        """How many decisions each (counterparty, action) has, statuses in `leave_out` not counted."""
+        ...
 
     def clear_derived(self) -> None: ...

@@ -22,24 +22,20 @@ def simulate(store: Store, book: Rulebook, since: int | None = None, until: int 
         if ws is None:
             raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
         policy: Policy = load_policy(store, replace=book)
-        current_rows = store.decisions()
+        current = store.decision_tally(INACTIVE, since, until)
         engine = Engine(policy)
         _, out = engine.run(store.all_events(), until=ws.ticked, ordered=True)
 
-    def keep(at: int, status: str) -> bool:
-        return status not in INACTIVE and (since is None or at >= since) and (until is None or at <= until)
-
-    current: Counter[tuple[str, str]] = Counter(
-        (r["counterparty"], r["action"]) for r in current_rows if keep(r["at"], r["status"]))
     final = {d.id: d for d in out}
     simulated: Counter[tuple[str, str]] = Counter(
-        (d.counterparty, d.action) for d in final.values() if keep(d.at, d.status))
-    totals: dict[str, dict[str, int]] = {}
-    for action in COUNTED:
-        now = sum(n for (_, a), n in current.items() if a == action)
-        then = sum(n for (_, a), n in simulated.items() if a == action)
-        if now or then:
-            totals[action] = {"current": now, "simulated": then}
+        (d.counterparty, d.action) for d in final.values()
+        if d.status not in INACTIVE and (since is None or d.at >= since) and (until is None or d.at <= until))
+    by_action: dict[str, dict[str, int]] = {}
+    for tally, column in ((current, "current"), (simulated, "simulated")):
+        for (_, action), n in tally.items():
+            entry = by_action.setdefault(action, {"current": 0, "simulated": 0})
+            entry[column] += n
+    totals = {action: by_action[action] for action in COUNTED if action in by_action}
     people: dict[str, list[dict[str, Any]]] = {}
     for key, action in sorted(set(current) | set(simulated)):
         if current[(key, action)] != simulated[(key, action)]:

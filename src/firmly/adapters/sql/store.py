@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -305,6 +306,17 @@ class SqlStore:
             row["params"] = _unjson.decode(row["params"])
             out.append(row)
         return out
+
+    def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None
+                       ) -> Counter[tuple[str, str]]:
+        query = (select(decisions.c.counterparty, decisions.c.action, func.count())
+                 .where(decisions.c.workspace == self.workspace, decisions.c.status.not_in(sorted(leave_out)))
+                 .group_by(decisions.c.counterparty, decisions.c.action))
+        if since is not None:
+            query = query.where(decisions.c.at >= since)
+        if until is not None:
+            query = query.where(decisions.c.at <= until)
+        return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
     def decision_ids(self) -> set[str]:
         rows = self.c.execute(select(decisions.c.id).where(decisions.c.workspace == self.workspace))
