@@ -414,9 +414,12 @@ def demo_command(example: Annotated[str, typer.Option(help="which example: " + "
     _print_decisions([queries.public(r) for r in waiting])
     w = f"-w {store.workspace}"
     out.print("\nNext, try:", highlight=False)
+    folder = demo.EXAMPLES / example
+    changed = folder / "stricter.yaml"
+    what_if = changed if changed.is_file() else "<a changed copy of the rulebook>"
     for line in (f"firmly decisions {w}", f"firmly counterparty show <key> {w}", f"firmly review list {w}",
-                 f"firmly simulate --rulebook <changed rulebook.yaml> {w}",
-                 "firmly rulebook render <rulebook.yaml> --lang en"):
+                 f"firmly simulate --rulebook {what_if} {w}",
+                 f"firmly rulebook render {folder / 'rulebook.yaml'} --lang ru"):
         out.print(f"  {line}", markup=False, highlight=False)
 
 
