@@ -32,8 +32,8 @@ class Rejection:
 
     def __str__(self) -> str:
         place = f"{self.where} line {self.line}" if self.line is not None else self.where
-        who = f" event {self.event}" if self.event else ""
-        return f"{place}:{who}: {self.field}: {self.message}"
+        who = f" (event {self.event})" if self.event else ""
+        return f"{place}{who}: {self.field}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.where, "line": self.line, "id": self.event, "field": self.field,
