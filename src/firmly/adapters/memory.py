@@ -146,8 +146,10 @@ class MemoryStore:
                        if r["status"] not in leave_out and (since is None or r["at"] >= since)
                        and (until is None or r["at"] <= until))
 
-    def decision_ids(self) -> set[str]:
-        return set(self._data["decisions"].get(self.workspace, {}))
+    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
+        return {i: (r["counterparty"], r["rule"], r["at"], r["n"], r["action"], r["status"], r["amount"],
+                    r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
+                for i, r in self._data["decisions"].get(self.workspace, {}).items()}
 
     def clear_derived(self) -> None:
         self._data["decisions"].pop(self.workspace, None)

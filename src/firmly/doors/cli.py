@@ -364,10 +364,10 @@ def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False) -
         report = replay.replay(bootstrap.store(db, ws))
     if as_json:
         _print_json({"events": report.events, "counterparties": report.counterparties,
-                     "decisions": report.decisions})
+                     "decisions": report.decisions, "rewritten": report.rewritten})
     else:
         out.print(f"replayed {report.events} events: {report.counterparties} counterparties, "
-                  f"{report.decisions} decisions", highlight=False)
+                  f"{report.decisions} decisions, {report.rewritten} of them changed", highlight=False)
 
 
 @app.command("simulate")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
 from firmly.domain.errors import FirmlyError
+from firmly.domain.money import fmt
 from firmly.domain.ports import Store
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import decision_row, load_policy, row_to_decision
@@ -16,6 +18,7 @@ class ReplayReport:
     events: int
     counterparties: int
     decisions: int
+    rewritten: int  # decision rows that differed from what was stored
 
 
 def replay(store: Store) -> ReplayReport:
@@ -45,22 +48,30 @@ def replay_in_transaction(store: Store) -> ReplayReport:
     for d in out:  # the last word on each decision
         final[d.id] = d
     del out
+    # Only what differs from the stored rows is written (with its explanation): replaying an unchanged
+    # history rewrites nothing, and a replay after a fix touches just the decisions it changes.
+    stored = store.decision_facts()
+    changed = [d for d in final.values() if stored.get(d.id) != facts(d)]
     # Decisions that history no longer produces stay, superseded, for the audit (as after a late event).
-    kept: list[dict[str, object]] = []
-    gone = store.decision_ids() - final.keys()
+    gone = [i for i in stored.keys() - final.keys() if stored[i][_STATUS] != "superseded"]
+    obsolete_rows = []
     for old in store.decisions(ids=gone) if gone else []:
-        if old["status"] != "superseded":
-            obsolete = row_to_decision(old)
-            obsolete.status = "superseded"
-            old = decision_row(engine, obsolete, states.get(obsolete.counterparty), ws)  # noqa: PLW2901
-        kept.append(old)
-    store.clear_derived()
-    store.put_decisions(kept)
-    batch = list(final.values())
-    for i in range(0, len(batch), _BATCH):  # rows are written a batch at a time to bound memory
-        store.put_decisions([decision_row(engine, d, states.get(d.counterparty), ws) for d in batch[i:i + _BATCH]])
+        obsolete = row_to_decision(old)
+        obsolete.status = "superseded"
+        obsolete_rows.append(decision_row(engine, obsolete, states.get(obsolete.counterparty), ws))
+    store.put_decisions(obsolete_rows)
+    for i in range(0, len(changed), _BATCH):  # rows are written a batch at a time to bound memory
+        part = changed[i:i + _BATCH]
+        store.put_decisions([decision_row(engine, d, states.get(d.counterparty), ws) for d in part])
     store.save_states(states.values(), ws.clock if ws.clock is not None else 0)
-    return ReplayReport(count, len(states), len(final) + len(kept))
+    return ReplayReport(count, len(states), len(final), len(changed) + len(obsolete_rows))
 
 
+def facts(d: Decision) -> tuple[Any, ...]:
+    """What is stored of a decision, as `Store.decision_facts` reads it back."""
+    return (d.counterparty, d.rule, d.at, d.n, d.action, d.status, None if d.amount is None else fmt(d.amount),
+            d.currency, d.event, tuple(d.evidence), d.step, d.version, d.params or {})
+
+
+_STATUS = 5
 _BATCH = 50_000

@@ -318,9 +318,20 @@ class SqlStore:
             query = query.where(decisions.c.at <= until)
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
-    def decision_ids(self) -> set[str]:
-        rows = self.c.execute(select(decisions.c.id).where(decisions.c.workspace == self.workspace))
-        return {r.id for r in rows}
+    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
+        mark = "%s" if self.dialect == "postgresql" else "?"
+        cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, '
+                       f"step, version, params FROM decisions WHERE workspace = {mark}", (self.workspace,))
+        decode = _unjson.decode
+        found: dict[str, tuple[Any, ...]] = {}
+        try:
+            while batch := cursor.fetchmany(50_000):
+                for r in batch:
+                    found[r[0]] = (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13]))
+        finally:
+            cursor.close()
+        return found
 
     def clear_derived(self) -> None:
         self.c.execute(decisions.delete().where(decisions.c.workspace == self.workspace))
