@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from firmly.domain.engine import Decision, Engine
-from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
+from firmly.service import workspace
 from firmly.service.policy import decision_rows, load_policy
 
 
@@ -19,9 +19,7 @@ class TickReport:
 
 def tick(store: Store, as_of: int) -> TickReport:
     with store.write():
-        ws = store.workspace_info()
-        if ws is None:
-            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        ws = workspace.current(store)
         engine = Engine(load_policy(store))
         keys = store.states_due(as_of)
         states = store.load_states(keys)

@@ -15,6 +15,7 @@ from firmly.domain.engine import Engine
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.ports import Store
+from firmly.service import workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 from firmly.service.process import process
@@ -142,9 +143,7 @@ def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], No
 
 def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> None:
     with store.write():
-        ws = store.workspace_info()
-        if ws is None:
-            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        ws = workspace.current(store)
         candidates = [(name, line, item) for name, line, item in batch if isinstance(item, Event)]
         report.rejected.extend(item for _, _, item in batch if isinstance(item, Rejection))
         known = store.digests({ev.id for _, _, ev in candidates})

@@ -6,21 +6,15 @@ from typing import Any
 
 from firmly.domain.clock import iso
 from firmly.domain.engine import Engine, conduct
-from firmly.domain.errors import FirmlyError, NotFound
-from firmly.domain.ports import CounterpartyRow, Store, WorkspaceInfo
+from firmly.domain.errors import NotFound
+from firmly.domain.ports import CounterpartyRow, Store
+from firmly.service import workspace
 from firmly.service.policy import load_policy
-
-
-def _workspace(store: Store) -> WorkspaceInfo:
-    ws = store.workspace_info()
-    if ws is None:
-        raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
-    return ws
 
 
 def counterparty(store: Store, key: str) -> dict[str, Any]:
     with store.read():
-        ws = _workspace(store)
+        ws = workspace.current(store)
         states = store.load_states([key])
         if key not in states:
             raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
@@ -32,14 +26,14 @@ def counterparty(store: Store, key: str) -> dict[str, Any]:
 
 def counterparties(store: Store, kind: str | None, status: str | None) -> list[CounterpartyRow]:
     with store.read():
-        _workspace(store)
+        workspace.current(store)
         return store.counterparties(kind, status)
 
 
 def decisions(store: Store, counterparty: str | None = None, rule: str | None = None,
               status: str | None = None) -> list[dict[str, Any]]:
     with store.read():
-        _workspace(store)
+        workspace.current(store)
         rows = store.decisions(counterparty=counterparty, rule=rule, status=status)
     return [public(r) for r in rows]
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
-from firmly.domain.errors import FirmlyError
 from firmly.domain.money import fmt
 from firmly.domain.ports import Store
+from firmly.service import workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import decision_row, load_policy, row_to_decision
 
@@ -27,9 +27,7 @@ def replay(store: Store) -> ReplayReport:
 
 
 def replay_in_transaction(store: Store) -> ReplayReport:
-    ws = store.workspace_info()
-    if ws is None:
-        raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+    ws = workspace.current(store)
     engine = Engine(load_policy(store))
     states: dict[str, CounterpartyState] = {}
     out: list[Decision] = []

@@ -10,6 +10,7 @@ from firmly.domain.engine import REVIEW_EVENT, Engine
 from firmly.domain.errors import Conflict, FirmlyError, NotFound
 from firmly.domain.events import digest, validate
 from firmly.domain.ports import Store
+from firmly.service import workspace
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -38,9 +39,7 @@ def act(store: Store, decision: str, act: str, reason: str, author: str, step: i
     if not reason.strip():
         raise FirmlyError("--reason is required: every act on the review queue keeps its reason")
     with store.write():
-        ws = store.workspace_info()
-        if ws is None:
-            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        ws = workspace.current(store)
         found = store.decisions(ids=[decision])
         if not found:
             raise NotFound(f"no decision {decision!r} in workspace {store.workspace!r}")

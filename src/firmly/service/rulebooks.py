@@ -8,6 +8,7 @@ from pathlib import Path
 from firmly.domain.errors import Conflict, FirmlyError, InvalidInput, Problem
 from firmly.domain.ports import Store, StoredRulebook
 from firmly.domain.rulebook import Rulebook, parse_rulebook
+from firmly.service import workspace
 from firmly.service.policy import as_rulebook
 from firmly.service.replay import replay_in_transaction
 
@@ -33,9 +34,7 @@ class Loaded:
 
 def load(store: Store, book: Rulebook, now: int) -> Loaded:
     with store.write():
-        ws = store.workspace_info()
-        if ws is None:
-            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        ws = workspace.current(store)
         stored = store.rulebooks()
         for s in stored:
             if s.id == book.id and s.version == book.version:
@@ -75,6 +74,5 @@ def _refuse_clashes(book: Rulebook, others: list[Rulebook]) -> None:
 def stored(store: Store) -> list[StoredRulebook]:
     """Every loaded version, oldest first."""
     with store.read():
-        if store.workspace_info() is None:
-            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        workspace.current(store)
         return store.rulebooks()

@@ -6,9 +6,9 @@ from collections import Counter
 from typing import Any
 
 from firmly.domain.engine import INACTIVE, Engine, Policy
-from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
+from firmly.service import workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 
@@ -18,9 +18,7 @@ COUNTED = ("reminder", "thanks", "feedback", "warning", "fee", "surcharge", "req
 
 def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None) -> dict[str, Any]:
     with quiet_gc(), store.read():
-        ws = store.workspace_info()
-        if ws is None:
-            raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+        ws = workspace.current(store)
         policy: Policy = load_policy(store, replace=book)
         current = store.decision_tally(INACTIVE, since, until)
         engine = Engine(policy)

@@ -1,7 +1,8 @@
-"""`firmly init`: migrate the database and create (or update) the workspace."""
+"""The workspace: `firmly init` creates it; every other use case starts by finding it."""
 
 from __future__ import annotations
 
+from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store, WorkspaceInfo
 
 
@@ -9,3 +10,11 @@ def init(store: Store, locale: str | None, timezone: str | None, now: int) -> Wo
     store.migrate()
     with store.write():
         return store.ensure_workspace(locale, timezone, now)
+
+
+def current(store: Store) -> WorkspaceInfo:
+    """The store's workspace, or a clear error telling how to create it."""
+    ws = store.workspace_info()
+    if ws is None:
+        raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
+    return ws
