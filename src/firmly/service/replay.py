@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from firmly.domain.engine import CounterpartyState, Decision, Engine, route
+from firmly.domain.engine import Decision, Engine
+from firmly.domain.events import Event
 from firmly.domain.money import fmt
 from firmly.domain.ports import Store
 from firmly.service import workspace
@@ -29,19 +31,16 @@ def replay(store: Store) -> ReplayReport:
 def replay_in_transaction(store: Store) -> ReplayReport:
     ws = workspace.current(store)
     engine = Engine(load_policy(store))
-    states: dict[str, CounterpartyState] = {}
-    out: list[Decision] = []
     count = 0
-    for ev in store.all_events():  # already in (occurred_at, arrival) order
-        count += 1
-        for key, role in route(ev):
-            st = states.get(key)
-            if st is None:
-                st = states[key] = engine.new_state(key, role)
-            engine.apply(st, ev, out, role)
-    if ws.ticked is not None:
-        for st in states.values():
-            engine.advance(st, ws.ticked, out)
+
+    def counted() -> Iterator[Event]:
+        nonlocal count
+        for ev in store.all_events():
+            count += 1
+            yield ev
+
+    # The log comes in (occurred_at, arrival) order, so the fold streams it without sorting.
+    states, out = engine.run(counted(), until=ws.ticked, ordered=True)
     final: dict[str, Decision] = {}
     for d in out:  # the last word on each decision
         final[d.id] = d

@@ -105,6 +105,7 @@ class Engine:
         apply = self.apply
         get = states.get
         for ev in events if ordered else sorted(events, key=_order):
+            # routed as `route` does, written out: a generator per event shows on this hot path
             key = ev.counterparty
             st = get(key)
             if st is None:
