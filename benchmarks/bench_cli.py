@@ -22,10 +22,8 @@ With --profile-ingest, ingest runs once more under cProfile into a fresh SQLite 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import pstats
 import shutil
 import sqlite3
 import subprocess
@@ -34,6 +32,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from profiles import summarise
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -199,20 +199,7 @@ def profile_ingest(events: Path, args: argparse.Namespace) -> dict[str, Any]:
         p.unlink()
     if step.exit != 0 or not prof.exists():
         return {"error": "profiled ingest failed", "step": asdict(step)}
-    stats = pstats.Stats(str(prof))
-    total = stats.total_tt  # type: ignore[attr-defined]
-    for order in ("cumulative", "tottime"):
-        buffer = io.StringIO()
-        pstats.Stats(str(prof), stream=buffer).sort_stats(order).print_stats(args.top)
-        body = buffer.getvalue()
-        body = body[body.find("   ncalls"):] if "   ncalls" in body else body
-        print(f"\n== cProfile ingest: top {args.top} by {order} (profiled wall {step.seconds:.1f}s) ==\n{body}")
-    rows = []
-    entries = stats.stats.items()  # type: ignore[attr-defined]
-    for (filename, line, name), (_, ncalls, tottime, cumtime, _) in entries:
-        rows.append({"function": f"{Path(filename).name}:{line}({name})", "ncalls": ncalls,
-                     "tottime": tottime, "cumtime": cumtime, "tottime_share": tottime / total if total else 0,
-                     "cumtime_share": cumtime / total if total else 0})
+    total, rows = summarise(str(prof), "ingest", args.top, step.seconds)
     by_tottime = sorted(rows, key=lambda r: r["tottime"], reverse=True)[: args.top]
     by_cumtime = sorted(rows, key=lambda r: r["cumtime"], reverse=True)[: args.top * 3]
     return {"prof": str(prof), "wall_s": step.seconds, "total_s": total, "top_tottime": by_tottime,

@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import io
 import json
 import pickle
-import pstats
 import statistics
 import sys
 import time
@@ -39,6 +37,7 @@ import msgspec
 from firmly.domain.engine import CounterpartyState, Decision, Engine, Policy
 from firmly.domain.events import Event, decode_json
 from firmly.domain.rulebook import parse_rulebook
+from profiles import summarise
 
 HERE = Path(__file__).resolve().parent
 GOAL_EVENTS_PER_S = 250_000
@@ -178,20 +177,7 @@ def profile(fn: Callable[[], Any], label: str, top: int = 15) -> dict[str, Any]:
     start = time.perf_counter()
     profiler.runcall(fn)
     wall = time.perf_counter() - start
-    stats = pstats.Stats(profiler)
-    total = stats.total_tt  # type: ignore[attr-defined]
-    for order in ("cumulative", "tottime"):
-        buffer = io.StringIO()
-        pstats.Stats(profiler, stream=buffer).sort_stats(order).print_stats(top)
-        body = buffer.getvalue()
-        body = body[body.find("   ncalls"):] if "   ncalls" in body else body
-        print(f"\n== cProfile {label}: top {top} by {order} (profiled wall {wall:.2f}s) ==\n{body}")
-    rows = []
-    entries = stats.stats.items()  # type: ignore[attr-defined]
-    for (filename, line, name), (_, ncalls, tottime, cumtime, _) in entries:
-        rows.append({"function": f"{Path(filename).name}:{line}({name})", "ncalls": ncalls,
-                     "tottime": tottime, "cumtime": cumtime,
-                     "tottime_share": tottime / total if total else 0})
+    total, rows = summarise(profiler, label, top, wall)
     rows.sort(key=lambda r: r["tottime"], reverse=True)
     return {"label": label, "total_s": total, "top_tottime": rows[:top]}
 
