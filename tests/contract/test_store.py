@@ -98,18 +98,6 @@ def test_states_round_trip_and_wake_the_clock(store: Store) -> None:
         assert [r.key for r in store.counterparties(status="active")] == ["anna", "boris"]
 
 
-def test_clear_derived_keeps_the_log(store: Store) -> None:
-    with store.write():
-        store.append_events([event("e1", "appointment.no_show", "anna", "2026-03-01T10:00:00+03:00",
-                                   appointment="a")])
-        store.save_states([CounterpartyState("anna")], 0)
-        store.put_decisions([_row("d-1", "anna")])
-        store.clear_derived()
-    with store.read():
-        assert store.decisions() == [] and store.counterparties() == []
-        assert store.digests(["e1"]) == {"e1": next(iter(store.all_events())).digest}
-
-
 def test_clock_and_rulebook_versions(store: Store) -> None:
     with store.write():
         store.set_clock(10, 5)

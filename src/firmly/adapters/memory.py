@@ -151,6 +151,3 @@ class MemoryStore:
                     r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
                 for i, r in self._data["decisions"].get(self.workspace, {}).items()}
 
-    def clear_derived(self) -> None:
-        self._data["decisions"].pop(self.workspace, None)
-        self._data["states"].pop(self.workspace, None)

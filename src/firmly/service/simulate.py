@@ -6,14 +6,12 @@ from collections import Counter
 from typing import Any
 
 from firmly.domain.engine import INACTIVE, Engine, Policy
+from firmly.domain.engine.decision import ACTIONS
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
 from firmly.service import workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
-
-COUNTED = ("reminder", "thanks", "feedback", "warning", "fee", "surcharge", "require_prepayment", "suspend",
-           "terminate", "grace_approved", "grace_denied", "earn_back", "bill", "top_up_invoice", "refused")
 
 
 def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None) -> dict[str, Any]:
@@ -33,7 +31,7 @@ def simulate(store: Store, book: Rulebook, since: int | None = None, until: int 
         for (_, action), n in tally.items():
             entry = by_action.setdefault(action, {"current": 0, "simulated": 0})
             entry[column] += n
-    totals = {action: by_action[action] for action in COUNTED if action in by_action}
+    totals = {action: by_action[action] for action in ACTIONS if action in by_action}
     people: dict[str, list[dict[str, Any]]] = {}
     for key, action in sorted(set(current) | set(simulated)):
         if current[(key, action)] != simulated[(key, action)]:

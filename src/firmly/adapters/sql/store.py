@@ -333,10 +333,6 @@ class SqlStore:
             cursor.close()
         return found
 
-    def clear_derived(self) -> None:
-        self.c.execute(decisions.delete().where(decisions.c.workspace == self.workspace))
-        self.c.execute(counterparties.delete().where(counterparties.c.workspace == self.workspace))
-
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.
 

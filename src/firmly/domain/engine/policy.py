@@ -6,7 +6,6 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,10 +146,6 @@ class Policy:
         self._tables: dict[tuple[str, tuple[str, ...] | None, int], Table] = {}
         self.single_epoch = not self._bounds  # one set of rules for all time: the common, fast case
 
-    @property
-    def books(self) -> list[Rulebook]:
-        return [entries[-1][1] for entries in self._by_id.values()]
-
     def table(self, kind: str, only: tuple[str, ...] | None, at: int) -> Table:
         epoch = bisect_right(self._bounds, at) if self._bounds else 0
         cache_key = (kind, only, epoch)
@@ -165,9 +160,3 @@ class Policy:
                     books.append(book)
             table = self._tables[cache_key] = build_table(books)
         return table
-
-    def price(self, code: str, table: Table) -> tuple[Decimal, str] | None:
-        for book in table.books:
-            if code in book.prices:
-                return book.prices[code].price, book.currency
-        return None

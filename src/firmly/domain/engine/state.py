@@ -14,7 +14,6 @@ import msgspec
 
 from firmly.domain.engine.decision import Decision
 
-STATUS_ORDER = ("terminated", "suspended", "restricted", "active")
 NEVER = -(2**62)
 
 Timer = tuple[int, int, str, str, str]  # (at, order, kind, a, b); kinds: r reminder, d deadline, x restriction end
