@@ -23,6 +23,10 @@ _unjson = msgspec.json.Decoder()
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
 
+_EVENT_COLUMNS = (events.c.id, events.c.type, events.c.counterparty, events.c.occurred_at, events.c.at, events.c.data,
+                  events.c.digest, events.c.seq, events.c.partner)
+
+
 class StorageError(FirmlyError):
     """The database cannot be reached or is not initialised."""
 
@@ -198,38 +202,42 @@ class SqlStore:
             self._added_since_analyze = 0
 
     def _rows_to_events(self, rows: Iterable[Any]) -> Iterator[Event]:
+        """Events from rows whose columns come in the order of _EVENT_COLUMNS."""
+        decode = _unjson.decode
         for r in rows:
-            yield Event(id=r.id, type=r.type, counterparty=r.counterparty, occurred_at=r.occurred_at, at=r.at,
-                        data=_unjson.decode(r.data), digest=r.digest, seq=r.seq, partner=r.partner)
+            yield Event(id=r[0], type=r[1], counterparty=r[2], occurred_at=r[3], at=r[4], data=decode(r[5]),
+                        digest=r[6], seq=r[7], partner=r[8])
+
+    def _stream(self, sql: str, batch: int) -> Iterator[tuple[Any, ...]]:
+        """The rows of one query over this workspace (`{mark}` in `sql` stands for it), straight from the
+        driver a batch at a time: a replay reads millions of rows."""
+        cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql.format(mark="%s" if self.dialect == "postgresql" else "?"), (self.workspace,))
+        try:
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
 
     def events_about(self, keys: Iterable[str]) -> list[Event]:
         wanted = list(keys)
         out: dict[int, Event] = {}
         for i in range(0, len(wanted), _CHUNK):
             part = wanted[i:i + _CHUNK]
-            rows = self.c.execute(select(events).where(and_(
+            rows = self.c.execute(select(*_EVENT_COLUMNS).where(and_(
                 events.c.workspace == self.workspace,
                 or_(events.c.counterparty.in_(part), events.c.partner.in_(part)))))
             out.update((ev.seq, ev) for ev in self._rows_to_events(rows))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
     def all_events(self) -> Iterator[Event]:
-        # Straight from the driver, a batch at a time: a replay reads millions of rows.
-        mark = "%s" if self.dialect == "postgresql" else "?"
-        cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute('SELECT id, type, counterparty, occurred_at, "at", data, digest, seq, partner FROM events '
-                       f'WHERE workspace = {mark} ORDER BY "at", seq', (self.workspace,))
-        decode = _unjson.decode
-        try:
-            while batch := cursor.fetchmany(20_000):
-                for r in batch:
-                    yield Event(id=r[0], type=r[1], counterparty=r[2], occurred_at=r[3], at=r[4], data=decode(r[5]),
-                                digest=r[6], seq=r[7], partner=r[8])
-        finally:
-            cursor.close()
+        names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
+        yield from self._rows_to_events(self._stream(
+            f'SELECT {names} FROM events WHERE workspace = {{mark}} ORDER BY "at", seq', 20_000))
 
     def events_of_type(self, kind: str) -> list[Event]:
-        rows = self.c.execute(select(events).where(and_(events.c.workspace == self.workspace, events.c.type == kind))
+        rows = self.c.execute(select(*_EVENT_COLUMNS).where(and_(events.c.workspace == self.workspace,
+                                                                 events.c.type == kind))
                               .order_by(events.c.at, events.c.seq))
         return list(self._rows_to_events(rows))
 
@@ -319,19 +327,10 @@ class SqlStore:
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
     def decision_facts(self) -> dict[str, tuple[Any, ...]]:
-        mark = "%s" if self.dialect == "postgresql" else "?"
-        cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, '
-                       f"step, version, params FROM decisions WHERE workspace = {mark}", (self.workspace,))
         decode = _unjson.decode
-        found: dict[str, tuple[Any, ...]] = {}
-        try:
-            while batch := cursor.fetchmany(50_000):
-                for r in batch:
-                    found[r[0]] = (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13]))
-        finally:
-            cursor.close()
-        return found
+        rows = self._stream('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, '
+                            "evidence, step, version, params FROM decisions WHERE workspace = {mark}", 50_000)
+        return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.
