@@ -18,13 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "scenarios"
 EXAMPLES = ROOT / "src" / "firmly" / "examples"
 
-LEDGER = "prepaid accounts and cost-to-serve (the ledger)"
 SCORES = "karma, reviews and supplier scorecards"
 TONE = "tone analysis, grace and courtesy"
 PENDING: dict[str, dict[int, str]] = {
     "supplier-scorecard": {n: SCORES for n in (4, 5, 6, 7, 8, 9, 10, 11)},
     "partner-karma": {n: SCORES for n in (4, 5, 6, 7, 8, 9, 10)},
-    "key-client-prepaid": {**{n: LEDGER for n in (4, 5, 6, 8, 9, 11, 12, 13, 14, 16)}},
     "grace-courtesy": {n: TONE for n in (6, 7, 8, 9, 10, 11, 12, 13, 15, 16)},
 }
 

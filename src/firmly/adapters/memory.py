@@ -10,6 +10,7 @@ from typing import Any
 
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.events import Event
+from firmly.domain.ledger import Posting
 from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
 
 
@@ -19,7 +20,8 @@ class MemoryStore:
     def __init__(self, workspace: str = "default") -> None:
         self.workspace = workspace
         self._data: dict[str, Any] = {"workspaces": {}, "rulebooks": [], "events": [], "by_id": {},
-                                      "states": {}, "decisions": {}}
+                                      "states": {}, "decisions": {},
+                                      "postings": {}}
         self._open = False
 
     @contextmanager
@@ -151,3 +153,20 @@ class MemoryStore:
                     r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
                 for i, r in self._data["decisions"].get(self.workspace, {}).items()}
 
+    def states(self) -> Iterator[CounterpartyState]:
+        for _, blob, _ in self._data["states"].get(self.workspace, {}).values():
+            yield decode_state(blob)
+
+    def put_postings(self, postings: list[Posting]) -> None:
+        mine = self._data["postings"].setdefault(self.workspace, {})
+        for p in postings:
+            mine[p.id] = p
+
+    def drop_postings(self, counterparty: str | None = None) -> None:
+        mine = self._data["postings"].setdefault(self.workspace, {})
+        for pid in [i for i, p in mine.items() if counterparty is None or p.counterparty == counterparty]:
+            del mine[pid]
+
+    def postings(self, counterparty: str) -> list[Posting]:
+        mine = self._data["postings"].get(self.workspace, {}).values()
+        return sorted((p for p in mine if p.counterparty == counterparty), key=lambda p: (p.at, p.n))

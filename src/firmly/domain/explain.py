@@ -43,6 +43,10 @@ TEMPLATES = {
                      "снято, осталось {strikes}.",
         "bill": "Сверх включённого объёма по правилу «{title}» ({used} при {max} включённых): {amount} по "
                 "прайсу ({events}).",
+        "refused": "Услуга «{service}» ({events}) на {amount} не оказана в долг: на счёте {balance}, а "
+                   "кредитный лимит — {limit}. Пополните, пожалуйста, счёт, и мы продолжим.",
+        "top_up_invoice": "Баланс {balance} опустился ниже {low} ({events}). Выставлен счёт на пополнение "
+                          "на {amount}, чтобы работа не прерывалась.",
         "proposed": " Ждёт решения сотрудника.",
         "approved": " Решение подтверждено сотрудником.",
         "dismissed": " Сотрудник решил не применять этот шаг.",
@@ -69,6 +73,10 @@ TEMPLATES = {
                      "({first}) is forgiven; {strikes} remain.",
         "bill": "Beyond what is included under \"{title}\" ({used} with {max} included): {amount} at the "
                 "price list ({events}).",
+        "refused": "The service \"{service}\" ({events}) for {amount} was not rendered on credit: the "
+                   "balance is {balance} and the credit limit is {limit}. Please top up and we will go on.",
+        "top_up_invoice": "The balance of {balance} fell below {low} ({events}). A top-up invoice for "
+                          "{amount} is issued so that work goes on uninterrupted.",
         "proposed": " Waiting for a person to decide.",
         "approved": " Approved by a person.",
         "dismissed": " A person decided not to apply this step.",
@@ -94,6 +102,10 @@ class _Fields(dict[str, str]):
             return ", ".join(d.evidence) or d.event
         if name == "first":
             return d.evidence[0] if d.evidence else d.event
+        if name in ("balance", "limit", "low"):
+            return f"{params.get(name, '0.00')} {d.currency or ''}".strip()
+        if name == "service":
+            return str(params.get("title") or params.get("service") or "")
         if name in ("strikes", "tier", "used", "max"):
             return str(params.get(name, 1 if name == "strikes" else ""))
         if name == "nth":

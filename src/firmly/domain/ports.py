@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.events import Event
+from firmly.domain.ledger import Posting
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +99,18 @@ class Store(Protocol):
         """How many decisions each (counterparty, action) has, statuses in `leave_out` not counted."""
         ...
 
+    def states(self) -> Iterator[CounterpartyState]:
+        """Every counterparty's state, streamed (reports over the whole workspace)."""
+        ...
+
+    def put_postings(self, postings: list[Posting]) -> None:
+        """Store ledger postings; one with an id already stored replaces it (a posting is made once)."""
+        ...
+
+    def drop_postings(self, counterparty: str | None = None) -> None:
+        """Forget derived postings (of one counterparty, or all) before they are folded again."""
+        ...
+
+    def postings(self, counterparty: str) -> list[Posting]:
+        """One counterparty's postings, oldest first."""
+        ...

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 the input was wrong (the message says which and where),
 
 from __future__ import annotations
 
+import csv
 import functools
 import getpass
 import json
@@ -25,16 +26,30 @@ from firmly import bootstrap, config
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.domain.render import render_html, render_markdown
-from firmly.service import clock, demo, ingest, queries, replay, review, rulebooks, simulate, workspace
+from firmly.service import (
+    accounts,
+    clock,
+    demo,
+    ingest,
+    queries,
+    replay,
+    reports,
+    review,
+    rulebooks,
+    simulate,
+    workspace,
+)
 
 app = typer.Typer(help="firmly — polite, but firm. A conduct engine for clients, partners and suppliers.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 rulebook_app = typer.Typer(help="Check, load and render rulebooks.", no_args_is_help=True)
 counterparty_app = typer.Typer(help="Counterparties and their conduct.", no_args_is_help=True)
 review_app = typer.Typer(help="The review queue: proposals that wait for a person.", no_args_is_help=True)
+account_app = typer.Typer(help="Prepaid accounts: balance, statement, invoices.", no_args_is_help=True)
 app.add_typer(rulebook_app, name="rulebook")
 app.add_typer(counterparty_app, name="counterparty")
 app.add_typer(review_app, name="review")
+app.add_typer(account_app, name="account")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -240,6 +255,85 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
     for rule_id, r in page["rules"].items():
         table.add_row(rule_id, str(r["strikes"]), r["step"] or "—", str(r["kept_streak"]), str(r["broken"]),
                       str(r["kept"]))
+    out.print(table)
+    account = page["account"]
+    if account is not None:
+        due = f", due {account['due']}" if account["due"] != "0.00" else ""
+        out.print(f"account: balance {account['balance']} {account['currency']}{due}", highlight=False)
+    for name, value in page["scores"].items():
+        out.print(f"{name.replace('_', ' ')}: {value}", highlight=False)
+
+
+# -- accounts -----------------------------------------------------------------------------------
+@account_app.command("show")
+@friendly
+def account_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Balance, amount due and the statement of one counterparty's account."""
+    page = accounts.show(bootstrap.store(db, ws), key)
+    if as_json:
+        _print_json(page)
+        return
+    cur = page["currency"]
+    out.print(f"[bold]{page['name']}[/bold] ({page['key']}): balance [bold]{page['balance']} {cur}[/bold], "
+              f"due {page['due']} {cur}" + (f", {page['mode']}" if page["mode"] else ""), highlight=False)
+    table = Table("at", "entry", "amount", "account", "event", "service")
+    for e in page["entries"]:
+        sign = "+" if e["kind"] == "credit" else "−"
+        table.add_row(e["at"][:16].replace("T", " "), e["memo"], f"{sign}{e['amount']}", e["account"], e["event"],
+                      e["service"] or "")
+    out.print(table)
+    if page["prices"]:
+        prices = Table("service", "title", "price")
+        for code, p in page["prices"].items():
+            prices.add_row(code, p["title"], p["price"] + (" *" if p["special"] else ""))
+        out.print(prices)
+        out.print("* this counterparty's own price", style="dim")
+
+
+# -- reports ------------------------------------------------------------------------------------
+REPORTS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {"cost-to-serve": reports.cost_to_serve}
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A report row for a table or CSV: nested figures become columns, nested tallies "a=1; b=2"."""
+    flat: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                flat[sub] = "; ".join(f"{k}={v}" for k, v in inner.items()) if isinstance(inner, dict) else inner
+        elif isinstance(value, list):
+            flat[name] = " ".join(map(str, value))
+        else:
+            flat[name] = value
+    return flat
+
+
+@app.command("report")
+@friendly
+def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve")],
+                   db: Db = None, ws: Workspace = None, as_json: Json = False,
+                   as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False) -> None:
+    """A report over all counterparties: JSON, CSV or a readable table."""
+    make = REPORTS.get(name)
+    if make is None:
+        raise FirmlyError(f"no report {name!r}; there are: {', '.join(REPORTS)}")
+    rows = make(bootstrap.store(db, ws))
+    if as_json:
+        _print_json(rows)
+        return
+    flat = [_flat(r) for r in rows]
+    columns = list(dict.fromkeys(c for r in flat for c in r))
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(flat)
+        return
+    if not flat:
+        out.print("no counterparties")
+        return
+    table = Table(*columns)
+    for r in flat:
+        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
     out.print(table)
 
 

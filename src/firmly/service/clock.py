@@ -29,6 +29,7 @@ def tick(store: Store, as_of: int) -> TickReport:
         clock = max(ws.clock or as_of, as_of)
         rows = decision_rows(engine, out, states, ws)
         store.put_decisions(rows)
+        store.put_postings(engine.take_postings())  # fees that fell due with a timer
         store.save_states(states.values(), clock)
         store.set_clock(clock, max(ws.ticked or as_of, as_of))
         return TickReport(as_of, len(states), len(rows))

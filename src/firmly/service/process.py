@@ -29,19 +29,22 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
                 late.add(key)
                 continue
             engine.apply(st, ev, out, role)
+    postings = engine.take_postings()
     if late:
         out = [d for d in out if d.counterparty not in late]
+        postings = [p for p in postings if p.counterparty not in late]
     rows = decision_rows(engine, out, states, ws)
     for key in sorted(late):
         rows.extend(refold(store, engine, key, roles[key], states, ws))
     store.put_decisions(rows)
+    store.put_postings(postings)
     store.save_states(states.values(), now)
     return len(rows)
 
 
 def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, CounterpartyState],
            ws: WorkspaceInfo) -> list[dict[str, object]]:
-    """Recompute one counterparty from its whole history, as replay would."""
+    """Recompute one counterparty from its whole history, as replay would; its ledger is posted anew."""
     old = states.get(key)
     fresh = engine.new_state(key, role)
     out: list[Decision] = []
@@ -52,6 +55,8 @@ def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, 
     if old is not None:
         engine.advance(fresh, old.fired_until, out)
     states[key] = fresh
+    store.drop_postings(key)
+    store.put_postings(engine.take_postings())
     rows = decision_rows(engine, out, states, ws)
     produced = {row["id"] for row in rows}
     for row in store.decisions(counterparty=key):

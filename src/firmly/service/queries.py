@@ -8,7 +8,7 @@ from firmly.domain.clock import iso
 from firmly.domain.engine import Engine, conduct
 from firmly.domain.errors import NotFound
 from firmly.domain.ports import CounterpartyRow, Store
-from firmly.service import workspace
+from firmly.service import accounts, reports, workspace
 from firmly.service.policy import load_policy
 
 
@@ -21,7 +21,22 @@ def counterparty(store: Store, key: str) -> dict[str, Any]:
         st = states[key]
         engine = Engine(load_policy(store))
         now = ws.clock if ws.clock is not None else st.last_at
-        return conduct(st, engine.table(st, now), now)
+        page = conduct(st, engine.table(st, now), now)
+        page["account"] = accounts.summary(store, st)
+        page["scores"] = scores(store, key)
+        return page
+
+
+def scores(store: Store, key: str) -> dict[str, Any]:
+    """The scores that apply to one counterparty (INTERFACES.md: a score that does not apply is absent)."""
+    out: dict[str, Any] = {}
+    for row in reports.cost_to_serve(store):
+        if row["key"] == key:
+            if row["ratio"] is not None:
+                out["cost_to_serve_ratio"] = row["ratio"]
+            if row["flagged"]:
+                out["cost_to_serve_flagged"] = True
+    return out
 
 
 def counterparties(store: Store, kind: str | None, status: str | None) -> list[CounterpartyRow]:

@@ -41,6 +41,12 @@ def replay_in_transaction(store: Store) -> ReplayReport:
 
     # The log comes in (occurred_at, arrival) order, so the fold streams it without sorting.
     states, out = engine.run(counted(), until=ws.ticked, ordered=True)
+    # The ledger is derived like the states: posted anew from the log (ids are stable, so it is the same ledger).
+    store.drop_postings()
+    postings = engine.take_postings()
+    for i in range(0, len(postings), _BATCH):
+        store.put_postings(postings[i:i + _BATCH])
+    del postings
     final: dict[str, Decision] = {}
     for d in out:  # the last word on each decision
         final[d.id] = d

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -12,10 +13,11 @@ from sqlalchemy import Engine, Table, and_, create_engine, event, func, or_, sel
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from firmly.adapters.sql.tables import counterparties, decisions, events, rulebooks, workspaces
+from firmly.adapters.sql.tables import counterparties, decisions, events, postings, rulebooks, workspaces
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event
+from firmly.domain.ledger import Posting
 from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
 
 _json = msgspec.json.Encoder()
@@ -198,7 +200,7 @@ class SqlStore:
         autovacuum) would otherwise scan the whole table for every lookup by id."""
         self._added_since_analyze += added
         if self._added_since_analyze >= max(5_000, total // 5):
-            self.c.exec_driver_sql("ANALYZE events, counterparties, decisions")
+            self.c.exec_driver_sql("ANALYZE events, counterparties, decisions, postings")
             self._added_since_analyze = 0
 
     def _rows_to_events(self, rows: Iterable[Any]) -> Iterator[Event]:
@@ -331,6 +333,30 @@ class SqlStore:
         rows = self._stream('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, '
                             "evidence, step, version, params FROM decisions WHERE workspace = {mark}", 50_000)
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
+
+    # -- the ledger -----------------------------------------------------------------------------
+    def states(self) -> Iterator[CounterpartyState]:
+        for row in self._stream("SELECT state FROM counterparties WHERE workspace = {mark}", 20_000):
+            yield decode_state(row[0])
+
+    def put_postings(self, new: list[Posting]) -> None:
+        if new:
+            ws = self.workspace
+            self._bulk(postings, [(ws, p.id, p.counterparty, p.at, p.n, p.debit, p.credit, str(p.amount), p.currency,
+                                   p.event, p.decision, p.service, p.memo) for p in new], ("workspace", "id"))
+
+    def drop_postings(self, counterparty: str | None = None) -> None:
+        query = postings.delete().where(postings.c.workspace == self.workspace)
+        if counterparty is not None:
+            query = query.where(postings.c.counterparty == counterparty)
+        self.c.execute(query)
+
+    def postings(self, counterparty: str) -> list[Posting]:
+        rows = self.c.execute(select(postings).where(and_(postings.c.workspace == self.workspace,
+                                                          postings.c.counterparty == counterparty))
+                              .order_by(postings.c.at, postings.c.n))
+        return [Posting(r.id, r.counterparty, r.at, r.n, r.debit, r.credit, Decimal(r.amount), r.currency, r.event,
+                        r.decision, r.service, r.memo) for r in rows]
 
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.

@@ -83,3 +83,21 @@ decisions = Table(
     Index("ix_decisions_open", "workspace", "status", sqlite_where=text("status IN ('proposed', 'scheduled')"),
           postgresql_where=text("status IN ('proposed', 'scheduled')")),  # the queues people and workers read
 )
+
+postings = Table(
+    "postings", metadata,  # the ledger: derived from the event log by the fold, rebuilt by replay
+    Column("workspace", String(100), primary_key=True),
+    Column("id", String(40), primary_key=True),  # from counterparty, causing event and purpose: posts once
+    Column("counterparty", String(200), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("n", Integer, nullable=False),  # order within the counterparty's ledger
+    Column("debit", String(20), nullable=False),
+    Column("credit", String(20), nullable=False),
+    Column("amount", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("event", String(200), nullable=False),
+    Column("decision", String(40), nullable=True),
+    Column("service", String(100), nullable=True),
+    Column("memo", String(40), nullable=False),
+    Index("ix_postings_counterparty", "workspace", "counterparty", "at", "n"),
+)

@@ -20,9 +20,14 @@ from firmly.domain.engine.decision import Decision, decision_id
 from firmly.domain.engine.policy import CLOSING, Compiled, Policy, Table, Timed
 from firmly.domain.engine.state import CounterpartyState, Deadline, Restriction, ref_key
 from firmly.domain.events import Event
+from firmly.domain.ledger import Account, Book, Posting
+from firmly.domain.money import parse_amount
 from firmly.domain.rulebook import Step
+from firmly.domain.scores import Day, count, day_of
 
 REVIEW_EVENT = "firmly.review"
+MONEY_EVENTS = frozenset({"payment.received", "service.rendered", "invoice.issued"})
+EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged", "request.received"})
 Out = list[Decision]
 _order = attrgetter("at", "seq")
 
@@ -40,6 +45,11 @@ class Engine:
         self.policy = policy
         # kind -> table, when the rules never change over time and a counterparty follows its kind
         self._by_kind: dict[str, Table] | None = {} if policy.single_epoch else None
+        self.postings: list[Posting] = []  # ledger postings made by the fold; the caller takes them
+
+    def take_postings(self) -> list[Posting]:
+        postings, self.postings = self.postings, []
+        return postings
 
     # -- entry points -------------------------------------------------------------------------
     def new_state(self, key: str, role: str = "subject") -> CounterpartyState:
@@ -79,6 +89,10 @@ class Engine:
             entity_id = data.get(ref[0])
             if entity_id is not None and data.get(ref[1]) is not None:
                 self._set_ref(st, timed, str(entity_id), ev, out)
+        if kind in EFFORT_EVENTS and role == "subject":
+            self._effort(st, table, ev)
+            if kind in MONEY_EVENTS:
+                self._money(st, table, ev, out)
         for c in judged:
             self._judge(st, c, ev, role, out)
         for c in expected:
@@ -290,6 +304,7 @@ class Engine:
             if channel in rule.allowed:
                 self._kept(st, c, ev.id, ev.at, out)
             else:
+                self._day(st, self.table(st, ev.at), ev.at).off_channel += 1
                 self._breach(st, c, ev.id, ev.at, out, params={"channel": channel})
         elif kind == "quota":
             self._quota(st, c, ev, out)
@@ -374,9 +389,15 @@ class Engine:
                 price = found.price if found else None
             if price is not None:
                 over = min(used - limit, amount) if rule.sum else Decimal(1)
-                self._emit(st, c, "bill", "applied", ev.at, ev.id, (ev.id,), out, amount=price * over,
-                           params={"used": str(used), "max": str(limit), "service": rule.bill},
-                           currency=currency)
+                charge = price * over
+                table = self.table(st, ev.at)
+                book = self._book(st, table)
+                if not self._refused(st, table, book, charge, ev, rule.bill, out, c.id):
+                    d = self._emit(st, c, "bill", "applied", ev.at, ev.id, (ev.id,), out, amount=charge,
+                                   params={"used": str(used), "max": str(limit), "service": rule.bill},
+                                   currency=currency)
+                    book.charge(ev.at, charge, ev.id, f"bill:{c.id}", "bill", rule.bill, d.id)
+                    self._low(st, table, book, ev.id, ev.at, out)
         self._breach(st, c, ev.id, ev.at, out, params={"used": str(used), "max": str(limit)})
 
     # -- the ladder -----------------------------------------------------------------------------
@@ -401,8 +422,9 @@ class Engine:
         if tier is not None and c.id in tier.exempt:
             surcharge = tier.surcharge.get(c.id)
             if surcharge is not None:
-                self._emit(st, c, "surcharge", "applied", at, event, (event,), out, amount=surcharge,
-                           params={"tier": st.tier, **(params or {})})
+                d = self._emit(st, c, "surcharge", "applied", at, event, (event,), out, amount=surcharge,
+                               params={"tier": st.tier, **(params or {})})
+                self._sanction(st, d, at, out)
             return
         ladder = c.ladder
         if ladder is None:
@@ -436,14 +458,17 @@ class Engine:
                 st.proposals = {}
             st.proposals[d.id] = d
         else:
-            self._apply_step(st, c.id, step, d, at)
+            self._apply_step(st, c.id, step, d, at, out)
 
     def _group(self, st: CounterpartyState, d: Decision, at: int) -> str | None:
         c = self.table(st, at).rules.get(d.rule or "")
         return c.group if c is not None else d.rule
 
-    def _apply_step(self, st: CounterpartyState, rule_id: str, step: Step, d: Decision, at: int) -> None:
+    def _apply_step(self, st: CounterpartyState, rule_id: str, step: Step, d: Decision, at: int,
+                    out: Out) -> None:
         st.rule(rule_id).step = step.action
+        if d.amount is not None:
+            self._sanction(st, d, at, out)
         if step.duration is not None:
             until = at + duration_us(step.duration)
             if st.restrictions is None:
@@ -494,7 +519,7 @@ class Engine:
         if act == "approve":
             d.status = "approved"
             step = steps[number - 1] if steps[number - 1].action == d.action else Step(d.action)
-            self._apply_step(st, d.rule, step, d, ev.at)
+            self._apply_step(st, d.rule, step, d, ev.at, out)
             out.append(d)
         elif act == "soften":
             lower = int(data.get("step") or 0)
@@ -506,4 +531,91 @@ class Engine:
             softened = self._emit(st, c, step.action, "applied", ev.at, d.event, d.evidence, out,
                                   amount=step.amount, step=lower, extra=f"softened:{d.id}",
                                   params={"softened_from": d.action, "reason": data.get("reason")})
-            self._apply_step(st, d.rule, step, softened, ev.at)
+            self._apply_step(st, d.rule, step, softened, ev.at, out)
+
+    # -- money: the account, services, bills, sanctions ---------------------------------------
+    def _book(self, st: CounterpartyState, table: Table) -> Book:
+        if st.account is None:
+            st.account = Account(table.account.currency if table.account else table.currency)
+        return Book(st.key, st.account, self.postings)
+
+    def _price(self, st: CounterpartyState, table: Table, code: str) -> Decimal | None:
+        """The counterparty's own price from the moment it was set, else the rulebook's."""
+        own = (st.prices or {}).get(code)
+        if own is not None:
+            return own
+        found = table.prices.get(code)
+        return found.price if found else None
+
+    def _money(self, st: CounterpartyState, table: Table, ev: Event, out: Out) -> None:
+        data = ev.data
+        if ev.type == "service.rendered":
+            code = str(data.get("service"))
+            price = self._price(st, table, code)
+            if price is None:
+                return  # not on any price list: a service that is not sold separately
+            amount = price * Decimal(str(data.get("quantity") or 1))
+            book = self._book(st, table)
+            if not self._refused(st, table, book, amount, ev, code, out, None):
+                book.charge(ev.at, amount, ev.id, "service", "service", code)
+                self._low(st, table, book, ev.id, ev.at, out)
+        elif ev.type == "payment.received":
+            book = self._book(st, table)
+            book.pay(ev.at, parse_amount(data["amount"]), ev.id)
+            self._low(st, table, book, ev.id, ev.at, out)
+        elif ev.type == "invoice.issued" and table.account is not None:
+            # an invoice is owed money only where the rulebook keeps an account; elsewhere it just sets a due date
+            self._book(st, table).invoice(ev.at, parse_amount(data["amount"]), ev.id)
+
+    def _refused(self, st: CounterpartyState, table: Table, book: Book, amount: Decimal, ev: Event, code: str,
+                 out: Out, rule: str | None) -> bool:
+        """A service or bill that would pass the credit limit is not rendered on credit: a decision says so."""
+        terms = table.account
+        if terms is None or book.can_charge(amount, terms.credit_limit):
+            return False
+        found = table.prices.get(code)
+        self._account_decision(st, "refused", ev.id, ev.at, amount, book.account.currency, out, rule, params={
+            "service": code, "title": found.title if found else code, "balance": str(book.account.balance),
+            "limit": str(terms.credit_limit)})
+        return True
+
+    def _low(self, st: CounterpartyState, table: Table, book: Book, event: str, at: int, out: Out) -> None:
+        terms = table.account
+        if terms is not None and terms.mode == "prepaid" and book.low(terms):
+            assert terms.top_up is not None
+            self._account_decision(st, "top_up_invoice", event, at, terms.top_up, book.account.currency, out, None,
+                                   params={"balance": str(book.account.balance), "low": str(terms.low_balance)})
+
+    def _account_decision(self, st: CounterpartyState, action: str, event: str, at: int, amount: Decimal,
+                          currency: str, out: Out, rule: str | None, params: dict[str, Any]) -> None:
+        st.n += 1
+        out.append(Decision(decision_id(st.key, rule or "", action, event), st.key, rule, at, action, "applied",
+                            event, (event,), st.n, amount=amount, currency=currency, params=params))
+
+    def _sanction(self, st: CounterpartyState, d: Decision, at: int, out: Out) -> None:
+        """Fees and surcharges always post; what the balance cannot cover becomes due."""
+        assert d.amount is not None
+        book = self._book(st, self.table(st, at))
+        book.sanction(at, d.amount, d.event, d.id, d.action)
+
+    def _day(self, st: CounterpartyState, table: Table, at: int) -> Day:
+        if st.days is None:
+            st.days = []
+        return day_of(st.days, at, table.cost_period_us)
+
+    def _effort(self, st: CounterpartyState, table: Table, ev: Event) -> None:
+        data = ev.data
+        bucket = self._day(st, table, ev.at)
+        kind = ev.type
+        if kind == "work.logged":
+            minutes = int(data.get("minutes") or 0)
+            bucket.minutes += minutes
+            if data.get("in_tariff") is False:
+                bucket.out_of_tariff += minutes
+        elif kind == "request.received":
+            bucket.minutes += int(data.get("effort_minutes") or 0)
+            bucket.topics = count(bucket.topics, str(data.get("topic") or "other"))
+        elif kind == "service.rendered":
+            bucket.services = count(bucket.services, str(data.get("service")), int(data.get("quantity") or 1))
+        else:
+            bucket.revenue += parse_amount(data["amount"])

@@ -6,14 +6,17 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import zen
 
 from firmly.domain.clock import to_us
+from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
-from firmly.domain.rulebook import Ladder, Rule, Rulebook
+from firmly.domain.ledger import Terms, terms
+from firmly.domain.rulebook import Ladder, Price, Rule, Rulebook
 
 
 @dataclass(slots=True)
@@ -60,6 +63,11 @@ class Table:
     deadlines: dict[tuple[str, str], list[Compiled]] = field(default_factory=dict)
     books: tuple[Rulebook, ...] = ()
     plans: dict[str, Plan] = field(default_factory=dict)
+    account: Terms | None = None  # the first rulebook's `account:` section
+    prices: dict[str, Price] = field(default_factory=dict)
+    currency: str = "RUB"
+    cost_period_us: int = 90 * 86_400_000_000
+    flag_ratio: Decimal = Decimal(3)
 
     def plan(self, kind: str) -> Plan:
         """Everything one event type needs, found with a single lookup per event."""
@@ -99,6 +107,15 @@ def _compile(rule: Rule, book: Rulebook) -> Compiled:
 def build_table(books: Iterable[Rulebook]) -> Table:
     table = Table(books=tuple(books))
     refs: set[tuple[str, str]] = set()
+    for book in reversed(table.books):  # the first rulebook wins where two define the same
+        table.prices.update(book.prices)
+        table.currency = book.currency
+        table.account = terms(book.extra.get("account"), book.currency) or table.account
+        cost = book.extra.get("cost_to_serve") or {}
+        if cost.get("period"):
+            table.cost_period_us = duration_us(parse_duration(str(cost["period"])))
+        if cost.get("flag_ratio") is not None:
+            table.flag_ratio = Decimal(str(cost["flag_ratio"]))
     for book in table.books:
         for rule in book.rules.values():
             c = _compile(rule, book)

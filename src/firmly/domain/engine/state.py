@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 
 from firmly.domain.engine.decision import Decision
+from firmly.domain.ledger import Account
+from firmly.domain.scores import Day
 
 NEVER = -(2**62)
 
@@ -61,6 +63,8 @@ class CounterpartyState(msgspec.Struct, gc=False):
     quota: dict[str, Decimal] | None = None  # ref_key(rule, per value) -> used
     quota_window: dict[str, list[tuple[int, Decimal]]] | None = None  # rule -> recent (time, amount)
     terminated: str | None = None  # the decision that ended the relationship
+    account: Account | None = None  # running figures of the ledger; the postings are the truth
+    days: list[Day] | None = None  # effort and revenue per active day, for cost-to-serve
     timers: list[Timer] | None = None  # a heap
     last_at: int = NEVER
     fired_until: int = NEVER
