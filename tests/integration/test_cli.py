@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pypdf
 import pytest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en"
@@ -58,6 +61,10 @@ def test_json_shapes_of_show_and_decisions(tmp_path: Path) -> None:
     (("review", "approve", "d-none", "--reason", "x"), 1, "no decision"),
     (("rulebook", "render", "x.yaml", "--format", "docx"), 1, ""),
     (("nonsense",), 2, "No such command"),
+    (("account", "show", "nobody"), 1, "nobody"),
+    (("account", "invoice", "nobody"), 1, "nobody"),
+    (("account", "invoice", "x", "--format", "docx"), 1, "pdf or html"),
+    (("report", "gossip"), 1, "no report 'gossip'"),
     (("review", "approve", "d-none"), 2, "--reason"),
 ])
 def test_errors_are_clear_and_never_tracebacks(tmp_path: Path, args: tuple[str, ...], code: int, says: str) -> None:
@@ -82,3 +89,27 @@ def test_render_writes_the_appendix(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     text = target.read_text()
     assert "<h1>Bright Smile Dental" in text and "Последствия нарушений" in text and "25.00 GBP" in text
+
+
+STUDIO = EXAMPLE.parent / "studio-en"
+
+
+def test_account_statement_report_csv_and_invoice_pdf(tmp_path: Path) -> None:
+    firmly(tmp_path, "init")
+    firmly(tmp_path, "rulebook", "load", str(STUDIO / "rulebook.yaml"))
+    firmly(tmp_path, "ingest", str(STUDIO / "events.jsonl"))
+    statement = firmly(tmp_path, "account", "show", "acme")
+    assert statement.returncode == 0
+    assert "balance -90.00 EUR" in statement.stdout and "due 150.00 EUR" in statement.stdout
+    assert "this counterparty's own price" in statement.stdout
+    page = json.loads(firmly(tmp_path, "counterparty", "show", "acme", "--json").stdout)
+    assert page["account"] == {"balance": "-90.00", "currency": "EUR", "due": "150.00"}
+    assert page["scores"]["cost_to_serve_ratio"] >= 3
+    rows = list(csv.DictReader(io.StringIO(firmly(tmp_path, "report", "cost-to-serve", "--csv").stdout)))
+    assert rows[0]["key"] == "acme" and rows[0]["flagged"] == "True"
+    assert rows[0]["off_channel"] == "3" and "design_change=3" in rows[0]["by_topic"]
+    made = firmly(tmp_path, "account", "invoice", "acme", "--out", "top-up.pdf")
+    assert made.returncode == 0, made.stderr
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(tmp_path / "top-up.pdf").pages)
+    assert "3000.00 EUR" in text and "Acme GmbH" in text and "2026-0001" in text
+    assert made.stderr == ""  # WeasyPrint's chatter stays out of the operator's terminal

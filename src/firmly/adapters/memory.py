@@ -133,12 +133,12 @@ class MemoryStore:
             mine[row["id"]] = {**row, "evidence": list(row["evidence"]), "params": dict(row.get("params") or {})}
 
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
-                  ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+                  ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]:
         wanted = set(ids) if ids is not None else None
         rows = [dict(r) for r in self._data["decisions"].get(self.workspace, {}).values()
                 if (counterparty is None or r["counterparty"] == counterparty)
                 and (rule is None or r["rule"] == rule) and (status is None or r["status"] == status)
-                and (wanted is None or r["id"] in wanted)]
+                and (wanted is None or r["id"] in wanted) and (action is None or r["action"] == action)]
         return sorted(rows, key=lambda r: (r["at"], r["counterparty"], r["n"]))
 
     def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None

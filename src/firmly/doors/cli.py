@@ -31,6 +31,7 @@ from firmly.service import (
     clock,
     demo,
     ingest,
+    invoices,
     queries,
     replay,
     reports,
@@ -288,6 +289,33 @@ def account_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = 
             prices.add_row(code, p["title"], p["price"] + (" *" if p["special"] else ""))
         out.print(prices)
         out.print("* this counterparty's own price", style="dim")
+
+
+@account_app.command("invoice")
+@friendly
+def account_invoice(key: str,
+                    decision: Annotated[str | None, typer.Option(help="this top-up invoice decision "
+                                                                 "(default: the latest)")] = None,
+                    fmt: Annotated[str, typer.Option("--format", help="pdf or html")] = "pdf",
+                    to: Annotated[Path | None, typer.Option("--out", help="the file to write "
+                                                            "(default: invoice-NUMBER.pdf here)")] = None,
+                    db: Db = None, ws: Workspace = None) -> None:
+    """Write the top-up invoice of a prepaid account as a PDF or HTML document."""
+    if fmt not in ("pdf", "html"):
+        raise FirmlyError(f"--format must be pdf or html, got {fmt!r}")
+    from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes ~0.7 s to import; only here
+
+    inv = invoices.invoice(bootstrap.store(db, ws), key, decision)
+    path = to or Path(f"invoice-{inv.number}.{fmt}")
+    try:
+        if fmt == "pdf":
+            path.write_bytes(documents.invoice_pdf(inv))
+        else:
+            path.write_text(documents.invoice_html(inv), encoding="utf-8")
+    except OSError as exc:
+        raise FirmlyError(f"cannot write {path}: {exc.strerror}") from None
+    out.print(f"invoice {inv.number} for {inv.amount} {inv.currency} to {inv.name}: {path}", markup=False,
+              highlight=False)
 
 
 # -- reports ------------------------------------------------------------------------------------

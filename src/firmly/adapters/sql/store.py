@@ -292,8 +292,10 @@ class SqlStore:
                  r["explanation"], encode(r.get("params") or {}).decode()) for r in rows], ("workspace", "id"))
 
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
-                  ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+                  ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]:
         query = select(decisions).where(decisions.c.workspace == self.workspace)
+        if action is not None:
+            query = query.where(decisions.c.action == action)
         if counterparty is not None:
             query = query.where(decisions.c.counterparty == counterparty)
         if rule is not None:
@@ -304,7 +306,7 @@ class SqlStore:
             wanted = list(ids)
             if len(wanted) > _CHUNK:  # keep each query's IN list small; the rows are merged in order below
                 found = [r for i in range(0, len(wanted), _CHUNK)
-                         for r in self.decisions(counterparty, rule, status, wanted[i:i + _CHUNK])]
+                         for r in self.decisions(counterparty, rule, status, wanted[i:i + _CHUNK], action)]
                 return sorted(found, key=lambda r: (r["at"], r["counterparty"], r["n"]))
             query = query.where(decisions.c.id.in_(wanted))
         query = query.order_by(decisions.c.at, decisions.c.counterparty, decisions.c.n)
