@@ -18,11 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "scenarios"
 EXAMPLES = ROOT / "src" / "firmly" / "examples"
 
-SCORES = "karma, reviews and supplier scorecards"
 TONE = "tone analysis, grace and courtesy"
 PENDING: dict[str, dict[int, str]] = {
-    "supplier-scorecard": {n: SCORES for n in (4, 5, 6, 7, 8, 9, 10, 11)},
-    "partner-karma": {n: SCORES for n in (4, 5, 6, 7, 8, 9, 10)},
     "grace-courtesy": {n: TONE for n in (6, 7, 8, 9, 10, 11, 12, 13, 15, 16)},
 }
 

@@ -23,7 +23,7 @@ import msgspec
 from firmly.domain.money import quantize
 
 BALANCE, DUE = "balance", "due"  # the counterparty's accounts
-CASH, REVENUE, SANCTIONS = "cash", "revenue", "sanctions"  # the business's accounts
+CASH, REVENUE, SANCTIONS, BONUSES = "cash", "revenue", "sanctions", "bonuses"  # the business's accounts
 OWN = frozenset({BALANCE, DUE})
 ZERO = Decimal("0.00")
 
@@ -138,6 +138,13 @@ class Book:
             self._post(at, BALANCE, SANCTIONS, covered, event, f"{memo}:{decision}", memo, decision)
         if amount - covered > 0:
             self._post(at, DUE, SANCTIONS, amount - covered, event, f"{memo}-due:{decision}", memo, decision)
+
+    def bonus(self, at: int, amount: Decimal, event: str, revoke: bool = False) -> None:
+        """A partner's bonus for a clean booking is held for them; an incident on that booking takes it back."""
+        if revoke:
+            self._post(at, BALANCE, BONUSES, amount, event, "bonus-revoked", "bonus revoked")
+        else:
+            self._post(at, BONUSES, BALANCE, amount, event, "bonus", "bonus")
 
     def invoice(self, at: int, amount: Decimal, event: str) -> None:
         """An invoice the business issued: owed until a payment settles it."""

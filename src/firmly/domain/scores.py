@@ -126,3 +126,128 @@ def cost_row(c: Cost, ratio: float | None, flag_ratio: Decimal) -> dict[str, Any
         "breakdown": {"by_topic": dict(sorted(c.by_topic.items())), "by_service": dict(sorted(c.by_service.items())),
                       "off_channel": c.off_channel, "out_of_tariff_minutes": c.out_of_tariff_minutes},
     }
+
+
+# -- partners and suppliers -----------------------------------------------------------------------
+class Incident(msgspec.Struct, gc=False, array_like=True):
+    at: int
+    event: str
+    severity: str
+    category: str | None = None
+    appointment: str | None = None
+
+
+class Track(msgspec.Struct, gc=False):
+    """A partner's or supplier's record: incidents and late deliveries in the window, karma, reviews."""
+
+    incidents: list[Incident] = msgspec.field(default_factory=list)  # within the longest window in force
+    late: list[tuple[int, str]] | None = None  # late deliveries: (time, event)
+    excused: list[str] | None = None  # fatal incidents whose termination a person dismissed
+    incidents_total: int = 0
+    karma: int | None = None
+    clean: int = 0  # clean bookings
+    bonus: Decimal = Decimal(0)
+    rating_sum: int = 0  # published reviews only
+    rating_n: int = 0
+    history: list[tuple[int, int]] | None = None  # (day, karma at its end): for charts
+    recent: dict[str, int] | None = None  # appointment -> time of its clean booking, while an incident may revoke it
+
+
+@dataclass(frozen=True, slots=True)
+class KarmaTerms:
+    start: int = 50
+    clean_booking: int = 1
+    incident: dict[str, int] | None = None
+    bonus: Decimal | None = None
+    prior_mean: Decimal = Decimal(4)
+    prior_weight: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardTerms:
+    window_us: int
+    weights: dict[str, int]
+    drop_if: dict[str, str]  # an incident field -> value: any such incident in the window means drop
+    replace_if: dict[str, int]  # weighted_at_least, late_at_least, incidents_at_least
+
+
+REPLACE_TESTS = ("weighted_at_least", "late_at_least", "incidents_at_least")
+
+
+def karma_terms(karma: dict[str, Any] | None, reviews: dict[str, Any] | None) -> KarmaTerms | None:
+    if not karma and not reviews:
+        return None
+    karma, reviews = karma or {}, reviews or {}
+    bonus = karma.get("bonus_per_clean_booking")
+    return KarmaTerms(
+        start=int(karma.get("start", 50)), clean_booking=int(karma.get("clean_booking", 1)),
+        incident={str(k): int(v) for k, v in (karma.get("incident") or {}).items()},
+        bonus=Decimal(str(bonus)) if bonus is not None else None,
+        prior_mean=Decimal(str(reviews.get("prior_mean", 4))), prior_weight=int(reviews.get("prior_weight", 5)))
+
+
+def scorecard_terms(section: dict[str, Any] | None, window_us: int) -> ScorecardTerms | None:
+    if not section:
+        return None
+    return ScorecardTerms(window_us, {str(k): int(v) for k, v in (section.get("weights") or {}).items()},
+                          {str(k): str(v) for k, v in (section.get("drop_if") or {}).items()},
+                          {str(k): int(v) for k, v in (section.get("replace_if") or {}).items()})
+
+
+def rating(track: Track, t: KarmaTerms) -> float | None:
+    """Bayesian average: the prior counts as `prior_weight` reviews of `prior_mean`; None without reviews."""
+    if track.rating_n == 0:
+        return None
+    value = (t.prior_mean * t.prior_weight + track.rating_sum) / (t.prior_weight + track.rating_n)
+    return round(float(value), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    klass: str  # keep | replace | drop
+    weighted: int
+    late: int
+    incidents: int
+    evidence: tuple[str, ...]
+    reason: str  # which test decided, as data for a sentence: "drop:severity=fatal", "replace:weighted_at_least"
+
+
+def classify(track: Track | None, t: ScorecardTerms, now: int) -> Verdict:
+    """keep / replace / drop over the window ending at `now`, with the events that decided it."""
+    horizon = now - t.window_us
+    incidents = [i for i in (track.incidents if track else ()) if horizon < i.at <= now]
+    late = [x for x in ((track.late or []) if track else ()) if horizon < x[0] <= now]
+    excused = set((track.excused or []) if track else ())
+    top = max(t.weights.values(), default=1)
+    weighted = sum(t.weights.get(i.severity, top) for i in incidents) + t.weights.get("late_delivery", 1) * len(late)
+    for i in incidents:
+        if i.event not in excused and t.drop_if and all(
+                str(getattr(i, field, None)) == value for field, value in t.drop_if.items()):
+            tests = ",".join(f"{k}={v}" for k, v in t.drop_if.items())
+            return Verdict("drop", weighted, len(late), len(incidents), (i.event,), f"drop:{tests}")
+    figures = {"weighted_at_least": weighted, "late_at_least": len(late), "incidents_at_least": len(incidents)}
+    for test, threshold in t.replace_if.items():
+        if figures.get(test, 0) >= threshold:
+            evidence = tuple(i.event for i in incidents) + tuple(e for _, e in late)
+            return Verdict("replace", weighted, len(late), len(incidents), evidence, f"replace:{test}")
+    evidence = tuple(i.event for i in incidents) + tuple(e for _, e in late)
+    return Verdict("keep", weighted, len(late), len(incidents), evidence, "keep")
+
+
+def verdict_sentence(v: Verdict, t: ScorecardTerms, lang: str) -> str:
+    """Why the class, in plain words."""
+    if lang == "ru":
+        if v.klass == "drop":
+            return f"Расстаться: инцидент {', '.join(v.evidence)} подпадает под условие «{v.reason[5:]}»."
+        if v.klass == "replace":
+            test = v.reason.partition(":")[2]
+            return (f"Искать замену: за период {v.weighted} баллов ({v.incidents} инцидентов, {v.late} просрочек), "
+                    f"порог {test} = {t.replace_if[test]}.")
+        return f"Оставить: {v.weighted} баллов за период ({v.incidents} инцидентов, {v.late} просрочек)."
+    if v.klass == "drop":
+        return f"Drop: the incident {', '.join(v.evidence)} meets \"{v.reason[5:]}\"."
+    if v.klass == "replace":
+        test = v.reason.partition(":")[2]
+        return (f"Replace: {v.weighted} points in the window ({v.incidents} incidents, {v.late} late deliveries), "
+                f"threshold {test} = {t.replace_if[test]}.")
+    return f"Keep: {v.weighted} points in the window ({v.incidents} incidents, {v.late} late deliveries)."

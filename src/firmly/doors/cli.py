@@ -319,7 +319,8 @@ def account_invoice(key: str,
 
 
 # -- reports ------------------------------------------------------------------------------------
-REPORTS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {"cost-to-serve": reports.cost_to_serve}
+REPORTS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
+    "cost-to-serve": reports.cost_to_serve, "partners": reports.partners, "suppliers": reports.suppliers}
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
@@ -338,7 +339,7 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 
 @app.command("report")
 @friendly
-def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve")],
+def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, partners or suppliers")],
                    db: Db = None, ws: Workspace = None, as_json: Json = False,
                    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False) -> None:
     """A report over all counterparties: JSON, CSV or a readable table."""
@@ -356,13 +357,42 @@ def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve")],
         writer.writeheader()
         writer.writerows(flat)
         return
-    if not flat:
+    _print_report(name, rows)
+
+
+# the figures a person scans in a terminal; the rest of a row goes on an indented line below it
+SUMMARY = {
+    "cost-to-serve": ("key", "name", "effort_minutes", "revenue", "currency", "ratio", "flagged"),
+    "partners": ("key", "name", "karma", "rating", "reviews", "clean_bookings", "incidents", "bonus"),
+    "suppliers": ("key", "name", "class", "weighted", "late_deliveries", "incidents", "switching_cost"),
+}
+
+
+def _why(name: str, row: dict[str, Any]) -> str:
+    if name == "cost-to-serve":
+        b = row["breakdown"]
+        parts = [f"{k} ×{v}" for k, v in {**b["by_service"], **b["by_topic"]}.items()]
+        parts += [f"off-channel ×{b['off_channel']}"] if b["off_channel"] else []
+        parts += [f"out of tariff {b['out_of_tariff_minutes']} min"] if b["out_of_tariff_minutes"] else []
+        return ", ".join(parts)
+    if name == "suppliers" and row["reason"]:
+        return f"{row['reason']} ({', '.join(row['evidence'])})" if row["evidence"] else row["reason"]
+    return ""
+
+
+def _print_report(name: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
         out.print("no counterparties")
         return
-    table = Table(*columns)
-    for r in flat:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+    columns = SUMMARY.get(name) or tuple(rows[0])
+    table = Table(*(c.replace("_", " ") for c in columns), show_lines=False)
+    for r in rows:
+        table.add_row(*("—" if r.get(c) is None else str(r.get(c)) for c in columns))
     out.print(table)
+    notes = [(r["key"], _why(name, r)) for r in rows]
+    for key, note in notes:
+        if note:
+            out.print(f"  [bold]{key}[/bold]: {note}", highlight=False)
 
 
 @counterparty_app.command("list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from firmly.domain.clock import iso
-from firmly.domain.engine import Engine, conduct
+from firmly.domain.engine import CounterpartyState, Engine, Table, conduct
 from firmly.domain.errors import NotFound
 from firmly.domain.ports import CounterpartyRow, Store
 from firmly.service import accounts, reports, workspace
@@ -22,14 +22,22 @@ def counterparty(store: Store, key: str) -> dict[str, Any]:
         engine = Engine(load_policy(store))
         now = ws.clock if ws.clock is not None else st.last_at
         page = conduct(st, engine.table(st, now), now)
+        table = engine.table(st, now)
         page["account"] = accounts.summary(store, st)
-        page["scores"] = scores(store, key)
+        page["scores"] = scores(store, st, table, now)
         return page
 
 
-def scores(store: Store, key: str) -> dict[str, Any]:
+def scores(store: Store, st: CounterpartyState, table: Table, now: int) -> dict[str, Any]:
     """The scores that apply to one counterparty (INTERFACES.md: a score that does not apply is absent)."""
     out: dict[str, Any] = {}
+    if st.kind == "partner":
+        found = reports.partner_scores(st, table)
+        out.update({k: found[k] for k in ("karma", "rating", "bonus") if found[k] is not None})
+    if st.kind == "supplier" and table.scorecard is not None:
+        card = reports.supplier_scores(st, table, now)
+        out.update({"class": card["class"], "weighted": card["weighted"], "evidence": card["evidence"]})
+    key = st.key
     for row in reports.cost_to_serve(store):
         if row["key"] == key:
             if row["ratio"] is not None:

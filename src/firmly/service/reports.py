@@ -2,31 +2,86 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
-from firmly.domain.engine import Engine
+from firmly.domain.engine import CounterpartyState, Engine, Table
+from firmly.domain.money import fmt
 from firmly.domain.ports import Store
-from firmly.domain.scores import Cost, cost, cost_row, ratios
+from firmly.domain.scores import Cost, classify, cost, cost_row, rating, ratios, verdict_sentence
 from firmly.service import workspace
 from firmly.service.policy import load_policy
+
+
+def _each(store: Store, kind: str | None = None) -> Iterator[tuple[CounterpartyState, Table, int]]:
+    """Every counterparty (of a kind) with the rules in force for it at the engine clock."""
+    ws = workspace.current(store)
+    engine = Engine(load_policy(store))
+    for st in store.states():
+        if kind is None or st.kind == kind:
+            now = ws.clock if ws.clock is not None else st.last_at
+            yield st, engine.table(st, now), now
+
+
+def partner_scores(st: CounterpartyState, table: Table) -> dict[str, Any]:
+    """Karma, rating and bonus of one partner (the figures `report partners` and the page show)."""
+    track, terms = st.track, table.karma
+    karma = track.karma if track is not None and track.karma is not None else (terms.start if terms else None)
+    return {
+        "karma": karma,
+        "rating": rating(track, terms) if track is not None and terms is not None else None,
+        "reviews": track.rating_n if track else 0,
+        "clean_bookings": track.clean if track else 0,
+        "incidents": track.incidents_total if track else 0,
+        "bonus": fmt(track.bonus) if track else "0.00",
+    }
+
+
+def partners(store: Store) -> list[dict[str, Any]]:
+    """Partners by karma, best first: clean bookings, incidents, bonuses and the published-review rating."""
+    with store.read():
+        rows = [{"key": st.key, "name": st.name, **partner_scores(st, table)}
+                for st, table, _ in _each(store, "partner")]
+    rows.sort(key=lambda r: (-(r["karma"] or 0), r["key"]))
+    return rows
+
+
+def supplier_scores(st: CounterpartyState, table: Table, now: int) -> dict[str, Any]:
+    """The scorecard of one supplier: its class with the evidence and the cost of switching."""
+    switching = (st.info or {}).get("switching_cost")
+    row: dict[str, Any] = {"class": None, "weighted": 0, "late_deliveries": 0, "incidents": 0, "evidence": [],
+                           "reason": None,
+                           "switching_cost": None if switching is None else fmt(Decimal(str(switching)))}
+    if table.scorecard is not None:
+        v = classify(st.track, table.scorecard, now)
+        lang = st.locale or (table.books[0].locale if table.books else "en")
+        row.update({"class": v.klass, "weighted": v.weighted, "late_deliveries": v.late, "incidents": v.incidents,
+                    "evidence": list(v.evidence), "reason": verdict_sentence(v, table.scorecard, lang)})
+    return row
+
+
+def suppliers(store: Store) -> list[dict[str, Any]]:
+    """Suppliers, those to drop first, then to replace, then to keep; heavier records first."""
+    with store.read():
+        rows = [{"key": st.key, "name": st.name, **supplier_scores(st, table, now)}
+                for st, table, now in _each(store, "supplier")]
+    order = {"drop": 0, "replace": 1, "keep": 2}
+    rows.sort(key=lambda r: (order.get(r["class"], 3), -r["weighted"], r["key"]))
+    return rows
 
 
 def cost_to_serve(store: Store) -> list[dict[str, Any]]:
     """Effort per unit of revenue over each counterparty's period up to the engine clock, against the
     median of its kind; the most expensive first."""
     with store.read():
-        ws = workspace.current(store)
-        engine = Engine(load_policy(store))
         costs: list[Cost] = []
         flags = {}
-        clock = ws.clock
-        for st in store.states():
-            now = clock if clock is not None else st.last_at
-            table = engine.table(st, now)
+        for st, table, now in _each(store):
             currency = st.account.currency if st.account else table.currency
             costs.append(cost(st.key, st.name, st.kind, currency, st.days, now, table.cost_period_us))
             flags[st.key] = table.flag_ratio
     found = ratios(costs)
     rows = [cost_row(c, found[c.key], flags[c.key]) for c in costs]
-    rows.sort(key=lambda r: (r["ratio"] is None, -(r["ratio"] or 0), r["key"]))
+    rows.sort(key=lambda r: (not r["flagged"], r["ratio"] is None, -(r["ratio"] or 0), r["key"]))
     return rows

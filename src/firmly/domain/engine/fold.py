@@ -23,11 +23,13 @@ from firmly.domain.events import Event
 from firmly.domain.ledger import Account, Book, Posting
 from firmly.domain.money import parse_amount
 from firmly.domain.rulebook import Step
-from firmly.domain.scores import Day, count, day_of
+from firmly.domain.scores import DAY_US, Day, Incident, KarmaTerms, Track, count, day_of
 
 REVIEW_EVENT = "firmly.review"
 MONEY_EVENTS = frozenset({"payment.received", "service.rendered", "invoice.issued"})
 EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged", "request.received"})
+TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
+YEAR_US = 365 * DAY_US
 Out = list[Decision]
 _order = attrgetter("at", "seq")
 
@@ -89,6 +91,8 @@ class Engine:
             entity_id = data.get(ref[0])
             if entity_id is not None and data.get(ref[1]) is not None:
                 self._set_ref(st, timed, str(entity_id), ev, out)
+        if kind in TRACK_EVENTS:
+            self._track(st, table, ev, role)
         if kind in EFFORT_EVENTS and role == "subject":
             self._effort(st, table, ev)
             if kind in MONEY_EVENTS:
@@ -513,6 +517,8 @@ class Engine:
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"
             out.append(d)
+            if (d.params or {}).get("fatal") and st.track is not None:  # a person judged the fatal incident
+                st.track.excused = [*(st.track.excused or []), d.event]
             return
         steps = c.ladder.steps
         number = d.step or len(steps)
@@ -619,3 +625,76 @@ class Engine:
             bucket.services = count(bucket.services, str(data.get("service")), int(data.get("quantity") or 1))
         else:
             bucket.revenue += parse_amount(data["amount"])
+
+    # -- partners and suppliers: incidents, clean bookings, karma, reviews, deliveries --------------
+    def _track(self, st: CounterpartyState, table: Table, ev: Event, role: str) -> None:
+        data = ev.data
+        kind = ev.type
+        karma = table.karma
+        if kind == "appointment.attended":
+            if role != "partner":
+                return  # a clean booking is the partner's; the client's attendance is its own rule
+            track = self._record(st, karma)
+            appointment = str(data.get("appointment"))
+            if any(i.appointment == appointment for i in track.incidents):
+                return  # an incident was already reported for it: not clean
+            track.clean += 1
+            recent = track.recent if track.recent is not None else {}
+            horizon = ev.at - 90 * DAY_US  # an incident may still revoke a clean booking for 90 days
+            track.recent = {a: t for a, t in recent.items() if t > horizon}
+            track.recent[appointment] = ev.at
+            if karma is not None:
+                self._karma(track, ev.at, karma.clean_booking)
+                if karma.bonus:
+                    self._book(st, table).bonus(ev.at, karma.bonus, ev.id)
+                    track.bonus += karma.bonus
+            return
+        if role == "partner" and kind != "incident.reported":
+            return
+        track = self._record(st, karma)
+        if kind == "incident.reported":
+            severity = str(data.get("severity") or "minor")
+            about = data.get("appointment")
+            keep = table.scorecard.window_us if table.scorecard else YEAR_US
+            if track.incidents and track.incidents[0].at <= ev.at - keep:
+                track.incidents = [i for i in track.incidents if i.at > ev.at - keep]
+            track.incidents.append(Incident(ev.at, ev.id, severity, data.get("category"),
+                                            None if about is None else str(about)))
+            track.incidents_total += 1
+            if karma is not None:
+                self._karma(track, ev.at, -(karma.incident or {}).get(severity, 0))
+                clean_at = (track.recent or {}).pop(str(about), None) if about is not None else None
+                if clean_at is not None:  # the booking was not clean after all
+                    track.clean -= 1
+                    self._karma(track, ev.at, -karma.clean_booking)
+                    if karma.bonus:
+                        self._book(st, table).bonus(ev.at, karma.bonus, ev.id, revoke=True)
+                        track.bonus -= karma.bonus
+        elif kind == "review.received":
+            if data.get("publish") is True:
+                track.rating_sum += int(data["rating"])
+                track.rating_n += 1
+        elif kind == "delivery.completed" and data.get("due_at") is not None:
+            try:
+                due = parse_instant(data["due_at"])
+            except TimeError:
+                return
+            if ev.at > due:
+                track.late = [*(x for x in track.late or () if x[0] > ev.at - YEAR_US), (ev.at, ev.id)]
+
+    def _record(self, st: CounterpartyState, karma: KarmaTerms | None) -> Track:
+        if st.track is None:
+            st.track = Track()
+        if karma is not None and st.track.karma is None:
+            st.track.karma = karma.start
+        return st.track
+
+    def _karma(self, track: Track, at: int, change: int) -> None:
+        track.karma = (track.karma or 0) + change
+        day = at // DAY_US
+        history = track.history if track.history is not None else []
+        if history and history[-1][0] == day:
+            history[-1] = (day, track.karma)
+        else:
+            history.append((day, track.karma))
+        track.history = history

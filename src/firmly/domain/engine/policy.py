@@ -17,6 +17,7 @@ from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.ledger import Terms, terms
 from firmly.domain.rulebook import Ladder, Price, Rule, Rulebook
+from firmly.domain.scores import KarmaTerms, ScorecardTerms, karma_terms, scorecard_terms
 
 
 @dataclass(slots=True)
@@ -68,6 +69,8 @@ class Table:
     currency: str = "RUB"
     cost_period_us: int = 90 * 86_400_000_000
     flag_ratio: Decimal = Decimal(3)
+    karma: KarmaTerms | None = None  # karma, bonuses and reviews of partners
+    scorecard: ScorecardTerms | None = None
 
     def plan(self, kind: str) -> Plan:
         """Everything one event type needs, found with a single lookup per event."""
@@ -116,6 +119,11 @@ def build_table(books: Iterable[Rulebook]) -> Table:
             table.cost_period_us = duration_us(parse_duration(str(cost["period"])))
         if cost.get("flag_ratio") is not None:
             table.flag_ratio = Decimal(str(cost["flag_ratio"]))
+        table.karma = karma_terms(book.extra.get("karma"), book.extra.get("reviews")) or table.karma
+        card = book.extra.get("scorecard")
+        if card:
+            window = duration_us(parse_duration(str(card.get("window") or "365d")))
+            table.scorecard = scorecard_terms(card, window)
     for book in table.books:
         for rule in book.rules.values():
             c = _compile(rule, book)

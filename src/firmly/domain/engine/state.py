@@ -14,7 +14,7 @@ import msgspec
 
 from firmly.domain.engine.decision import Decision
 from firmly.domain.ledger import Account
-from firmly.domain.scores import Day
+from firmly.domain.scores import Day, Track
 
 NEVER = -(2**62)
 
@@ -65,6 +65,7 @@ class CounterpartyState(msgspec.Struct, gc=False):
     terminated: str | None = None  # the decision that ended the relationship
     account: Account | None = None  # running figures of the ledger; the postings are the truth
     days: list[Day] | None = None  # effort and revenue per active day, for cost-to-serve
+    track: Track | None = None  # incidents, late deliveries, karma and reviews (partners, suppliers)
     timers: list[Timer] | None = None  # a heap
     last_at: int = NEVER
     fired_until: int = NEVER

@@ -1,0 +1,122 @@
+"""Tone lexicons: the packaged YAML (firmly/lexicons/ru.yaml, en.yaml) plus a workspace's own files,
+compiled into a firmly.domain.tone.Lexicon.
+
+Russian lemmas are expanded to every form of their lexeme with pymorphy3 here, at compile time, so
+that analysis needs dictionary lookups only. Compiled lexicons are cached per list of files (and
+their modification times, so an edited workspace file is read again).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pymorphy3
+
+from firmly.domain.errors import InvalidInput, Problem
+from firmly.domain.tone import ROLES, Entry, Lexicon, build_lexicon
+from firmly.domain.yamlmap import YamlProblem, load_with_lines
+
+PACKAGED = ("ru.yaml", "en.yaml")
+SETTINGS = ("language", "gap")
+MAX_GAP = 10
+
+
+def load_lexicon(extra: Sequence[Path] = ()) -> Lexicon:
+    """The packaged lexicons plus `extra` files of the same format (a workspace's additions).
+    Raises InvalidInput naming the file, line and field of every problem."""
+    fingerprints = []
+    for path in extra:
+        try:
+            stat = Path(path).stat()
+        except OSError as exc:
+            raise InvalidInput([Problem(str(path), None, "lexicon", f"cannot be read: {exc.strerror}")]) from None
+        fingerprints.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return _compiled(tuple(fingerprints))
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(files: tuple[tuple[str, int, int], ...]) -> Lexicon:
+    entries: list[Entry] = []
+    package = resources.files("firmly").joinpath("lexicons")
+    for name in PACKAGED:
+        entries += read_entries(package.joinpath(name).read_text(encoding="utf-8"), f"firmly/lexicons/{name}")
+    problems: list[Problem] = []
+    for name, _, _ in files:
+        try:
+            entries += read_entries(Path(name).read_text(encoding="utf-8"), name)
+        except InvalidInput as exc:
+            problems += exc.problems
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(name, None, "lexicon", f"cannot be read: {exc}"))
+    if problems:
+        raise InvalidInput(problems)
+    return build_lexicon(entries, inflect)
+
+
+def read_entries(text: str, where: str) -> list[Entry]:
+    """The phrases of one lexicon file, each with its line; InvalidInput for anything malformed."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlProblem as exc:
+        raise InvalidInput([Problem(where, exc.line, "lexicon", exc.message)]) from None
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise InvalidInput([Problem(where, 1, "lexicon", "must be a mapping of lists (see firmly/lexicons/ru.yaml)")])
+    problems: list[Problem] = []
+    language = data.get("language", "")
+    if language not in ("", "ru", "en"):
+        problems.append(Problem(where, lines.get(("language",)), "language", "must be ru or en"))
+    gap = data.get("gap", 3)
+    if not isinstance(gap, int) or isinstance(gap, bool) or not 1 <= gap <= MAX_GAP:
+        problems.append(Problem(where, lines.get(("gap",)), "gap", f"must be a whole number from 1 to {MAX_GAP}"))
+        gap = 3
+    entries: list[Entry] = []
+    for key, value in data.items():
+        if key in SETTINGS:
+            continue
+        if key not in ROLES:
+            known = ", ".join((*SETTINGS, *ROLES))
+            problems.append(Problem(where, lines.get((str(key),)), str(key), f"is not a lexicon key (known: {known})"))
+            continue
+        groups: list[tuple[tuple[str | int, ...], Any]] = [((key,), value)]
+        if key == "threat" and isinstance(value, dict):  # threats may be grouped: legal, public, ...
+            groups = [((key, str(group)), items) for group, items in value.items()]
+        for path, items in groups:
+            field = ".".join(str(p) for p in path)
+            if not isinstance(items, list):
+                problems.append(Problem(where, lines.get(path), field, "must be a list of phrases"))
+                continue
+            for i, item in enumerate(items):
+                line = lines.get((*path, i))
+                if not isinstance(item, str) or not item.strip():
+                    problems.append(Problem(where, line, f"{field}[{i}]", "must be a non-empty string"))
+                    continue
+                entries.append(Entry(role=key, phrase=item, language=language, gap=gap, where=where,
+                                     line=line, field=f"{field}[{i}]"))
+    if problems:
+        raise InvalidInput(problems)
+    return entries
+
+
+@functools.cache
+def _morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+def inflect(word: str) -> list[tuple[str, frozenset[str]]]:
+    """Every form of the lexeme of the word's likeliest parse, with its grammemes; a word the
+    dictionary does not know stays as written (pymorphy3's guesses for those are unreliable)."""
+    morph = _morph()
+    if not morph.word_is_known(word):
+        return [(word, frozenset())]
+    parse = morph.parse(word)[0]
+    forms = [(str(f.word), frozenset(str(g) for g in f.tag.grammemes)) for f in parse.lexeme]
+    return [*forms, (word, frozenset(str(g) for g in parse.tag.grammemes))]
+
+
+__all__ = ["PACKAGED", "inflect", "load_lexicon", "read_entries"]

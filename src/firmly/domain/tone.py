@@ -1,0 +1,621 @@
+"""Tone of a counterparty's message: polite, neutral or hostile, with the phrases that decided it.
+
+PRODUCT.md: leniency goes to polite counterparties and is withheld, with the quoted phrases as
+evidence, from hostile ones. Hostile means a threat (to sue, to complain to a regulator, to shame
+in public, to leave), an insult (mockery included), profanity or an ultimatum.
+
+The core is pure: `build_lexicon` compiles lexicon entries (read from YAML by
+firmly.adapters.lexicons, which also supplies Russian inflections from pymorphy3) into surface-form
+tables, and `analyse` does one regex pass over the text plus dictionary lookups. Per-token results
+are memoised on the Lexicon (English stemming is the slow part), so repeated vocabulary is free.
+
+Phrase syntax (documented for users at the top of firmly/lexicons/ru.yaml):
+    "подать ... в суд"  adjacent words; "..." up to `gap` words between; "...N" up to N
+    "суд|иск"           alternatives for one word
+    word / =word / word:g1,g2 / word*   lemma (every form; English: stem), exact form,
+                                        forms with these grammemes, prefix
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
+
+import msgspec
+import snowballstemmer
+
+from firmly.domain.errors import InvalidInput, Problem
+
+HOSTILE_KINDS: Final = ("insult", "pressure", "profanity", "threat")
+TONES: Final = ("polite", "neutral", "hostile")
+# Lexicon keys that hold phrases, besides `threat` (which may be grouped) and `profanity_roots`.
+PHRASE_ROLES: Final = (
+    "threat", "insult", "profanity", "pressure", "irony", "failure", "polite", "negation",
+    "negation_exceptions", "reporting", "first_person", "shields", "safe",
+)
+ROLES: Final = (*PHRASE_ROLES, "profanity_roots", "markers", "translit_stop")
+# Roles whose words tolerate one typo; the grammar words (negation, reporting...) do not.
+_FUZZY_ROLES: Final = frozenset({"threat", "insult", "profanity", "pressure", "polite"})
+
+# Word distances, counted in words of the message.
+NEGATION_REACH: Final = 4   # a negation ends at most 3 words before the threat ("не буду подавать в суд")
+NEGATION_AFTER: Final = 2   # ... or starts at most 1 word after it ("жалобу в ЦБ писать не буду")
+EXCEPTION_BEFORE: Final = 2  # "если не ...", "if you don't ..." keep the threat
+REPORT_BEFORE: Final = 8    # a reporting verb this close before a quotation makes it reported speech
+REPORT_AFTER: Final = 3     # «...», — сказал он
+OWN_WORDS: Final = 6        # "я ... сказал" within this many words: the writer quotes themself
+SHIELD_REACH: Final = 2     # "called me an idiot"
+SAFE_REACH: Final = 2       # "прочитал отзывы на Банки.ру"
+SUBSTITUTE_MIN: Final = 7  # a replaced letter is forgiven in Russian words this long ("прости" is not "просто")
+MEMO_LIMIT: Final = 200_000  # tokens remembered per lexicon before the memo starts afresh
+
+
+class Tone(msgspec.Struct, frozen=True):
+    """What `analyse` found. `phrases` and `polite` are exact substrings of the text, in order."""
+
+    tone: str                   # "polite" | "neutral" | "hostile"
+    kinds: tuple[str, ...]      # sorted subset of HOSTILE_KINDS; empty unless hostile
+    phrases: tuple[str, ...]    # what made it hostile, as written, so a decision can quote it
+    polite: tuple[str, ...]     # courtesy markers found
+    language: str               # "ru" | "en"
+
+    @property
+    def hostile(self) -> bool:
+        return self.tone == "hostile"
+
+
+class Entry(msgspec.Struct, frozen=True):
+    """One phrase of a lexicon file, with where it was written (for error messages)."""
+
+    role: str
+    phrase: str
+    language: str = ""      # "ru" | "en"; needed for `markers`
+    gap: int = 3            # what "..." means in this file
+    where: str = "<lexicon>"
+    line: int | None = None
+    field: str = ""
+
+
+# inflect(word) -> every (form, grammemes) of the word's lexeme; just [(word, {})] for unknown words.
+Inflect = Callable[[str], Sequence[tuple[str, frozenset[str]]]]
+
+_APOSTROPHES: Final = ("’", "‘", "ʼ", "`")
+# One pass: words (letters first, then letters, digits, masking asterisks, inner apostrophes),
+# sentence ends, clause breaks, quotation marks.
+_TOKEN: Final = re.compile(
+    r"([^\W\d_][\w*]*(?:'[\w*]+)*)"
+    r"|([.!?…]+(?=[\s\"»”]|$)|\n)"
+    r"|([,;:()\[\]—–]| - )"
+    r"|([«»“”„\"])"
+)
+_WORD: Final = re.compile(r"[^\W\d_](?:\w|'(?=\w))*")
+_GAP: Final = re.compile(r"\.\.\.(\d*)")
+_GRAMMEME: Final = re.compile(r"[A-Za-z0-9-]+")
+_CYRILLIC: Final = re.compile(r"[а-я]")
+_TRANSLIT: Final = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "",
+    "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia",
+})
+# Latin spellings of Russian vary ("podam"/"podam", "zakroyu"/"zakroju", "schet"/"shchet"): both the
+# lexicon's transliteration and the message's word are folded to one skeleton before lookup.
+_FOLD: Final = re.compile(r"shch|sch|kh|ts|tz|[xwyj']")
+_FOLDED: Final = {"shch": "sh", "sch": "sh", "kh": "h", "ts": "c", "tz": "c", "x": "h", "w": "v", "y": "i",
+                  "j": "i", "'": ""}
+_REPEATED_I: Final = re.compile(r"i{2,}")
+
+# A memo value: (atoms, atoms if the text is transliterated Russian, language marker).
+_Found = tuple[tuple[int, ...], tuple[int, ...], int]
+_NOTHING: Final[_Found] = ((), (), 0)
+# A compiled pattern: role and the slots after the first, each (atom, words allowed before it).
+_Pattern = tuple[str, tuple[tuple[int, int], ...]]
+
+
+def fold(latin: str) -> str:
+    """The skeleton of a Latin-script Russian word (also applied to transliterated lexicon forms)."""
+    return _REPEATED_I.sub("i", _FOLD.sub(lambda m: _FOLDED[m.group()], latin))
+
+
+def transliterate(cyrillic: str) -> str:
+    return fold(cyrillic.translate(_TRANSLIT))
+
+
+def normalise(text: str) -> str:
+    """Lower case, "ё" as "е", typographic apostrophes as "'"; offsets stay those of `text`."""
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lower to two ("İ"); keep one so offsets hold
+        low = "".join(c.lower()[:1] for c in text)
+    if "ё" in low:  # str.replace: a translate() table costs more than the whole analysis
+        low = low.replace("ё", "е")
+    for mark in _APOSTROPHES:
+        if mark in low:
+            low = low.replace(mark, "'")
+    return low
+
+
+class Lexicon:
+    """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
+
+    __slots__ = ("_by_first", "_exact", "_fuzzy_del", "_fuzzy_key", "_fuzzy_min", "_known", "_markers", "_memo",
+                 "_prefix_lengths", "_prefixes", "_root_atom", "_roots", "_stem", "_stems", "_translit",
+                 "atoms", "patterns", "surfaces")
+
+    _by_first: dict[int, tuple[_Pattern, ...]]
+    _exact: dict[str, tuple[int, ...]]
+    _stems: dict[str, tuple[int, ...]]
+    _prefixes: dict[str, tuple[int, ...]]
+    _prefix_lengths: tuple[int, ...]
+    _translit: dict[str, tuple[int, ...]]
+    _fuzzy_del: dict[str, tuple[int, ...]]  # lexicon words with one letter deleted
+    _fuzzy_key: dict[str, tuple[int, ...]]  # lexicon words (surfaces and English stems) themselves
+    _fuzzy_min: int
+    _known: frozenset[str]
+    _roots: re.Pattern[str] | None
+    _root_atom: int
+    _markers: dict[str, int]
+    _stem: Callable[[str], str]
+    _memo: dict[str, _Found]
+    atoms: int
+    patterns: int
+    surfaces: int
+
+    def __init__(self, **tables: Any) -> None:
+        for name in self.__slots__:
+            object.__setattr__(self, name, tables[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Lexicon is immutable; build another one")
+
+    def __repr__(self) -> str:
+        return f"Lexicon({self.patterns} patterns, {self.atoms} atoms, {self.surfaces} surface forms)"
+
+    def _lookup(self, word: str) -> _Found:
+        """Everything one token is (the slow path, memoised): exact form, English stem, prefix,
+        profanity root, transliterated Russian, one typo away from a long lexicon word."""
+        found: set[int] = set()
+        translit: set[int] = set()
+        found.update(self._exact.get(word, ()))
+        latin = word.isascii()
+        stem = ""
+        if latin:
+            stem = self._stem(word)
+            found.update(self._stems.get(stem, ()))
+            translit.update(self._translit.get(fold(word), ()))
+        for n in self._prefix_lengths:
+            if len(word) > n:
+                found.update(self._prefixes.get(word[:n], ()))
+        if self._roots is not None and self._roots.match(word):
+            found.add(self._root_atom)
+        if not found and len(word) >= self._fuzzy_min and word not in self._known:
+            # Russian misspellings are mostly a wrong vowel ("прокуротура"); in English a replaced
+            # letter too often makes another real word ("hopeless"/"homeless"), so not there.
+            found.update(self._near(word, substitute=not latin and len(word) >= SUBSTITUTE_MIN))
+            if stem and stem != word:
+                found.update(self._near(stem, substitute=False))
+        translit -= found
+        result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0))
+        if result == _NOTHING:
+            result = _NOTHING  # one shared object: the hot loop tests identity
+        if len(self._memo) >= MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[word] = result
+        return result
+
+    def _near(self, word: str, substitute: bool) -> set[int]:
+        """Atoms of lexicon words one typo away: a letter missing, one too many, two swapped, and with
+        `substitute` one replaced (symmetric deletion: no neighbour lists to build)."""
+        deleted, keys = self._fuzzy_del, self._fuzzy_key
+        found = set(deleted.get(word, ()))
+        for i in range(len(word)):
+            shorter = word[:i] + word[i + 1:]
+            found.update(keys.get(shorter, ()))
+            if substitute:
+                found.update(deleted.get(shorter, ()))
+        for i in range(len(word) - 1):
+            found.update(keys.get(word[:i] + word[i + 1] + word[i] + word[i + 2:], ()))
+        return found
+
+
+# -- compiling ----------------------------------------------------------------------------------------
+
+_Alt = tuple[str, str, frozenset[str]]  # (mode: lemma | exact | prefix, word, grammemes)
+
+
+def _parse(entry: Entry) -> tuple[list[tuple[int, frozenset[_Alt]]], str | None]:
+    """The slots of a phrase as (words allowed before, alternatives), or an error message."""
+    slots: list[tuple[int, frozenset[_Alt]]] = []
+    gap: int | None = 0
+    for part in entry.phrase.split():  # grammeme names are case-sensitive: normalise words only
+        if (m := _GAP.fullmatch(part)) is not None:
+            if not slots or gap != 0:
+                return [], '"..." must stand between two words'
+            gap = int(m.group(1)) if m.group(1) else entry.gap
+            continue
+        alts: set[_Alt] = set()
+        for alt in part.split("|"):
+            mode, grams = "lemma", frozenset[str]()
+            if alt.startswith("="):
+                mode, alt = "exact", alt[1:]
+            elif alt.endswith("*"):
+                mode, alt = "prefix", alt[:-1]
+            elif ":" in alt:
+                alt, _, spec = alt.partition(":")
+                names = spec.split(",")
+                if not all(_GRAMMEME.fullmatch(g) for g in names):
+                    return [], f"{spec!r} is not a list of grammemes (write word:1per,sing)"
+                grams = frozenset(names)
+            alt = normalise(alt)
+            if not _WORD.fullmatch(alt):
+                return [], (f"{alt!r} is not a word: a slot holds letters, digits and inner apostrophes "
+                            f"(split hyphenated words into two slots)")
+            alts.add((mode, alt, grams))
+        slots.append((gap or 0, frozenset(alts)))
+        gap = 0
+    if not slots:
+        return [], "is empty"
+    if gap:
+        return [], '"..." must stand between two words'
+    return slots, None
+
+
+def _english_stems(word: str, stem: Callable[[str], str]) -> set[str]:
+    """Stems of a word and of its regular inflections: Snowball does not map "sued" to "sue"."""
+    base = word[:-1] if word.endswith("e") else word
+    return {stem(w) for w in (word, word + "s", word + "es", word + "d", word + "ed", base + "ing", base + "ed")}
+
+
+def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int = 5) -> Lexicon:
+    """Compile lexicon entries into lookup tables. Raises InvalidInput naming every bad entry.
+
+    Words of at least `fuzzy_min` letters that are not in the tables are matched with one typo;
+    substitutions only in Russian words of SUBSTITUTE_MIN letters or more."""
+    stemmer = snowballstemmer.stemmer("english")
+    stem: Callable[[str], str] = stemmer.stemWord
+    problems: list[Problem] = []
+    atom_ids: dict[frozenset[_Alt], int] = {}
+    atom_roles: dict[int, set[str]] = {}
+    compiled: list[tuple[str, list[tuple[int, int]]]] = []
+    roots: list[str] = []
+    markers: dict[str, int] = {}
+    translit_stop: set[str] = set()
+
+    lexeme_cache: dict[str, list[tuple[str, frozenset[str]]]] = {}
+
+    def lexeme(word: str) -> list[tuple[str, frozenset[str]]]:
+        if word not in lexeme_cache:
+            lexeme_cache[word] = [(normalise(f), g) for f, g in inflect(word)]
+        return lexeme_cache[word]
+
+    for entry in entries:
+        def bad(message: str, entry: Entry = entry) -> None:
+            problems.append(Problem(entry.where, entry.line, entry.field or entry.role, message))
+
+        if entry.role == "profanity_roots":
+            try:
+                re.compile(entry.phrase)
+            except re.error as exc:
+                bad(f"is not a regular expression: {exc}")
+            else:
+                roots.append(entry.phrase)
+            continue
+        if entry.role in ("markers", "translit_stop"):
+            word = normalise(entry.phrase.strip())
+            if not _WORD.fullmatch(word):
+                bad(f"{entry.phrase!r} is not a single word")
+            elif entry.role == "translit_stop":
+                translit_stop.add(word)
+            elif entry.language not in ("ru", "en"):
+                bad("markers need the file's `language: ru` or `language: en`")
+            else:
+                markers[word] = 1 if entry.language == "ru" else -1
+            continue
+        if entry.role not in PHRASE_ROLES:
+            bad(f"unknown role {entry.role!r}")
+            continue
+        slots, error = _parse(entry)
+        if error is not None:
+            bad(f"{entry.phrase!r}: {error}")
+            continue
+        for _, alts in slots:
+            for _, word, grams in alts:
+                if not grams:
+                    continue
+                if not _CYRILLIC.search(word):
+                    bad(f"{entry.phrase!r}: grammemes ({word}:...) apply to Russian words only")
+                elif not any(grams <= g for _, g in lexeme(word)):
+                    bad(f"{entry.phrase!r}: no form of {word!r} has the grammemes {','.join(sorted(grams))}")
+        ids: list[tuple[int, int]] = []
+        for gap, alts in slots:
+            atom = atom_ids.setdefault(alts, len(atom_ids))
+            atom_roles.setdefault(atom, set()).add(entry.role)
+            ids.append((atom, gap))
+        compiled.append((entry.role, ids))
+
+    exact: dict[str, set[int]] = {}
+    stems: dict[str, set[int]] = {}
+    prefixes: dict[str, set[int]] = {}
+    translit: dict[str, set[int]] = {}
+    fuzzy_del: dict[str, set[int]] = {}
+    fuzzy_key: dict[str, set[int]] = {}
+    known: set[str] = set()
+
+    def fuzzy_keys(surface: str, atom: int) -> None:
+        if len(surface) >= fuzzy_min:
+            fuzzy_key.setdefault(surface, set()).add(atom)
+        if len(surface) > fuzzy_min:
+            for i in range(len(surface)):
+                fuzzy_del.setdefault(surface[:i] + surface[i + 1:], set()).add(atom)
+
+    slot_of = {atom: alts for alts, atom in atom_ids.items()}
+    for atom, alts in slot_of.items():
+        typo_tolerant = bool(atom_roles[atom] & _FUZZY_ROLES)
+        for mode, word, grams in alts:
+            if mode == "prefix":
+                prefixes.setdefault(word, set()).add(atom)
+                continue
+            if _CYRILLIC.search(word):
+                forms_of = lexeme(word)
+                known.update(f for f, _ in forms_of)
+                if mode == "exact":
+                    forms = {word}
+                else:
+                    forms = {f for f, g in forms_of if grams <= g}
+                    if not grams:
+                        forms.add(word)
+                for form in forms:
+                    exact.setdefault(form, set()).add(atom)
+                    latin = transliterate(form)
+                    if len(latin) >= 2 and latin not in translit_stop:
+                        translit.setdefault(latin, set()).add(atom)
+                    if typo_tolerant:
+                        fuzzy_keys(form, atom)
+            elif mode == "exact":
+                exact.setdefault(word, set()).add(atom)
+                known.add(word)
+                if typo_tolerant:
+                    fuzzy_keys(word, atom)
+            else:
+                for s in _english_stems(word, stem):
+                    stems.setdefault(s, set()).add(atom)
+                    if typo_tolerant:
+                        fuzzy_keys(s, atom)
+
+    root_atom = len(atom_ids)
+    if roots:
+        compiled.append(("profanity", [(root_atom, 0)]))
+    by_first: dict[int, list[_Pattern]] = {}
+    for role, ids in compiled:
+        by_first.setdefault(ids[0][0], []).append((role, tuple(ids[1:])))
+    if problems:
+        raise InvalidInput(problems)
+
+    def frozen(table: dict[str, set[int]]) -> dict[str, tuple[int, ...]]:
+        return {key: tuple(sorted(atoms)) for key, atoms in table.items()}
+
+    return Lexicon(
+        _by_first={atom: tuple(patterns) for atom, patterns in by_first.items()},
+        _exact=frozen(exact), _stems=frozen(stems), _prefixes=frozen(prefixes),
+        _prefix_lengths=tuple(sorted({len(p) for p in prefixes})),
+        _translit=frozen(translit), _fuzzy_del=frozen(fuzzy_del), _fuzzy_key=frozen(fuzzy_key),
+        _fuzzy_min=fuzzy_min,
+        _known=frozenset(known - set(exact)),
+        _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
+        _root_atom=root_atom, _markers=markers, _stem=stem, _memo={},
+        atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
+    )
+
+
+# -- analysis -----------------------------------------------------------------------------------------
+
+# A word the lexicon knows: (word number, start, end, atoms, sentence, clause, quotation or -1,
+# atoms if the text turns out to be transliterated Russian).
+_Word = tuple[int, int, int, tuple[int, ...], int, int, int, tuple[int, ...]]
+# A pattern found: (role, first word, last word, start, end, sentence, clause, quotation or -1).
+_Hit = tuple[str, int, int, int, int, int, int, int]
+
+
+def analyse(text: str, lexicon: Lexicon) -> Tone:
+    """The tone of `text`: one tokenising pass, then pattern matching over the words the lexicon
+    knows, then the rules that keep polite writers from being called hostile (quoted speech,
+    negation, "called me ...", safe phrases) and that catch sarcasm."""
+    low = normalise(text)
+    memo = lexicon._memo
+    lookup = lexicon._lookup
+    words: list[_Word] = []
+    quotes: list[list[int]] = []  # [first word inside, first word after, sentence at the opening]
+    idx = sent = clause = 0
+    quote = -1
+    cyrillic = latin = marks = 0
+    for m in _TOKEN.finditer(low):
+        group = m.lastindex
+        if group == 1:
+            word = m.group(1)
+            found = memo.get(word)
+            if found is None:
+                found = lookup(word)
+            if "а" <= word[0] <= "я":
+                cyrillic += 1
+            else:
+                latin += 1
+            if found is not _NOTHING:
+                marks += found[2]
+                if found[0] or found[1]:
+                    words.append((idx, m.start(), m.end(), found[0], sent, clause, quote, found[1]))
+            idx += 1
+        elif group == 2:
+            if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
+                sent += 1
+            clause += 1
+        elif group == 3:
+            clause += 1
+        else:
+            mark = m.group(4)
+            if quote >= 0 and mark not in "«„":
+                quotes[quote][1] = idx
+                quote = -1
+                clause += 1
+            elif quote < 0 and mark != "»":
+                quote = len(quotes)
+                quotes.append([idx, idx, sent])
+                clause += 1
+    if quote >= 0:
+        quotes[quote][1] = idx
+
+    # Latin letters with more Russian function words than English ones: transliterated Russian.
+    if cyrillic > latin:
+        language = "ru"
+    elif marks > 0:
+        language = "ru"
+        words = [(*w[:3], w[3] + w[7], *w[4:]) for w in words]
+    else:
+        language = "en"
+
+    hits = _match(words, lexicon._by_first)
+    if not hits:
+        return Tone("neutral", (), (), (), language)
+
+    reported = _reported(quotes, hits.get("reporting", ()), hits.get("first_person", ()))
+    hostile: list[_Hit] = []
+    for role in ("threat", "insult", "profanity", "pressure"):
+        hostile += [h for h in hits.get(role, ()) if h[7] not in reported]
+    if hostile:
+        hostile = _unsafe(hostile, hits.get("safe", ()), hits.get("shields", ()))
+        hostile = _affirmed(hostile, hits.get("negation", ()), hits.get("negation_exceptions", ()))
+    irony = [h for h in hits.get("irony", ()) if h[7] not in reported]
+    failure = [h for h in hits.get("failure", ()) if h[7] not in reported]
+    if irony and failure:  # praise next to a failure: sarcasm, which mocks the staff
+        hostile += [("insult", *h[1:]) for h in (*irony, *failure)]
+    polite = tuple(text[h[3]:h[4]] for h in _spans(h for h in hits.get("polite", ()) if h[7] not in reported))
+    if hostile:
+        kinds = tuple(sorted({h[0] for h in hostile}))
+        return Tone("hostile", kinds, tuple(text[h[3]:h[4]] for h in _spans(hostile)), polite, language)
+    return Tone("polite" if polite else "neutral", (), (), polite, language)
+
+
+def _match(words: list[_Word], by_first: dict[int, tuple[_Pattern, ...]]) -> dict[str, list[_Hit]]:
+    """Every pattern occurrence: each next slot is the nearest word that fills it within the slot's
+    gap, in the same sentence. Words are indexed by atom first, so a pattern whose later slots
+    occur nowhere in the message costs one dict lookup."""
+    where: dict[int, list[int]] = {}
+    for k, w in enumerate(words):
+        for atom in w[3]:
+            at = where.get(atom)
+            if at is None:
+                where[atom] = [k]
+            else:
+                at.append(k)
+    hits: dict[str, list[_Hit]] = {}
+    for atom, starts in where.items():
+        patterns = by_first.get(atom)
+        if patterns is None:
+            continue
+        for role, rest in patterns:
+            found = hits.get(role)
+            if found is None:
+                found = hits[role] = []
+            if not rest:
+                for k in starts:
+                    w = words[k]
+                    found.append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
+                continue
+            places = []
+            for slot, _ in rest:
+                at = where.get(slot)
+                if at is None:
+                    break
+                places.append(at)
+            else:
+                for k in starts:
+                    first = last = words[k]
+                    j = k
+                    for (_, gap), at in zip(rest, places, strict=True):
+                        i = bisect_right(at, j)
+                        if i == len(at):
+                            break
+                        j = at[i]
+                        w = words[j]
+                        if w[0] > last[0] + gap + 1 or w[4] != first[4]:
+                            break
+                        last = w
+                    else:
+                        found.append((role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
+    return hits
+
+
+def _reported(quotes: list[list[int]], reporting: Sequence[_Hit], first_person: Sequence[_Hit]) -> set[int]:
+    """Quotations that are someone else's speech: a reporting verb stands just before or just after
+    them, and the writer is not its subject ("I told him: ..." stays the writer's own words)."""
+    reported: set[int] = set()
+    verbs = [r for r in reporting if r[7] < 0]
+    own = [f for f in first_person if f[7] < 0]
+    for q, (inside, after, opened_in) in enumerate(quotes):
+        for r in verbs:
+            before = r[5] == opened_in and inside - REPORT_BEFORE <= r[2] < inside
+            behind = after <= r[1] <= after + REPORT_AFTER
+            if not (before or behind):
+                continue
+            if any((f[6] == r[6] and r[1] - OWN_WORDS <= f[1] < r[1]) or (behind and f[1] == r[2] + 1)
+                   for f in own):
+                continue
+            reported.add(q)
+            break
+    return reported
+
+
+def _unsafe(hostile: list[_Hit], safe: Sequence[_Hit], shields: Sequence[_Hit]) -> list[_Hit]:
+    """Drop hostile words inside or next to a safe phrase ("решение суда", "stupid question"), and
+    names the writer was called or calls themself ("назвал меня идиоткой", "I'm such an idiot")."""
+    kept = []
+    for h in hostile:
+        if any(s[5] == h[5] and s[1] <= h[2] + SAFE_REACH and h[1] <= s[2] + SAFE_REACH for s in safe):
+            continue
+        if h[0] in ("insult", "profanity") and any(
+                s[5] == h[5] and s[2] < h[1] <= s[2] + SHIELD_REACH for s in shields):
+            continue
+        kept.append(h)
+    return kept
+
+
+def _affirmed(hostile: list[_Hit], negations: Sequence[_Hit], exceptions: Sequence[_Hit]) -> list[_Hit]:
+    """Drop threats and ultimatums the writer negates ("я не буду подавать в суд", "I won't sue",
+    "в суд не пойду"), with whatever overlaps them, unless the negation is itself an exception
+    ("не постесняюсь", "don't make me", "if you don't ...")."""
+    if not negations:
+        return hostile
+    negated: list[_Hit] = []
+    for h in hostile:
+        if h[0] not in ("threat", "pressure"):
+            continue
+        for neg in negations:
+            if neg[6] != h[6] or neg[7] != h[7]:
+                continue
+            if neg[2] < h[1] and h[1] - neg[2] <= NEGATION_REACH:
+                lo, hi = neg[1] - EXCEPTION_BEFORE, h[1]
+            elif h[2] < neg[1] <= h[2] + NEGATION_AFTER:
+                lo, hi = neg[1] - 1, neg[2] + 1
+            else:
+                continue
+            if not any(x[6] == neg[6] and lo <= x[1] <= hi for x in exceptions):
+                negated.append(h)
+                break
+    if not negated:
+        return hostile
+    return [h for h in hostile
+            if h[0] not in ("threat", "pressure")
+            or not any(x[6] == h[6] and x[1] <= h[2] and h[1] <= x[2] for x in negated)]
+
+
+def _spans(hits: Iterable[_Hit]) -> list[_Hit]:
+    """Hits in order of appearance, overlapping ones merged into one span."""
+    merged: list[_Hit] = []
+    for h in sorted(hits, key=lambda h: (h[3], -h[4])):
+        if merged and h[3] < merged[-1][4]:
+            last = merged[-1]
+            if h[4] > last[4]:
+                merged[-1] = (*last[:4], h[4], *last[5:])
+        else:
+            merged.append(h)
+    return merged
