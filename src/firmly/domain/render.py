@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
+from decimal import Decimal
 
-from firmly.domain.durations import describe
+from firmly.domain.durations import describe, parse_duration
 from firmly.domain.money import fmt
 from firmly.domain.rulebook import Ladder, Rule, Rulebook, Step
 
@@ -35,6 +36,31 @@ WORDS = {
         "new": "Правило новое: с {introduced} в течение {thank_for} благодарим за каждое соблюдение.",
         "kept_by": "Соблюдением считается: {kept}.", "per_field": "на каждый {per}", "per_time": "за {per}",
         "prices": "Прайс-лист", "no_ladder": "Нарушения учитываются без штрафных шагов.",
+        "account": "Предоплаченный счёт",
+        "prepaid": "Услуги оплачиваются заранее: каждая услуга списывается со счёта по прайс-листу{own}.",
+        "postpaid": "Услуги списываются со счёта по прайс-листу{own} и оплачиваются по счетам.",
+        "own": " (для клиента может действовать особый прайс-лист; новая цена — с момента её установки)",
+        "low": "Когда баланс опускается ниже {low}, мы выставляем счёт на пополнение на {top_up} — один, "
+               "следующий только после того, как баланс восстановится.",
+        "limit": "Услуга, после которой баланс ушёл бы ниже −{limit}, не оказывается в долг: мы предупредим "
+                 "и попросим пополнить счёт.",
+        "sanctions": "Штрафы и доплаты списываются со счёта; то, что баланс не покрывает, становится долгом "
+                     "и погашается первым из следующего платежа.",
+        "cost": "Стоимость обслуживания", "cost_text": "Мы сравниваем трудозатраты на клиента с его оплатами "
+        "за {period}; если они в {ratio} раза и более выше, чем у большинства клиентов, мы обсудим условия.",
+        "karma": "Рейтинг партнёра (карма)",
+        "karma_text": "Карма начинается с {start}; каждая чистая запись (пациент принят, инцидентов нет) добавляет "
+                      "{clean}; инциденты снижают её: {incidents}.",
+        "bonus": "За каждую чистую запись начисляется бонус {bonus}; если по записи позже поступит инцидент, "
+                 "бонус за неё снимается.",
+        "reviews": "Опубликованные отзывы дают рейтинг со сглаживанием: как будто к ним добавлено {weight} "
+                   "отзывов с оценкой {mean}. Неопубликованные отзывы в рейтинг не входят.",
+        "scorecard": "Оценка поставщика", "scorecard_text": "Мы оцениваем работу за {window}: {weights}.",
+        "drop": "Условие расставания: любой инцидент с признаком {drop}.",
+        "replace": "Повод искать замену: {replace}.",
+        "limit_zero": "Услуга, на которую не хватает средств на счёте, не оказывается в долг: мы предупредим "
+                      "и попросим пополнить счёт.",
+        "late_delivery": "просрочка поставки",
     },
     "en": {
         "appendix": "Appendix to the contract", "version": "Version", "rules": "Rules", "why": "Why",
@@ -60,6 +86,31 @@ WORDS = {
         "new": "This rule is new: from {introduced}, for {thank_for}, we thank you for every time it is kept.",
         "kept_by": "Kept by: {kept}.", "per_field": "per {per}", "per_time": "per {per}",
         "prices": "Price list", "no_ladder": "Breaches are counted without sanctions.",
+        "account": "Prepaid account",
+        "prepaid": "Services are paid in advance: each one is debited from the account at the price list{own}.",
+        "postpaid": "Services are debited from the account at the price list{own} and paid by invoice.",
+        "own": " (a client may have a price list of its own; a new price applies from the moment it is set)",
+        "low": "When the balance falls below {low}, we send one invoice to top up {top_up}; the next one only "
+               "after the balance has recovered.",
+        "limit": "A service that would take the balance below −{limit} is not rendered on credit: we let you "
+                 "know and ask for a top-up.",
+        "sanctions": "Fees and surcharges are debited from the account; what the balance cannot cover is due "
+                     "and is settled first from the next payment.",
+        "cost": "Cost to serve", "cost_text": "We compare the effort a client takes with what they pay over "
+        "{period}; at {ratio} times the usual or more, we will talk about the terms.",
+        "karma": "Partner rating (karma)",
+        "karma_text": "Karma starts at {start}; each clean booking (the patient was seen, no incident) adds "
+                      "{clean}; incidents take it down: {incidents}.",
+        "bonus": "Each clean booking earns a bonus of {bonus}; if an incident is reported for that booking "
+                 "later, its bonus is taken back.",
+        "reviews": "Published reviews give a smoothed rating, as if {weight} reviews of {mean} were added to them. "
+                   "Unpublished reviews do not count.",
+        "scorecard": "Supplier scorecard", "scorecard_text": "We assess the work over {window}: {weights}.",
+        "drop": "Grounds to part at once: any incident with {drop}.",
+        "replace": "Grounds to look for a replacement: {replace}.",
+        "limit_zero": "A service the balance cannot pay for is not rendered on credit: we let you know and ask "
+                      "for a top-up.",
+        "late_delivery": "a late delivery",
     },
 }
 
@@ -152,7 +203,68 @@ def render_markdown(book: Rulebook, lang: str | None = None) -> str:
         out += [f"## {w['prices']}", ""]
         out += [f"- {p.title}: {fmt(p.price)} {book.currency}" for p in book.prices.values()]
         out.append("")
+    out += _terms_lines(book, lang)
     return "\n".join(out)
+
+
+TESTS = {
+    "ru": {"weighted_at_least": "сумма баллов не меньше {n}", "late_at_least": "просрочек не меньше {n}",
+           "incidents_at_least": "инцидентов не меньше {n}"},
+    "en": {"weighted_at_least": "a total of {n} points or more", "late_at_least": "{n} late deliveries or more",
+           "incidents_at_least": "{n} incidents or more"},
+}
+
+
+def _money(value: object, currency: str) -> str:
+    return f"{fmt(Decimal(str(value)))} {currency}"
+
+
+def _terms_lines(book: Rulebook, lang: str) -> list[str]:
+    """The account, cost-to-serve, karma and scorecard sections, in the words the engine enforces."""
+    w = WORDS[lang]
+    extra, cur, out = book.extra, book.currency, []
+    account = extra.get("account")
+    if account:
+        mode = str(account.get("mode") or "prepaid")
+        out += [f"## {w['account']}", "", w[mode].format(own=w["own"])]
+        if account.get("low_balance") is not None and account.get("top_up") is not None:
+            out.append(w["low"].format(low=_money(account["low_balance"], cur), top_up=_money(account["top_up"], cur)))
+        limit = account.get("credit_limit", "0.00" if mode == "prepaid" else None)
+        if limit is not None:
+            zero = Decimal(str(limit)) == 0
+            out.append(w["limit_zero"] if zero else w["limit"].format(limit=_money(limit, cur)))
+        out += [w["sanctions"], ""]
+    cost = extra.get("cost_to_serve")
+    if cost:
+        period = _dur(parse_duration(str(cost.get("period") or "90d")), lang)
+        out += [f"## {w['cost']}", "", w["cost_text"].format(period=period, ratio=cost.get("flag_ratio", 3)), ""]
+    karma, reviews = extra.get("karma"), extra.get("reviews")
+    if karma or reviews:
+        out += [f"## {w['karma']}", ""]
+        if karma:
+            incidents = ", ".join(f"{k} −{v}" for k, v in (karma.get("incident") or {}).items())
+            out.append(w["karma_text"].format(start=karma.get("start", 50), clean=karma.get("clean_booking", 1),
+                                              incidents=incidents or "—"))
+            if karma.get("bonus_per_clean_booking") is not None:
+                out.append(w["bonus"].format(bonus=_money(karma["bonus_per_clean_booking"], cur)))
+        if reviews:
+            out.append(w["reviews"].format(weight=reviews.get("prior_weight", 5), mean=reviews.get("prior_mean", 4)))
+        out.append("")
+    card = extra.get("scorecard")
+    if card:
+        window = _dur(parse_duration(str(card.get("window") or "365d")), lang)
+        weights = ", ".join(f"{w['late_delivery'] if k == 'late_delivery' else k} — {v}"
+                            for k, v in (card.get("weights") or {}).items())
+        out += [f"## {w['scorecard']}", "", w["scorecard_text"].format(window=window, weights=weights or "—")]
+        if card.get("drop_if"):
+            out.append(w["drop"].format(drop=", ".join(f"{k} = {v}" for k, v in card["drop_if"].items())))
+        tests = TESTS[lang]
+        joiner = " или " if lang == "ru" else " or "
+        replace = joiner.join(tests.get(k, k + " {n}").format(n=v) for k, v in (card.get("replace_if") or {}).items())
+        if replace:
+            out.append(w["replace"].format(replace=replace))
+        out.append("")
+    return out
 
 
 def render_html(book: Rulebook, lang: str | None = None) -> str:

@@ -544,17 +544,54 @@ def _tiers(c: _Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str
 
 
 def _extras(c: _Checker, doc: dict[str, Any]) -> None:
-    """Money strings in the sections later parts read (account, karma); shapes are checked there."""
+    """The sections the ledger and the scores read: account, cost_to_serve, karma, reviews, scorecard."""
     account = _mapping(c, doc, ("account",))
+    for key in account.keys() - {"mode", "low_balance", "top_up", "credit_limit"}:
+        c.add(("account", key), "unknown field; expected mode, low_balance, top_up or credit_limit")
     for key in ("low_balance", "top_up", "credit_limit"):
         if key in account:
             c.money(account[key], ("account", key))
     if "mode" in account and account["mode"] not in ("prepaid", "postpaid"):
         c.add(("account", "mode"), f"must be prepaid or postpaid, got {account['mode']!r}")
+    if ("low_balance" in account) != ("top_up" in account):
+        c.add(("account",), "low_balance and top_up go together: the invoice needs both a threshold and an amount")
+    cost = _mapping(c, doc, ("cost_to_serve",))
+    _numbers(c, cost, ("cost_to_serve",), {"flag_ratio": (0.01, None)}, {"period"})
     karma = _mapping(c, doc, ("karma",))
     if "bonus_per_clean_booking" in karma:
         c.money(karma["bonus_per_clean_booking"], ("karma", "bonus_per_clean_booking"))
+    _numbers(c, karma, ("karma",), {"start": (None, None), "clean_booking": (0, None)},
+             {"incident", "bonus_per_clean_booking"}, whole=True)
+    _numbers(c, _mapping(c, doc, ("karma", "incident")), ("karma", "incident"), None, set(), whole=True)
+    _numbers(c, _mapping(c, doc, ("reviews",)), ("reviews",), {"prior_mean": (1, 5), "prior_weight": (0, None)}, set())
+    card = _mapping(c, doc, ("scorecard",))
+    for key in card.keys() - {"window", "weights", "drop_if", "replace_if"}:
+        c.add(("scorecard", key), "unknown field; expected window, weights, drop_if or replace_if")
+    _numbers(c, _mapping(c, doc, ("scorecard", "weights")), ("scorecard", "weights"), None, set(), whole=True)
+    for key in _mapping(c, doc, ("scorecard", "drop_if")):
+        if key not in ("severity", "category"):
+            c.add(("scorecard", "drop_if", key), "an incident is matched by severity or category")
+    _numbers(c, _mapping(c, doc, ("scorecard", "replace_if")), ("scorecard", "replace_if"),
+             dict.fromkeys(("weighted_at_least", "late_at_least", "incidents_at_least"), (0, None)), set(), whole=True)
     for section, key in (("cost_to_serve", "period"), ("scorecard", "window")):
         node = _mapping(c, doc, (section,))
         if key in node:
             c.duration(node, (section,), key)
+
+
+def _numbers(c: _Checker, node: dict[str, Any], path: Path, known: dict[str, tuple[float | None, float | None]] | None,
+             other: set[str], whole: bool = False) -> None:
+    """Numeric settings within bounds; `known` None means every key is a name with a number."""
+    for key, value in node.items():
+        if key in other:
+            continue
+        if known is not None and key not in known:
+            c.add((*path, key), f"unknown field; expected {', '.join(sorted({*known, *other}))}")
+            continue
+        low, high = known[key] if known is not None else (0, None)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and (not whole or isinstance(value, int))
+        if not ok or (low is not None and value < low) or (high is not None and value > high):
+            kind = "a whole number" if whole else "a number"
+            bounds = f" from {low}" if low is not None else ""
+            bounds += f" to {high}" if high is not None else ""
+            c.add((*path, key), f"must be {kind}{bounds}, got {value!r}")

@@ -223,7 +223,7 @@ def classify(track: Track | None, t: ScorecardTerms, now: int) -> Verdict:
     for i in incidents:
         if i.event not in excused and t.drop_if and all(
                 str(getattr(i, field, None)) == value for field, value in t.drop_if.items()):
-            tests = ",".join(f"{k}={v}" for k, v in t.drop_if.items())
+            tests = ", ".join(f"{k} = {v}" for k, v in t.drop_if.items())
             return Verdict("drop", weighted, len(late), len(incidents), (i.event,), f"drop:{tests}")
     figures = {"weighted_at_least": weighted, "late_at_least": len(late), "incidents_at_least": len(incidents)}
     for test, threshold in t.replace_if.items():

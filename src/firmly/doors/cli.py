@@ -571,6 +571,7 @@ def demo_command(example: Annotated[str, typer.Option(help="which example: " + "
     what_if = changed if changed.is_file() else "<a changed copy of the rulebook>"
     for line in (f"firmly decisions {w}", f"firmly counterparty show <key> {w}", f"firmly review list {w}",
                  f"firmly simulate --rulebook {what_if} {w}",
+                 f"firmly report cost-to-serve {w}   (or: partners, suppliers)", f"firmly account show <key> {w}",
                  f"firmly rulebook render {folder / 'rulebook.yaml'} --lang ru"):
         out.print(f"  {line}", markup=False, highlight=False)
 

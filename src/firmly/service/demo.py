@@ -34,7 +34,10 @@ def demo(store: Store, example: str, now: int) -> DemoReport:
     spec = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
     book = rulebooks.read(folder / "rulebook.yaml")
     workspace.init(store, book.locale, book.timezone, now)
-    rulebooks.load(store, book, now)
+    # every rulebook the example's scenario loads (a network has one for partners and one for suppliers)
+    loaded = [item["run"][2] for item in spec["items"] if item.get("run", [None])[:2] == ["rulebook", "load"]]
+    for name in loaded or ["rulebook.yaml"]:
+        rulebooks.load(store, rulebooks.read(folder / name), now)
     report = ingest.ingest(store, ingest.read_file(folder / "events.jsonl"))
     ticks = [item["run"][2] for item in spec["items"] if item.get("run", [None])[0] == "tick"]
     if ticks:
