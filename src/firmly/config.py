@@ -28,4 +28,9 @@ WORKSPACE = Setting("workspace", "default", "the workspace every command works i
                     "each other's data")
 AUTHOR = Setting("author", "", "who acts on the review queue (default: the login name)")
 
-SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR)
+RATE_LIMIT = Setting("rate_limit", "2000", "API requests per second each token may make (bursts up to the same "
+                     "number); 0 turns the limit off")
+HOST = Setting("host", "127.0.0.1", "the address `firmly serve` listens on")
+PORT = Setting("port", "8000", "the port `firmly serve` listens on")
+
+SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.events import Event
 from firmly.domain.ledger import Posting
-from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
+from firmly.domain.ports import CounterpartyRow, StoredRulebook, TokenRow, WorkspaceInfo
 
 
 class MemoryStore:
@@ -21,7 +22,7 @@ class MemoryStore:
         self.workspace = workspace
         self._data: dict[str, Any] = {"workspaces": {}, "rulebooks": [], "events": [], "by_id": {},
                                       "states": {}, "decisions": {},
-                                      "postings": {}}
+                                      "postings": {}, "tokens": {}}
         self._open = False
 
     @contextmanager
@@ -63,7 +64,8 @@ class MemoryStore:
         found = self._data["workspaces"].get(self.workspace)
         if found is None:
             return None
-        return WorkspaceInfo(self.workspace, found["locale"], found["timezone"], found["clock"], found["ticked"])
+        return WorkspaceInfo(self.workspace, found["locale"], found["timezone"], found["clock"], found["ticked"],
+                             found["next_seq"])
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
         found = self._data["workspaces"][self.workspace]
@@ -170,3 +172,21 @@ class MemoryStore:
     def postings(self, counterparty: str) -> list[Posting]:
         mine = self._data["postings"].get(self.workspace, {}).values()
         return sorted((p for p in mine if p.counterparty == counterparty), key=lambda p: (p.at, p.n))
+
+    def add_token(self, token: TokenRow) -> None:
+        self._data["tokens"][token.id] = dataclasses.replace(token, workspace=self.workspace)
+
+    def tokens(self) -> list[TokenRow]:
+        mine = [t for t in self._data["tokens"].values() if t.workspace == self.workspace]
+        return sorted(mine, key=lambda t: (-t.created_at, t.id))
+
+    def revoke_token(self, token_id: str, at: int) -> bool:
+        found = self._data["tokens"].get(token_id)
+        if found is None or found.workspace != self.workspace or found.revoked_at is not None:
+            return False
+        self._data["tokens"][token_id] = dataclasses.replace(found, revoked_at=at)
+        return True
+
+    def find_token(self, token_id: str) -> TokenRow | None:
+        found: TokenRow | None = self._data["tokens"].get(token_id)
+        return found

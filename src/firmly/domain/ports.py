@@ -20,6 +20,7 @@ class WorkspaceInfo:
     timezone: str
     clock: int | None
     ticked: int | None
+    events: int = 0  # how many events the workspace has taken: changes whenever its history does
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,17 @@ class CounterpartyRow:
     name: str
     tier: str
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: str
+    workspace: str
+    role: str
+    name: str
+    hash: str
+    created_at: int
+    revoked_at: int | None
 
 
 class Store(Protocol):
@@ -113,4 +125,16 @@ class Store(Protocol):
 
     def postings(self, counterparty: str) -> list[Posting]:
         """One counterparty's postings, oldest first."""
+        ...
+
+    def add_token(self, token: TokenRow) -> None: ...
+
+    def tokens(self) -> list[TokenRow]:
+        """This workspace's tokens, newest first."""
+        ...
+
+    def revoke_token(self, token_id: str, at: int) -> bool: ...
+
+    def find_token(self, token_id: str) -> TokenRow | None:
+        """A token by its public id, whatever its workspace: how a request finds its workspace."""
         ...

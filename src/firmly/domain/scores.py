@@ -99,16 +99,16 @@ def ratios(costs: list[Cost]) -> dict[str, float | None]:
         if f is not None:
             by_kind.setdefault(c.kind, []).append(f)
     medians = {kind: median(values) for kind, values in by_kind.items()}
-    out: dict[str, float | None] = {}
-    for c in costs:
-        f, m = c.figure, medians.get(c.kind)
-        if f is None or m is None:
-            out[c.key] = None
-        elif m == 0:
-            out[c.key] = 0.0 if f == 0 else None
-        else:
-            out[c.key] = round(float(f / m), 2)
-    return out
+    return {c.key: ratio_to(c.figure, medians.get(c.kind)) for c in costs}
+
+
+def ratio_to(figure: Decimal | None, peers: Decimal | None) -> float | None:
+    """A figure over the peers' median, to two places; None where either is missing."""
+    if figure is None or peers is None:
+        return None
+    if peers == 0:
+        return 0.0 if figure == 0 else None
+    return round(float(figure / peers), 2)
 
 
 def flagged(c: Cost, ratio: float | None, flag_ratio: Decimal) -> bool:

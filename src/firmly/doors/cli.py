@@ -38,6 +38,7 @@ from firmly.service import (
     review,
     rulebooks,
     simulate,
+    tokens,
     workspace,
 )
 
@@ -47,10 +48,12 @@ rulebook_app = typer.Typer(help="Check, load and render rulebooks.", no_args_is_
 counterparty_app = typer.Typer(help="Counterparties and their conduct.", no_args_is_help=True)
 review_app = typer.Typer(help="The review queue: proposals that wait for a person.", no_args_is_help=True)
 account_app = typer.Typer(help="Prepaid accounts: balance, statement, invoices.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens: each belongs to one workspace and has a role.", no_args_is_help=True)
 app.add_typer(rulebook_app, name="rulebook")
 app.add_typer(counterparty_app, name="counterparty")
 app.add_typer(review_app, name="review")
 app.add_typer(account_app, name="account")
+app.add_typer(token_app, name="token")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -545,6 +548,62 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     out.print(f"under {result['rulebook']}:")
     out.print(table)
     out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
+
+
+# -- the HTTP API -------------------------------------------------------------------------------
+@app.command("serve")
+@friendly
+def serve_command(host: Annotated[str | None, typer.Option(help=f"address [env: {config.HOST.env}]")] = None,
+                  port: Annotated[int | None, typer.Option(help=f"port [env: {config.PORT.env}]")] = None,
+                  db: Db = None) -> None:
+    """Run the HTTP API (`/v1`, docs at /docs) until interrupted."""
+    import uvicorn  # noqa: PLC0415 - the server is loaded only by the command that runs it
+
+    from firmly.doors.api import create_app  # noqa: PLC0415
+
+    bootstrap.store(db, None).migrate()
+    address, number = host or config.HOST.value(), port or int(config.PORT.value())
+    err.print(f"firmly API on http://{address}:{number} (docs at /docs); Ctrl+C stops it", highlight=False)
+    uvicorn.run(create_app(db), host=address, port=number, log_level="warning", access_log=False)
+
+
+@token_app.command("create")
+@friendly
+def token_create(role: Annotated[str, typer.Option(help="admin, operator, viewer or ingest")],
+                 name: Annotated[str, typer.Option(help="who or what uses it, e.g. booking-system")] = "",
+                 db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Create an API token; it is shown once (only its hash is kept)."""
+    issued = tokens.create(bootstrap.store(db, ws), role, name, _now())
+    if as_json:
+        _print_json({"id": issued.row.id, "token": issued.token, "workspace": issued.row.workspace,
+                     "role": issued.row.role, "name": issued.row.name})
+        return
+    err.print(f"token {issued.row.id} ({issued.row.role}) for workspace {issued.row.workspace}; "
+              "keep it now, it is not shown again:", highlight=False)
+    sys.stdout.write(issued.token + "\n")
+
+
+@token_app.command("list")
+@friendly
+def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """The workspace's tokens (never their secrets)."""
+    rows = [{"id": t.id, "role": t.role, "name": t.name, "created_at": iso(t.created_at),
+             "revoked_at": iso(t.revoked_at) if t.revoked_at else None} for t in tokens.listed(bootstrap.store(db, ws))]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "role", "name", "created", "revoked")
+    for r in rows:
+        table.add_row(r["id"], r["role"], r["name"], str(r["created_at"])[:16], str(r["revoked_at"] or "")[:16])
+    out.print(table)
+
+
+@token_app.command("revoke")
+@friendly
+def token_revoke(token_id: str, db: Db = None, ws: Workspace = None) -> None:
+    """Revoke a token at once (a running server notices within seconds)."""
+    tokens.revoke(bootstrap.store(db, ws), token_id, _now())
+    out.print(f"token {token_id} revoked")
 
 
 @app.command("demo")

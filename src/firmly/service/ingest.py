@@ -47,6 +47,7 @@ class IngestReport:
     duplicates: int = 0
     decisions: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    results: list[dict[str, Any]] | None = None  # per event, in input order, when asked for (the API)
 
     def as_dict(self) -> dict[str, Any]:
         return {"stored": self.stored, "duplicates": self.duplicates, "rejected": len(self.rejected),
@@ -119,13 +120,15 @@ def _read_csv(name: str, text: str) -> Iterator[Parsed]:
         yield name, number, _validated(name, number, raw)
 
 
-def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None = None) -> IngestReport:
+def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None = None,
+           detailed: bool = False) -> IngestReport:
+    """Store and decide; `detailed` adds each event's own result (stored, duplicate, rejected)."""
     with quiet_gc():
-        return _ingest(store, parsed, progress)
+        return _ingest(store, parsed, progress, IngestReport(results=[] if detailed else None))
 
 
-def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None) -> IngestReport:
-    report = IngestReport()
+def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None,
+            report: IngestReport) -> IngestReport:
     batch: list[Parsed] = []
     for item in parsed:
         batch.append(item)
@@ -142,24 +145,40 @@ def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], No
 
 
 def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> None:
+    results = report.results
     with store.write():
         ws = workspace.current(store)
         candidates = [(name, line, item) for name, line, item in batch if isinstance(item, Event)]
         report.rejected.extend(item for _, _, item in batch if isinstance(item, Rejection))
         known = store.digests({ev.id for _, _, ev in candidates})
         new: list[Event] = []
-        for name, line, ev in candidates:
+        for name, line, item in batch:
+            if isinstance(item, Rejection):
+                if results is not None:
+                    results.append({"id": item.event, "status": "rejected", "code": "invalid", "field": item.field,
+                                    "reason": item.message})
+                continue
+            ev = item
             seen = known.get(ev.id)
             if seen is None:
                 known[ev.id] = ev.digest
                 new.append(ev)
+                status = "stored"
             elif seen == ev.digest:
                 report.duplicates += 1
+                status = "duplicate"
             else:
-                report.rejected.append(Rejection(
+                rejection = Rejection(
                     name, line, ev.id, "id",
                     f"event {ev.id!r} is already stored with other content; events are never edited, "
-                    "so send a correction as a new event with its own id"))
+                    "so send a correction as a new event with its own id")
+                report.rejected.append(rejection)
+                if results is not None:
+                    results.append({"id": ev.id, "status": "rejected", "code": "conflict", "field": "id",
+                                    "reason": rejection.message})
+                continue
+            if results is not None:
+                results.append({"id": ev.id, "status": status})
         if not new:
             return
         store.append_events(new)

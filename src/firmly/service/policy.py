@@ -24,13 +24,29 @@ def as_rulebook(stored: StoredRulebook) -> Rulebook:
     return dataclasses.replace(book, effective_from=effective)
 
 
+_policies: dict[tuple[Any, ...], Policy] = {}
+
+
 def load_policy(store: Store, replace: Rulebook | None = None) -> Policy:
-    """Every stored version; `replace` stands in for all versions of its id (simulation)."""
-    books = [as_rulebook(s) for s in store.rulebooks()]
+    """Every stored version; `replace` stands in for all versions of its id (simulation).
+
+    The same stored versions give the same Policy object, kept between calls: a server answers many
+    requests under one set of rules, and a Policy compiles its tables (and `when:` expressions) once."""
+    stored = store.rulebooks()
+    key = (tuple((s.id, s.version, s.hash, s.loaded_at, s.effective_from) for s in stored),
+           None if replace is None else replace.hash)
+    found = _policies.get(key)
+    if found is not None:
+        return found
+    books = [as_rulebook(s) for s in stored]
     if replace is not None:
         books = [b for b in books if b.id != replace.id]
         books.append(dataclasses.replace(replace, effective_from=None))
-    return Policy(books)
+    policy = Policy(books)
+    if len(_policies) >= 32:
+        _policies.clear()
+    _policies[key] = policy
+    return policy
 
 
 def decision_rows(engine: Engine, decisions: list[Decision], states: dict[str, CounterpartyState],

@@ -37,13 +37,11 @@ def scores(store: Store, st: CounterpartyState, table: Table, now: int) -> dict[
     if st.kind == "supplier" and table.scorecard is not None:
         card = reports.supplier_scores(st, table, now)
         out.update({"class": card["class"], "weighted": card["weighted"], "evidence": card["evidence"]})
-    key = st.key
-    for row in reports.cost_to_serve(store):
-        if row["key"] == key:
-            if row["ratio"] is not None:
-                out["cost_to_serve_ratio"] = row["ratio"]
-            if row["flagged"]:
-                out["cost_to_serve_flagged"] = True
+    ratio, flagged = reports.cost_ratio(store, st, table, now)
+    if ratio is not None:
+        out["cost_to_serve_ratio"] = ratio
+    if flagged:
+        out["cost_to_serve_flagged"] = True
     return out
 
 

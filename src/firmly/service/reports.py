@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from statistics import median
 from typing import Any
 
 from firmly.domain.engine import CounterpartyState, Engine, Table
 from firmly.domain.money import fmt
 from firmly.domain.ports import Store
-from firmly.domain.scores import Cost, classify, cost, cost_row, rating, ratios, verdict_sentence
+from firmly.domain.scores import (
+    Cost,
+    classify,
+    cost,
+    cost_row,
+    flagged,
+    rating,
+    ratio_to,
+    ratios,
+    verdict_sentence,
+)
 from firmly.service import workspace
 from firmly.service.policy import load_policy
 
@@ -69,6 +80,32 @@ def suppliers(store: Store) -> list[dict[str, Any]]:
     order = {"drop": 0, "replace": 1, "keep": 2}
     rows.sort(key=lambda r: (order.get(r["class"], 3), -r["weighted"], r["key"]))
     return rows
+
+
+_medians: dict[tuple[Any, ...], dict[str, Decimal]] = {}
+
+
+def cost_ratio(store: Store, st: CounterpartyState, table: Table, now: int) -> tuple[float | None, bool]:
+    """One counterparty's cost-to-serve ratio and flag, against its peers' median.
+
+    The medians come from a scan of every state, so they are kept until the workspace's history, clock
+    or rules change: a counterparty page must not cost a pass over the whole workspace."""
+    ws = workspace.current(store)
+    key = (id(getattr(store, "engine", store)), store.workspace, ws.events, ws.clock, ws.ticked,
+           tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
+    found = _medians.get(key)
+    if found is None:
+        figures: dict[str, list[Decimal]] = {}
+        for other, other_table, other_now in _each(store):
+            f = cost(other.key, other.name, other.kind, "", other.days, other_now, other_table.cost_period_us).figure
+            if f is not None:
+                figures.setdefault(other.kind, []).append(f)
+        if len(_medians) >= 64:
+            _medians.clear()
+        found = _medians[key] = {kind: median(values) for kind, values in figures.items()}
+    mine = cost(st.key, st.name, st.kind, "", st.days, now, table.cost_period_us)
+    ratio = ratio_to(mine.figure, found.get(st.kind))
+    return ratio, flagged(mine, ratio, table.flag_ratio)
 
 
 def cost_to_serve(store: Store) -> list[dict[str, Any]]:

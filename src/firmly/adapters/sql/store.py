@@ -13,12 +13,12 @@ from sqlalchemy import Engine, Table, and_, create_engine, event, func, or_, sel
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from firmly.adapters.sql.tables import counterparties, decisions, events, postings, rulebooks, workspaces
+from firmly.adapters.sql.tables import counterparties, decisions, events, postings, rulebooks, tokens, workspaces
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event
 from firmly.domain.ledger import Posting
-from firmly.domain.ports import CounterpartyRow, StoredRulebook, WorkspaceInfo
+from firmly.domain.ports import CounterpartyRow, StoredRulebook, TokenRow, WorkspaceInfo
 
 _json = msgspec.json.Encoder()
 _unjson = msgspec.json.Decoder()
@@ -110,6 +110,11 @@ class SqlStore:
             raise RuntimeError("store used outside a transaction")
         return self._conn
 
+    def ping(self) -> None:
+        """Raises unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
     def migrate(self) -> None:
         from firmly.adapters.sql import migrate  # noqa: PLC0415 (Alembic only here: other commands start quicker)
 
@@ -143,7 +148,7 @@ class SqlStore:
             raise
         if row is None:
             return None
-        return WorkspaceInfo(row.id, row.locale, row.timezone, row.clock, row.ticked)
+        return WorkspaceInfo(row.id, row.locale, row.timezone, row.clock, row.ticked, row.next_seq)
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
         self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace)
@@ -359,6 +364,25 @@ class SqlStore:
                               .order_by(postings.c.at, postings.c.n))
         return [Posting(r.id, r.counterparty, r.at, r.n, r.debit, r.credit, Decimal(r.amount), r.currency, r.event,
                         r.decision, r.service, r.memo) for r in rows]
+
+    # -- API tokens -----------------------------------------------------------------------------
+    def add_token(self, token: TokenRow) -> None:
+        self.c.execute(tokens.insert().values(id=token.id, workspace=self.workspace, role=token.role, name=token.name,
+                                              hash=token.hash, created_at=token.created_at, revoked_at=None))
+
+    def tokens(self) -> list[TokenRow]:
+        rows = self.c.execute(select(tokens).where(tokens.c.workspace == self.workspace)
+                              .order_by(tokens.c.created_at.desc(), tokens.c.id))
+        return [TokenRow(r.id, r.workspace, r.role, r.name, r.hash, r.created_at, r.revoked_at) for r in rows]
+
+    def revoke_token(self, token_id: str, at: int) -> bool:
+        done = self.c.execute(update(tokens).where(and_(tokens.c.workspace == self.workspace, tokens.c.id == token_id,
+                                                         tokens.c.revoked_at.is_(None))).values(revoked_at=at))
+        return bool(done.rowcount)
+
+    def find_token(self, token_id: str) -> TokenRow | None:
+        r = self.c.execute(select(tokens).where(tokens.c.id == token_id)).first()
+        return None if r is None else TokenRow(r.id, r.workspace, r.role, r.name, r.hash, r.created_at, r.revoked_at)
 
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.

@@ -101,3 +101,15 @@ postings = Table(
     Column("memo", String(40), nullable=False),
     Index("ix_postings_counterparty", "workspace", "counterparty", "at", "n"),
 )
+
+tokens = Table(
+    "tokens", metadata,  # API tokens: only a hash of the secret is kept
+    Column("id", String(40), primary_key=True),  # the token's public part, shown in lists and logs
+    Column("workspace", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("hash", String(64), nullable=False),  # sha256 of the secret part
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_tokens_workspace", "workspace"),
+)

@@ -1,0 +1,61 @@
+"""The ASGI application: routes, auth, errors, request ids and metrics wired together."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from firmly import bootstrap, config
+from firmly.doors.api import errors, routes
+from firmly.doors.api.auth import Gate
+from firmly.doors.api.metrics import Metrics
+
+log = logging.getLogger("firmly.api")
+
+DESCRIPTION = """Send events from your booking system, CRM or bank core and read firmly's decisions back.
+
+Every request but `/healthz` and `/metrics` carries `Authorization: Bearer TOKEN`; a token belongs to
+one workspace and has a role: `admin`, `operator` (reviews, counterparties), `viewer` (read only) or
+`ingest` (events only). Create one with `firmly token create --workspace W --role R`.
+Errors are `{"error": {"code", "message", "field"}}`."""
+
+
+def create_app(database_url: str | None = None, rate: float | None = None) -> FastAPI:
+    url = config.DATABASE_URL.value(database_url)
+    engine = bootstrap.engine(url)
+    app = FastAPI(title="firmly", version="1", description=DESCRIPTION, docs_url="/docs",
+                  openapi_url="/openapi.json", redoc_url=None)
+    app.state.gate = Gate(lambda ws: bootstrap.store(url, ws),
+                          float(config.RATE_LIMIT.value()) if rate is None else rate)
+    app.state.metrics = metrics = Metrics(engine)
+    errors.install(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        request.state.request_id = rid
+        response = await metrics.middleware(request, call_next)
+        response.headers["X-Request-ID"] = rid
+        log.info("%s %s %s -> %s", rid, request.method, request.url.path, response.status_code)
+        return response
+
+    app.include_router(routes.router)
+
+    @app.get("/healthz", tags=["operations"], summary="Is the database reachable?")
+    def healthz() -> JSONResponse:
+        try:
+            bootstrap.store(url, "").ping()
+        except Exception as exc:
+            return JSONResponse(errors.body("unavailable", f"the database is not reachable: {type(exc).__name__}"),
+                                status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
+    def prometheus() -> Response:
+        return metrics.render()
+
+    return app

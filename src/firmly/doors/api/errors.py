@@ -1,0 +1,85 @@
+"""Every failure as JSON `{"error": {"code", "message", "field"}}` with its status; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException
+
+from firmly.domain.errors import Conflict, FirmlyError, InvalidInput, NotFound
+
+log = logging.getLogger("firmly.api")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers, self.extra = headers, extra
+
+
+def body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field, **extra}}
+
+
+def _json(status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+          406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+          422: "invalid", 429: "rate_limited"}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return _json(exc.status, body(exc.code, exc.message, exc.field, **(exc.extra or {})), exc.headers)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        problems = [{"where": p.where, "line": p.line, "field": p.field, "message": p.message} for p in exc.problems]
+        first = exc.problems[0] if exc.problems else None
+        return _json(422, body("invalid", str(first) if first else "invalid input", first.field if first else None,
+                               problems=problems))
+
+    @app.exception_handler(NotFound)
+    async def _missing(_: Request, exc: NotFound) -> JSONResponse:
+        return _json(404, body("not_found", str(exc)))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return _json(409, body("conflict", str(exc)))
+
+    @app.exception_handler(FirmlyError)
+    async def _firmly(_: Request, exc: FirmlyError) -> JSONResponse:
+        return _json(400, body("bad_request", str(exc)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+        return _json(422, body("invalid", str(first.get("msg", "invalid request")), where or None))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return _json(exc.status_code, body(_CODES.get(exc.status_code, "error"), str(exc.detail)),
+                     getattr(exc, "headers", None))
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        rid = getattr(request.state, "request_id", "-")
+        log.error("request %s: database error: %s", rid, exc)
+        return _json(503, body("unavailable", f"the database is not available; request id {rid}"))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        rid = getattr(request.state, "request_id", "-")
+        log.exception("request %s failed", rid, exc_info=exc)
+        return _json(500, body("internal", f"something went wrong on our side; request id {rid}"))

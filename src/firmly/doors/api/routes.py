@@ -1,0 +1,229 @@
+"""The `/v1` routes: parse, call one use case, answer with the command line's JSON shapes."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+import msgspec
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from firmly.domain.clock import TimeError, iso, parse_instant
+from firmly.domain.events import Event, EventError, validate
+from firmly.domain.rulebook import parse_rulebook
+from firmly.doors.api.auth import Actor, Admin, Principal, Reader, Sender
+from firmly.doors.api.errors import ApiError
+from firmly.service import accounts, ingest, queries, reports, review, rulebooks, simulate
+from firmly.service.ingest import Parsed, Rejection
+
+router = APIRouter(prefix="/v1")
+MAX_EVENTS = 10_000
+MAX_BYTES = 64 * 1024 * 1024  # 10,000 generous events; a bigger body is refused before it is read
+_json = msgspec.json.Decoder()
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "counterparty", "occurred_at"],
+    "properties": {
+        "id": {"type": "string", "description": "the idempotency key"},
+        "type": {"type": "string", "example": "appointment.cancelled"},
+        "counterparty": {"type": "string"},
+        "occurred_at": {"type": "string", "format": "date-time", "description": "with its UTC offset"},
+        "data": {"type": "object"},
+    },
+}
+REPORTS = {"cost-to-serve": reports.cost_to_serve, "partners": reports.partners, "suppliers": reports.suppliers}
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+# -- events -----------------------------------------------------------------------------------------
+@router.post("/events", tags=["events"], summary="Send one event or a list of up to 10,000",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "maxItems": MAX_EVENTS}]}}}}},
+             responses={200: {"description": "every event stored or already there"},
+                        207: {"description": "some events stored, some rejected: see `results`"},
+                        409: {"description": "the event's id is stored with other content"},
+                        413: {"description": "more than 10,000 events"},
+                        422: {"description": "no event could be stored"}})
+async def post_events(request: Request, who: Sender) -> JSONResponse:
+    """Stores new events, decides on them and answers per event: `stored`, `duplicate` (the same id and
+    content was sent before: a retry changes nothing) or `rejected` with the field and the reason."""
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_BYTES:
+        raise ApiError(413, "too_large", f"the body is over {MAX_BYTES // (1024 * 1024)} MiB; send smaller batches")
+    raw = await request.body()
+    try:
+        decoded = _json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    single = isinstance(decoded, dict)
+    items = [decoded] if single else decoded
+    if not isinstance(items, list):
+        raise ApiError(422, "invalid", "send one event object or a list of them")
+    if len(items) > MAX_EVENTS:
+        raise ApiError(413, "too_many_events", f"{len(items)} events in one request; send at most {MAX_EVENTS}")
+    report = await run_in_threadpool(_ingest, who, items)
+    metrics = request.app.state.metrics
+    metrics.events.labels(who.workspace).inc(report.stored)
+    metrics.duplicates.labels(who.workspace).inc(report.duplicates)
+    metrics.rejected.labels(who.workspace).inc(len(report.rejected))
+    results = report.results or []
+    rejected = len(report.rejected)
+    payload = {"stored": report.stored, "duplicates": report.duplicates, "rejected": rejected,
+               "decisions": report.decisions, "results": results}
+    if rejected == 0:
+        status = 200
+    elif single and results and results[0].get("code") == "conflict":
+        status = 409
+    elif rejected == len(items):
+        status = 422
+    else:
+        status = 207
+    if status >= 400:
+        first = results[0] if results else {}
+        payload["error"] = {"code": first.get("code", "invalid"), "message": first.get("reason", "rejected"),
+                            "field": first.get("field")}
+    return JSONResponse(payload, status_code=status)
+
+
+def _parsed(items: list[Any]) -> list[Parsed]:
+    out: list[Parsed] = []
+    for n, raw in enumerate(items):
+        try:
+            item: Event | Rejection = validate(raw)
+        except EventError as exc:
+            item = Rejection("body", n, exc.event_id, exc.field, exc.message)
+        out.append(("body", n, item))
+    return out
+
+
+def _ingest(who: Principal, items: list[Any]) -> ingest.IngestReport:
+    return ingest.ingest(who.store, _parsed(items), detailed=True)
+
+
+# -- counterparties ---------------------------------------------------------------------------------
+class CounterpartyIn(BaseModel):
+    """The fields of `counterparty.upserted` (EVENTS.md); what is left out stays as it was."""
+
+    kind: Literal["client", "partner", "supplier"] | None = None
+    name: str | None = None
+    tier: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    locale: Literal["ru", "en"] | None = None
+    timezone: str | None = None
+    prices: dict[str, str] | None = Field(None, description="service code -> decimal price, e.g. \"1000.00\"")
+    switching_cost: str | None = None
+    rulebooks: list[str] | None = None
+
+
+@router.get("/counterparties", tags=["counterparties"], summary="Counterparties, with filters")
+def list_counterparties(who: Reader, kind: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    return [{"key": r.key, "kind": r.kind, "name": r.name, "tier": r.tier, "status": r.status}
+            for r in queries.counterparties(who.store, kind, status)]
+
+
+@router.get("/counterparties/{key}", tags=["counterparties"], summary="The conduct page of one counterparty")
+def get_counterparty(key: str, who: Reader) -> dict[str, Any]:
+    return queries.counterparty(who.store, key)
+
+
+@router.put("/counterparties/{key}", tags=["counterparties"], summary="Create or update a counterparty")
+def put_counterparty(key: str, body: CounterpartyIn, who: Actor) -> dict[str, Any]:
+    """Recorded as a `counterparty.upserted` event at the time of the request, so the history keeps it."""
+    now = _now()
+    data = body.model_dump(exclude_none=True)
+    envelope = {"id": f"api-{key}-{now}", "type": "counterparty.upserted", "counterparty": key,
+                "occurred_at": iso(now), "data": data}
+    report = ingest.ingest(who.store, _parsed([envelope]), detailed=True)
+    if report.rejected:
+        r = report.rejected[0]
+        raise ApiError(422, "invalid", r.message, r.field.removeprefix("data."))
+    return queries.counterparty(who.store, key)
+
+
+# -- decisions and the review queue -------------------------------------------------------------------
+@router.get("/decisions", tags=["decisions"], summary="Decisions, oldest first, with their explanations")
+def list_decisions(who: Reader, counterparty: str | None = None, rule: str | None = None,
+                   status: str | None = None) -> list[dict[str, Any]]:
+    return queries.decisions(who.store, counterparty, rule, status)
+
+
+class ActIn(BaseModel):
+    reason: str = Field(min_length=1, description="why: kept in the audit log")
+    step: int | None = Field(None, ge=1, description="soften only: the lower step to apply instead")
+
+
+@router.post("/reviews/{decision}/{act}", tags=["decisions"], summary="Approve, soften or dismiss a proposal")
+def act_on(decision: str, act: Literal["approve", "soften", "dismiss"], body: ActIn,
+           who: Actor) -> dict[str, Any]:
+    row = review.act(who.store, decision, act, body.reason, f"token:{who.name or who.token}", body.step)
+    return queries.public(row)
+
+
+# -- accounts and reports -------------------------------------------------------------------------
+@router.get("/accounts/{key}", tags=["accounts"], summary="Balance, amount due and the statement")
+def get_account(key: str, who: Reader) -> dict[str, Any]:
+    return accounts.show(who.store, key)
+
+
+@router.get("/reports/{name}", tags=["reports"], summary="A report over all counterparties")
+def get_report(name: Literal["cost-to-serve", "partners", "suppliers"],
+               who: Reader) -> list[dict[str, Any]]:
+    return REPORTS[name](who.store)
+
+
+# -- rulebooks and what-if ------------------------------------------------------------------------
+YAML_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/yaml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}}}}
+
+
+async def _yaml(request: Request) -> str:
+    raw = await request.body()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "a rulebook is UTF-8 text") from None
+
+
+@router.get("/rulebooks", tags=["rulebooks"], summary="The rulebook versions stored")
+def list_rulebooks(who: Reader) -> list[dict[str, Any]]:
+    return [{"id": r.id, "version": r.version, "hash": r.hash, "loaded_at": iso(r.loaded_at),
+             "effective_from": iso(r.effective_from) if r.effective_from is not None else None}
+            for r in rulebooks.stored(who.store)]
+
+
+@router.post("/rulebooks", tags=["rulebooks"], summary="Load a rulebook (YAML body)", status_code=201,
+             openapi_extra=YAML_BODY)
+async def post_rulebook(request: Request, who: Admin) -> dict[str, Any]:
+    """Validates first: every problem comes back with its line and field (422) and nothing is stored."""
+    book = parse_rulebook(await _yaml(request), "request body")
+    loaded = await run_in_threadpool(rulebooks.load, who.store, book, _now())
+    return {"id": loaded.id, "version": loaded.version, "hash": loaded.hash, "new": loaded.new,
+            "warnings": [str(w) for w in book.warnings]}
+
+
+@router.post("/simulations", tags=["rulebooks"], summary="What would change under another rulebook (YAML body)",
+             openapi_extra=YAML_BODY)
+async def post_simulation(request: Request, who: Actor,
+                          since: Annotated[str | None, Query(description="count decisions from this time")] = None,
+                          until: Annotated[str | None, Query(description="count decisions up to this time")] = None
+                          ) -> dict[str, Any]:
+    """History replayed in memory under the changed rulebook; nothing is stored."""
+    book = parse_rulebook(await _yaml(request), "request body")
+    bounds = [_instant(v, n) if v else None for v, n in ((since, "since"), (until, "until"))]
+    result: dict[str, Any] = await run_in_threadpool(simulate.simulate, who.store, book, bounds[0], bounds[1])
+    return result
+
+
+def _instant(value: str, name: str) -> int:
+    try:
+        return parse_instant(value)
+    except TimeError as exc:
+        raise ApiError(422, "invalid", str(exc), name) from None
