@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from firmly import config
 from firmly.adapters.sql.store import SqlStore, make_engine
+from firmly.domain.tone import analyse
+from firmly.service import tone
 
 
 @lru_cache(maxsize=8)
@@ -23,3 +27,14 @@ def engine(database_url: str | None = None) -> Engine:
 def store(database_url: str | None = None, workspace: str | None = None) -> SqlStore:
     url = config.DATABASE_URL.value(database_url)
     return SqlStore(_engine(url), config.WORKSPACE.value(workspace))
+
+
+def _analyser() -> tone.Analyse:
+    from firmly.adapters.lexicons import load_lexicon  # noqa: PLC0415 - pymorphy3 loads only when a text comes
+
+    extra = [Path(p) for p in config.LEXICONS.value().split(os.pathsep) if p]
+    lexicon = load_lexicon(extra)
+    return lambda text: analyse(text, lexicon)
+
+
+tone.install(_analyser)

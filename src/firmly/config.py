@@ -33,4 +33,7 @@ RATE_LIMIT = Setting("rate_limit", "2000", "API requests per second each token m
 HOST = Setting("host", "127.0.0.1", "the address `firmly serve` listens on")
 PORT = Setting("port", "8000", "the port `firmly serve` listens on")
 
-SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT)
+LEXICONS = Setting("lexicons", "", "extra tone lexicon files (YAML, the format of firmly/lexicons/*.yaml), "
+                   "separated by the path separator; they add to the shipped ones")
+
+SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS)

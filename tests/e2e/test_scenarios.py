@@ -20,7 +20,6 @@ EXAMPLES = ROOT / "src" / "firmly" / "examples"
 
 TONE = "tone analysis, grace and courtesy"
 PENDING: dict[str, dict[int, str]] = {
-    "grace-courtesy": {n: TONE for n in (6, 7, 8, 9, 10, 11, 12, 13, 15, 16)},
 }
 
 

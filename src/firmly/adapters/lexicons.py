@@ -47,26 +47,40 @@ def _compiled(files: tuple[tuple[str, int, int], ...]) -> Lexicon:
     problems: list[Problem] = []
     for name, _, _ in files:
         try:
-            entries += read_entries(Path(name).read_text(encoding="utf-8"), name)
-        except InvalidInput as exc:
-            problems += exc.problems
+            text = Path(name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(name, None, "lexicon", f"cannot be read: {exc}"))
+            continue
+        found, wrong = _read(text, name)
+        entries += found
+        problems += wrong
+    try:  # compiled even when some entries were refused, so one error names every problem
+        lexicon = build_lexicon(entries, inflect)
+    except InvalidInput as exc:
+        problems += exc.problems
     if problems:
-        raise InvalidInput(problems)
-    return build_lexicon(entries, inflect)
+        raise InvalidInput(sorted(problems, key=lambda p: (p.where, p.line or 0)))
+    return lexicon
 
 
 def read_entries(text: str, where: str) -> list[Entry]:
     """The phrases of one lexicon file, each with its line; InvalidInput for anything malformed."""
+    entries, problems = _read(text, where)
+    if problems:
+        raise InvalidInput(problems)
+    return entries
+
+
+def _read(text: str, where: str) -> tuple[list[Entry], list[Problem]]:
+    """The well-formed phrases of one lexicon file and the problems of the rest."""
     try:
         data, lines = load_with_lines(text)
     except YamlProblem as exc:
-        raise InvalidInput([Problem(where, exc.line, "lexicon", exc.message)]) from None
+        return [], [Problem(where, exc.line, "lexicon", exc.message)]
     if data is None:
-        return []
+        return [], []
     if not isinstance(data, dict):
-        raise InvalidInput([Problem(where, 1, "lexicon", "must be a mapping of lists (see firmly/lexicons/ru.yaml)")])
+        return [], [Problem(where, 1, "lexicon", "must be a mapping of lists (see firmly/lexicons/ru.yaml)")]
     problems: list[Problem] = []
     language = data.get("language", "")
     if language not in ("", "ru", "en"):
@@ -98,9 +112,7 @@ def read_entries(text: str, where: str) -> list[Entry]:
                     continue
                 entries.append(Entry(role=key, phrase=item, language=language, gap=gap, where=where,
                                      line=line, field=f"{field}[{i}]"))
-    if problems:
-        raise InvalidInput(problems)
-    return entries
+    return entries, problems
 
 
 @functools.cache

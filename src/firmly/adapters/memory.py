@@ -109,6 +109,12 @@ class MemoryStore:
     def events_of_type(self, kind: str) -> list[Event]:
         return [ev for ev in self.all_events() if ev.type == kind]
 
+    def set_tones(self, found: list[Event]) -> None:
+        tones = {ev.id: ev.tone for ev in found}
+        for ev in self._mine():
+            if ev.id in tones:
+                ev.tone = tones[ev.id]
+
     def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
         mine = self._data["states"].get(self.workspace, {})
         # a copy, as a database would give: changes count only once saved

@@ -16,6 +16,7 @@ import msgspec
 from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.money import MoneyError, parse_amount
+from firmly.domain.tone import Tone
 
 RESERVED_PREFIX = "firmly."  # person acts recorded by firmly itself; never ingested
 
@@ -32,6 +33,7 @@ class Event(msgspec.Struct, gc=False):
     digest: str
     seq: int = 0
     partner: str | None = None  # the partner company a booking is about too (data.partner), if any
+    tone: Tone | None = None  # of a message's text, found at ingest and again by replay (not part of the digest)
 
     def envelope(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "counterparty": self.counterparty,

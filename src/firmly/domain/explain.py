@@ -47,6 +47,12 @@ TEMPLATES = {
                    "кредитный лимит — {limit}. Пополните, пожалуйста, счёт, и мы продолжим.",
         "top_up_invoice": "Баланс {balance} опустился ниже {low} ({events}). Выставлен счёт на пополнение "
                           "на {amount}, чтобы работа не прерывалась.",
+        "grace_approved": "Льготный период восстановлен: платёж опоздал на {late}, просьба вежливая ({events}). "
+                          "Нарушение срока снято — спасибо, что написали.",
+        "grace_review": "Просьба вернуть льготный период ({events}): {why_review}.",
+        "grace_denied": "Просьба вернуть льготный период ({events}) отклонена: в обращении — {quotes}. Льготу мы "
+                        "даём в ответ на вежливую просьбу; договор действует как написано.",
+        "late_unknown": "опоздание не удалось определить", "too_late": "опоздание {late} больше, чем {max_late}",
         "proposed": " Ждёт решения сотрудника.",
         "approved": " Решение подтверждено сотрудником.",
         "dismissed": " Сотрудник решил не применять этот шаг.",
@@ -77,6 +83,12 @@ TEMPLATES = {
                    "balance is {balance} and the credit limit is {limit}. Please top up and we will go on.",
         "top_up_invoice": "The balance of {balance} fell below {low} ({events}). A top-up invoice for "
                           "{amount} is issued so that work goes on uninterrupted.",
+        "grace_approved": "The grace period is restored: the payment was {late} late and the request was polite "
+                          "({events}). The missed deadline no longer counts — thank you for writing.",
+        "grace_review": "The request to restore the grace period ({events}): {why_review}.",
+        "grace_denied": "The request to restore the grace period ({events}) is declined: it contains {quotes}. "
+                        "We grant leniency in answer to a polite request; the contract applies as written.",
+        "late_unknown": "the lateness could not be established", "too_late": "{late} late is more than {max_late}",
         "proposed": " Waiting for a person to decide.",
         "approved": " Approved by a person.",
         "dismissed": " A person decided not to apply this step.",
@@ -104,6 +116,16 @@ class _Fields(dict[str, str]):
             return d.evidence[0] if d.evidence else d.event
         if name in ("balance", "limit", "low"):
             return f"{params.get(name, '0.00')} {d.currency or ''}".strip()
+        if name in ("late", "max_late"):
+            value = params.get("late_by" if name == "late" else "max_late")
+            return describe(timedelta(microseconds=int(value)), lang) if value is not None else "?"
+        if name == "quotes":
+            return ", ".join(f"«{p}»" if lang == "ru" else f"\"{p}\"" for p in params.get("phrases") or ()) or "—"
+        if name == "why_review":
+            words = TEMPLATES[lang]
+            if params.get("late_by") is None:
+                return words["late_unknown"]
+            return words["too_late"].format_map(self)
         if name == "service":
             return str(params.get("title") or params.get("service") or "")
         if name in ("strikes", "tier", "used", "max"):
@@ -131,7 +153,8 @@ def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale:
             duration: timedelta | None = None) -> str:
     lang = locale if locale in TEMPLATES else "ru"
     words = TEMPLATES[lang]
-    template = words.get(d.action, "{title}")
+    action = "grace_review" if d.action == "grace_approved" and d.status in ("proposed", "dismissed") else d.action
+    template = words.get(action, "{title}")
     text = template.format_map(_Fields(d, lang, title, why, next_step, timezone, duration)).strip()
     if d.params and d.params.get("late"):
         text += words["late"]

@@ -104,10 +104,8 @@ def ratios(costs: list[Cost]) -> dict[str, float | None]:
 
 def ratio_to(figure: Decimal | None, peers: Decimal | None) -> float | None:
     """A figure over the peers' median, to two places; None where either is missing."""
-    if figure is None or peers is None:
+    if figure is None or peers is None or peers == 0:  # nobody's effort recorded: nothing to compare with
         return None
-    if peers == 0:
-        return 0.0 if figure == 0 else None
     return round(float(figure / peers), 2)
 
 

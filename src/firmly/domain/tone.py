@@ -19,6 +19,7 @@ Phrase syntax (documented for users at the top of firmly/lexicons/ru.yaml):
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
@@ -41,7 +42,7 @@ _FUZZY_ROLES: Final = frozenset({"threat", "insult", "profanity", "pressure", "p
 
 # Word distances, counted in words of the message.
 NEGATION_REACH: Final = 4   # a negation ends at most 3 words before the threat ("не буду подавать в суд")
-NEGATION_AFTER: Final = 2   # ... or starts at most 1 word after it ("жалобу в ЦБ писать не буду")
+NEGATION_AFTER: Final = 3   # ... or starts at most 2 words after it ("судиться с вами не собираюсь")
 EXCEPTION_BEFORE: Final = 2  # "если не ...", "if you don't ..." keep the threat
 REPORT_BEFORE: Final = 8    # a reporting verb this close before a quotation makes it reported speech
 REPORT_AFTER: Final = 3     # «...», — сказал он
@@ -49,7 +50,7 @@ OWN_WORDS: Final = 6        # "я ... сказал" within this many words: the 
 SHIELD_REACH: Final = 2     # "called me an idiot"
 SAFE_REACH: Final = 2       # "прочитал отзывы на Банки.ру"
 SUBSTITUTE_MIN: Final = 7  # a replaced letter is forgiven in Russian words this long ("прости" is not "просто")
-MEMO_LIMIT: Final = 200_000  # tokens remembered per lexicon before the memo starts afresh
+MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~10 MB) before the memo starts afresh
 
 
 class Tone(msgspec.Struct, frozen=True):
@@ -100,18 +101,25 @@ _TRANSLIT: Final = str.maketrans({
     "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "",
     "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia",
 })
-# Latin spellings of Russian vary ("podam"/"podam", "zakroyu"/"zakroju", "schet"/"shchet"): both the
+# Latin spellings of Russian vary ("zakroyu"/"zakroju", "schet"/"shchet", "tsena"/"cena"): both the
 # lexicon's transliteration and the message's word are folded to one skeleton before lookup.
 _FOLD: Final = re.compile(r"shch|sch|kh|ts|tz|[xwyj']")
 _FOLDED: Final = {"shch": "sh", "sch": "sh", "kh": "h", "ts": "c", "tz": "c", "x": "h", "w": "v", "y": "i",
                   "j": "i", "'": ""}
 _REPEATED_I: Final = re.compile(r"i{2,}")
 
-# A memo value: (atoms, atoms if the text is transliterated Russian, language marker).
-_Found = tuple[tuple[int, ...], tuple[int, ...], int]
-_NOTHING: Final[_Found] = ((), (), 0)
-# A compiled pattern: role and the slots after the first, each (atom, words allowed before it).
-_Pattern = tuple[str, tuple[tuple[int, int], ...]]
+# A memo value: (atoms, atoms if the text is transliterated Russian, language marker, script: 1 Latin,
+# 2 Cyrillic, 0 other). Words the lexicon does not know share three objects: the hot loop tests identity.
+_Found = tuple[tuple[int, ...], tuple[int, ...], int, int]
+_LATIN, _CYRILLIC_SCRIPT = 1, 2
+_PLAIN_LATIN: Final[_Found] = ((), (), 0, _LATIN)
+_PLAIN_CYRILLIC: Final[_Found] = ((), (), 0, _CYRILLIC_SCRIPT)
+_PLAIN_OTHER: Final[_Found] = ((), (), 0, 0)
+_PLAIN: Final = {f: f for f in (_PLAIN_LATIN, _PLAIN_CYRILLIC, _PLAIN_OTHER)}
+# Patterns by their first slot's atom: the roles of one-word patterns, and the longer patterns as
+# (role, atoms of the next slots, words allowed before each).
+_Longer = tuple[str, tuple[int, ...], tuple[int, ...]]
+_Patterns = tuple[tuple[str, ...], tuple[_Longer, ...]]
 
 
 def fold(latin: str) -> str:
@@ -139,11 +147,11 @@ def normalise(text: str) -> str:
 class Lexicon:
     """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
 
-    __slots__ = ("_by_first", "_exact", "_fuzzy_del", "_fuzzy_key", "_fuzzy_min", "_known", "_markers", "_memo",
-                 "_prefix_lengths", "_prefixes", "_root_atom", "_roots", "_stem", "_stems", "_translit",
+    __slots__ = ("_by_first", "_exact", "_fuzzy_del", "_fuzzy_key", "_fuzzy_min", "_known", "_lock", "_markers",
+                 "_memo", "_prefix_lengths", "_prefixes", "_root_atom", "_roots", "_stem", "_stems", "_translit",
                  "atoms", "patterns", "surfaces")
 
-    _by_first: dict[int, tuple[_Pattern, ...]]
+    _by_first: dict[int, _Patterns]
     _exact: dict[str, tuple[int, ...]]
     _stems: dict[str, tuple[int, ...]]
     _prefixes: dict[str, tuple[int, ...]]
@@ -158,6 +166,7 @@ class Lexicon:
     _markers: dict[str, int]
     _stem: Callable[[str], str]
     _memo: dict[str, _Found]
+    _lock: threading.Lock  # the Snowball stemmer keeps state between calls; threads take turns
     atoms: int
     patterns: int
     surfaces: int
@@ -181,7 +190,8 @@ class Lexicon:
         latin = word.isascii()
         stem = ""
         if latin:
-            stem = self._stem(word)
+            with self._lock:
+                stem = self._stem(word)
             found.update(self._stems.get(stem, ()))
             translit.update(self._translit.get(fold(word), ()))
         for n in self._prefix_lengths:
@@ -196,9 +206,9 @@ class Lexicon:
             if stem and stem != word:
                 found.update(self._near(stem, substitute=False))
         translit -= found
-        result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0))
-        if result == _NOTHING:
-            result = _NOTHING  # one shared object: the hot loop tests identity
+        script = _LATIN if latin else _CYRILLIC_SCRIPT if _CYRILLIC.match(word) else 0
+        result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0), script)
+        result = _PLAIN.get(result, result)
         if len(self._memo) >= MEMO_LIMIT:
             self._memo.clear()
         self._memo[word] = result
@@ -227,38 +237,46 @@ _Alt = tuple[str, str, frozenset[str]]  # (mode: lemma | exact | prefix, word, g
 def _parse(entry: Entry) -> tuple[list[tuple[int, frozenset[_Alt]]], str | None]:
     """The slots of a phrase as (words allowed before, alternatives), or an error message."""
     slots: list[tuple[int, frozenset[_Alt]]] = []
-    gap: int | None = 0
-    for part in entry.phrase.split():  # grammeme names are case-sensitive: normalise words only
+    pending: int | None = None  # the gap a "..." asked for, until the next word
+    for part in entry.phrase.split():
         if (m := _GAP.fullmatch(part)) is not None:
-            if not slots or gap != 0:
+            if not slots or pending is not None:
                 return [], '"..." must stand between two words'
-            gap = int(m.group(1)) if m.group(1) else entry.gap
+            pending = int(m.group(1)) if m.group(1) else entry.gap
             continue
         alts: set[_Alt] = set()
-        for alt in part.split("|"):
-            mode, grams = "lemma", frozenset[str]()
-            if alt.startswith("="):
-                mode, alt = "exact", alt[1:]
-            elif alt.endswith("*"):
-                mode, alt = "prefix", alt[:-1]
-            elif ":" in alt:
-                alt, _, spec = alt.partition(":")
-                names = spec.split(",")
-                if not all(_GRAMMEME.fullmatch(g) for g in names):
-                    return [], f"{spec!r} is not a list of grammemes (write word:1per,sing)"
-                grams = frozenset(names)
-            alt = normalise(alt)
-            if not _WORD.fullmatch(alt):
-                return [], (f"{alt!r} is not a word: a slot holds letters, digits and inner apostrophes "
-                            f"(split hyphenated words into two slots)")
-            alts.add((mode, alt, grams))
-        slots.append((gap or 0, frozenset(alts)))
-        gap = 0
+        for written in part.split("|"):
+            alt = _alternative(written)
+            if isinstance(alt, str):
+                return [], alt
+            alts.add(alt)
+        slots.append((pending or 0, frozenset(alts)))
+        pending = None
     if not slots:
         return [], "is empty"
-    if gap:
+    if pending is not None:
         return [], '"..." must stand between two words'
     return slots, None
+
+
+def _alternative(written: str) -> _Alt | str:
+    """One alternative of a slot ("=закрою", "закрыть:1per", "fuck*", "суд"), or an error message."""
+    mode, word, grams = "lemma", written, frozenset[str]()
+    if written.startswith("="):
+        mode, word = "exact", written[1:]
+    elif written.endswith("*"):
+        mode, word = "prefix", written[:-1]
+    elif ":" in written:
+        word, _, spec = written.partition(":")
+        names = spec.split(",")
+        if not all(_GRAMMEME.fullmatch(g) for g in names):
+            return f"{spec!r} is not a list of grammemes (write word:1per,sing)"
+        grams = frozenset(names)  # grammeme names are case-sensitive: only the word is normalised
+    word = normalise(word)
+    if not _WORD.fullmatch(word):
+        return (f"{word!r} is not a word: a slot holds letters, digits and inner apostrophes "
+                f"(split hyphenated words into two slots)")
+    return mode, word, grams
 
 
 def _english_stems(word: str, stem: Callable[[str], str]) -> set[str]:
@@ -368,7 +386,7 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
                 for form in forms:
                     exact.setdefault(form, set()).add(atom)
                     latin = transliterate(form)
-                    if len(latin) >= 2 and latin not in translit_stop:
+                    if latin and latin not in translit_stop:  # "в" is "v": only read in translit text
                         translit.setdefault(latin, set()).add(atom)
                     if typo_tolerant:
                         fuzzy_keys(form, atom)
@@ -386,9 +404,15 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
     root_atom = len(atom_ids)
     if roots:
         compiled.append(("profanity", [(root_atom, 0)]))
-    by_first: dict[int, list[_Pattern]] = {}
+    singles: dict[int, list[str]] = {}
+    longer: dict[int, list[_Longer]] = {}
     for role, ids in compiled:
-        by_first.setdefault(ids[0][0], []).append((role, tuple(ids[1:])))
+        if len(ids) == 1:
+            if role not in singles.setdefault(ids[0][0], []):
+                singles[ids[0][0]].append(role)
+        else:
+            longer.setdefault(ids[0][0], []).append(
+                (role, tuple(a for a, _ in ids[1:]), tuple(g for _, g in ids[1:])))
     if problems:
         raise InvalidInput(problems)
 
@@ -396,23 +420,23 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         return {key: tuple(sorted(atoms)) for key, atoms in table.items()}
 
     return Lexicon(
-        _by_first={atom: tuple(patterns) for atom, patterns in by_first.items()},
+        _by_first={atom: (tuple(singles.get(atom, ())), tuple(longer.get(atom, ())))
+                   for atom in singles.keys() | longer.keys()},
         _exact=frozen(exact), _stems=frozen(stems), _prefixes=frozen(prefixes),
         _prefix_lengths=tuple(sorted({len(p) for p in prefixes})),
         _translit=frozen(translit), _fuzzy_del=frozen(fuzzy_del), _fuzzy_key=frozen(fuzzy_key),
         _fuzzy_min=fuzzy_min,
         _known=frozenset(known - set(exact)),
         _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
-        _root_atom=root_atom, _markers=markers, _stem=stem, _memo={},
+        _root_atom=root_atom, _markers=markers, _stem=stem, _memo={}, _lock=threading.Lock(),
         atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
     )
 
 
 # -- analysis -----------------------------------------------------------------------------------------
 
-# A word the lexicon knows: (word number, start, end, atoms, sentence, clause, quotation or -1,
-# atoms if the text turns out to be transliterated Russian).
-_Word = tuple[int, int, int, tuple[int, ...], int, int, int, tuple[int, ...]]
+# A word the lexicon knows: (word number, start, end, atoms, sentence, clause, quotation or -1).
+_Word = tuple[int, int, int, tuple[int, ...], int, int, int]
 # A pattern found: (role, first word, last word, start, end, sentence, clause, quotation or -1).
 _Hit = tuple[str, int, int, int, int, int, int, int]
 
@@ -425,25 +449,34 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     memo = lexicon._memo
     lookup = lexicon._lookup
     words: list[_Word] = []
+    translit: list[tuple[int, tuple[int, ...]]] = []  # (position in words, atoms as transliterated Russian)
     quotes: list[list[int]] = []  # [first word inside, first word after, sentence at the opening]
     idx = sent = clause = 0
     quote = -1
-    cyrillic = latin = marks = 0
+    latin = cyrillic = marks = 0
     for m in _TOKEN.finditer(low):
         group = m.lastindex
         if group == 1:
-            word = m.group(1)
+            word = m[1]
             found = memo.get(word)
             if found is None:
                 found = lookup(word)
-            if "а" <= word[0] <= "я":
+            if found is _PLAIN_CYRILLIC:
                 cyrillic += 1
-            else:
+            elif found is _PLAIN_LATIN:
                 latin += 1
-            if found is not _NOTHING:
-                marks += found[2]
-                if found[0] or found[1]:
-                    words.append((idx, m.start(), m.end(), found[0], sent, clause, quote, found[1]))
+            elif found is not _PLAIN_OTHER:
+                atoms, as_translit, marker, script = found
+                if script == _LATIN:
+                    latin += 1
+                elif script:
+                    cyrillic += 1
+                marks += marker
+                if atoms or as_translit:
+                    start, end = m.span()
+                    words.append((idx, start, end, atoms, sent, clause, quote))
+                    if as_translit:
+                        translit.append((len(words) - 1, as_translit))
             idx += 1
         elif group == 2:
             if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
@@ -452,7 +485,7 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
         elif group == 3:
             clause += 1
         else:
-            mark = m.group(4)
+            mark = m[4]
             if quote >= 0 and mark not in "«„":
                 quotes[quote][1] = idx
                 quote = -1
@@ -469,7 +502,9 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
         language = "ru"
     elif marks > 0:
         language = "ru"
-        words = [(*w[:3], w[3] + w[7], *w[4:]) for w in words]
+        for k, extra in translit:
+            w = words[k]
+            words[k] = (*w[:3], w[3] + extra, *w[4:])
     else:
         language = "en"
 
@@ -495,7 +530,7 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     return Tone("polite" if polite else "neutral", (), (), polite, language)
 
 
-def _match(words: list[_Word], by_first: dict[int, tuple[_Pattern, ...]]) -> dict[str, list[_Hit]]:
+def _match(words: list[_Word], by_first: dict[int, _Patterns]) -> dict[str, list[_Hit]]:
     """Every pattern occurrence: each next slot is the nearest word that fills it within the slot's
     gap, in the same sentence. Words are indexed by atom first, so a pattern whose later slots
     occur nowhere in the message costs one dict lookup."""
@@ -512,17 +547,15 @@ def _match(words: list[_Word], by_first: dict[int, tuple[_Pattern, ...]]) -> dic
         patterns = by_first.get(atom)
         if patterns is None:
             continue
-        for role, rest in patterns:
-            found = hits.get(role)
-            if found is None:
-                found = hits[role] = []
-            if not rest:
-                for k in starts:
-                    w = words[k]
-                    found.append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
-                continue
+        singles, longer = patterns
+        for role in singles:
+            found = hits.setdefault(role, [])
+            for k in starts:
+                w = words[k]
+                found.append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
+        for role, slots, gaps in longer:
             places = []
-            for slot, _ in rest:
+            for slot in slots:
                 at = where.get(slot)
                 if at is None:
                     break
@@ -531,7 +564,7 @@ def _match(words: list[_Word], by_first: dict[int, tuple[_Pattern, ...]]) -> dic
                 for k in starts:
                     first = last = words[k]
                     j = k
-                    for (_, gap), at in zip(rest, places, strict=True):
+                    for gap, at in zip(gaps, places, strict=True):
                         i = bisect_right(at, j)
                         if i == len(at):
                             break
@@ -541,7 +574,8 @@ def _match(words: list[_Word], by_first: dict[int, tuple[_Pattern, ...]]) -> dic
                             break
                         last = w
                     else:
-                        found.append((role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
+                        hits.setdefault(role, []).append(
+                            (role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
     return hits
 
 
@@ -595,7 +629,7 @@ def _affirmed(hostile: list[_Hit], negations: Sequence[_Hit], exceptions: Sequen
             if neg[2] < h[1] and h[1] - neg[2] <= NEGATION_REACH:
                 lo, hi = neg[1] - EXCEPTION_BEFORE, h[1]
             elif h[2] < neg[1] <= h[2] + NEGATION_AFTER:
-                lo, hi = neg[1] - 1, neg[2] + 1
+                lo, hi = neg[1] - EXCEPTION_BEFORE, neg[2] + 1
             else:
                 continue
             if not any(x[6] == neg[6] and lo <= x[1] <= hi for x in exceptions):

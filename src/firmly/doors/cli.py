@@ -39,6 +39,7 @@ from firmly.service import (
     rulebooks,
     simulate,
     tokens,
+    tone,
     workspace,
 )
 
@@ -323,7 +324,8 @@ def account_invoice(key: str,
 
 # -- reports ------------------------------------------------------------------------------------
 REPORTS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
-    "cost-to-serve": reports.cost_to_serve, "partners": reports.partners, "suppliers": reports.suppliers}
+    "cost-to-serve": reports.cost_to_serve, "partners": reports.partners, "suppliers": reports.suppliers,
+    "courtesy": reports.courtesy}
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +344,7 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 
 @app.command("report")
 @friendly
-def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, partners or suppliers")],
+def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, partners, suppliers or courtesy")],
                    db: Db = None, ws: Workspace = None, as_json: Json = False,
                    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False) -> None:
     """A report over all counterparties: JSON, CSV or a readable table."""
@@ -368,6 +370,7 @@ SUMMARY = {
     "cost-to-serve": ("key", "name", "effort_minutes", "revenue", "currency", "ratio", "flagged"),
     "partners": ("key", "name", "karma", "rating", "reviews", "clean_bookings", "incidents", "bonus"),
     "suppliers": ("key", "name", "class", "weighted", "late_deliveries", "incidents", "switching_cost"),
+    "courtesy": ("key", "name", "messages", "hostile", "courtesy"),
 }
 
 
@@ -548,6 +551,26 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     out.print(f"under {result['rulebook']}:")
     out.print(table)
     out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
+
+
+# -- tone -----------------------------------------------------------------------------------------
+@app.command("tone")
+@friendly
+def tone_command(text: Annotated[str, typer.Argument(help="the message to analyse")], as_json: Json = False) -> None:
+    """How firmly reads a message: polite, neutral or hostile, and the phrases that decided it."""
+    found = tone.text_tone(text)
+    if as_json:
+        _print_json({"tone": found.tone, "kinds": list(found.kinds), "phrases": list(found.phrases),
+                     "polite": list(found.polite), "language": found.language})
+        return
+    colour = {"hostile": "red", "polite": "green"}.get(found.tone, "default")
+    out.print(f"[bold {colour}]{found.tone}[/bold {colour}] ({found.language})", highlight=False)
+    if found.kinds:
+        out.print(f"  hostility: {', '.join(found.kinds)}", highlight=False)
+    for phrase in found.phrases:
+        out.print(f"  «{phrase}»", markup=False, highlight=False)
+    if found.polite:
+        out.print(f"  courtesy markers: {', '.join(found.polite)}", markup=False, highlight=False)
 
 
 # -- the HTTP API -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from firmly.domain.engine import Engine
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.ports import Store
-from firmly.service import workspace
+from firmly.service import tone, workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 from firmly.service.process import process
@@ -181,6 +181,7 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> No
                 results.append({"id": ev.id, "status": status})
         if not new:
             return
+        tone.attach(new)  # stored with the event; replay renews it under changed lexicons
         store.append_events(new)
         engine = Engine(load_policy(store))
         clock = max(ws.clock or -(2**62), *(ev.at for ev in new))

@@ -37,6 +37,8 @@ def scores(store: Store, st: CounterpartyState, table: Table, now: int) -> dict[
     if st.kind == "supplier" and table.scorecard is not None:
         card = reports.supplier_scores(st, table, now)
         out.update({"class": card["class"], "weighted": card["weighted"], "evidence": card["evidence"]})
+    if st.messages:
+        out["courtesy"] = reports.courtesy_scores(st)["courtesy"]
     ratio, flagged = reports.cost_ratio(store, st, table, now)
     if ratio is not None:
         out["cost_to_serve_ratio"] = ratio

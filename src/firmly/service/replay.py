@@ -10,7 +10,7 @@ from firmly.domain.engine import Decision, Engine
 from firmly.domain.events import Event
 from firmly.domain.money import fmt
 from firmly.domain.ports import Store
-from firmly.service import workspace
+from firmly.service import tone, workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import decision_row, load_policy, row_to_decision
 
@@ -33,14 +33,19 @@ def replay_in_transaction(store: Store) -> ReplayReport:
     engine = Engine(load_policy(store))
     count = 0
 
+    retoned: list[Event] = []
+
     def counted() -> Iterator[Event]:
         nonlocal count
         for ev in store.all_events():
             count += 1
+            if ev.type in tone.TONE_EVENTS:
+                retoned.extend(tone.attach([ev]))  # a changed lexicon applies to past messages too
             yield ev
 
     # The log comes in (occurred_at, arrival) order, so the fold streams it without sorting.
     states, out = engine.run(counted(), until=ws.ticked, ordered=True)
+    store.set_tones(retoned)
     # The ledger is derived like the states: posted anew from the log (ids are stable, so it is the same ledger).
     store.drop_postings()
     postings = engine.take_postings()

@@ -82,6 +82,20 @@ def suppliers(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def courtesy_scores(st: CounterpartyState) -> dict[str, Any]:
+    """Messages, hostile ones, and the share that was not hostile (1.0: always courteous)."""
+    share = round((st.messages - st.hostile) / st.messages, 2) if st.messages else None
+    return {"messages": st.messages, "hostile": st.hostile, "courtesy": share}
+
+
+def courtesy(store: Store) -> list[dict[str, Any]]:
+    """Everyone who wrote to us, the least courteous first."""
+    with store.read():
+        rows = [{"key": st.key, "name": st.name, **courtesy_scores(st)} for st, _, _ in _each(store) if st.messages]
+    rows.sort(key=lambda r: (r["courtesy"], -r["hostile"], r["key"]))
+    return rows
+
+
 _medians: dict[tuple[Any, ...], dict[str, Decimal]] = {}
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, Table, and_, create_engine, event, func, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -19,6 +19,7 @@ from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event
 from firmly.domain.ledger import Posting
 from firmly.domain.ports import CounterpartyRow, StoredRulebook, TokenRow, WorkspaceInfo
+from firmly.domain.tone import Tone
 
 _json = msgspec.json.Encoder()
 _unjson = msgspec.json.Decoder()
@@ -26,7 +27,8 @@ _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
 
 _EVENT_COLUMNS = (events.c.id, events.c.type, events.c.counterparty, events.c.occurred_at, events.c.at, events.c.data,
-                  events.c.digest, events.c.seq, events.c.partner)
+                  events.c.digest, events.c.seq, events.c.partner, events.c.tone)
+_tones = msgspec.json.Decoder(Tone)
 
 
 class StorageError(FirmlyError):
@@ -194,7 +196,7 @@ class SqlStore:
             ev.seq = seq
             seq += 1
             rows.append((ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.partner, ev.occurred_at, ev.at,
-                         encode(ev.data).decode(), ev.digest))
+                         encode(ev.data).decode(), ev.digest, None if ev.tone is None else encode(ev.tone).decode()))
         self._bulk(events, rows)
         self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace).values(next_seq=seq))
         if self.dialect == "postgresql":
@@ -213,7 +215,7 @@ class SqlStore:
         decode = _unjson.decode
         for r in rows:
             yield Event(id=r[0], type=r[1], counterparty=r[2], occurred_at=r[3], at=r[4], data=decode(r[5]),
-                        digest=r[6], seq=r[7], partner=r[8])
+                        digest=r[6], seq=r[7], partner=r[8], tone=None if r[9] is None else _tones.decode(r[9]))
 
     def _stream(self, sql: str, batch: int) -> Iterator[tuple[Any, ...]]:
         """The rows of one query over this workspace (`{mark}` in `sql` stands for it), straight from the
@@ -241,6 +243,15 @@ class SqlStore:
         names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
         yield from self._rows_to_events(self._stream(
             f'SELECT {names} FROM events WHERE workspace = {{mark}} ORDER BY "at", seq', 20_000))
+
+    def set_tones(self, found: list[Event]) -> None:
+        """Renew the stored tone of these events (a replay under a changed lexicon)."""
+        encode = _json.encode
+        for i in range(0, len(found), 5_000):
+            self.c.execute(update(events).where(and_(events.c.workspace == self.workspace,
+                                                     events.c.id == bindparam("eid"))).values(tone=bindparam("t")),
+                           [{"eid": ev.id, "t": None if ev.tone is None else encode(ev.tone).decode()}
+                            for ev in found[i:i + 5_000]])
 
     def events_of_type(self, kind: str) -> list[Event]:
         rows = self.c.execute(select(*_EVENT_COLUMNS).where(and_(events.c.workspace == self.workspace,

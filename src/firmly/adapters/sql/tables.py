@@ -42,6 +42,7 @@ events = Table(
     Column("at", BigInteger, nullable=False),  # UTC microseconds, for ordering
     Column("data", Text, nullable=False),
     Column("digest", String(32), nullable=False),
+    Column("tone", Text, nullable=True),  # JSON of the text's tone (messages, grace requests); replay renews it
     Index("ix_events_id", "workspace", "id", unique=True),
     Index("ix_events_counterparty", "workspace", "counterparty"),
     Index("ix_events_partner", "workspace", "partner", sqlite_where=text("partner IS NOT NULL"),

@@ -15,10 +15,11 @@ from operator import attrgetter
 from typing import Any
 
 from firmly.domain.clock import TimeError, parse_instant, to_us
+from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine.decision import Decision, decision_id
 from firmly.domain.engine.policy import CLOSING, Compiled, Policy, Table, Timed
-from firmly.domain.engine.state import CounterpartyState, Deadline, Restriction, ref_key
+from firmly.domain.engine.state import CounterpartyState, Deadline, Lapse, Restriction, ref_key
 from firmly.domain.events import Event
 from firmly.domain.ledger import Account, Book, Posting
 from firmly.domain.money import parse_amount
@@ -28,6 +29,7 @@ from firmly.domain.scores import DAY_US, Day, Incident, KarmaTerms, Track, count
 REVIEW_EVENT = "firmly.review"
 MONEY_EVENTS = frozenset({"payment.received", "service.rendered", "invoice.issued"})
 EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged", "request.received"})
+TONE_EVENTS = frozenset({"message.received", "grace.requested"})
 TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
 YEAR_US = 365 * DAY_US
 Out = list[Decision]
@@ -93,6 +95,10 @@ class Engine:
                 self._set_ref(st, timed, str(entity_id), ev, out)
         if kind in TRACK_EVENTS:
             self._track(st, table, ev, role)
+        if kind in TONE_EVENTS and role == "subject" and isinstance(ev.data.get("text"), str):
+            st.messages += 1
+            if ev.tone is not None and ev.tone.tone == "hostile":
+                st.hostile += 1
         if kind in EFFORT_EVENTS and role == "subject":
             self._effort(st, table, ev)
             if kind in MONEY_EVENTS:
@@ -264,6 +270,7 @@ class Engine:
                     c = self.table(st, at).rules.get(a)
                     if c is not None:
                         dl.broken = True
+                        self._lapse(st, c, b, dl.event, dl.due, None)
                         self._breach(st, c, dl.event, at, out, params={"late": True})
             # kind "x": a restriction ends; status is derived from time, the timer only wakes the clock
         if not timers:
@@ -318,7 +325,14 @@ class Engine:
                 self._breach(st, c, ev.id, ev.at, out, fatal=True, params={"severity": data.get("severity")})
             elif isinstance(weight, int) and weight > 0:
                 self._breach(st, c, ev.id, ev.at, out, weight=weight, params={"severity": data.get("severity")})
-        # courtesy and grace are judged by tone, which arrives with the tone analysis
+        elif kind == "courtesy":
+            t = ev.tone
+            if t is not None and t.tone == "hostile":
+                self._breach(st, c, ev.id, ev.at, out, params={"phrases": list(t.phrases), "kinds": list(t.kinds)})
+            elif t is not None:
+                self._kept(st, c, ev.id, ev.at, out)
+        elif kind == "grace":
+            self._grace(st, c, ev, out)
 
     def _expected(self, st: CounterpartyState, c: Compiled, ev: Event, out: Out) -> None:
         rule = c.rule
@@ -330,7 +344,11 @@ class Engine:
             dl = st.deadlines.pop(ref_key(c.id, str(entity_id)), None) if entity_id is not None else None
             if dl is not None:
                 if not dl.broken:  # a late arrival after its timer adds no second strike
-                    self._verdict(st, c, ev, dl.due, out)
+                    self._verdict(st, c, ev, dl.due, out, str(entity_id))
+                elif st.lapses:
+                    lapse = st.lapses.get(ref_key(rule.due[0], str(entity_id)))
+                    if lapse is not None and lapse.paid is None:
+                        lapse.paid = ev.at
                 return
         if c.when is not None and not c.applies(ev.type, ev.counterparty, ev.id, data):
             return
@@ -353,11 +371,23 @@ class Engine:
                 return
             self._verdict(st, c, ev, due, out)
 
-    def _verdict(self, st: CounterpartyState, c: Compiled, ev: Event, due: int, out: Out) -> None:
+    def _verdict(self, st: CounterpartyState, c: Compiled, ev: Event, due: int, out: Out,
+                 entity_id: str | None = None) -> None:
         if ev.at <= due:
             self._kept(st, c, ev.id, ev.at, out)
         else:
+            if entity_id is not None and c.rule.due is not None:
+                self._lapse(st, c, entity_id, ev.id, due, ev.at)
             self._breach(st, c, ev.id, ev.at, out, params={"late_by": ev.at - due})
+
+    def _lapse(self, st: CounterpartyState, c: Compiled, entity_id: str, event: str, due: int,
+               paid: int | None) -> None:
+        """Remember a missed deadline by its entity, so a grace request about it can forgive the strike."""
+        assert c.rule.due is not None
+        lapses = st.lapses if st.lapses is not None else {}
+        horizon = due - YEAR_US
+        st.lapses = {k: v for k, v in lapses.items() if v.due > horizon}
+        st.lapses[ref_key(c.rule.due[0], entity_id)] = Lapse(c.id, event, due, paid)
 
     def _quota(self, st: CounterpartyState, c: Compiled, ev: Event, out: Out) -> None:
         rule = c.rule
@@ -514,6 +544,12 @@ class Engine:
         assert st.proposals is not None
         del st.proposals[d.id]
         c = self.table(st, ev.at).rules.get(d.rule)
+        if d.action in ("grace_approved", "grace_denied") and act != "dismiss":
+            d.status = "approved"  # a person granted (or confirmed the denial of) the grace
+            out.append(d)
+            if d.action == "grace_approved":
+                self._forgive(st, d, ev.at)
+            return
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"
             out.append(d)
@@ -562,12 +598,19 @@ class Engine:
                 return  # not on any price list: a service that is not sold separately
             amount = price * Decimal(str(data.get("quantity") or 1))
             book = self._book(st, table)
-            if not self._refused(st, table, book, amount, ev, code, out, None):
+            if table.account is None:  # no account kept in advance: the service is owed
+                book.owe(ev.at, amount, ev.id, "service", "service", code)
+            elif not self._refused(st, table, book, amount, ev, code, out, None):
                 book.charge(ev.at, amount, ev.id, "service", "service", code)
                 self._low(st, table, book, ev.id, ev.at, out)
         elif ev.type == "payment.received":
+            amount = parse_amount(data["amount"])
+            if table.account is None:  # no account to hold money: a payment only settles what is owed here
+                amount = min(amount, st.account.due if st.account is not None else Decimal(0))
+                if amount <= 0:
+                    return
             book = self._book(st, table)
-            book.pay(ev.at, parse_amount(data["amount"]), ev.id)
+            book.pay(ev.at, amount, ev.id)
             self._low(st, table, book, ev.id, ev.at, out)
         elif ev.type == "invoice.issued" and table.account is not None:
             # an invoice is owed money only where the rulebook keeps an account; elsewhere it just sets a due date
@@ -601,8 +644,10 @@ class Engine:
     def _sanction(self, st: CounterpartyState, d: Decision, at: int, out: Out) -> None:
         """Fees and surcharges always post; what the balance cannot cover becomes due."""
         assert d.amount is not None
-        book = self._book(st, self.table(st, at))
+        table = self.table(st, at)
+        book = self._book(st, table)
         book.sanction(at, d.amount, d.event, d.id, d.action)
+        self._low(st, table, book, d.event, at, out)  # a fee can take the balance below the threshold too
 
     def _day(self, st: CounterpartyState, table: Table, at: int) -> Day:
         if st.days is None:
@@ -698,3 +743,50 @@ class Engine:
         else:
             history.append((day, track.karma))
         track.history = history
+
+    # -- grace: leniency for a polite request ------------------------------------------------------
+    def _grace(self, st: CounterpartyState, c: Compiled, ev: Event, out: Out) -> None:
+        rule, data, t = c.rule, ev.data, ev.tone
+        lapse_key, lapse = None, None
+        for name, value in data.items():  # the request names what it is about: invoice, appointment, ...
+            if isinstance(value, str) and st.lapses and ref_key(name, value) in st.lapses:
+                lapse_key, lapse = ref_key(name, value), st.lapses[ref_key(name, value)]
+                break
+        late_by: int | None = None
+        if data.get("late_by") is not None:
+            late_by = duration_us(parse_duration(str(data["late_by"])))
+        elif lapse is not None:
+            late_by = (lapse.paid if lapse.paid is not None else ev.at) - lapse.due
+        hostile = t is not None and t.tone == "hostile"
+        params: dict[str, Any] = {"late_by": late_by, "max_late": c.max_late_us, "tone": t.tone if t else None,
+                                  "phrases": list(t.phrases) if t else [], "kinds": list(t.kinds) if t else [],
+                                  "lapse": lapse_key and lapse_key.replace("\x1f", ":"),
+                                  "strike": lapse.event if lapse else None,
+                                  "strike_rule": lapse.rule if lapse else None}
+        evidence = (ev.id, lapse.event) if lapse is not None else (ev.id,)
+        if hostile and rule.polite_only:
+            status = "proposed" if rule.hostile == "review" else "applied"
+            d = self._emit(st, c, "grace_denied", status, ev.at, ev.id, evidence, out, params=params)
+        elif late_by is not None and c.max_late_us is not None and late_by <= c.max_late_us:
+            d = self._emit(st, c, "grace_approved", "applied", ev.at, ev.id, evidence, out, params=params)
+            self._forgive(st, d, ev.at)
+            return
+        else:  # too late, or lateness unknown: a person decides
+            d = self._emit(st, c, "grace_approved", "proposed", ev.at, ev.id, evidence, out, params=params)
+        if d.status == "proposed":
+            if st.proposals is None:
+                st.proposals = {}
+            st.proposals[d.id] = d
+
+    def _forgive(self, st: CounterpartyState, d: Decision, at: int) -> None:
+        """An approved grace takes back the strike of the deadline it is about."""
+        params = d.params or {}
+        event, rule_id = params.get("strike"), params.get("strike_rule")
+        c = self.table(st, at).rules.get(str(rule_id)) if rule_id else None
+        if c is None or not st.strikes or event is None:
+            return
+        strikes = st.strikes.get(c.group) or []
+        for i, (_, struck) in enumerate(strikes):
+            if struck == event:
+                del strikes[i]
+                break

@@ -36,6 +36,7 @@ class Compiled:
     thank_until: int | None = None
     remind_us: tuple[int, ...] = ()
     per_us: int | None = None
+    max_late_us: int | None = None
     tz: ZoneInfo | None = None
     id: str = ""  # the rule's id and the rulebook version, resolved once: the fold reads them per decision
     version: str = ""
@@ -99,6 +100,7 @@ def _compile(rule: Rule, book: Rulebook) -> Compiled:
         grace_us=duration_us(rule.grace), tz=tz,
         remind_us=tuple(sorted((duration_us(a) for a in rule.remind.at), reverse=True)) if rule.remind else (),
         per_us=duration_us(rule.per_duration) if rule.per_duration else None, id=rule.id,
+        max_late_us=duration_us(rule.max_late) if rule.max_late is not None else None,
         version=f"{book.id}@{book.version}")
     if rule.introduced is not None:
         start = datetime.combine(rule.introduced, time(0), tzinfo=tz)

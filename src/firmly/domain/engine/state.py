@@ -46,6 +46,13 @@ class Deadline(msgspec.Struct, gc=False):
     broken: bool = False
 
 
+class Lapse(msgspec.Struct, gc=False, array_like=True):
+    rule: str
+    event: str  # the event the strike was recorded under
+    due: int
+    paid: int | None = None  # when the expected event came after all
+
+
 class CounterpartyState(msgspec.Struct, gc=False):
     key: str
     kind: str = "client"
@@ -66,6 +73,9 @@ class CounterpartyState(msgspec.Struct, gc=False):
     account: Account | None = None  # running figures of the ledger; the postings are the truth
     days: list[Day] | None = None  # effort and revenue per active day, for cost-to-serve
     track: Track | None = None  # incidents, late deliveries, karma and reviews (partners, suppliers)
+    lapses: dict[str, Lapse] | None = None  # ref_key(entity, id) -> a missed deadline a grace request may forgive
+    messages: int = 0  # messages and grace requests with a text
+    hostile: int = 0  # of them, hostile
     timers: list[Timer] | None = None  # a heap
     last_at: int = NEVER
     fired_until: int = NEVER
