@@ -45,14 +45,16 @@ _RU = {"w": ("неделя", "недели", "недель"), "d": ("день", 
 
 
 def _words(n: int, unit: str, lang: str) -> str:
-    if lang == "ru":
-        one, few, many = _RU[unit]
-        if n % 10 == 1 and n % 100 != 11:
-            word = one
-        elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            word = few
-        else:
-            word = many
-        return f"{n} {word}"
-    singular, plural = _EN[unit]
-    return f"{n} {singular if n == 1 else plural}"
+    return counted(n, _RU[unit] if lang == "ru" else _EN[unit])
+
+
+def counted(n: int, forms: tuple[str, ...]) -> str:
+    """"1 day", "2 days"; in Russian by the three forms for 1, 2-4 and 5+ ("1 час", "2 часа", "5 часов")."""
+    if len(forms) == 2:
+        return f"{n} {forms[0] if n == 1 else forms[1]}"
+    one, few, many = forms
+    if n % 10 == 1 and n % 100 != 11:
+        return f"{n} {one}"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return f"{n} {few}"
+    return f"{n} {many}"

@@ -131,9 +131,10 @@ class Book:
         """A service or a bill: from the balance (checked against the credit limit by the caller)."""
         self._post(at, BALANCE, REVENUE, amount, event, purpose, memo, decision, service)
 
-    def owe(self, at: int, amount: Decimal, event: str, purpose: str, memo: str, service: str | None) -> None:
-        """A service where no account is kept in advance: it is simply owed."""
-        self._post(at, DUE, REVENUE, amount, event, purpose, memo, None, service)
+    def owe(self, at: int, amount: Decimal, event: str, purpose: str, memo: str, service: str | None,
+            decision: str | None) -> None:
+        """A service or bill where no account is kept in advance: it is simply owed."""
+        self._post(at, DUE, REVENUE, amount, event, purpose, memo, decision, service)
 
     def sanction(self, at: int, amount: Decimal, event: str, decision: str, memo: str) -> None:
         """A fee or surcharge is always posted: the balance covers what it can, the rest becomes due."""

@@ -9,6 +9,7 @@ from decimal import Decimal
 from firmly.domain.durations import describe, parse_duration
 from firmly.domain.money import fmt
 from firmly.domain.rulebook import Ladder, Rule, Rulebook, Step
+from firmly.domain.scores import TESTS
 
 WORDS = {
     "ru": {
@@ -36,7 +37,7 @@ WORDS = {
         "new": "Правило новое: с {introduced} в течение {thank_for} благодарим за каждое соблюдение.",
         "kept_by": "Соблюдением считается: {kept}.", "per_field": "на каждый {per}", "per_time": "за {per}",
         "prices": "Прайс-лист", "no_ladder": "Нарушения учитываются без штрафных шагов.",
-        "account": "Предоплаченный счёт",
+        "account": "Предоплаченный счёт", "account_postpaid": "Счёт и оплата",
         "prepaid": "Услуги оплачиваются заранее: каждая услуга списывается со счёта по прайс-листу{own}.",
         "postpaid": "Услуги списываются со счёта по прайс-листу{own} и оплачиваются по счетам.",
         "own": " (для клиента может действовать особый прайс-лист; новая цена — с момента её установки)",
@@ -86,7 +87,7 @@ WORDS = {
         "new": "This rule is new: from {introduced}, for {thank_for}, we thank you for every time it is kept.",
         "kept_by": "Kept by: {kept}.", "per_field": "per {per}", "per_time": "per {per}",
         "prices": "Price list", "no_ladder": "Breaches are counted without sanctions.",
-        "account": "Prepaid account",
+        "account": "Prepaid account", "account_postpaid": "Account and payment",
         "prepaid": "Services are paid in advance: each one is debited from the account at the price list{own}.",
         "postpaid": "Services are debited from the account at the price list{own} and paid by invoice.",
         "own": " (a client may have a price list of its own; a new price applies from the moment it is set)",
@@ -148,7 +149,8 @@ def _rule_lines(rule: Rule, book: Rulebook, lang: str) -> list[str]:
                                 ) if rule.bill else ""
         lines.append(w["quota"].format(max=rule.max, per=per, bill=bill))
     elif kind == "incident":
-        lines.append(w["incident"].format(weights=", ".join(f"{k}: {v}" for k, v in rule.weight.items())))
+        lines.append(w["incident"].format(weights=", ".join(f"{_sev(k, lang)}: {_sev(v, lang)}"
+                                                            for k, v in rule.weight.items())))
     elif kind == "courtesy":
         lines.append(w["courtesy"])
     elif kind == "grace":
@@ -207,12 +209,14 @@ def render_markdown(book: Rulebook, lang: str | None = None) -> str:
     return "\n".join(out)
 
 
-TESTS = {
-    "ru": {"weighted_at_least": "сумма баллов не меньше {n}", "late_at_least": "просрочек не меньше {n}",
-           "incidents_at_least": "инцидентов не меньше {n}"},
-    "en": {"weighted_at_least": "a total of {n} points or more", "late_at_least": "{n} late deliveries or more",
-           "incidents_at_least": "{n} incidents or more"},
-}
+
+
+SEVERITY = {"ru": {"minor": "лёгкий", "major": "серьёзный", "fatal": "критический", "severity": "тяжесть",
+                   "category": "категория", "terminate": "расторжение"}, "en": {}}
+
+
+def _sev(name: object, lang: str) -> str:
+    return SEVERITY[lang].get(str(name), str(name))
 
 
 def _money(value: object, currency: str) -> str:
@@ -226,7 +230,8 @@ def _terms_lines(book: Rulebook, lang: str) -> list[str]:
     account = extra.get("account")
     if account:
         mode = str(account.get("mode") or "prepaid")
-        out += [f"## {w['account']}", "", w[mode].format(own=w["own"])]
+        heading = w["account"] if mode == "prepaid" else w["account_postpaid"]
+        out += [f"## {heading}", "", w[mode].format(own=w["own"])]
         if account.get("low_balance") is not None and account.get("top_up") is not None:
             out.append(w["low"].format(low=_money(account["low_balance"], cur), top_up=_money(account["top_up"], cur)))
         limit = account.get("credit_limit", "0.00" if mode == "prepaid" else None)
@@ -242,7 +247,7 @@ def _terms_lines(book: Rulebook, lang: str) -> list[str]:
     if karma or reviews:
         out += [f"## {w['karma']}", ""]
         if karma:
-            incidents = ", ".join(f"{k} −{v}" for k, v in (karma.get("incident") or {}).items())
+            incidents = ", ".join(f"{_sev(k, lang)} −{v}" for k, v in (karma.get("incident") or {}).items())
             out.append(w["karma_text"].format(start=karma.get("start", 50), clean=karma.get("clean_booking", 1),
                                               incidents=incidents or "—"))
             if karma.get("bonus_per_clean_booking") is not None:
@@ -253,11 +258,12 @@ def _terms_lines(book: Rulebook, lang: str) -> list[str]:
     card = extra.get("scorecard")
     if card:
         window = _dur(parse_duration(str(card.get("window") or "365d")), lang)
-        weights = ", ".join(f"{w['late_delivery'] if k == 'late_delivery' else k} — {v}"
+        weights = ", ".join(f"{w['late_delivery'] if k == 'late_delivery' else _sev(k, lang)} — {v}"
                             for k, v in (card.get("weights") or {}).items())
         out += [f"## {w['scorecard']}", "", w["scorecard_text"].format(window=window, weights=weights or "—")]
         if card.get("drop_if"):
-            out.append(w["drop"].format(drop=", ".join(f"{k} = {v}" for k, v in card["drop_if"].items())))
+            out.append(w["drop"].format(drop=", ".join(f"{_sev(k, lang)} = {_sev(v, lang)}"
+                                                       for k, v in card["drop_if"].items())))
         tests = TESTS[lang]
         joiner = " или " if lang == "ru" else " or "
         replace = joiner.join(tests.get(k, k + " {n}").format(n=v) for k, v in (card.get("replace_if") or {}).items())

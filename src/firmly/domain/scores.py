@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 
+from firmly.domain.durations import counted
+
 DAY_US = 86_400_000_000
 
 
@@ -159,6 +161,8 @@ class KarmaTerms:
     bonus: Decimal | None = None
     prior_mean: Decimal = Decimal(4)
     prior_weight: int = 5
+    revoke_within_us: int = 365 * DAY_US  # how long after the visit an incident still takes back a clean booking
+    enabled: bool = True  # a rulebook may keep reviews without karma
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +179,11 @@ REPLACE_TESTS = ("weighted_at_least", "late_at_least", "incidents_at_least")
 def karma_terms(karma: dict[str, Any] | None, reviews: dict[str, Any] | None) -> KarmaTerms | None:
     if not karma and not reviews:
         return None
+    enabled = bool(karma)
     karma, reviews = karma or {}, reviews or {}
     bonus = karma.get("bonus_per_clean_booking")
     return KarmaTerms(
-        start=int(karma.get("start", 50)), clean_booking=int(karma.get("clean_booking", 1)),
+        enabled=enabled, start=int(karma.get("start", 50)), clean_booking=int(karma.get("clean_booking", 1)),
         incident={str(k): int(v) for k, v in (karma.get("incident") or {}).items()},
         bonus=Decimal(str(bonus)) if bonus is not None else None,
         prior_mean=Decimal(str(reviews.get("prior_mean", 4))), prior_weight=int(reviews.get("prior_weight", 5)))
@@ -232,20 +237,38 @@ def classify(track: Track | None, t: ScorecardTerms, now: int) -> Verdict:
     return Verdict("keep", weighted, len(late), len(incidents), evidence, "keep")
 
 
+# The replace_if tests in plain words (the appendix uses them too).
+TESTS = {
+    "ru": {"weighted_at_least": "сумма баллов не меньше {n}", "late_at_least": "просрочек не меньше {n}",
+           "incidents_at_least": "инцидентов не меньше {n}"},
+    "en": {"weighted_at_least": "a total of {n} points or more", "late_at_least": "{n} late deliveries or more",
+           "incidents_at_least": "{n} incidents or more"},
+}
+_NOUNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ru": {"points": ("балл", "балла", "баллов"), "incidents": ("инцидент", "инцидента", "инцидентов"),
+           "late": ("просрочка", "просрочки", "просрочек")},
+    "en": {"points": ("point", "points"), "incidents": ("incident", "incidents"),
+           "late": ("late delivery", "late deliveries")},
+}
+
+
 def verdict_sentence(v: Verdict, t: ScorecardTerms, lang: str) -> str:
     """Why the class, in plain words."""
+    lang = lang if lang in _NOUNS else "en"
+    n = _NOUNS[lang]
+    test = v.reason.partition(":")[2]
+    points = counted(v.weighted, n["points"])
+    detail = f"({counted(v.incidents, n['incidents'])}, {counted(v.late, n['late'])})"
     if lang == "ru":
         if v.klass == "drop":
-            return f"Расстаться: инцидент {', '.join(v.evidence)} подпадает под условие «{v.reason[5:]}»."
+            return f"Расстаться: инцидент {', '.join(v.evidence)} подпадает под условие «{test}»."
         if v.klass == "replace":
-            test = v.reason.partition(":")[2]
-            return (f"Искать замену: за период {v.weighted} баллов ({v.incidents} инцидентов, {v.late} просрочек), "
-                    f"порог {test} = {t.replace_if[test]}.")
-        return f"Оставить: {v.weighted} баллов за период ({v.incidents} инцидентов, {v.late} просрочек)."
+            return (f"Искать замену: {points} за период {detail}, а порог — "
+                    f"{TESTS['ru'][test].format(n=t.replace_if[test])}.")
+        return f"Оставить: {points} за период {detail}."
     if v.klass == "drop":
-        return f"Drop: the incident {', '.join(v.evidence)} meets \"{v.reason[5:]}\"."
+        return f"Drop: the incident {', '.join(v.evidence)} meets \"{test}\"."
     if v.klass == "replace":
-        test = v.reason.partition(":")[2]
-        return (f"Replace: {v.weighted} points in the window ({v.incidents} incidents, {v.late} late deliveries), "
-                f"threshold {test} = {t.replace_if[test]}.")
-    return f"Keep: {v.weighted} points in the window ({v.incidents} incidents, {v.late} late deliveries)."
+        return (f"Replace: {points} in the window {detail}; the threshold is "
+                f"{TESTS['en'][test].format(n=t.replace_if[test])}.")
+    return f"Keep: {points} in the window {detail}."

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from firmly.domain.engine import Engine
+from firmly.domain.engine import Engine, attribute
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.ports import Store
@@ -144,6 +144,20 @@ def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], No
     return report
 
 
+def _attribute(store: Store, new: list[Event]) -> None:
+    """Name the partner on events about an appointment booked into one (before they are stored, so a refold of
+    the partner finds them): from earlier in this batch or from the client's bookings."""
+    wanted = {ev.counterparty for ev in new if ev.partner is None and "appointment" in ev.data}
+    if not wanted:
+        return
+    booked: dict[str, dict[str, str]] = {k: dict(st.booked or {}) for k, st in store.load_states(wanted).items()}
+    for ev in sorted(new, key=lambda e: (e.at, e.seq)):
+        mine = booked.setdefault(ev.counterparty, {})
+        attribute(mine, ev)
+        if ev.partner is not None and "appointment" in ev.data:
+            mine[str(ev.data["appointment"])] = ev.partner
+
+
 def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> None:
     results = report.results
     with store.write():
@@ -182,6 +196,7 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> No
         if not new:
             return
         tone.attach(new)  # stored with the event; replay renews it under changed lexicons
+        _attribute(store, new)
         store.append_events(new)
         engine = Engine(load_policy(store))
         clock = max(ws.clock or -(2**62), *(ev.at for ev in new))

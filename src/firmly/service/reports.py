@@ -38,7 +38,8 @@ def _each(store: Store, kind: str | None = None) -> Iterator[tuple[CounterpartyS
 def partner_scores(st: CounterpartyState, table: Table) -> dict[str, Any]:
     """Karma, rating and bonus of one partner (the figures `report partners` and the page show)."""
     track, terms = st.track, table.karma
-    karma = track.karma if track is not None and track.karma is not None else (terms.start if terms else None)
+    karma = track.karma if track is not None and track.karma is not None else (
+        terms.start if terms is not None and terms.enabled else None)
     return {
         "karma": karma,
         "rating": rating(track, terms) if track is not None and terms is not None else None,

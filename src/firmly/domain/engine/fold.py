@@ -36,6 +36,18 @@ Out = list[Decision]
 _order = attrgetter("at", "seq")
 
 
+APPOINTMENT_OVER = frozenset({"appointment.attended", "appointment.cancelled", "appointment.no_show"})
+
+
+def attribute(booked: dict[str, str] | None, ev: Event) -> None:
+    """An event about an appointment booked into a partner is the partner's too, even when it does not name
+    the partner again (an attendance carries only the appointment)."""
+    if ev.partner is None and booked and ev.type != REVIEW_EVENT:
+        appointment = ev.data.get("appointment")
+        if appointment is not None:
+            ev.partner = booked.get(str(appointment))
+
+
 def route(event: Event) -> Iterator[tuple[str, str]]:
     """Whom an event is about: its counterparty and, for a booking into a partner, the partner."""
     yield event.counterparty, "subject"
@@ -78,6 +90,8 @@ class Engine:
         if at > st.last_at:
             st.last_at = at
         kind = ev.type
+        if role == "subject" and (ev.partner is not None or st.booked) and "appointment" in ev.data:
+            self._booking(st, ev)
         if kind == "counterparty.upserted":
             if role == "subject":
                 self._upsert(st, ev.data)
@@ -145,6 +159,16 @@ class Engine:
             for st in states.values():
                 self.advance(st, until, out)
         return states, out
+
+    def _booking(self, st: CounterpartyState, ev: Event) -> None:
+        attribute(st.booked, ev)
+        appointment = str(ev.data["appointment"])
+        if ev.type in APPOINTMENT_OVER:
+            if st.booked:
+                st.booked.pop(appointment, None)
+                st.booked = st.booked or None
+        elif ev.partner is not None and ev.type != REVIEW_EVENT:
+            st.booked = {**(st.booked or {}), appointment: ev.partner}
 
     # -- counterparty facts -------------------------------------------------------------------
     def _upsert(self, st: CounterpartyState, data: dict[str, Any]) -> None:
@@ -430,8 +454,11 @@ class Engine:
                     d = self._emit(st, c, "bill", "applied", ev.at, ev.id, (ev.id,), out, amount=charge,
                                    params={"used": str(used), "max": str(limit), "service": rule.bill},
                                    currency=currency)
-                    book.charge(ev.at, charge, ev.id, f"bill:{c.id}", "bill", rule.bill, d.id)
-                    self._low(st, table, book, ev.id, ev.at, out)
+                    if table.account is None:  # no account kept in advance: the bill is owed
+                        book.owe(ev.at, charge, ev.id, f"bill:{c.id}", "bill", rule.bill, d.id)
+                    else:
+                        book.charge(ev.at, charge, ev.id, f"bill:{c.id}", "bill", rule.bill, d.id)
+                        self._low(st, table, book, ev.id, ev.at, out)
         self._breach(st, c, ev.id, ev.at, out, params={"used": str(used), "max": str(limit)})
 
     # -- the ladder -----------------------------------------------------------------------------
@@ -553,8 +580,10 @@ class Engine:
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"
             out.append(d)
-            if (d.params or {}).get("fatal") and st.track is not None:  # a person judged the fatal incident
-                st.track.excused = [*(st.track.excused or []), d.event]
+            if (d.params or {}).get("fatal") and st.track is not None:  # a person judged the fatal incidents
+                fatal = {i.event for i in st.track.incidents if i.severity == "fatal"}
+                judged = [e for e in dict.fromkeys((d.event, *d.evidence)) if e in fatal]
+                st.track.excused = [*(st.track.excused or []), *judged]
             return
         steps = c.ladder.steps
         number = d.step or len(steps)
@@ -599,7 +628,7 @@ class Engine:
             amount = price * Decimal(str(data.get("quantity") or 1))
             book = self._book(st, table)
             if table.account is None:  # no account kept in advance: the service is owed
-                book.owe(ev.at, amount, ev.id, "service", "service", code)
+                book.owe(ev.at, amount, ev.id, "service", "service", code, None)
             elif not self._refused(st, table, book, amount, ev, code, out, None):
                 book.charge(ev.at, amount, ev.id, "service", "service", code)
                 self._low(st, table, book, ev.id, ev.at, out)
@@ -685,16 +714,18 @@ class Engine:
                 return  # an incident was already reported for it: not clean
             track.clean += 1
             recent = track.recent if track.recent is not None else {}
-            horizon = ev.at - 90 * DAY_US  # an incident may still revoke a clean booking for 90 days
-            track.recent = {a: t for a, t in recent.items() if t > horizon}
-            track.recent[appointment] = ev.at
-            if karma is not None:
+            within = karma.revoke_within_us if karma is not None else YEAR_US
+            if recent and min(recent.values()) <= ev.at - within:
+                recent = {a: t for a, t in recent.items() if t > ev.at - within}
+            recent[appointment] = ev.at
+            track.recent = recent
+            if karma is not None and karma.enabled:
                 self._karma(track, ev.at, karma.clean_booking)
                 if karma.bonus:
                     self._book(st, table).bonus(ev.at, karma.bonus, ev.id)
                     track.bonus += karma.bonus
             return
-        if role == "partner" and kind != "incident.reported":
+        if role == "partner" and kind not in ("incident.reported", "review.received"):
             return
         track = self._record(st, karma)
         if kind == "incident.reported":
@@ -706,10 +737,10 @@ class Engine:
             track.incidents.append(Incident(ev.at, ev.id, severity, data.get("category"),
                                             None if about is None else str(about)))
             track.incidents_total += 1
-            if karma is not None:
+            if karma is not None and karma.enabled:
                 self._karma(track, ev.at, -(karma.incident or {}).get(severity, 0))
                 clean_at = (track.recent or {}).pop(str(about), None) if about is not None else None
-                if clean_at is not None:  # the booking was not clean after all
+                if clean_at is not None and clean_at > ev.at - karma.revoke_within_us:  # not clean after all
                     track.clean -= 1
                     self._karma(track, ev.at, -karma.clean_booking)
                     if karma.bonus:
@@ -725,12 +756,13 @@ class Engine:
             except TimeError:
                 return
             if ev.at > due:
-                track.late = [*(x for x in track.late or () if x[0] > ev.at - YEAR_US), (ev.at, ev.id)]
+                keep = table.scorecard.window_us if table.scorecard else YEAR_US
+                track.late = [*(x for x in track.late or () if x[0] > ev.at - keep), (ev.at, ev.id)]
 
     def _record(self, st: CounterpartyState, karma: KarmaTerms | None) -> Track:
         if st.track is None:
             st.track = Track()
-        if karma is not None and st.track.karma is None:
+        if karma is not None and karma.enabled and st.track.karma is None:
             st.track.karma = karma.start
         return st.track
 

@@ -74,6 +74,7 @@ class CounterpartyState(msgspec.Struct, gc=False):
     days: list[Day] | None = None  # effort and revenue per active day, for cost-to-serve
     track: Track | None = None  # incidents, late deliveries, karma and reviews (partners, suppliers)
     lapses: dict[str, Lapse] | None = None  # ref_key(entity, id) -> a missed deadline a grace request may forgive
+    booked: dict[str, str] | None = None  # appointment -> the partner it was booked into, until it is over
     messages: int = 0  # messages and grace requests with a text
     hostile: int = 0  # of them, hostile
     timers: list[Timer] | None = None  # a heap
