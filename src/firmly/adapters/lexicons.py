@@ -120,6 +120,18 @@ def _morph() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer(lang="ru")
 
 
+# Many lexicon words share a lexeme ("=пожалеете|=пожалеешь") and forms share tags: both are built once.
+_LEXEMES: dict[tuple[str, object], list[tuple[str, frozenset[str]]]] = {}
+_GRAMMEMES: dict[object, frozenset[str]] = {}
+
+
+def _grammemes(tag: Any) -> frozenset[str]:
+    found = _GRAMMEMES.get(tag)
+    if found is None:
+        found = _GRAMMEMES[tag] = frozenset(str(g) for g in tag.grammemes)
+    return found
+
+
 def inflect(word: str) -> list[tuple[str, frozenset[str]]]:
     """Every form of the lexeme of the word's likeliest parse, with its grammemes; a word the
     dictionary does not know stays as written (pymorphy3's guesses for those are unreliable)."""
@@ -127,8 +139,12 @@ def inflect(word: str) -> list[tuple[str, frozenset[str]]]:
     if not morph.word_is_known(word):
         return [(word, frozenset())]
     parse = morph.parse(word)[0]
-    forms = [(str(f.word), frozenset(str(g) for g in f.tag.grammemes)) for f in parse.lexeme]
-    return [*forms, (word, frozenset(str(g) for g in parse.tag.grammemes))]
+    method = parse.methods_stack[0]
+    key = (str(parse.normal_form), method[2] if len(method) > 2 else str(parse.tag))  # the paradigm
+    forms = _LEXEMES.get(key)
+    if forms is None:
+        forms = _LEXEMES[key] = [(str(f.word), _grammemes(f.tag)) for f in parse.lexeme]
+    return [*forms, (word, _grammemes(parse.tag))]
 
 
 __all__ = ["PACKAGED", "inflect", "load_lexicon", "read_entries"]

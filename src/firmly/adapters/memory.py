@@ -161,9 +161,10 @@ class MemoryStore:
                     r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
                 for i, r in self._data["decisions"].get(self.workspace, {}).items()}
 
-    def states(self) -> Iterator[CounterpartyState]:
-        for _, blob, _ in self._data["states"].get(self.workspace, {}).values():
-            yield decode_state(blob)
+    def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
+        for row, blob, _ in self._data["states"].get(self.workspace, {}).values():
+            if kind is None or row.kind == kind:
+                yield decode_state(blob)
 
     def put_postings(self, postings: list[Posting]) -> None:
         mine = self._data["postings"].setdefault(self.workspace, {})

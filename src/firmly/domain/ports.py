@@ -115,8 +115,8 @@ class Store(Protocol):
         """How many decisions each (counterparty, action) has, statuses in `leave_out` not counted."""
         ...
 
-    def states(self) -> Iterator[CounterpartyState]:
-        """Every counterparty's state, streamed (reports over the whole workspace)."""
+    def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
+        """Every counterparty's state (of one kind), streamed: reports over the whole workspace."""
         ...
 
     def put_postings(self, postings: list[Posting]) -> None:

@@ -29,10 +29,9 @@ def _each(store: Store, kind: str | None = None) -> Iterator[tuple[CounterpartyS
     """Every counterparty (of a kind) with the rules in force for it at the engine clock."""
     ws = workspace.current(store)
     engine = Engine(load_policy(store))
-    for st in store.states():
-        if kind is None or st.kind == kind:
-            now = ws.clock if ws.clock is not None else st.last_at
-            yield st, engine.table(st, now), now
+    for st in store.states(kind):
+        now = ws.clock if ws.clock is not None else st.last_at
+        yield st, engine.table(st, now), now
 
 
 def partner_scores(st: CounterpartyState, table: Table) -> dict[str, Any]:

@@ -217,11 +217,11 @@ class SqlStore:
             yield Event(id=r[0], type=r[1], counterparty=r[2], occurred_at=r[3], at=r[4], data=decode(r[5]),
                         digest=r[6], seq=r[7], partner=r[8], tone=None if r[9] is None else _tones.decode(r[9]))
 
-    def _stream(self, sql: str, batch: int) -> Iterator[tuple[Any, ...]]:
+    def _stream(self, sql: str, batch: int, more: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         """The rows of one query over this workspace (`{mark}` in `sql` stands for it), straight from the
         driver a batch at a time: a replay reads millions of rows."""
         cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql.format(mark="%s" if self.dialect == "postgresql" else "?"), (self.workspace,))
+        cursor.execute(sql.format(mark="%s" if self.dialect == "postgresql" else "?"), (self.workspace, *more))
         try:
             while rows := cursor.fetchmany(batch):
                 yield from rows
@@ -353,8 +353,13 @@ class SqlStore:
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------
-    def states(self) -> Iterator[CounterpartyState]:
-        for row in self._stream("SELECT state FROM counterparties WHERE workspace = {mark}", 20_000):
+    def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
+        if kind is None:
+            rows = self._stream("SELECT state FROM counterparties WHERE workspace = {mark}", 20_000)
+        else:
+            rows = self._stream("SELECT state FROM counterparties WHERE workspace = {mark} AND kind = {mark}",
+                                20_000, (kind,))
+        for row in rows:
             yield decode_state(row[0])
 
     def put_postings(self, new: list[Posting]) -> None:
