@@ -114,3 +114,23 @@ tokens = Table(
     Column("revoked_at", BigInteger, nullable=True),
     Index("ix_tokens_workspace", "workspace"),
 )
+
+outbox = Table(
+    "outbox", metadata,  # messages to send, written in the transaction of the decision they tell about
+    Column("workspace", String(100), primary_key=True),
+    Column("id", String(40), primary_key=True),  # from decision, channel and recipient: one message each
+    Column("decision", String(40), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),  # email | webhook
+    Column("recipient", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attachment", String(40), nullable=True),  # what to attach when sending, e.g. "invoice"
+    Column("status", String(20), nullable=False),  # pending | sending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", BigInteger, nullable=False),  # not before (quiet hours, backoff)
+    Column("created_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_outbox_due", "status", "next_at"),
+)
