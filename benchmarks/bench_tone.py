@@ -20,12 +20,20 @@ Measures, in this order:
 Goals: hostile recall >= 0.95, polite/neutral wrongly called hostile <= 2 %, median <= 200 µs per
 1,000 characters (warm).
 
-The lexicons were written with tone_eval.jsonl in view, so its figures are in-sample. Three sets
-written later estimate how the lexicons do on unseen wording; the summary lists them too:
+The lexicons were written with tone_eval.jsonl in view, so its figures are in-sample. Sets written
+later estimate how the lexicons do on unseen wording; the summary lists them too:
   tone_holdout.jsonl  99 messages; first run: hostile recall 0.636, false hostile 0/55; then tuned on
   tone_blind.jsonl    50 messages; first run: hostile recall 0.450, false hostile 1/30; then tuned on
   tone_final.jsonl    60 messages written with the lexicons frozen and never tuned on: hostile recall
-                      0.654, false hostile 4/34 (past or third-party mentions of lawsuits, regulators)
+                      0.654, false hostile 4/34 (past or third-party mentions of lawsuits, regulators).
+                      Not opened since, but a few of its misses were named in the brief of round 3
+                      (the generalisation round), so it is no longer quite blind.
+  tone_blind2.jsonl   133 messages written at the start of round 3, before any change, and measured
+                      only then and at the end (its misses were not looked at in between): hostile
+                      recall 0.709 -> 0.873, false hostile 14/78 -> 9/78. One person wrote it and the
+                      round-3 lexicon additions, so its "after" figure is optimistic.
+  tone_blind3.jsonl   90 messages written after round 3 froze the lexicons, never tuned on: hostile
+                      recall 0.806, false hostile 10/54 (the lexicons before round 3: 0.667, 13/54).
 """
 
 from __future__ import annotations
@@ -50,7 +58,9 @@ EVAL = DATA / "tone_eval.jsonl"
 HELD_OUT = {
     "tone_holdout.jsonl": "round 1, tuned on after its first run",
     "tone_blind.jsonl": "round 2, tuned on after its first run",
-    "tone_final.jsonl": "never tuned on",
+    "tone_final.jsonl": "never tuned on; some misses named in the round-3 brief",
+    "tone_blind2.jsonl": "round 3, measured before and after only",
+    "tone_blind3.jsonl": "written after round 3, never tuned on",
 }
 GOAL_RECALL = 0.95
 GOAL_FALSE_HOSTILE = 0.02

@@ -5,3 +5,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+# The web UI's browser code (htmx, Chart.js) from the npm registry, pinned by package-lock.json; again
+# only when the lock file changed. Without npm the UI still works, without charts and live search.
+ASSETS=src/firmly/doors/web/assets
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$ASSETS/node_modules/.package-lock.json" ] || [ "$ASSETS/package-lock.json" -nt "$ASSETS/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$ASSETS" --silent --no-audit --no-fund
+  fi
+else
+  echo "npm is not installed: the web UI will run without charts and live search" >&2
+fi

@@ -36,4 +36,13 @@ PORT = Setting("port", "8000", "the port `firmly serve` listens on")
 LEXICONS = Setting("lexicons", "", "extra tone lexicon files (YAML, the format of firmly/lexicons/*.yaml), "
                    "separated by the path separator; they add to the shipped ones")
 
-SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS)
+SMTP_URL = Setting("smtp_url", "", "the SMTP server the worker sends email through: "
+                   "smtp://user:password@host:587?starttls=true, or smtps://… for TLS from the start; empty: no email")
+MAIL_FROM = Setting("mail_from", "firmly@localhost", "the sender address of every email (the name comes from "
+                    "the workspace's sender_name)")
+WORKER_INTERVAL = Setting("worker_interval", "5", "seconds the worker waits between rounds")
+
+SESSION_HOURS = Setting("session_hours", "12", "hours a web UI login lasts before the password is asked again")
+
+SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS, SMTP_URL, MAIL_FROM, WORKER_INTERVAL,
+            SESSION_HOURS)

@@ -71,9 +71,19 @@ def test_an_amount_that_is_not_a_decimal_string_is_refused(amount: object) -> No
     assert (error.field, error.event_id) == ("data.amount", "bad-money")
 
 
-@pytest.mark.parametrize("amount", ["1500.00", "1500", "0.5", "-10.00"])
+@pytest.mark.parametrize("amount", ["1500.00", "1500", "0.5", "0.00"])
 def test_a_decimal_string_amount_is_accepted(amount: str) -> None:
     validate(raw("p", "payment.received", "dina", "2026-03-02T10:00:00+03:00", amount=amount))
+
+
+@pytest.mark.parametrize(("kind", "data", "field"), [
+    ("payment.received", {"amount": "-10.00"}, "data.amount"),
+    ("counterparty.upserted", {"prices": {"consultation": "-100.00"}}, "data.prices"),
+])
+def test_negative_money_is_refused(kind: str, data: dict[str, object], field: str) -> None:
+    """Amounts are unsigned (INTERFACES.md); a negative price would credit the balance on every service."""
+    error = refused(raw("neg", kind, "dina", "2026-03-02T10:00:00+03:00", **data))
+    assert error.field == field and "negative" in error.message
 
 
 def test_an_unknown_severity_is_refused() -> None:

@@ -226,6 +226,64 @@ def test_russian_in_latin_letters(lexicon: Lexicon) -> None:
     assert tone_of("I'm going to the bank to pick up my card.", lexicon).tone == "neutral"
 
 
+# -- threats that are history or about someone else -----------------------------------------------------
+
+def test_legal_words_about_the_past_or_a_third_party_are_not_threats(lexicon: Lexicon) -> None:
+    assert tones([
+        "I've filed a lawsuit against my former employer, so I need my salary statements for 2022.",
+        "Last year I complained to the regulator about another bank; this time I just need a refund form.",
+        "Years ago I sued my landlord over the deposit.",
+        "My neighbour is suing the developer, he asked me to recommend a bank.",
+        "Подал иск против работодателя, нужна выписка по зарплатному счёту.",
+        "В прошлом году я жаловался в ЦБ на другой банк, но у вас пока всё хорошо.",
+        "Когда-то я подавала жалобу в Роспотребнадзор на магазин, там быстро разобрались.",
+        "В 2019 году мы судились с прежним поставщиком.",
+        "Подам в суд на застройщика, пришлите справку о платежах по ипотеке.",
+    ], lexicon) == ["neutral"] * 9
+
+
+def test_legal_words_about_us_are_still_threats(lexicon: Lexicon) -> None:
+    cases = {
+        "I have already filed a complaint with the regulator about you.": "regulator",
+        "Я уже написал жалобу в ЦБ на вас.": "жалобу в ЦБ",
+        "Я написал жалобу в ЦБ.": "жалобу в ЦБ",  # no time, no one else: about us
+        "Last year I complained to the regulator about you, and I will do it again.": "regulator",
+        "В прошлом году я уже жаловался на вас в Роспотребнадзор.": "Роспотребнадзор",
+        "В 2019 году мы судились с вами и выиграли.": "судились",
+        "I will sue you and my former employer too.": "sue you",
+        "I'm taking you to small claims court.": "small claims court",
+    }
+    for text, phrase in cases.items():
+        tone = tone_of(text, lexicon)
+        assert tone.kinds == ("threat",), text
+        assert any(phrase in p for p in tone.phrases), (text, tone.phrases)
+
+
+def test_a_leaving_destination_or_an_audience_is_not_a_third_party(lexicon: Lexicon) -> None:
+    # "в другой банк" is where the writer goes, not whom they complain about
+    assert tone_of("Перейду на обслуживание в другой банк.", lexicon).kinds == ("threat",)
+    assert tone_of("I'm closing my account and moving to another bank.", lexicon).phrases == (
+        "I'm closing my account", "moving to another bank")
+    # the parents are who will hear it, not whom it is about
+    assert tone_of("I'll tell every parent in our school group to avoid your clinic.", lexicon).tone == "hostile"
+
+
+def test_the_core_drops_history_with_a_lexicon_of_its_own() -> None:
+    forms = {"подать": ["подать", "подам", "подал"], "суд": ["суд", "суде"], "работодатель": ["работодателя"]}
+
+    def inflect(word: str) -> list[tuple[str, frozenset[str]]]:
+        return [(f, frozenset()) for f in forms.get(word, [word])]
+
+    lexicon = build_lexicon([
+        Entry("threat", "подать ... =в суд"), Entry("third_party", "=на ...2 работодатель"),
+        Entry("past_time", "=когда =то"), Entry("past_tense", "=подал"), Entry("addressee", "=вас"),
+    ], inflect)
+    assert analyse("Подам в суд на работодателя.", lexicon).tone == "neutral"
+    assert analyse("Когда-то подал в суд, долго тянулось.", lexicon).tone == "neutral"
+    assert analyse("Подал в суд, ждите.", lexicon).tone == "hostile"  # past, but no time: current
+    assert analyse("Когда-то подал на вас в суд.", lexicon).tone == "hostile"  # about the addressee
+
+
 # -- the evaluation set ---------------------------------------------------------------------------------
 
 def test_the_evaluation_set_meets_the_goal(lexicon: Lexicon) -> None:

@@ -9,20 +9,22 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from firmly.adapters.memory_logins import MemoryLogins
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.events import Event
 from firmly.domain.ledger import Posting
-from firmly.domain.ports import CounterpartyRow, StoredRulebook, TokenRow, WorkspaceInfo
+from firmly.domain.ports import CounterpartyRow, OutboxRow, StoredRulebook, TokenRow, WorkspaceInfo
 
 
-class MemoryStore:
+class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/memory_logins.py
     """Same behaviour as the SQL store, including all-or-nothing writes (a failed write rolls back)."""
 
     def __init__(self, workspace: str = "default") -> None:
         self.workspace = workspace
         self._data: dict[str, Any] = {"workspaces": {}, "rulebooks": [], "events": [], "by_id": {},
                                       "states": {}, "decisions": {},
-                                      "postings": {}, "tokens": {}}
+                                      "postings": {}, "tokens": {}, "outbox": {},
+                                      "settings": {}}
         self._open = False
 
     @contextmanager
@@ -197,3 +199,44 @@ class MemoryStore:
     def find_token(self, token_id: str) -> TokenRow | None:
         found: TokenRow | None = self._data["tokens"].get(token_id)
         return found
+
+    def put_outbox(self, rows: list[OutboxRow]) -> int:
+        box = self._data["outbox"]
+        added = 0
+        for r in rows:
+            if (self.workspace, r.id) not in box:
+                box[(self.workspace, r.id)] = dataclasses.replace(r, workspace=self.workspace)
+                added += 1
+        return added
+
+    def claim_outbox(self, now: int, limit: int, lease_until: int) -> list[OutboxRow]:
+        due = sorted((r for r in self._data["outbox"].values()
+                      if r.status in ("pending", "sending") and r.next_at <= now), key=lambda r: r.next_at)[:limit]
+        for r in due:
+            r.status, r.next_at = "sending", lease_until
+        return [dataclasses.replace(r) for r in due]
+
+    def finish_outbox(self, row: OutboxRow) -> None:
+        self._data["outbox"][(row.workspace, row.id)] = dataclasses.replace(row)
+
+    def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
+        mine = [dataclasses.replace(r) for (w, _), r in self._data["outbox"].items()
+                if w == self.workspace and (status is None or r.status == status)]
+        return sorted(mine, key=lambda r: (r.next_at, r.id))[:limit]
+
+    def sent_since(self, counterparty: str, since: int) -> int:
+        return sum(1 for (w, _), r in self._data["outbox"].items() if w == self.workspace
+                   and r.counterparty == counterparty and r.status == "sent" and (r.sent_at or 0) >= since)
+
+    def settings(self) -> dict[str, str]:
+        return dict(self._data["settings"].get(self.workspace, {}))
+
+    def set_setting(self, name: str, value: str | None) -> None:
+        mine = self._data["settings"].setdefault(self.workspace, {})
+        if value is None:
+            mine.pop(name, None)
+        else:
+            mine[name] = value
+
+    def all_workspaces(self) -> list[str]:
+        return sorted(self._data["workspaces"])

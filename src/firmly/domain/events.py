@@ -76,11 +76,12 @@ def _date(value: object) -> str | None:
 
 
 def _money(value: object) -> str | None:
+    """Money an event carries is an amount, never negative: a refund is its own kind of event."""
     try:
-        parse_amount(value)
+        amount = parse_amount(value)
     except MoneyError as exc:
         return str(exc)
-    return None
+    return f"must not be negative, got {value!r}" if amount < 0 else None
 
 
 def _count(value: object) -> str | None:

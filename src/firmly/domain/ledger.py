@@ -3,7 +3,8 @@
 Every posting moves one amount from a debited account to a credited one, and names the event (and,
 for sanctions and bills, the decision) that caused it. The counterparty has two accounts: `balance`
 (money paid in advance, held for them) and `due` (what they owe: sanctions the balance could not
-cover, invoices not yet paid). The business side has `cash`, `revenue` and `sanctions`. Balances are
+cover; where no account is kept in advance, services and bills too). The business side has `cash`,
+`revenue`, `sanctions` and `bonuses`. Balances are
 sums of postings; the running figures on `Account` are a cache the fold keeps, checked against the
 postings by the property tests.
 
@@ -74,7 +75,7 @@ class Posting(msgspec.Struct, gc=False, frozen=True):
     event: str
     decision: str | None = None
     service: str | None = None
-    memo: str = ""  # payment, settlement, service, bill, fee, surcharge, invoice
+    memo: str = ""  # payment, settlement, service, bill, fee, surcharge, bonus
 
     def side(self) -> tuple[str, str] | None:
         """(the counterparty's account, "debit" | "credit") as its statement shows the posting."""
@@ -150,10 +151,6 @@ class Book:
             self._post(at, BALANCE, BONUSES, amount, event, "bonus-revoked", "bonus revoked")
         else:
             self._post(at, BONUSES, BALANCE, amount, event, "bonus", "bonus")
-
-    def invoice(self, at: int, amount: Decimal, event: str) -> None:
-        """An invoice the business issued: owed until a payment settles it."""
-        self._post(at, DUE, REVENUE, amount, event, "invoice", "invoice")
 
     def low(self, t: Terms) -> bool:
         """True once when the balance falls below the threshold; re-armed when it recovers."""

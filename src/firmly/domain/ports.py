@@ -42,6 +42,25 @@ class CounterpartyRow:
     status: str
 
 
+@dataclass(slots=True)
+class OutboxRow:
+    id: str
+    decision: str
+    counterparty: str
+    channel: str  # email | webhook
+    recipient: str
+    subject: str
+    body: str
+    attachment: str | None
+    status: str  # pending | sending | sent | failed
+    attempts: int
+    next_at: int
+    created_at: int
+    sent_at: int | None = None
+    error: str | None = None
+    workspace: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class TokenRow:
     id: str
@@ -141,4 +160,80 @@ class Store(Protocol):
 
     def find_token(self, token_id: str) -> TokenRow | None:
         """A token by its public id, whatever its workspace: how a request finds its workspace."""
+        ...
+
+    # -- the outbox -------------------------------------------------------------------------------------
+    def put_outbox(self, rows: list[OutboxRow]) -> int:
+        """Add messages; one whose id is there already is left as it is (each is sent at most once)."""
+        ...
+
+    def claim_outbox(self, now: int, limit: int, lease_until: int) -> list[OutboxRow]:
+        """Due messages of every workspace, marked `sending` until `lease_until` so no other worker takes them;
+        a `sending` message whose lease ran out (its worker died) is due again."""
+        ...
+
+    def finish_outbox(self, row: OutboxRow) -> None:
+        """Store a message's new status, attempts, next_at, sent_at and error."""
+        ...
+
+    def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]: ...
+
+    def sent_since(self, counterparty: str, since: int) -> int:
+        """How many messages went to a counterparty since a moment (the daily limit)."""
+        ...
+
+    def settings(self) -> dict[str, str]: ...
+
+    def set_setting(self, name: str, value: str | None) -> None: ...
+
+    def all_workspaces(self) -> list[str]:
+        """Every workspace in the database (the worker serves them all)."""
+        ...
+
+
+# -- web UI logins (appended: the Protocol's annotations are lazy, so these may follow it) ---------------
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: str
+    workspace: str
+    email: str  # lower-cased; one email, one workspace
+    role: str  # admin | operator | viewer
+    password: str  # an argon2id hash, never the password
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: str  # SHA-256 of the secret in the browser's cookie
+    user_id: str
+    workspace: str
+    csrf: str
+    created_at: int
+    expires_at: int
+
+
+class UserStore(Store, Protocol):
+    """A Store that also keeps the web UI's logins and sessions, found by email or session id whatever the
+    store's workspace."""
+
+    def put_user(self, user: UserRow) -> None:
+        """Add a login, or replace the one with the same id (a new password or role)."""
+        ...
+
+    def find_user(self, email: str) -> UserRow | None: ...
+
+    def user(self, user_id: str) -> UserRow | None: ...
+
+    def users(self) -> list[UserRow]:
+        """This workspace's logins, by email."""
+        ...
+
+    def add_session(self, session: SessionRow) -> None: ...
+
+    def find_session(self, session_id: str) -> SessionRow | None: ...
+
+    def drop_session(self, session_id: str) -> None: ...
+
+    def drop_sessions(self, user_id: str, before: int | None = None) -> None:
+        """End a user's sessions (all, or those that expired before a moment)."""
         ...

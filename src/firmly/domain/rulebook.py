@@ -30,7 +30,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 TOP_FIELDS = {"rulebook", "version", "title", "locale", "currency", "timezone", "applies_to", "effective_from",
               "ladders", "tiers", "rules", "account", "prices", "cost_to_serve", "karma", "reviews", "scorecard",
-              "description"}
+              "description", "messages"}
 LADDER_FIELDS = {"window", "earn_back", "steps", "first_step_may_sanction"}
 RULE_FIELDS = {"title", "why", "kind", "event", "min_notice", "before", "kept_by", "remind", "ladder",
                "ladder_group", "introduced", "thank_for", "when", "expect", "due", "cutoff", "grace", "allowed",
@@ -239,7 +239,7 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
     _extras(c, doc)
     if c.problems:
         raise InvalidInput(c.problems)
-    extra = {k: doc[k] for k in ("account", "cost_to_serve", "karma", "reviews", "scorecard") if k in doc}
+    extra = {k: doc[k] for k in ("account", "cost_to_serve", "karma", "reviews", "scorecard", "messages") if k in doc}
     return Rulebook(
         id=book_id, version=version, title=title, locale=locale, currency=currency, timezone=timezone,
         applies_to=applies_to, ladders=ladders, tiers=tiers, rules=rules, prices=prices,
@@ -573,6 +573,14 @@ def _extras(c: _Checker, doc: dict[str, Any]) -> None:
             c.add(("scorecard", "drop_if", key), "an incident is matched by severity or category")
     _numbers(c, _mapping(c, doc, ("scorecard", "replace_if")), ("scorecard", "replace_if"),
              dict.fromkeys(("weighted_at_least", "late_at_least", "incidents_at_least"), (0, None)), set(), whole=True)
+    for action in _mapping(c, doc, ("messages",)):
+        for lang, parts in _mapping(c, doc, ("messages", action)).items():
+            path: Path = ("messages", action, lang)
+            if lang not in ("ru", "en"):
+                c.add(path, "a message is written per language: ru or en")
+            elif not isinstance(parts, dict) or not parts.keys() <= {"subject", "body"} or not all(
+                    isinstance(v, str) for v in parts.values()):
+                c.add(path, "must be a mapping with subject and/or body text")
     for section, key in (("cost_to_serve", "period"), ("scorecard", "window")):
         node = _mapping(c, doc, (section,))
         if key in node:

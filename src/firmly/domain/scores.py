@@ -94,14 +94,15 @@ def cost(key: str, name: str, kind: str, currency: str, days: list[Day] | None, 
 
 
 def ratios(costs: list[Cost]) -> dict[str, float | None]:
-    """Each counterparty's figure over the median figure of its kind (those with revenue only)."""
-    by_kind: dict[str, list[Decimal]] = {}
+    """Each counterparty's figure over the median figure of its kind in its currency (those with revenue only):
+    minutes per rouble and minutes per euro are not one scale."""
+    by_kind: dict[tuple[str, str], list[Decimal]] = {}
     for c in costs:
         f = c.figure
         if f is not None:
-            by_kind.setdefault(c.kind, []).append(f)
-    medians = {kind: median(values) for kind, values in by_kind.items()}
-    return {c.key: ratio_to(c.figure, medians.get(c.kind)) for c in costs}
+            by_kind.setdefault((c.kind, c.currency), []).append(f)
+    medians = {peers: median(values) for peers, values in by_kind.items()}
+    return {c.key: ratio_to(c.figure, medians.get((c.kind, c.currency))) for c in costs}
 
 
 def ratio_to(figure: Decimal | None, peers: Decimal | None) -> float | None:

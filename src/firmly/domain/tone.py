@@ -8,6 +8,12 @@ The core is pure: `build_lexicon` compiles lexicon entries (read from YAML by
 firmly.adapters.lexicons, which also supplies Russian inflections from pymorphy3) into surface-form
 tables, and `analyse` does one regex pass over the text plus dictionary lookups. Per-token results
 are memoised on the Lexicon (English stemming is the slow part), so repeated vocabulary is free.
+A pattern of several words is tried only when its rarest word occurs, so a lexicon can grow
+patterns that start with "you" or "в" without every message paying for them.
+
+A threat that is history or about someone else is not a threat to the addressee: "в прошлом году
+я жаловался в ЦБ на другой банк", "I've filed a lawsuit against my former employer" (see
+`_current`; the words for it are lexicon roles: past_time, past_tense, third_party, addressee).
 
 Phrase syntax (documented for users at the top of firmly/lexicons/ru.yaml):
     "подать ... в суд"  adjacent words; "..." up to `gap` words between; "...N" up to N
@@ -35,6 +41,7 @@ TONES: Final = ("polite", "neutral", "hostile")
 PHRASE_ROLES: Final = (
     "threat", "insult", "profanity", "pressure", "irony", "failure", "polite", "negation",
     "negation_exceptions", "reporting", "first_person", "shields", "safe",
+    "past_time", "past_tense", "third_party", "addressee",
 )
 ROLES: Final = (*PHRASE_ROLES, "profanity_roots", "markers", "translit_stop")
 # Roles whose words tolerate one typo; the grammar words (negation, reporting...) do not.
@@ -49,6 +56,11 @@ REPORT_AFTER: Final = 3     # «...», — сказал он
 OWN_WORDS: Final = 6        # "я ... сказал" within this many words: the writer quotes themself
 SHIELD_REACH: Final = 2     # "called me an idiot"
 SAFE_REACH: Final = 2       # "прочитал отзывы на Банки.ру"
+# A threat that is about the past or about someone else ("в прошлом году подавал жалобу в ЦБ на
+# другой банк", "I've filed a lawsuit against my former employer") is history, not a threat to us.
+ADDRESSEE_REACH: Final = 4  # "... в ЦБ на вас", "reported you to the CFPB": still ours
+THIRD_PARTY_REACH: Final = 4  # "подал иск против работодателя", "the regulator about another bank"
+PAST_REACH: Final = 6       # "took my energy supplier to the ombudsman" (with a past time in the sentence)
 SUBSTITUTE_MIN: Final = 7  # a replaced letter is forgiven in Russian words this long ("прости" is not "просто")
 MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~10 MB) before the memo starts afresh
 
@@ -116,9 +128,11 @@ _PLAIN_LATIN: Final[_Found] = ((), (), 0, _LATIN)
 _PLAIN_CYRILLIC: Final[_Found] = ((), (), 0, _CYRILLIC_SCRIPT)
 _PLAIN_OTHER: Final[_Found] = ((), (), 0, 0)
 _PLAIN: Final = {f: f for f in (_PLAIN_LATIN, _PLAIN_CYRILLIC, _PLAIN_OTHER)}
-# Patterns by their first slot's atom: the roles of one-word patterns, and the longer patterns as
-# (role, atoms of the next slots, words allowed before each).
-_Longer = tuple[str, tuple[int, ...], tuple[int, ...]]
+# Patterns by the atom that triggers them: the roles of one-word patterns, and the longer patterns as
+# (role, atom of the first slot, atoms of the next slots, words allowed before each). A longer pattern
+# is triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message
+# try it.
+_Longer = tuple[str, int, tuple[int, ...], tuple[int, ...]]
 _Patterns = tuple[tuple[str, ...], tuple[_Longer, ...]]
 
 
@@ -147,11 +161,11 @@ def normalise(text: str) -> str:
 class Lexicon:
     """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
 
-    __slots__ = ("_by_first", "_exact", "_fuzzy_del", "_fuzzy_key", "_fuzzy_min", "_known", "_lock", "_markers",
+    __slots__ = ("_by_trigger", "_exact", "_fuzzy_del", "_fuzzy_key", "_fuzzy_min", "_known", "_lock", "_markers",
                  "_memo", "_prefix_lengths", "_prefixes", "_root_atom", "_roots", "_stem", "_stems", "_translit",
                  "atoms", "patterns", "surfaces")
 
-    _by_first: dict[int, _Patterns]
+    _by_trigger: dict[int, _Patterns]
     _exact: dict[str, tuple[int, ...]]
     _stems: dict[str, tuple[int, ...]]
     _prefixes: dict[str, tuple[int, ...]]
@@ -404,6 +418,16 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
     root_atom = len(atom_ids)
     if roots:
         compiled.append(("profanity", [(root_atom, 0)]))
+    # How many patterns use a word: function words ("you", "в") recur in many patterns and in most
+    # messages, so a pattern is triggered by the slot whose words recur least.
+    uses: dict[str, int] = {}
+    for _, ids in compiled:
+        for word in {w for atom, _ in ids if atom in slot_of for _, w, _ in slot_of[atom]}:
+            uses[word] = uses.get(word, 0) + 1
+
+    def commonness(atom: int) -> int:
+        return max(uses[w] for _, w, _ in slot_of[atom])
+
     singles: dict[int, list[str]] = {}
     longer: dict[int, list[_Longer]] = {}
     for role, ids in compiled:
@@ -411,8 +435,9 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
             if role not in singles.setdefault(ids[0][0], []):
                 singles[ids[0][0]].append(role)
         else:
-            longer.setdefault(ids[0][0], []).append(
-                (role, tuple(a for a, _ in ids[1:]), tuple(g for _, g in ids[1:])))
+            trigger = min((commonness(atom), i) for i, (atom, _) in enumerate(ids))[1]
+            longer.setdefault(ids[trigger][0], []).append(
+                (role, ids[0][0], tuple(a for a, _ in ids[1:]), tuple(g for _, g in ids[1:])))
     if problems:
         raise InvalidInput(problems)
 
@@ -420,7 +445,7 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         return {key: tuple(sorted(atoms)) for key, atoms in table.items()}
 
     return Lexicon(
-        _by_first={atom: (tuple(singles.get(atom, ())), tuple(longer.get(atom, ())))
+        _by_trigger={atom: (tuple(singles.get(atom, ())), tuple(longer.get(atom, ())))
                    for atom in singles.keys() | longer.keys()},
         _exact=frozen(exact), _stems=frozen(stems), _prefixes=frozen(prefixes),
         _prefix_lengths=tuple(sorted({len(p) for p in prefixes})),
@@ -444,7 +469,8 @@ _Hit = tuple[str, int, int, int, int, int, int, int]
 def analyse(text: str, lexicon: Lexicon) -> Tone:
     """The tone of `text`: one tokenising pass, then pattern matching over the words the lexicon
     knows, then the rules that keep polite writers from being called hostile (quoted speech,
-    negation, "called me ...", safe phrases) and that catch sarcasm."""
+    negation, "called me ...", safe phrases, threats that are history or about someone else) and
+    that catch sarcasm."""
     low = normalise(text)
     memo = lexicon._memo
     lookup = lexicon._lookup
@@ -508,7 +534,7 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     else:
         language = "en"
 
-    hits = _match(words, lexicon._by_first)
+    hits = _match(words, lexicon._by_trigger)
     if not hits:
         return Tone("neutral", (), (), (), language)
 
@@ -519,6 +545,8 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     if hostile:
         hostile = _unsafe(hostile, hits.get("safe", ()), hits.get("shields", ()))
         hostile = _affirmed(hostile, hits.get("negation", ()), hits.get("negation_exceptions", ()))
+        if "third_party" in hits or "past_time" in hits:
+            hostile = _current(hostile, hits)
     irony = [h for h in hits.get("irony", ()) if h[7] not in reported]
     failure = [h for h in hits.get("failure", ()) if h[7] not in reported]
     if irony and failure:  # praise next to a failure: sarcasm, which mocks the staff
@@ -530,10 +558,10 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     return Tone("polite" if polite else "neutral", (), (), polite, language)
 
 
-def _match(words: list[_Word], by_first: dict[int, _Patterns]) -> dict[str, list[_Hit]]:
+def _match(words: list[_Word], by_trigger: dict[int, _Patterns]) -> dict[str, list[_Hit]]:
     """Every pattern occurrence: each next slot is the nearest word that fills it within the slot's
-    gap, in the same sentence. Words are indexed by atom first, so a pattern whose later slots
-    occur nowhere in the message costs one dict lookup."""
+    gap, in the same sentence. Words are indexed by atom first, and a longer pattern is only tried
+    when its trigger (its rarest slot) occurs; then a missing slot costs one dict lookup."""
     where: dict[int, list[int]] = {}
     for k, w in enumerate(words):
         for atom in w[3]:
@@ -543,17 +571,20 @@ def _match(words: list[_Word], by_first: dict[int, _Patterns]) -> dict[str, list
             else:
                 at.append(k)
     hits: dict[str, list[_Hit]] = {}
-    for atom, starts in where.items():
-        patterns = by_first.get(atom)
+    for atom, present in where.items():
+        patterns = by_trigger.get(atom)
         if patterns is None:
             continue
         singles, longer = patterns
         for role in singles:
             found = hits.setdefault(role, [])
-            for k in starts:
+            for k in present:
                 w = words[k]
                 found.append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
-        for role, slots, gaps in longer:
+        for role, head, slots, gaps in longer:
+            starts = present if head == atom else where.get(head)
+            if starts is None:
+                continue
             places = []
             for slot in slots:
                 at = where.get(slot)
@@ -640,6 +671,37 @@ def _affirmed(hostile: list[_Hit], negations: Sequence[_Hit], exceptions: Sequen
     return [h for h in hostile
             if h[0] not in ("threat", "pressure")
             or not any(x[6] == h[6] and x[1] <= h[2] and h[1] <= x[2] for x in negated)]
+
+
+def _current(hostile: list[_Hit], hits: dict[str, list[_Hit]]) -> list[_Hit]:
+    """Drop threats that are history or about someone else: a `third_party` object close by in the
+    same clause ("подал иск против работодателя", "the regulator about another bank"), or a
+    `past_time` in the same sentence with a `past_tense` verb close by in the threat's clause
+    ("в прошлом году я подавал жалобу в ЦБ", "years ago I sued"). An `addressee` close by in the
+    clause keeps the threat ("я уже написал жалобу в ЦБ на вас", "I've reported you to the CFPB").
+
+    A third-party phrase wholly inside the threat is part of it ("перейду на обслуживание в другой
+    банк": the destination of leaving), so it does not count; one that starts in it does ("sued my
+    former employer")."""
+    others = hits.get("third_party", ())
+    times = hits.get("past_time", ())
+    tenses = hits.get("past_tense", ()) if times else ()
+    addressed = hits.get("addressee", ())
+    kept = []
+    for h in hostile:
+        if h[0] != "threat" or any(
+                a[6] == h[6] and h[1] - ADDRESSEE_REACH <= a[2] and a[1] <= h[2] + ADDRESSEE_REACH
+                for a in addressed):
+            kept.append(h)
+            continue
+        if any(t[6] == h[6] and h[1] - THIRD_PARTY_REACH <= t[2] and t[1] <= h[2] + THIRD_PARTY_REACH
+               and not h[1] <= t[1] <= t[2] <= h[2] for t in others):
+            continue
+        if any(v[6] == h[6] and h[1] - PAST_REACH <= v[2] and v[1] <= h[2] + PAST_REACH for v in tenses) and any(
+                t[5] == h[5] for t in times):
+            continue
+        kept.append(h)
+    return kept
 
 
 def _spans(hits: Iterable[_Hit]) -> list[_Hit]:

@@ -32,6 +32,7 @@ from firmly.service import (
     demo,
     ingest,
     invoices,
+    outbox,
     queries,
     replay,
     reports,
@@ -49,12 +50,18 @@ rulebook_app = typer.Typer(help="Check, load and render rulebooks.", no_args_is_
 counterparty_app = typer.Typer(help="Counterparties and their conduct.", no_args_is_help=True)
 review_app = typer.Typer(help="The review queue: proposals that wait for a person.", no_args_is_help=True)
 account_app = typer.Typer(help="Prepaid accounts: balance, statement, invoices.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Messages waiting to go out, sent, or failed.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Workspace settings: sender, signature, quiet hours, webhooks.", no_args_is_help=True)
+webhook_app = typer.Typer(help="Decisions pushed to your systems as Standard Webhooks.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens: each belongs to one workspace and has a role.", no_args_is_help=True)
 app.add_typer(rulebook_app, name="rulebook")
 app.add_typer(counterparty_app, name="counterparty")
 app.add_typer(review_app, name="review")
 app.add_typer(account_app, name="account")
 app.add_typer(token_app, name="token")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(webhook_app, name="webhook")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -573,6 +580,108 @@ def tone_command(text: Annotated[str, typer.Argument(help="the message to analys
         out.print(f"  courtesy markers: {', '.join(found.polite)}", markup=False, highlight=False)
 
 
+# -- messages: the worker, the outbox, settings ------------------------------------------------------
+@app.command("worker")
+@friendly
+def worker_command(once: Annotated[bool, typer.Option(help="one round, then exit")] = False,
+                   as_of: Annotated[str | None, typer.Option(help="use this time instead of the wall clock "
+                                                             "(with --once: a test or a catch-up)")] = None,
+                   interval: Annotated[float | None, typer.Option(
+                       help=f"seconds between rounds [env: {config.WORKER_INTERVAL.env}]")] = None,
+                   db: Db = None) -> None:
+    """Fire the clock (reminders, deadlines, expiries) and send the outbox, every few seconds."""
+    from firmly.doors import worker as loop  # noqa: PLC0415 - the senders load only for the worker
+
+    def report(done: Any) -> None:
+        if done.sent or done.failed or done.retried or done.deferred or once:
+            err.print(f"{iso(_now())[:19]}  woken {done.woken}, sent {done.sent}, deferred {done.deferred}, "
+                      f"retrying {done.retried}, failed {done.failed}", highlight=False)
+        for line in done.errors[:5]:
+            err.print(f"  {line}", markup=False, highlight=False)
+
+    loop.run(db, interval if interval is not None else float(config.WORKER_INTERVAL.value()), once,
+             _instant(as_of, "--as-of") if as_of else None, report)
+
+
+@outbox_app.command("list")
+@friendly
+def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sending, sent or failed")] = None,
+                db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """The workspace's messages, the next due first."""
+    rows: list[dict[str, Any]] = [{"id": r.id, "decision": r.decision, "counterparty": r.counterparty,
+                                   "channel": r.channel,
+             "recipient": r.recipient, "subject": r.subject, "status": r.status, "attempts": r.attempts,
+             "next_at": iso(r.next_at), "sent_at": iso(r.sent_at) if r.sent_at else None, "error": r.error}
+            for r in outbox.listed(bootstrap.store(db, ws), status)]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("no messages")
+    for r in rows:  # one line each, the error below: readable at any terminal width
+        when = str(r["sent_at"] or r["next_at"])[:16].replace("T", " ")
+        out.print(f"{when}  [bold]{r['status']}[/bold]  {r['channel']} → {r['recipient']}  {r['subject']}  "
+                  f"[dim]{r['id']} ×{r['attempts']}[/dim]", highlight=False)
+        if r["error"]:
+            out.print(f"    {r['error']}", markup=False, highlight=False)
+
+
+@outbox_app.command("retry")
+@friendly
+def outbox_retry(message: Annotated[str | None, typer.Argument(help="one failed message (default: all)")] = None,
+                 db: Db = None, ws: Workspace = None) -> None:
+    """Send failed messages again."""
+    from firmly.service import worker  # noqa: PLC0415
+
+    n = worker.retry(bootstrap.store(db, ws), message, _now())
+    if message and not n:
+        raise FirmlyError(f"no failed message {message!r}")
+    out.print(f"{n} message(s) will be sent again")
+
+
+@workspace_app.command("set")
+@friendly
+def workspace_set(name: Annotated[str, typer.Argument(help=", ".join(outbox.SETTINGS))],
+                  value: Annotated[str | None, typer.Argument(help="the value; @FILE reads it from a file; "
+                                                              "leave out to remove")] = None,
+                  db: Db = None, ws: Workspace = None) -> None:
+    """Change a workspace setting."""
+    if value is not None and value.startswith("@"):
+        try:
+            value = Path(value[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise FirmlyError(f"cannot read {value[1:]}: {exc.strerror}") from None
+    outbox.set_setting(bootstrap.store(db, ws), name, value)
+    out.print(f"{name} {'set' if value is not None else 'removed'}")
+
+
+@workspace_app.command("show")
+@friendly
+def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """The workspace's settings."""
+    found = outbox.settings(bootstrap.store(db, ws))
+    shown = {k: ("whsec_…" if k == "webhook_secret" else v) for k, v in found.items()}
+    if as_json:
+        _print_json(shown)
+        return
+    table = Table("setting", "value", "what it is")
+    for name, help_text in outbox.SETTINGS.items():
+        table.add_row(name, shown.get(name, "—"), help_text)
+    out.print(table)
+
+
+@webhook_app.command("secret")
+@friendly
+def webhook_secret(db: Db = None, ws: Workspace = None) -> None:
+    """Make a new signing secret for the workspace's webhooks and print it once for the receiver."""
+    from firmly.adapters.webhook import new_secret  # noqa: PLC0415
+
+    secret = new_secret()
+    outbox.set_setting(bootstrap.store(db, ws), "webhook_secret", secret)
+    err.print("the receiver verifies webhooks with this secret (Standard Webhooks); keep it safe:")
+    sys.stdout.write(secret + "\n")
+
+
 # -- the HTTP API -------------------------------------------------------------------------------
 @app.command("serve")
 @friendly
@@ -629,34 +738,90 @@ def token_revoke(token_id: str, db: Db = None, ws: Workspace = None) -> None:
     out.print(f"token {token_id} revoked")
 
 
+# -- web UI logins -------------------------------------------------------------------------------
+user_app = typer.Typer(help="Web UI logins: an email, a password and a role, in one workspace.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("create")
+@friendly
+def user_create(role: Annotated[str, typer.Option(help="admin, operator or viewer")],
+                email: Annotated[str, typer.Option(help="the login")],
+                password: Annotated[str | None, typer.Option(help="for scripts; asked for when left out")] = None,
+                password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                             help="read the password from standard input")] = False,
+                db: Db = None, ws: Workspace = None) -> None:
+    """Create a web UI login, or give an existing one a new password and role (its sessions end)."""
+    from firmly.service import users  # noqa: PLC0415 - argon2 loads only for logins
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif password is None:
+        if not sys.stdin.isatty():
+            raise FirmlyError("no terminal to ask for the password: use --password or --password-stdin")
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    user = users.create(bootstrap.store(db, ws), email, role, password, _now())
+    out.print(f"{user.email} ({user.role}) can log in to workspace {user.workspace}", markup=False, highlight=False)
+
+
+@user_app.command("list")
+@friendly
+def user_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """The workspace's logins (never their passwords)."""
+    from firmly.service import users  # noqa: PLC0415
+
+    rows = [{"email": u.email, "role": u.role, "created_at": iso(u.created_at)}
+            for u in users.listed(bootstrap.store(db, ws))]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("email", "role", "created")
+    for r in rows:
+        table.add_row(r["email"], r["role"], r["created_at"][:16])
+    out.print(table)
+
+
 @app.command("demo")
 @friendly
-def demo_command(example: Annotated[str, typer.Option(help="which example: " + ", ".join(demo.examples()))]
-                 = "clinic-en", db: Db = None, ws: Workspace = None) -> None:
-    """A workspace filled with an example's rulebook and events, then a tour of what firmly decided."""
-    store = bootstrap.store(db, ws or f"demo-{example}")
-    report = demo.demo(store, example, _now())
-    out.print(f"[bold]{report.example}[/bold]: {report.story}", highlight=False)
-    out.print(f"stored {report.stored} events ({report.duplicates} already there) in workspace "
-              f"[bold]{store.workspace}[/bold]", highlight=False)
-    table = Table("key", "name", "status")
-    for row in queries.counterparties(store, None, None):
-        table.add_row(row.key, row.name, row.status)
-    out.print(table)
+def demo_command(example: Annotated[str | None, typer.Option(
+                     help="only this example, in workspace demo-NAME: " + ", ".join(demo.examples()))] = None,
+                 serve: Annotated[bool, typer.Option("--serve/--no-serve",
+                                                     help="start the web UI and the API afterwards")] = True,
+                 password: Annotated[str | None, typer.Option(help="the demo login's password "
+                                                              "(default: a new random one)")] = None,
+                 locale: Annotated[str | None, typer.Option(help="the demo workspace's language: ru or en")] = None,
+                 host: Annotated[str | None, typer.Option(help=f"address [env: {config.HOST.env}]")] = None,
+                 port: Annotated[int | None, typer.Option(help=f"port [env: {config.PORT.env}]")] = None,
+                 db: Db = None, ws: Workspace = None) -> None:
+    """The first run: a workspace with every example's rulebooks and a few thousand events, a login, the server."""
+    if locale is not None and locale not in ("ru", "en"):
+        raise FirmlyError(f"--locale must be ru or en, got {locale!r}")
+    store = bootstrap.store(db, ws or (f"demo-{example}" if example else "demo"))
+    if example:
+        one = demo.demo(store, example, _now())
+        out.print(f"[bold]{one.example}[/bold]: {one.story}", highlight=False)
+        stored, again = one.stored, one.duplicates
+    else:
+        with err.status("filling the demo workspace…") if err.is_terminal else nullcontext():
+            report = demo.showcase(store, _now(), locale)
+        out.print(f"rulebooks: {', '.join(report.rulebooks)}", highlight=False)
+        stored, again = report.stored, report.duplicates
+    out.print(f"stored {stored} events ({again} already there) in workspace [bold]{store.workspace}[/bold]; "
+              f"{len(queries.counterparties(store, None, None))} counterparties", highlight=False)
     waiting = review.pending(store)
     out.print(f"{len(waiting)} proposals wait for a person:")
-    _print_decisions([queries.public(r) for r in waiting])
+    _print_decisions([queries.public(r) for r in waiting][:5])
+    email, secret = demo.login(store, password, _now())
+    address, number = host or config.HOST.value(), port or int(config.PORT.value())
+    out.print(f"\n[bold]Open http://{address}:{number}/ and log in as {email} with the password {secret}[/bold]",
+              highlight=False)
     w = f"-w {store.workspace}"
-    out.print("\nNext, try:", highlight=False)
-    folder = demo.EXAMPLES / example
-    changed = folder / "stricter.yaml"
-    what_if = changed if changed.is_file() else "<a changed copy of the rulebook>"
-    for line in (f"firmly decisions {w}", f"firmly counterparty show <key> {w}", f"firmly review list {w}",
-                 f"firmly simulate --rulebook {what_if} {w}",
-                 f"firmly report cost-to-serve {w}   (or: partners, suppliers)", f"firmly account show <key> {w}",
-                 f"firmly rulebook render {folder / 'rulebook.yaml'} --lang ru"):
+    out.print("Or from the command line:", highlight=False)
+    for line in (f"firmly decisions {w}", f"firmly review list {w}", f"firmly report cost-to-serve {w}",
+                 f"firmly counterparty show tom {w}"):
         out.print(f"  {line}", markup=False, highlight=False)
-
+    if serve:
+        serve_command(host=address, port=number, db=db)
 
 def main() -> None:
     app()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from firmly.domain.engine import Decision, Engine
 from firmly.domain.ports import Store
-from firmly.service import workspace
+from firmly.service import outbox, workspace
 from firmly.service.policy import decision_rows, load_policy
 
 
@@ -30,6 +30,7 @@ def tick(store: Store, as_of: int) -> TickReport:
         rows = decision_rows(engine, out, states, ws)
         store.put_decisions(rows)
         store.put_postings(engine.take_postings())  # fees that fell due with a timer
+        outbox.letters(store, engine, rows, states, ws, clock)  # reminders that fell due, in this transaction
         store.save_states(states.values(), clock)
         store.set_clock(clock, max(ws.ticked or as_of, as_of))
         return TickReport(as_of, len(states), len(rows))

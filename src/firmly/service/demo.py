@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from firmly.domain.clock import parse_instant
 from firmly.domain.errors import FirmlyError
-from firmly.domain.ports import Store
+from firmly.domain.ports import Store, UserStore
 from firmly.service import clock, ingest, rulebooks, workspace
 
 EXAMPLES = Path(str(resources.files("firmly") / "examples"))
@@ -43,3 +44,80 @@ def demo(store: Store, example: str, now: int) -> DemoReport:
     if ticks:
         clock.tick(store, parse_instant(ticks[0]))
     return DemoReport(example, spec.get("story", ""), report.stored, report.duplicates)
+
+
+# -- the showcase: every example's rulebooks and a few thousand generated events in one workspace --------
+SHOWCASE_LOCALE = "en"
+SHOWCASE_TIMEZONE = "Europe/London"
+# the rulebook that governs each example's clients (the examples' partners and suppliers go by their kind)
+CLIENT_BOOKS = {"clinic-en": ["smile"], "agency-ru": ["print-shop"], "studio-en": ["studio"],
+                "network-en": ["smile"]}
+
+
+@dataclass(frozen=True, slots=True)
+class ShowcaseReport:
+    rulebooks: list[str]
+    stored: int
+    duplicates: int
+
+
+def showcase(store: Store, now: int, locale: str | None = None) -> ShowcaseReport:
+    """The demo workspace: the examples' rulebooks, their events and the generated ones, the clock ticked to
+    the end of June 2026. Safe to run again: everything is stored once."""
+    from firmly.domain.events import validate  # noqa: PLC0415 - only the showcase validates dicts itself
+    from firmly.service import demo_data  # noqa: PLC0415
+
+    workspace.init(store, locale or SHOWCASE_LOCALE, SHOWCASE_TIMEZONE, now)
+    loaded: list[str] = []
+    envelopes: list[dict[str, object]] = []
+    for example in examples():
+        folder = EXAMPLES / example
+        spec = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+        names = [item["run"][2] for item in spec["items"] if item.get("run", [None])[:2] == ["rulebook", "load"]]
+        for name in names or ["rulebook.yaml"]:
+            book = rulebooks.read(folder / name)
+            rulebooks.load(store, book, now)
+            loaded.append(f"{book.id}@{book.version}")
+        envelopes += _with_rulebooks(_read_jsonl(folder / "events.jsonl"), example)
+    envelopes += demo_data.generate()
+    envelopes.sort(key=lambda e: parse_instant(e["occurred_at"]))
+    parsed: list[ingest.Parsed] = [("demo", n, validate(e)) for n, e in enumerate(envelopes, start=1)]
+    report = ingest.ingest(store, parsed)
+    clock.tick(store, parse_instant(demo_data.TICK))
+    return ShowcaseReport(loaded, report.stored, report.duplicates)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _with_rulebooks(events: list[dict[str, object]], example: str) -> list[dict[str, object]]:
+    """An example's events, its clients first told which rulebook governs them: in one workspace with every
+    example, a dental patient must not fall under the print shop's rules."""
+    kinds: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for ev in events:
+        key, data = str(ev["counterparty"]), ev.get("data")
+        if ev["type"] == "counterparty.upserted" and isinstance(data, dict) and "kind" in data:
+            kinds.setdefault(key, str(data["kind"]))
+        at = str(ev["occurred_at"])
+        if key not in first or parse_instant(at) < parse_instant(first[key]):
+            first[key] = at
+    books = CLIENT_BOOKS.get(example)
+    if not books:
+        return events
+    told: list[dict[str, object]] = [
+        {"id": f"demo-{example}-{key}-rulebooks", "type": "counterparty.upserted", "counterparty": key,
+         "occurred_at": at, "data": {"rulebooks": books}}
+        for key, at in first.items() if kinds.get(key, "client") == "client"]
+    return told + events
+
+
+def login(store: UserStore, password: str | None, now: int) -> tuple[str, str]:
+    """The demo's admin login (email, password): a new random password unless one is given."""
+    from firmly.service import users  # noqa: PLC0415 - argon2 loads only for the demo's login
+
+    email = f"{store.workspace}@firmly.demo"
+    chosen = password or secrets.token_urlsafe(9)
+    users.create(store, email, "admin", chosen, now)
+    return email, chosen

@@ -6,6 +6,7 @@ from __future__ import annotations
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
 from firmly.domain.events import Event
 from firmly.domain.ports import Store, WorkspaceInfo
+from firmly.service import outbox
 from firmly.service.policy import decision_row, decision_rows, row_to_decision
 
 
@@ -38,6 +39,7 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
         rows.extend(refold(store, engine, key, roles[key], states, ws))
     store.put_decisions(rows)
     store.put_postings(postings)
+    outbox.letters(store, engine, rows, states, ws, now)  # in the same transaction as the decisions
     store.save_states(states.values(), now)
     return len(rows)
 

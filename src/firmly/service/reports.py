@@ -96,7 +96,7 @@ def courtesy(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
-_medians: dict[tuple[Any, ...], dict[str, Decimal]] = {}
+_medians: dict[tuple[Any, ...], dict[tuple[str, str], Decimal]] = {}
 
 
 def cost_ratio(store: Store, st: CounterpartyState, table: Table, now: int) -> tuple[float | None, bool]:
@@ -109,17 +109,21 @@ def cost_ratio(store: Store, st: CounterpartyState, table: Table, now: int) -> t
            tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
     found = _medians.get(key)
     if found is None:
-        figures: dict[str, list[Decimal]] = {}
+        figures: dict[tuple[str, str], list[Decimal]] = {}
         for other, other_table, other_now in _each(store):
             f = cost(other.key, other.name, other.kind, "", other.days, other_now, other_table.cost_period_us).figure
-            if f is not None:
-                figures.setdefault(other.kind, []).append(f)
+            if f is not None:  # peers: the same kind in the same currency, as in scores.ratios
+                figures.setdefault((other.kind, _currency(other, other_table)), []).append(f)
         if len(_medians) >= 64:
             _medians.clear()
         found = _medians[key] = {kind: median(values) for kind, values in figures.items()}
     mine = cost(st.key, st.name, st.kind, "", st.days, now, table.cost_period_us)
-    ratio = ratio_to(mine.figure, found.get(st.kind))
+    ratio = ratio_to(mine.figure, found.get((st.kind, _currency(st, table))))
     return ratio, flagged(mine, ratio, table.flag_ratio)
+
+
+def _currency(st: CounterpartyState, table: Table) -> str:
+    return st.account.currency if st.account else table.currency
 
 
 def cost_to_serve(store: Store) -> list[dict[str, Any]]:
@@ -129,7 +133,7 @@ def cost_to_serve(store: Store) -> list[dict[str, Any]]:
         costs: list[Cost] = []
         flags = {}
         for st, table, now in _each(store):
-            currency = st.account.currency if st.account else table.currency
+            currency = _currency(st, table)
             costs.append(cost(st.key, st.name, st.kind, currency, st.days, now, table.cost_period_us))
             flags[st.key] = table.flag_ratio
     found = ratios(costs)

@@ -13,12 +13,23 @@ from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, fun
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from firmly.adapters.sql.tables import counterparties, decisions, events, postings, rulebooks, tokens, workspaces
+from firmly.adapters.sql.logins import Logins
+from firmly.adapters.sql.tables import (
+    counterparties,
+    decisions,
+    events,
+    outbox,
+    postings,
+    rulebooks,
+    tokens,
+    workspace_settings,
+    workspaces,
+)
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event
 from firmly.domain.ledger import Posting
-from firmly.domain.ports import CounterpartyRow, StoredRulebook, TokenRow, WorkspaceInfo
+from firmly.domain.ports import CounterpartyRow, OutboxRow, StoredRulebook, TokenRow, WorkspaceInfo
 from firmly.domain.tone import Tone
 
 _json = msgspec.json.Encoder()
@@ -67,7 +78,7 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
-class SqlStore:
+class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins.py
     def __init__(self, engine: Engine, workspace: str) -> None:
         self.engine = engine
         self.workspace = workspace
@@ -400,6 +411,69 @@ class SqlStore:
         r = self.c.execute(select(tokens).where(tokens.c.id == token_id)).first()
         return None if r is None else TokenRow(r.id, r.workspace, r.role, r.name, r.hash, r.created_at, r.revoked_at)
 
+    # -- the outbox and workspace settings ----------------------------------------------------------
+    def put_outbox(self, rows: list[OutboxRow]) -> int:
+        if not rows:
+            return 0
+        ws = self.workspace
+        values = [(ws, r.id, r.decision, r.counterparty, r.channel, r.recipient, r.subject, r.body, r.attachment,
+                   r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error) for r in rows]
+        names = ", ".join(f'"{c.name}"' for c in outbox.columns)
+        if self.dialect == "postgresql":
+            marks = ", ".join("%s" for _ in outbox.columns)
+        else:
+            marks = ", ".join("?" for _ in outbox.columns)
+        done = self.c.exec_driver_sql(
+            f"INSERT INTO outbox ({names}) VALUES ({marks}) ON CONFLICT (workspace, id) DO NOTHING", values)
+        return int(done.rowcount or 0)
+
+    def claim_outbox(self, now: int, limit: int, lease_until: int) -> list[OutboxRow]:
+        due = and_(outbox.c.status.in_(("pending", "sending")), outbox.c.next_at <= now)
+        pick = select(outbox.c.workspace, outbox.c.id).where(due).order_by(outbox.c.next_at).limit(limit)
+        if self.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)  # two workers never take the same message
+        keys = [(r[0], r[1]) for r in self.c.execute(pick)]
+        if not keys:
+            return []
+        claimed = []
+        for workspace, oid in keys:
+            row = self.c.execute(update(outbox).where(and_(outbox.c.workspace == workspace, outbox.c.id == oid, due))
+                                 .values(status="sending", next_at=lease_until).returning(*outbox.c)).first()
+            if row is not None:
+                claimed.append(_outbox_row(row))
+        return claimed
+
+    def finish_outbox(self, row: OutboxRow) -> None:
+        self.c.execute(update(outbox).where(and_(outbox.c.workspace == row.workspace, outbox.c.id == row.id))
+                       .values(status=row.status, attempts=row.attempts, next_at=row.next_at, sent_at=row.sent_at,
+                               error=row.error))
+
+    def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
+        query = select(outbox).where(outbox.c.workspace == self.workspace)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        return [_outbox_row(r) for r in self.c.execute(query.order_by(outbox.c.next_at, outbox.c.id).limit(limit))]
+
+    def sent_since(self, counterparty: str, since: int) -> int:
+        found = self.c.execute(select(func.count()).where(and_(
+            outbox.c.workspace == self.workspace, outbox.c.counterparty == counterparty, outbox.c.status == "sent",
+            outbox.c.sent_at >= since))).scalar_one()
+        return int(found)
+
+    def settings(self) -> dict[str, str]:
+        rows = self.c.execute(select(workspace_settings.c.name, workspace_settings.c.value)
+                              .where(workspace_settings.c.workspace == self.workspace))
+        return {r[0]: r[1] for r in rows}
+
+    def set_setting(self, name: str, value: str | None) -> None:
+        self.c.execute(workspace_settings.delete().where(and_(workspace_settings.c.workspace == self.workspace,
+                                                              workspace_settings.c.name == name)))
+        if value is not None:
+            self.c.execute(workspace_settings.insert().values(workspace=self.workspace, name=name, value=value))
+
+    def all_workspaces(self) -> list[str]:
+        return [r[0] for r in self.c.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
+
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.
 
@@ -430,3 +504,8 @@ class SqlStore:
             if keys is not None:
                 cursor.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {target}{conflict}')
                 cursor.execute(f"TRUNCATE {target}")
+
+
+def _outbox_row(r: Any) -> OutboxRow:
+    return OutboxRow(r.id, r.decision, r.counterparty, r.channel, r.recipient, r.subject, r.body, r.attachment,
+                     r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, r.workspace)

@@ -133,4 +133,35 @@ outbox = Table(
     Column("sent_at", BigInteger, nullable=True),
     Column("error", Text, nullable=True),
     Index("ix_outbox_due", "status", "next_at"),
+    Index("ix_outbox_counterparty", "workspace", "counterparty", "sent_at"),
+)
+
+workspace_settings = Table(
+    "workspace_settings", metadata,  # what a workspace says in its messages and when: sender, quiet hours, ...
+    Column("workspace", String(100), primary_key=True),
+    Column("name", String(60), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "users", metadata,  # web UI logins: an email belongs to one workspace; only an argon2 hash of the password
+    Column("id", String(40), primary_key=True),
+    Column("workspace", String(100), nullable=False),
+    Column("email", String(320), nullable=False),  # lower-cased
+    Column("role", String(20), nullable=False),  # admin | operator | viewer
+    Column("password", Text, nullable=False),  # argon2id hash
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_users_email", "email", unique=True),
+    Index("ix_users_workspace", "workspace"),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,  # logged-in browsers: the cookie holds a secret, the row its SHA-256
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(40), nullable=False),
+    Column("workspace", String(100), nullable=False),
+    Column("csrf", String(64), nullable=False),  # the token every form of this session must send back
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_web_sessions_user", "user_id"),
 )

@@ -27,7 +27,7 @@ from firmly.domain.rulebook import Step
 from firmly.domain.scores import DAY_US, Day, Incident, KarmaTerms, Track, count, day_of
 
 REVIEW_EVENT = "firmly.review"
-MONEY_EVENTS = frozenset({"payment.received", "service.rendered", "invoice.issued"})
+MONEY_EVENTS = frozenset({"payment.received", "service.rendered"})  # invoices only set due dates
 EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged", "request.received"})
 TONE_EVENTS = frozenset({"message.received", "grace.requested"})
 TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
@@ -626,6 +626,8 @@ class Engine:
             if price is None:
                 return  # not on any price list: a service that is not sold separately
             amount = price * Decimal(str(data.get("quantity") or 1))
+            if amount <= 0:
+                return  # a free service posts nothing
             book = self._book(st, table)
             if table.account is None:  # no account kept in advance: the service is owed
                 book.owe(ev.at, amount, ev.id, "service", "service", code, None)
@@ -641,9 +643,6 @@ class Engine:
             book = self._book(st, table)
             book.pay(ev.at, amount, ev.id)
             self._low(st, table, book, ev.id, ev.at, out)
-        elif ev.type == "invoice.issued" and table.account is not None:
-            # an invoice is owed money only where the rulebook keeps an account; elsewhere it just sets a due date
-            self._book(st, table).invoice(ev.at, parse_amount(data["amount"]), ev.id)
 
     def _refused(self, st: CounterpartyState, table: Table, book: Book, amount: Decimal, ev: Event, code: str,
                  out: Out, rule: str | None) -> bool:

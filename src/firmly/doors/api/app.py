@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from firmly import bootstrap, config
+from firmly.doors import web
 from firmly.doors.api import errors, routes
 from firmly.doors.api.auth import Gate
 from firmly.doors.api.metrics import Metrics
@@ -44,6 +45,7 @@ def create_app(database_url: str | None = None, rate: float | None = None) -> Fa
         return response
 
     app.include_router(routes.router)
+    web.install(app, url)  # the pages and their static files; the UI logs in with sessions, not tokens
 
     @app.get("/healthz", tags=["operations"], summary="Is the database reachable?")
     def healthz() -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The outbox: messages written with their decisions, sent by the worker.
+"""The outbox (messages written with their decisions, sent by the worker) and workspace settings.
 
 Revision ID: 0005
 Revises: 0004
@@ -35,7 +35,15 @@ def upgrade() -> None:
         sa.Column("error", sa.Text, nullable=True),
     )
     op.create_index("ix_outbox_due", "outbox", ["status", "next_at"])
+    op.create_index("ix_outbox_counterparty", "outbox", ["workspace", "counterparty", "sent_at"])
+    op.create_table(
+        "workspace_settings",
+        sa.Column("workspace", sa.String(100), primary_key=True),
+        sa.Column("name", sa.String(60), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("workspace_settings")
     op.drop_table("outbox")

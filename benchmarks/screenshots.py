@@ -1,0 +1,78 @@
+"""Screenshots of every main page of the web UI at a desktop and a phone width, over the demo workspace.
+
+    .venv/bin/python benchmarks/screenshots.py [--out screenshots] [--lang en|ru|both]
+
+Builds the demo workspace (`firmly demo`'s data) in a temporary SQLite file, runs the server on a loopback
+port, logs in with Playwright driving Debian's Chromium and writes PNG files (gitignored) named
+PAGE-LANG-WIDTH.png, e.g. dashboard-en-desktop.png. Nothing outside --out is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from firmly.doors.web.testing import demo_database, launch, serve
+
+PAGES = (
+    ("login", "/login"),
+    ("dashboard", "/"),
+    ("counterparties", "/counterparties"),
+    ("counterparty", "/counterparties/tom"),
+    ("counterparty-prepaid", "/counterparties/acme"),
+    ("counterparty-partner", "/counterparties/northside"),
+    ("review", "/review"),
+    ("rulebooks", "/rulebooks"),
+    ("rulebook", "/rulebooks/smile/2026-05"),
+    ("upload", "/rulebooks/upload"),
+    ("what-if", "/rulebooks/what-if?start=smile"),
+    ("cost-to-serve", "/reports/cost-to-serve"),
+    ("partners", "/reports/partners"),
+    ("suppliers", "/reports/suppliers"),
+    ("courtesy", "/reports/courtesy"),
+    ("public-partner", "/partners/demo/northside"),
+)
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--out", type=Path, default=Path("screenshots"), help="folder for the PNGs (gitignored)")
+    parser.add_argument("--lang", choices=("en", "ru", "both"), default="both")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    langs = ("en", "ru") if args.lang == "both" else (args.lang,)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'demo.db'}"
+        email, password = demo_database(url)
+        with serve(url) as base, sync_playwright() as pw:
+            browser = launch(pw)
+            written = 0
+            for lang in langs:
+                for width, (w, h) in WIDTHS.items():
+                    context = browser.new_context(viewport={"width": w, "height": h}, locale=lang,
+                                                  device_scale_factor=1, is_mobile=width == "phone")
+                    page = context.new_page()
+                    page.goto(f"{base}/login")
+                    page.screenshot(path=str(args.out / f"login-{lang}-{width}.png"), full_page=True)
+                    page.fill("#email", email)
+                    page.fill("#password", password)
+                    page.click("form[action='/login'] button[type=submit]")
+                    page.wait_for_url(f"{base}/")
+                    page.click(f"form[action='/lang'] button[value={lang}]")
+                    for name, path in PAGES[1:]:
+                        page.goto(base + path)
+                        page.wait_for_load_state("networkidle")
+                        page.screenshot(path=str(args.out / f"{name}-{lang}-{width}.png"), full_page=True)
+                        written += 1
+                    context.close()
+            browser.close()
+    print(f"{written + 2 * len(langs)} screenshots in {args.out}/", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

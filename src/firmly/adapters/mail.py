@@ -1,0 +1,78 @@
+"""Email over SMTP: one connection kept open across a batch, STARTTLS and login when configured.
+
+FIRMLY_SMTP_URL: smtp://[user:password@]host[:port][?starttls=true] or smtps://… for TLS from the start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from firmly.domain.errors import FirmlyError
+
+
+class MailError(Exception):
+    """A message was not accepted; `permanent` when retrying cannot help (a refused recipient)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class SmtpSender:
+    def __init__(self, url: str, sender: str, timeout: float = 30.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise FirmlyError(f"FIRMLY_SMTP_URL must look like smtp://user:password@host:587?starttls=true, "
+                              f"got {url!r}")
+        self.host, self.tls = parts.hostname, parts.scheme == "smtps"
+        self.port = parts.port or (465 if self.tls else 25)
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
+        self.sender, self.timeout = sender, timeout
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._conn is None:
+            context = ssl.create_default_context()
+            conn = (smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context) if self.tls
+                    else smtplib.SMTP(self.host, self.port, timeout=self.timeout))
+            if self.starttls:
+                conn.starttls(context=context)
+            if self.user:
+                conn.login(self.user, self.password or "")
+            self._conn = conn
+        return self._conn
+
+    def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
+             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
+        msg = EmailMessage()
+        msg["From"] = formataddr((from_name, self.sender)) if from_name else self.sender
+        msg["To"] = to
+        msg["Subject"] = subject
+        # a stable Message-ID: a message resent after a crash can be recognised as the same one
+        msg["Message-ID"] = f"<{message_id}@firmly>" if message_id else make_msgid(domain="firmly")
+        if reply_to:
+            msg["Reply-To"] = reply_to
+        msg.set_content(body)
+        for filename, data, mime in attachments:
+            maintype, _, subtype = mime.partition("/")
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+        try:
+            self._connect().send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise MailError(f"recipient refused: {exc.recipients}", permanent=True) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise MailError(f"{type(exc).__name__}: {exc}") from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # closing a broken connection may fail too
+                self._conn.quit()
+            self._conn = None

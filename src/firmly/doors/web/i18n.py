@@ -1,0 +1,131 @@
+"""Languages of the web UI: gettext catalogues (.po, compiled in memory at start) and Babel's formats.
+
+The language of a request lives in a context variable, so templates and messages translate through one
+pair of gettext functions installed once, and each request (each thread of the pool) has its own."""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+from babel.support import Translations
+
+from firmly.domain.clock import parse_instant
+
+LOCALES = ("ru", "en")
+DEFAULT = "en"
+CATALOGUES = Path(__file__).parent / "locale"
+_current: ContextVar[str] = ContextVar("firmly_lang", default=DEFAULT)
+
+
+@cache
+def translations(lang: str) -> Translations:
+    """The catalogue of a language, compiled from its .po file (no build step: the .po is the source)."""
+    path = CATALOGUES / lang / "LC_MESSAGES" / "messages.po"
+    if not path.is_file():
+        return Translations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def use(lang: str) -> None:
+    _current.set(lang if lang in LOCALES else DEFAULT)
+
+
+def current() -> str:
+    return _current.get()
+
+
+def gettext(message: str) -> str:
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def choose(cookie: str | None, accept: str | None, default: str | None) -> str:
+    """The visitor's choice (cookie), else the workspace's language, else what the browser asks for."""
+    if cookie in LOCALES:
+        return cookie
+    if default in LOCALES:
+        return default
+    for part in (accept or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LOCALES:
+            return tag
+    return DEFAULT
+
+
+# -- formats --------------------------------------------------------------------------------------
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _moment(us: int | str) -> datetime:
+    """A moment from UTC microseconds or from RFC 3339 text (the decisions' public JSON)."""
+    value = parse_instant(us) if isinstance(us, str) else us
+    return datetime.fromtimestamp(value / 1_000_000, _zone("UTC"))
+
+
+def when(us: int | str | None, timezone: str, form: str = "medium") -> str:
+    """A moment (UTC microseconds) in the workspace's time zone, written as the language writes it."""
+    if us is None:
+        return "—"
+    moment = _moment(us)
+    if form == "short":
+        return format_datetime(moment, "short", tzinfo=_zone(timezone), locale=_locale(current()))
+    return format_datetime(moment, "medium", tzinfo=_zone(timezone), locale=_locale(current()))
+
+
+def day(us: int | str | None, timezone: str, form: str = "medium") -> str:
+    if us is None:
+        return "—"
+    return format_date(_moment(us).astimezone(_zone(timezone)).date(), form, locale=_locale(current()))
+
+
+def money(amount: object, currency: str | None) -> str:
+    """A decimal amount with its currency; never through a float."""
+    if amount is None or amount == "":
+        return "—"
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except InvalidOperation:
+        return str(amount)
+    if not currency:
+        return format_decimal(value, "#,##0.00", locale=_locale(current()))
+    return format_currency(value, currency, locale=_locale(current()))
+
+
+def number(value: object, digits: int = 2) -> str:
+    if value is None or value == "":
+        return "—"
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return format_decimal(Decimal(str(value)), pattern, locale=_locale(current()))
+
+
+def share(value: object) -> str:
+    """0.9 as 90 %."""
+    if value is None:
+        return "—"
+    return format_percent(Decimal(str(value)), locale=_locale(current()))

@@ -1,0 +1,11 @@
+"""The web UI's pages, one module per area; none of them is part of the API's OpenAPI document."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from firmly.doors.web.routes import auth, counterparties, home, public, reports, review, rulebooks
+
+router = APIRouter(include_in_schema=False)
+for module in (auth, home, counterparties, review, rulebooks, reports, public):
+    router.include_router(module.router)

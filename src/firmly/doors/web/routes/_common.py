@@ -1,0 +1,53 @@
+"""Small helpers the page modules share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+
+from firmly.adapters.sql.store import SqlStore
+from firmly.domain.errors import Conflict, FirmlyError, NotFound
+from firmly.doors.web.app import Web
+from firmly.doors.web.security import Refused, Visitor
+
+T = TypeVar("T")
+
+
+def web(request: Request) -> Web:
+    found: Web = request.app.state.web
+    return found
+
+
+def store_of(request: Request, who: Visitor) -> SqlStore:
+    assert who.user is not None
+    return web(request).store(who.user.workspace)
+
+
+def answer(call: Callable[[], T]) -> T:
+    """Run a use case; its errors become pages (404, 409, 400) rather than the API's JSON."""
+    try:
+        return call()
+    except NotFound as exc:
+        raise Refused(404, str(exc)) from None
+    except Conflict as exc:
+        raise Refused(409, str(exc)) from None
+    except FirmlyError as exc:
+        raise Refused(400, str(exc)) from None
+
+
+async def answer_async(call: Callable[[], T]) -> T:
+    return await run_in_threadpool(answer, call)
+
+
+def back(to: str) -> RedirectResponse:
+    """Post/Redirect/Get: after a change, the browser loads a page (a reload does not post again)."""
+    return RedirectResponse(to, status_code=303)
+
+
+def field(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""

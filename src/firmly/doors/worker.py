@@ -1,0 +1,52 @@
+"""`firmly worker`: the clock and the outbox on wall-clock time, until stopped."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from firmly import bootstrap, config
+from firmly.adapters.mail import SmtpSender
+from firmly.adapters.webhook import WebhookSender
+from firmly.domain.ports import Store
+from firmly.service import worker
+
+
+def channels(database_url: str | None) -> worker.Channels:
+    smtp = config.SMTP_URL.value()
+    mail = SmtpSender(smtp, config.MAIL_FROM.value()) if smtp else None
+
+    def pdf(store: Store, key: str, decision: str) -> bytes:
+        from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint loads only when an invoice goes out
+        from firmly.service import invoices  # noqa: PLC0415
+
+        return documents.invoice_pdf(invoices.invoice(store, key, decision))
+
+    return worker.Channels(mail, WebhookSender(), pdf)
+
+
+def run(database_url: str | None, interval: float, once: bool, as_of: int | None,
+        report: Callable[[worker.Round], None]) -> None:
+    def store_for(name: str) -> Store:
+        return bootstrap.store(database_url, name or None)
+
+    wire = channels(database_url)
+    stop = False
+
+    def halt(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stop
+        stop = True  # finish the message in hand, then leave
+
+    signal.signal(signal.SIGTERM, halt)
+    signal.signal(signal.SIGINT, halt)
+    while not stop:
+        now = as_of if as_of is not None else time.time_ns() // 1000
+        woken = worker.tick_all(store_for, now)
+        done = worker.drain(store_for, now, wire)
+        done.woken = woken
+        report(done)
+        if once:
+            return
+        time.sleep(interval)

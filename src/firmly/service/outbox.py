@@ -1,0 +1,155 @@
+"""The outbox: the messages a decision means, written in the decision's own transaction.
+
+One message per decision and recipient (its id is a hash of both), so writing a decision again, a
+replay or a second worker never makes a second message. The worker sends them (service.worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import time
+from typing import Any
+
+import yaml
+
+from firmly.domain.clock import iso
+from firmly.domain.engine import CounterpartyState, Engine
+from firmly.domain.errors import FirmlyError
+from firmly.domain.explain import STEP_NAMES
+from firmly.domain.messages import COMMUNICATED, Fields, compose
+from firmly.domain.ports import OutboxRow, Store, WorkspaceInfo
+from firmly.service import workspace
+from firmly.service.queries import public
+
+SENT_STATES = frozenset({"applied", "approved", "softened"})  # what actually happened (not proposals)
+MAX_AGE_US = 7 * 86_400_000_000  # a decision older than this when written (an import of history) is not sent
+SETTINGS = {
+    "sender_name": "who the messages are from, e.g. \"Клиника «Улыбка»\"",
+    "signature": "the last lines of every email (default: the sender name)",
+    "reply_to": "the address replies go to",
+    "quiet_hours": "when nothing is sent, in the workspace time zone (default 21:00-09:00; \"off\" for none)",
+    "daily_limit": "at most this many messages a day to one counterparty (default 3; later ones wait a day)",
+    "webhook_url": "where every decision is posted as a Standard Webhooks request",
+    "webhook_secret": "the whsec_… secret webhooks are signed with (firmly webhook secret makes one)",
+    "messages": "template overrides as YAML: action -> ru|en -> {subject, body}",
+}
+
+
+def message_id(decision: str, channel: str, recipient: str) -> str:
+    return "m-" + hashlib.blake2b(f"{decision}\x1f{channel}\x1f{recipient}".encode(), digest_size=10).hexdigest()
+
+
+def overrides(engine: Engine, st: CounterpartyState, at: int, settings: dict[str, str]) -> dict[str, Any]:
+    """Template overrides: the workspace's over the rulebook's."""
+    merged: dict[str, Any] = {}
+    for book in reversed(engine.table(st, at).books):
+        for action, langs in (book.extra.get("messages") or {}).items():
+            merged.setdefault(action, {}).update(langs)
+    if settings.get("messages"):
+        try:
+            own = yaml.safe_load(settings["messages"]) or {}
+        except yaml.YAMLError:
+            own = {}
+        for action, langs in own.items() if isinstance(own, dict) else ():
+            if isinstance(langs, dict):
+                merged.setdefault(str(action), {}).update(langs)
+    return merged
+
+
+def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: dict[str, CounterpartyState],
+            ws: WorkspaceInfo, now: int) -> int:
+    """Write the messages for these decision rows (in the caller's transaction); returns how many are new."""
+    wanted = [r for r in rows if r["status"] in SENT_STATES and r["action"] in COMMUNICATED
+              and r["at"] >= now - MAX_AGE_US]
+    if not wanted:
+        return 0
+    settings = store.settings()
+    out: list[OutboxRow] = []
+    for row in wanted:
+        st = states.get(row["counterparty"])
+        if st is None:
+            continue
+        email = (st.info or {}).get("email")
+        if isinstance(email, str) and "@" in email:
+            subject, body = _letter(engine, st, row, ws, settings)
+            attachment = "invoice" if row["action"] == "top_up_invoice" else None
+            out.append(OutboxRow(message_id(row["id"], "email", email), row["id"], st.key, "email", email, subject,
+                                 body, attachment, "pending", 0, row["at"], now))
+        url = settings.get("webhook_url")
+        if url:
+            payload = {"type": f"decision.{row['action']}", "timestamp": iso(row["at"]),
+                       "data": {**public(row), "counterparty_name": st.name}}
+            out.append(OutboxRow(message_id(row["id"], "webhook", url), row["id"], st.key, "webhook", url,
+                                 f"decision.{row['action']}", json.dumps(payload, ensure_ascii=False), None,
+                                 "pending", 0, row["at"], now))
+    return store.put_outbox(out)
+
+
+def _letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: WorkspaceInfo,
+            settings: dict[str, str]) -> tuple[str, str]:
+    table = engine.table(st, row["at"])
+    c = table.rules.get(row["rule"] or "")
+    lang = st.locale or (c.book.locale if c is not None else (table.books[0].locale if table.books else ws.locale))
+    next_step = ""
+    if c is not None and c.ladder is not None and row.get("step") and row["action"] in ("feedback", "warning"):
+        steps = c.ladder.steps
+        following = steps[min(int(row["step"]), len(steps) - 1)].action
+        next_step = STEP_NAMES.get(lang, STEP_NAMES["en"]).get(following, following)
+    amount = f"{row['amount']} {row['currency']}" if row.get("amount") else ""
+    sender = settings.get("sender_name") or (table.books[0].title if table.books else "")
+    letter = compose(row["action"], lang, Fields(
+        name=st.name, title=c.rule.title if c is not None else "", why=c.rule.why if c is not None else "",
+        explanation=row["explanation"], amount=amount, next=next_step, sender=sender,
+        signature=settings.get("signature", sender)), turn=int(row.get("n") or 0),
+        overrides=overrides(engine, st, row["at"], settings))
+    return letter.subject, letter.body
+
+
+def settings(store: Store) -> dict[str, str]:
+    with store.read():
+        workspace.current(store)
+        return store.settings()
+
+
+def set_setting(store: Store, name: str, value: str | None) -> None:
+    """Change one workspace setting (None removes it), checked so a worker never trips over it later."""
+    if name not in SETTINGS:
+        raise FirmlyError(f"no setting {name!r}; there are: {', '.join(SETTINGS)}")
+    if value is not None:
+        _check(name, value)
+    with store.write():
+        workspace.current(store)
+        store.set_setting(name, value)
+
+
+def _check(name: str, value: str) -> None:
+    if name == "quiet_hours" and value.lower() not in ("off", "none"):
+        start, sep, end = value.partition("-")
+        try:
+            time.fromisoformat(start.strip())
+            time.fromisoformat(end.strip())
+        except ValueError:
+            raise FirmlyError(f"quiet_hours must look like 21:00-09:00 (or off), got {value!r}") from None
+        if not sep:
+            raise FirmlyError(f"quiet_hours must look like 21:00-09:00 (or off), got {value!r}")
+    elif name == "daily_limit" and not (value.isdigit() and int(value) > 0):
+        raise FirmlyError(f"daily_limit must be a whole number above 0, got {value!r}")
+    elif name == "webhook_secret" and not value.startswith("whsec_"):
+        raise FirmlyError("webhook_secret must be a whsec_… secret (firmly webhook secret makes one)")
+    elif name == "webhook_url" and not value.startswith(("http://", "https://")):
+        raise FirmlyError(f"webhook_url must be an http(s) URL, got {value!r}")
+    elif name == "messages":
+        try:
+            loaded = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise FirmlyError(f"messages is not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict) or not all(
+                isinstance(langs, dict) and all(lang in ("ru", "en") and isinstance(parts, dict)
+                                                for lang, parts in langs.items()) for langs in loaded.values()):
+            raise FirmlyError("messages must map an action to ru/en to {subject, body}")
+
+
+def listed(store: Store, status: str | None) -> list[OutboxRow]:
+    with store.read():
+        return store.outbox(status)

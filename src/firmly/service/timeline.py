@@ -1,0 +1,114 @@
+"""A counterparty's whole story on one page: events and decisions in time, strikes against each rule's
+ladder, restrictions, the account statement, scores and the tone of what it wrote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from firmly.domain.engine import REVIEW_EVENT, Engine, conduct
+from firmly.domain.errors import NotFound
+from firmly.domain.ledger import statement
+from firmly.domain.ports import Store
+from firmly.service import accounts, queries, workspace
+from firmly.service.policy import load_policy
+
+LIMIT = 400  # timeline entries shown, newest first; the CLI and API give the rest
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    action: str
+    amount: str | None
+    days: int | None
+    review: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    id: str
+    title: str
+    kind: str
+    strikes: int
+    step: str | None
+    broken: int
+    kept: int
+    kept_streak: int
+    ladder: str | None
+    window_days: int | None
+    earn_back: int | None
+    rungs: list[Rung]
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    at: int
+    kind: str  # "event" | "decision"
+    item: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Page:
+    key: str
+    name: str
+    kind: str
+    tier: str
+    status: str
+    email: str | None
+    locale: str | None
+    clock: int | None
+    restrictions: list[dict[str, Any]]
+    rules: list[RuleView]
+    account: dict[str, Any] | None
+    scores: dict[str, Any]
+    timeline: list[Entry]
+    total: int  # entries in all, of which the newest LIMIT are in `timeline`
+    messages: list[dict[str, Any]]  # what it wrote, with the tone found in it
+    acts: list[dict[str, Any]]  # people's acts on its proposals
+    karma: list[tuple[int, int]] = field(default_factory=list)  # (day, karma): partners
+
+
+def page(store: Store, key: str) -> Page:
+    with store.read():
+        ws = workspace.current(store)
+        st = store.load_states([key]).get(key)
+        if st is None:
+            raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
+        now = ws.clock if ws.clock is not None else st.last_at
+        table = Engine(load_policy(store)).table(st, now)
+        shown = conduct(st, table, now)
+        scores = queries.scores(store, st, table, now)
+        events = store.events_about([key])
+        decisions = store.decisions(counterparty=key)
+        account: dict[str, Any] | None = None
+        if st.account is not None:
+            balance, due, entries = statement(store.postings(key))
+            account = {"balance": balance, "due": due, "currency": st.account.currency, "entries": entries,
+                       "prices": accounts.price_list(st, table), "invoiced": st.account.invoiced}
+    rules = []
+    for rule_id, c in table.rules.items():
+        figures = shown["rules"][rule_id]
+        ladder = c.ladder
+        rungs = [Rung(s.action, None if s.amount is None else str(s.amount),
+                      None if s.duration is None else s.duration.days, s.review)
+                 for s in (ladder.steps if ladder else ())]
+        rules.append(RuleView(rule_id, c.rule.title, c.rule.kind, figures["strikes"], figures["step"],
+                              figures["broken"], figures["kept"], figures["kept_streak"],
+                              ladder.name if ladder else None, ladder.window.days if ladder else None,
+                              ladder.earn_back if ladder else None, rungs,
+                              c.book.currency))
+    merged = [Entry(ev.at, "event", {**ev.envelope(), "seq": ev.seq, "tone": ev.tone}) for ev in events
+              if ev.type != REVIEW_EVENT]
+    merged += [Entry(d["at"], "decision", queries.public(d)) for d in decisions]
+    merged.sort(key=lambda e: (e.at, e.kind == "decision", e.item.get("seq", 0)), reverse=True)
+    messages = [{"at": ev.at, "id": ev.id, "type": ev.type, "text": ev.data.get("text"), "tone": ev.tone}
+                for ev in events if ev.tone is not None and ev.counterparty == key]
+    acts = [{"at": ev.at, "decision": ev.data.get("decision"), "act": ev.data.get("act"), "step": ev.data.get("step"),
+             "author": ev.data.get("author"), "reason": ev.data.get("reason")}
+            for ev in events if ev.type == REVIEW_EVENT]
+    history = list(st.track.history or []) if st.track is not None else []
+    restrictions = [{"type": r.type, "until": r.until, "rule": r.rule} for r in st.restrictions or () if r.until > now]
+    return Page(st.key, st.name, st.kind, st.tier, shown["status"], shown["email"], st.locale, ws.clock,
+                restrictions, rules, account, scores, merged[:LIMIT], len(merged), messages[::-1], acts[::-1],
+                history)
