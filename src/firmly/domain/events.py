@@ -217,8 +217,14 @@ def validate(raw: object, *, internal: bool = False) -> Event:
     envelope = {"id": event_id, "type": kind, "counterparty": counterparty, "occurred_at": raw["occurred_at"],
                 "data": data}
     partner = data.get("partner")
+    try:
+        encoded = _encoder.encode(envelope)
+    except UnicodeEncodeError:
+        raise EventError("event", "contains text that is not valid Unicode (a lone surrogate)", event_id) from None
+    if b"\\u0000" in encoded:  # both databases must store the same values; PostgreSQL text holds no NUL
+        raise EventError("event", "contains a NUL character", event_id)
     return Event(id=event_id, type=kind, counterparty=counterparty, occurred_at=raw["occurred_at"], at=at,
-                 data=data, digest=digest(envelope),
+                 data=data, digest=hashlib.blake2b(encoded, digest_size=16).hexdigest(),
                  partner=partner if isinstance(partner, str) and partner and partner != counterparty else None)
 
 

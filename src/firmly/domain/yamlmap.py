@@ -25,6 +25,9 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         raise YamlProblem(line, f"is not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:  # e.g. a control character: the reader refuses it before any structure
+        line = text.count("\n", 0, getattr(exc, "position", 0)) + 1
+        raise YamlProblem(line, f"is not valid YAML: {exc}") from None
     lines: dict[Path, int] = {}
     if node is None:
         return None, lines

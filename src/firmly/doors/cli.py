@@ -9,6 +9,7 @@ import csv
 import functools
 import getpass
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -687,16 +688,24 @@ def webhook_secret(db: Db = None, ws: Workspace = None) -> None:
 @friendly
 def serve_command(host: Annotated[str | None, typer.Option(help=f"address [env: {config.HOST.env}]")] = None,
                   port: Annotated[int | None, typer.Option(help=f"port [env: {config.PORT.env}]")] = None,
+                  workers: Annotated[int, typer.Option(help="server processes (reads scale with them; "
+                                                       "SQLite still has one writer)")] = 1,
                   db: Db = None) -> None:
-    """Run the HTTP API (`/v1`, docs at /docs) until interrupted."""
+    """Run the HTTP API (`/v1`, docs at /docs) and the web UI until interrupted."""
     import uvicorn  # noqa: PLC0415 - the server is loaded only by the command that runs it
 
     from firmly.doors.api import create_app  # noqa: PLC0415
 
     bootstrap.store(db, None).migrate()
     address, number = host or config.HOST.value(), port or int(config.PORT.value())
-    err.print(f"firmly API on http://{address}:{number} (docs at /docs); Ctrl+C stops it", highlight=False)
-    uvicorn.run(create_app(db), host=address, port=number, log_level="warning", access_log=False)
+    err.print(f"firmly on http://{address}:{number} (API docs at /docs); Ctrl+C stops it", highlight=False)
+    if workers > 1:  # each process builds its own app from the environment
+        if db:
+            os.environ[config.DATABASE_URL.env] = db
+        uvicorn.run("firmly.doors.api.app:from_environment", factory=True, workers=workers, host=address,
+                    port=number, log_level="warning", access_log=False)
+    else:
+        uvicorn.run(create_app(db), host=address, port=number, log_level="warning", access_log=False)
 
 
 @token_app.command("create")

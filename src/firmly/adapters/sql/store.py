@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from firmly.domain.tone import Tone
 
 _json = msgspec.json.Encoder()
 _unjson = msgspec.json.Decoder()
+_WRITERS: dict[int, threading.Lock] = {}
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
 
@@ -107,6 +109,11 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         except OperationalError as exc:
             raise StorageError(f"cannot open the database: {exc.orig}") from None
         conn.info["write"] = write
+        # SQLite has one writer: threads of one process queue on a lock instead of polling the busy handler,
+        # whose sleeps (up to 100 ms) made the tail of concurrent requests
+        local = _WRITERS.setdefault(id(self.engine), threading.Lock()) if write and self.dialect == "sqlite" else None
+        if local is not None:
+            local.acquire()
         try:
             with conn.begin():
                 if write and self.dialect == "postgresql":
@@ -116,6 +123,8 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         finally:
             self._conn = None
             conn.close()
+            if local is not None:
+                local.release()
 
     @property
     def c(self) -> Connection:

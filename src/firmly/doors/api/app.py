@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from firmly import bootstrap, config
 from firmly.doors import web
 from firmly.doors.api import errors, routes
 from firmly.doors.api.auth import Gate
-from firmly.doors.api.metrics import Metrics
+from firmly.doors.api.metrics import Metrics, Observe
 
 log = logging.getLogger("firmly.api")
 
@@ -35,14 +33,7 @@ def create_app(database_url: str | None = None, rate: float | None = None) -> Fa
     app.state.metrics = metrics = Metrics(engine)
     errors.install(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        request.state.request_id = rid
-        response = await metrics.middleware(request, call_next)
-        response.headers["X-Request-ID"] = rid
-        log.info("%s %s %s -> %s", rid, request.method, request.url.path, response.status_code)
-        return response
+    app.add_middleware(Observe, metrics=metrics)
 
     app.include_router(routes.router)
     web.install(app, url)  # the pages and their static files; the UI logs in with sessions, not tokens
@@ -61,3 +52,8 @@ def create_app(database_url: str | None = None, rate: float | None = None) -> Fa
         return metrics.render()
 
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app for `uvicorn --factory` (several worker processes): settings from the environment."""
+    return create_app()

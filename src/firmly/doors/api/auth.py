@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from firmly.adapters.sql.store import SqlStore
 from firmly.domain.ports import TokenRow
@@ -22,6 +23,7 @@ READ = ("admin", "operator", "viewer")
 ACT = ("admin", "operator")
 ADMIN = ("admin",)
 INGEST = ("admin", "operator", "ingest")
+_bearer = HTTPBearer(auto_error=False, description="a token from `firmly token create`")  # for the OpenAPI scheme
 _TTL = 5.0  # seconds a verified token is trusted before it is looked up again (revocation delay)
 
 
@@ -99,8 +101,8 @@ class Gate:
 def _need(*roles: str) -> Any:
     """A route dependency: the caller, if its token has one of `roles`."""
 
-    def check(request: Request) -> Principal:
-        principal: Principal = request.app.state.gate(request, roles)
+    def check(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+        principal: Principal = request.app.state.gate(request, roles)  # the Gate reads the header itself
         return principal
 
     return Depends(check)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -28,8 +29,16 @@ def body(code: str, message: str, field: str | None = None, **extra: Any) -> dic
     return {"error": {"code": code, "message": message, "field": field, **extra}}
 
 
+class _Json(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:  # a message quoting invalid text (a lone surrogate): escape it, do not fail
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+
+
 def _json(status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(content, status_code=status, headers=headers)
+    return _Json(content, status_code=status, headers=headers)
 
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",

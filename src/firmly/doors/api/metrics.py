@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine, func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from firmly.adapters.sql.tables import decisions
+
+log = logging.getLogger("firmly.api")
 
 
 class DecisionCollector:
@@ -51,10 +57,42 @@ class Metrics:
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+
+
+class Observe:
+    """Plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a quarter of a millisecond a request):
+    a request id on every response and in the log, the latency histogram, and NUL refused up front
+    (PostgreSQL cannot store it, so neither backend is asked to)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route: Any = request.scope.get("route")
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        rid = given.decode("latin-1")[:64] if given else uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = rid
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            body = json.dumps({"error": {"code": "bad_request", "message": "the request contains a NUL character",
+                                         "field": None}}).encode()
+            await sending({"type": "http.response.start", "status": 400,
+                           "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+        else:
+            await self.app(scope, receive, sending)
+        route: Any = scope.get("route")
         path = getattr(route, "path", "unmatched")  # the template, so ids do not explode the label set
-        self.latency.labels(request.method, path, str(response.status_code)).observe(time.perf_counter() - start)
-        return response
+        self.metrics.latency.labels(scope["method"], path, str(status)).observe(time.perf_counter() - start)
+        log.info("%s %s %s -> %s", rid, scope["method"], scope["path"], status)
