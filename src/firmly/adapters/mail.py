@@ -64,9 +64,18 @@ class SmtpSender:
             maintype, _, subtype = mime.partition("/")
             msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
         try:
-            self._connect().send_message(msg)
+            try:
+                self._connect().send_message(msg)
+            except smtplib.SMTPServerDisconnected:  # an idle connection the server closed: open a new one once
+                self._conn = None
+                self._connect().send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise MailError(f"recipient refused: {exc.recipients}", permanent=True) from None
+            # 4xx (greylisting, a full mailbox for now) is worth retrying; only 5xx for every recipient is final
+            codes = [code for code, _ in exc.recipients.values()]
+            raise MailError(f"recipient refused: {exc.recipients}", permanent=all(c >= 500 for c in codes)) from None
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            raise MailError(f"{type(exc).__name__}: {exc}", permanent=exc.smtp_code >= 500) from None
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise MailError(f"{type(exc).__name__}: {exc}") from None

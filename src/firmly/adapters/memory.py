@@ -224,9 +224,10 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                 if w == self.workspace and (status is None or r.status == status)]
         return sorted(mine, key=lambda r: (r.next_at, r.id))[:limit]
 
-    def sent_since(self, counterparty: str, since: int) -> int:
+    def sent_since(self, counterparty: str, since: int, channel: str | None = None) -> int:
         return sum(1 for (w, _), r in self._data["outbox"].items() if w == self.workspace
-                   and r.counterparty == counterparty and r.status == "sent" and (r.sent_at or 0) >= since)
+                   and r.counterparty == counterparty and r.status == "sent" and (r.sent_at or 0) >= since
+                   and (channel is None or r.channel == channel))
 
     def settings(self) -> dict[str, str]:
         return dict(self._data["settings"].get(self.workspace, {}))

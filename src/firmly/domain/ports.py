@@ -178,8 +178,8 @@ class Store(Protocol):
 
     def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]: ...
 
-    def sent_since(self, counterparty: str, since: int) -> int:
-        """How many messages went to a counterparty since a moment (the daily limit)."""
+    def sent_since(self, counterparty: str, since: int, channel: str | None = None) -> int:
+        """How many messages (of a channel) went to a counterparty since a moment (the daily limit)."""
         ...
 
     def settings(self) -> dict[str, str]: ...

@@ -6,6 +6,7 @@ replay or a second worker never makes a second message. The worker sends them (s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import time
@@ -60,8 +61,9 @@ def overrides(engine: Engine, st: CounterpartyState, at: int, settings: dict[str
 def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: dict[str, CounterpartyState],
             ws: WorkspaceInfo, now: int) -> int:
     """Write the messages for these decision rows (in the caller's transaction); returns how many are new."""
+    # An approval happens when a person acts, however long the proposal waited: it is told now.
     wanted = [r for r in rows if r["status"] in SENT_STATES and r["action"] in COMMUNICATED
-              and r["at"] >= now - MAX_AGE_US]
+              and (r["status"] == "approved" or r["at"] >= now - MAX_AGE_US)]
     if not wanted:
         return 0
     settings = store.settings()
@@ -75,15 +77,19 @@ def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: di
             subject, body = _letter(engine, st, row, ws, settings)
             attachment = "invoice" if row["action"] == "top_up_invoice" else None
             out.append(OutboxRow(message_id(row["id"], "email", email), row["id"], st.key, "email", email, subject,
-                                 body, attachment, "pending", 0, row["at"], now))
+                                 body, attachment, "pending", 0, _when(row, now), now))
         url = settings.get("webhook_url")
         if url:
             payload = {"type": f"decision.{row['action']}", "timestamp": iso(row["at"]),
                        "data": {**public(row), "counterparty_name": st.name}}
             out.append(OutboxRow(message_id(row["id"], "webhook", url), row["id"], st.key, "webhook", url,
                                  f"decision.{row['action']}", json.dumps(payload, ensure_ascii=False), None,
-                                 "pending", 0, row["at"], now))
+                                 "pending", 0, _when(row, now), now))
     return store.put_outbox(out)
+
+
+def _when(row: dict[str, Any], now: int) -> int:
+    return max(int(row["at"]), now) if row["status"] == "approved" else int(row["at"])
 
 
 def _letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: WorkspaceInfo,
@@ -135,8 +141,14 @@ def _check(name: str, value: str) -> None:
             raise FirmlyError(f"quiet_hours must look like 21:00-09:00 (or off), got {value!r}")
     elif name == "daily_limit" and not (value.isdigit() and int(value) > 0):
         raise FirmlyError(f"daily_limit must be a whole number above 0, got {value!r}")
-    elif name == "webhook_secret" and not value.startswith("whsec_"):
-        raise FirmlyError("webhook_secret must be a whsec_… secret (firmly webhook secret makes one)")
+    elif name == "webhook_secret":
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except ValueError:
+            key = b""
+        if not value.startswith("whsec_") or len(key) < 16:
+            raise FirmlyError("webhook_secret must be a whsec_… secret of at least 16 base64 bytes "
+                              "(firmly webhook secret makes one)")
     elif name == "webhook_url" and not value.startswith(("http://", "https://")):
         raise FirmlyError(f"webhook_url must be an http(s) URL, got {value!r}")
     elif name == "messages":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -128,7 +128,7 @@ def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels
         local = from_us(now).astimezone(place.tz)
         midnight = to_us(datetime.combine(local.date(), time(0), tzinfo=place.tz))
         with store.read():
-            if store.sent_since(row.counterparty, midnight) >= place.daily_limit:
+            if store.sent_since(row.counterparty, midnight, "email") >= place.daily_limit:
                 later = _next_day(place, now)  # enough for today: the rest waits for tomorrow
     if later is not None:
         row.status, row.next_at = "pending", later
@@ -171,7 +171,7 @@ def _send(store: Store, place: _Workspace, row: OutboxRow, now: int, channels: C
         secret = settings.get("webhook_secret")
         if channels.hooks is None or not secret:
             raise FirmlyError("no webhook secret is set: firmly webhook secret", )
-        channels.hooks.send(row.recipient, secret, row.id, row.body, from_us(now).astimezone(UTC))
+        channels.hooks.send(row.recipient, secret, row.id, row.body)  # signed at the moment it leaves
     else:
         raise FirmlyError(f"unknown channel {row.channel!r}")
 

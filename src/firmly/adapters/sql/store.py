@@ -463,10 +463,13 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
             query = query.where(outbox.c.status == status)
         return [_outbox_row(r) for r in self.c.execute(query.order_by(outbox.c.next_at, outbox.c.id).limit(limit))]
 
-    def sent_since(self, counterparty: str, since: int) -> int:
-        found = self.c.execute(select(func.count()).where(and_(
+    def sent_since(self, counterparty: str, since: int, channel: str | None = None) -> int:
+        query = select(func.count()).where(and_(
             outbox.c.workspace == self.workspace, outbox.c.counterparty == counterparty, outbox.c.status == "sent",
-            outbox.c.sent_at >= since))).scalar_one()
+            outbox.c.sent_at >= since))
+        if channel is not None:
+            query = query.where(outbox.c.channel == channel)
+        found = self.c.execute(query).scalar_one()
         return int(found)
 
     def settings(self) -> dict[str, str]:
