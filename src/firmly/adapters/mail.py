@@ -8,7 +8,11 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -51,18 +55,26 @@ class SmtpSender:
 
     def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
              message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
-        msg = EmailMessage()
-        msg["From"] = formataddr((from_name, self.sender)) if from_name else self.sender
+        # The compat32 classes: the modern EmailMessage re-parses and re-folds every header, which took half
+        # the worker's time per message; these build the same MIME for a fraction of it.
+        text = MIMEText(body, "plain", "utf-8")
+        msg: Message = text
+        if attachments:
+            msg = MIMEMultipart()
+            msg.attach(text)
+            for filename, data, mime in attachments:
+                maintype, _, subtype = mime.partition("/")
+                part = MIMEApplication(data, _subtype=subtype) if maintype == "application" else MIMEText(
+                    data.decode("utf-8", "replace"), subtype)
+                part.add_header("Content-Disposition", "attachment", filename=filename)
+                msg.attach(part)
+        msg["From"] = formataddr((from_name, self.sender)) if from_name else self.sender  # encodes a Cyrillic name
         msg["To"] = to
-        msg["Subject"] = subject
+        msg["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]  # compat32 folds a Header itself
         # a stable Message-ID: a message resent after a crash can be recognised as the same one
         msg["Message-ID"] = f"<{message_id}@firmly>" if message_id else make_msgid(domain="firmly")
         if reply_to:
             msg["Reply-To"] = reply_to
-        msg.set_content(body)
-        for filename, data, mime in attachments:
-            maintype, _, subtype = mime.partition("/")
-            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
         try:
             try:
                 self._connect().send_message(msg)
