@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from firmly import bootstrap
 from firmly.domain.events import validate
 from firmly.doors.api import create_app
+from firmly.doors.web import testing
 from firmly.service import ingest, rulebooks, tokens, workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,32 +89,9 @@ def _escape_server_logs() -> None:
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Run `app` on 127.0.0.1 on a port the kernel picks; yields the base URL, stops the server after."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                           log_config=None))
     _escape_server_logs()
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"uvicorn-{port}")
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"the API server did not answer /healthz on {base}")
-            time.sleep(0.02)
+    with testing.serve("", app) as base:
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from firmly import bootstrap
 from firmly.doors.api import create_app
@@ -31,13 +32,14 @@ def demo_database(url: str, workspace: str = "demo") -> tuple[str, str]:
 
 
 @contextmanager
-def serve(url: str) -> Iterator[str]:
-    """firmly's application (API and UI) over `url` on 127.0.0.1, in a thread; yields the base URL."""
+def serve(url: str, app: FastAPI | None = None) -> Iterator[str]:
+    """firmly's application (API and UI) over `url` (or `app` as given) on 127.0.0.1, in a thread, on a port
+    the kernel picks; yields the base URL and stops the server after."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(url), log_level="warning", access_log=False,
+    server = uvicorn.Server(uvicorn.Config(app or create_app(url), log_level="warning", access_log=False,
                                            lifespan="off", log_config=None))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"web-{port}")
     thread.start()
