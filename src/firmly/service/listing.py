@@ -65,8 +65,7 @@ _cache: dict[tuple[Any, ...], Scan] = {}
 def scan(store: Store) -> Scan:
     with store.read():
         ws = workspace.current(store)
-        key = (id(getattr(store, "engine", store)), store.workspace, ws.events, ws.clock, ws.ticked,
-               tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
+        key = workspace.version(store, ws)
         found = _cache.get(key)
         if found is not None:
             return found

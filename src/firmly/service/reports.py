@@ -105,8 +105,7 @@ def cost_ratio(store: Store, st: CounterpartyState, table: Table, now: int) -> t
     The medians come from a scan of every state, so they are kept until the workspace's history, clock
     or rules change: a counterparty page must not cost a pass over the whole workspace."""
     ws = workspace.current(store)
-    key = (id(getattr(store, "engine", store)), store.workspace, ws.events, ws.clock, ws.ticked,
-           tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
+    key = workspace.version(store, ws)
     found = _medians.get(key)
     if found is None:
         figures: dict[tuple[str, str], list[Decimal]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store, WorkspaceInfo
 
@@ -18,3 +20,10 @@ def current(store: Store) -> WorkspaceInfo:
     if ws is None:
         raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
     return ws
+
+
+def version(store: Store, ws: WorkspaceInfo) -> tuple[Any, ...]:
+    """A key that changes whenever what the workspace's derived figures depend on does: its history, clock and
+    rules. Caches of whole-workspace scans are kept under it."""
+    return (id(getattr(store, "engine", store)), store.workspace, ws.events, ws.clock, ws.ticked,
+            tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
