@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_api.py [--events 100000] [--clients 20000] [--repeat 3] \
         [--single-rate 500] [--single-seconds 10] [--get-seconds 10] [--get-connections 4] \
-        [--server-cpu 0] [--client-cpu 1] [--profile] [--json-out FILE]
+        [--workers 1] [--server-cpu 0] [--client-cpu 1] [--profile] [--json-out FILE]
 
 Each repeat starts from nothing: a fresh SQLite file, `firmly init`, `firmly rulebook load
 benchmarks/clinic.yaml`, an `ingest` token and a `viewer` token (`firmly token create --json`), then
@@ -101,8 +101,8 @@ def firmly(env: dict[str, str], *args: str) -> str:
 class Server:
     """`firmly serve` (or, profiled, the same app under the sampler of this file) in its own process."""
 
-    def __init__(self, workdir: Path, cpu: int | None, profile_to: Path | None = None,
-                 preload: list[bytes] | None = None) -> None:
+    def __init__(self, workdir: Path, cpu: str | None, profile_to: Path | None = None,
+                 preload: list[bytes] | None = None, workers: int = 1) -> None:
         self.workdir = workdir
         db = workdir / "api.db"
         for suffix in ("", "-wal", "-shm"):
@@ -122,11 +122,11 @@ class Server:
             firmly(self.env, "ingest", str(events), "--json")
         self.port = free_port()
         if profile_to is None:
-            argv = [str(FIRMLY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            argv = [str(FIRMLY), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         else:
             argv = [str(PYTHON), str(Path(__file__).resolve()), "--serve-profiled", str(profile_to),
                     "--port", str(self.port)]
-        pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+        pin = ["taskset", "-c", cpu] if cpu is not None else []
         self.log = (workdir / "serve.log").open("wb")
         self.proc = subprocess.Popen([*pin, *argv], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -145,9 +145,18 @@ class Server:
             time.sleep(0.05)
 
     def cpu_seconds(self) -> float:
-        """The server's user + system CPU time so far (taskset execs firmly, so the pid is the server's)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        """The server's user + system CPU time so far, its worker processes' included (taskset execs firmly,
+        so the pid is the server's)."""
+        total, todo = 0, [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                todo.extend(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+            except OSError:  # gone meanwhile
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / TICKS
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -308,7 +317,7 @@ def run_once(n: int, args: argparse.Namespace, w: Workload) -> dict[str, Any]:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    server = Server(workdir, args.server_cpu)
+    server = Server(workdir, args.server_cpu, workers=args.workers)
     singles = int(args.single_rate * args.single_seconds)
     try:
         batch = phase(server, bench_batch, server.port, server.ingest, w.bodies)
@@ -527,7 +536,8 @@ def main() -> None:
     parser.add_argument("--serial", type=int, default=1000, help="single POSTs one at a time, after those")
     parser.add_argument("--get-seconds", type=float, default=10.0)
     parser.add_argument("--get-connections", type=int, default=4)
-    parser.add_argument("--server-cpu", type=int, default=0, help="pin the server to this CPU (-1: do not pin)")
+    parser.add_argument("--server-cpu", default="0", help="pin the server to CPUs: 0 or 0,1 (-1: no)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (`firmly serve --workers`)")
     parser.add_argument("--client-cpu", type=int, default=1, help="pin this process to this CPU (-1: do not)")
     parser.add_argument("--pieces", action="store_true", help="also time the same work without HTTP")
     parser.add_argument("--profile", action="store_true", help="also run each phase against a profiled server")
@@ -540,7 +550,7 @@ def main() -> None:
     if args.serve_profiled is not None:
         serve_profiled(args.serve_profiled, args.port)
         return
-    args.server_cpu = None if args.server_cpu < 0 else args.server_cpu
+    args.server_cpu = None if args.server_cpu == "-1" else args.server_cpu
     if args.client_cpu >= 0:
         os.sched_setaffinity(0, {args.client_cpu})
     args.workdir = args.workdir.resolve()
@@ -574,7 +584,8 @@ def main() -> None:
     if args.profile:
         result["profile"] = {name: profile_phase(name, args, w) for name in ("batch", "single", "single_serial",
                                                                              "get")}
-    print(f"\nmedians of {args.repeat} runs (server on CPU {args.server_cpu}, client on CPU {args.client_cpu}; "
+    print(f"\nmedians of {args.repeat} runs ({args.workers} server process(es) on CPU {args.server_cpu}, client on "
+          f"CPU {args.client_cpu}; "
           f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after):")
     print(f"  batch  POST /v1/events x1,000  {summary['batch_events_per_s']:>9,.0f} events/s   goal >= 20,000   "
           f"ratio {ratios['batch_events_per_s']:.2f}")

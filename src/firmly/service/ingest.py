@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from firmly.domain.engine import Engine, attribute
+from firmly.domain.engine import CounterpartyState, Engine, attribute
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.ports import Store
@@ -48,6 +49,7 @@ class IngestReport:
     decisions: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     results: list[dict[str, Any]] | None = None  # per event, in input order, when asked for (the API)
+    caused: Counter[str] | None = None  # decisions written per causing event id, with the results
 
     def as_dict(self) -> dict[str, Any]:
         return {"stored": self.stored, "duplicates": self.duplicates, "rejected": len(self.rejected),
@@ -124,7 +126,8 @@ def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], Non
            detailed: bool = False) -> IngestReport:
     """Store and decide; `detailed` adds each event's own result (stored, duplicate, rejected)."""
     with quiet_gc():
-        return _ingest(store, parsed, progress, IngestReport(results=[] if detailed else None))
+        report = IngestReport(results=[], caused=Counter()) if detailed else IngestReport()
+        return _ingest(store, parsed, progress, report)
 
 
 def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None,
@@ -144,13 +147,12 @@ def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], No
     return report
 
 
-def _attribute(store: Store, new: list[Event]) -> None:
+def _attribute(states: dict[str, CounterpartyState], new: list[Event]) -> None:
     """Name the partner on events about an appointment booked into one (before they are stored, so a refold of
     the partner finds them): from earlier in this batch or from the client's bookings."""
-    wanted = {ev.counterparty for ev in new if ev.partner is None and "appointment" in ev.data}
-    if not wanted:
+    if not any(ev.partner is None and "appointment" in ev.data for ev in new):
         return
-    booked: dict[str, dict[str, str]] = {k: dict(st.booked or {}) for k, st in store.load_states(wanted).items()}
+    booked: dict[str, dict[str, str]] = {k: dict(st.booked or {}) for k, st in states.items()}
     for ev in sorted(new, key=lambda e: (e.at, e.seq)):
         mine = booked.setdefault(ev.counterparty, {})
         attribute(mine, ev)
@@ -196,10 +198,15 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> No
         if not new:
             return
         tone.attach(new)  # stored with the event; replay renews it under changed lexicons
-        _attribute(store, new)
+        clients = {ev.counterparty for ev in new}
+        states = store.load_states(clients)  # read once: for attribution and for the fold
+        _attribute(states, new)
         store.append_events(new)
         engine = Engine(load_policy(store))
         clock = max(ws.clock or -(2**62), *(ev.at for ev in new))
-        report.decisions += process(store, engine, new, ws, clock)
+        rows = process(store, engine, new, ws, clock, states, clients)
+        report.decisions += len(rows)
+        if report.caused is not None:
+            report.caused.update(str(row["event"]) for row in rows)
         store.set_clock(clock, ws.ticked)
         report.stored += len(new)

@@ -3,6 +3,9 @@ counterparty's whole history when one arrives late (its obsolete decisions are s
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
 from firmly.domain.events import Event
 from firmly.domain.ports import Store, WorkspaceInfo
@@ -10,13 +13,17 @@ from firmly.service import outbox
 from firmly.service.policy import decision_row, decision_rows, row_to_decision
 
 
-def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, now: int) -> int:
-    """Apply newly stored events; returns how many decisions were written or changed."""
+def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, now: int,
+            loaded: dict[str, CounterpartyState] | None = None, looked: Collection[str] = ()) -> list[dict[str, Any]]:
+    """Apply newly stored events; returns the decisions written or changed. `loaded`: the states the
+    caller read in this transaction already, of the keys it `looked` up (those not found are new)."""
     roles: dict[str, str] = {}
     for ev in new:
         for key, role in route(ev):
             roles.setdefault(key, role)
-    states = store.load_states(roles)
+    loaded = loaded or {}
+    states = {k: loaded[k] for k in roles if k in loaded}
+    states.update(store.load_states([k for k in roles if k not in loaded and k not in looked]))
     late: set[str] = set()
     out: list[Decision] = []
     for ev in sorted(new, key=lambda e: (e.at, e.seq)):
@@ -41,7 +48,7 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
     store.put_postings(postings)
     outbox.letters(store, engine, rows, states, ws, now)  # in the same transaction as the decisions
     store.save_states(states.values(), now)
-    return len(rows)
+    return rows
 
 
 def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, CounterpartyState],

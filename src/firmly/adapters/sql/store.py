@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,7 @@ _json = msgspec.json.Encoder()
 _unjson = msgspec.json.Decoder()
 _WRITERS: dict[int, threading.Lock] = {}
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+_SOURCES: dict[str, str] = {}  # rulebook sources by their SHA-256: read once per process, not per request
 
 
 _EVENT_COLUMNS = (events.c.id, events.c.type, events.c.counterparty, events.c.occurred_at, events.c.at, events.c.data,
@@ -132,6 +133,21 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
             raise RuntimeError("store used outside a transaction")
         return self._conn
 
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """A query of the hot paths straight to the driver, written with `?` marks. Building and compiling a
+        SQLAlchemy statement for each request cost more than SQLite's own work."""
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        raw: Any = self.c.connection.driver_connection
+        return list(raw.execute(sql, params).fetchall())
+
+    def _run(self, sql: str, params: Sequence[Any]) -> None:
+        """A statement of the hot paths that returns no rows, as `_rows`."""
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        raw: Any = self.c.connection.driver_connection
+        raw.execute(sql, params)
+
     def ping(self) -> None:
         """Raises unless the database answers."""
         with self.engine.connect() as conn:
@@ -161,26 +177,31 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
 
     def workspace_info(self) -> WorkspaceInfo | None:
         try:
-            row = self.c.execute(select(workspaces).where(workspaces.c.id == self.workspace)).first()
-        except OperationalError:
-            raise StorageError("the database is not initialised: run `firmly init` first") from None
-        except Exception as exc:  # psycopg's UndefinedTable arrives as ProgrammingError
+            rows = self._rows("SELECT id, locale, timezone, clock, ticked, next_seq FROM workspaces WHERE id = ?",
+                              (self.workspace,))
+        except Exception as exc:  # sqlite3's OperationalError, psycopg's UndefinedTable
             if "does not exist" in str(exc) or "no such table" in str(exc):
                 raise StorageError("the database is not initialised: run `firmly init` first") from None
             raise
-        if row is None:
-            return None
-        return WorkspaceInfo(row.id, row.locale, row.timezone, row.clock, row.ticked, row.next_seq)
+        return WorkspaceInfo(*rows[0]) if rows else None
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
-        self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace)
-                       .values(clock=clock, ticked=ticked))
+        self._run("UPDATE workspaces SET clock = ?, ticked = ? WHERE id = ?", (clock, ticked, self.workspace))
 
     # -- rulebooks ------------------------------------------------------------------------------
     def rulebooks(self) -> list[StoredRulebook]:
-        rows = self.c.execute(select(rulebooks).where(rulebooks.c.workspace == self.workspace)
-                              .order_by(rulebooks.c.seq)).all()
-        return [StoredRulebook(r.id, r.version, r.hash, r.source, r.loaded_at, r.effective_from) for r in rows]
+        """Every stored version, oldest first. Sources are kept by their hash once read: every request needs
+        the rulebooks, and their YAML is most of what they weigh."""
+        rows = self._rows('SELECT id, version, hash, loaded_at, effective_from FROM rulebooks WHERE workspace = ? '
+                          "ORDER BY seq", (self.workspace,))
+        missing = sorted({r[2] for r in rows if r[2] not in _SOURCES})
+        if missing:
+            if len(_SOURCES) > 1_000:
+                _SOURCES.clear()
+            marks = ", ".join("?" for _ in missing)
+            _SOURCES.update(self._rows(f"SELECT hash, source FROM rulebooks WHERE workspace = ? AND hash IN ({marks})",
+                                       (self.workspace, *missing)))
+        return [StoredRulebook(r[0], r[1], r[2], _SOURCES[r[2]], r[3], r[4]) for r in rows]
 
     def add_rulebook(self, book: StoredRulebook) -> None:
         seq = self.c.execute(select(func.count()).select_from(rulebooks)
@@ -191,24 +212,23 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
 
     # -- events ---------------------------------------------------------------------------------
     def digests(self, ids: Iterable[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        wanted = list(ids)
-        if self.dialect == "postgresql":  # one round trip: the ids as one array parameter
-            rows = self.c.exec_driver_sql("SELECT id, digest FROM events WHERE workspace = %s AND id = ANY(%s)",
-                                          (self.workspace, wanted))
-            return {r[0]: r[1] for r in rows}
+        return dict(self._by_ids("SELECT id, digest FROM events WHERE workspace = ? AND id", list(ids)))
+
+    def _by_ids(self, sql: str, wanted: list[str]) -> list[Any]:
+        """`sql` ends with a column that must be one of `wanted`: PostgreSQL takes them as one array, SQLite in
+        slices under its variable limit."""
+        if self.dialect == "postgresql":
+            return self._rows(sql + " = ANY(?)", (self.workspace, wanted))
+        found: list[Any] = []
         for i in range(0, len(wanted), _CHUNK):
             part = wanted[i:i + _CHUNK]
-            rows = self.c.execute(select(events.c.id, events.c.digest).where(
-                and_(events.c.workspace == self.workspace, events.c.id.in_(part))))
-            found.update({r.id: r.digest for r in rows})
+            found.extend(self._rows(f"{sql} IN ({', '.join('?' for _ in part)})", (self.workspace, *part)))
         return found
 
     def append_events(self, new: list[Event]) -> None:
         if not new:
             return
-        seq = self.c.execute(select(workspaces.c.next_seq).where(workspaces.c.id == self.workspace)
-                             ).scalar_one()
+        seq = self._rows("SELECT next_seq FROM workspaces WHERE id = ?", (self.workspace,))[0][0]
         rows = []
         ws = self.workspace
         encode = _json.encode
@@ -218,7 +238,7 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
             rows.append((ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.partner, ev.occurred_at, ev.at,
                          encode(ev.data).decode(), ev.digest, None if ev.tone is None else encode(ev.tone).decode()))
         self._bulk(events, rows)
-        self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace).values(next_seq=seq))
+        self._run("UPDATE workspaces SET next_seq = ? WHERE id = ?", (seq, self.workspace))
         if self.dialect == "postgresql":
             self._keep_statistics(len(new), seq)
 
@@ -281,19 +301,8 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
 
     # -- derived state --------------------------------------------------------------------------
     def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]:
-        wanted = list(keys)
-        found: dict[str, CounterpartyState] = {}
-        if self.dialect == "postgresql":
-            rows = self.c.exec_driver_sql(
-                'SELECT "key", state FROM counterparties WHERE workspace = %s AND "key" = ANY(%s)',
-                (self.workspace, wanted))
-            return {r[0]: decode_state(r[1]) for r in rows}
-        for i in range(0, len(wanted), _CHUNK):
-            part = wanted[i:i + _CHUNK]
-            rows = self.c.execute(select(counterparties.c.key, counterparties.c.state).where(
-                and_(counterparties.c.workspace == self.workspace, counterparties.c.key.in_(part))))
-            found.update((r.key, decode_state(r.state)) for r in rows)
-        return found
+        rows = self._by_ids('SELECT "key", state FROM counterparties WHERE workspace = ? AND "key"', list(keys))
+        return {r[0]: decode_state(r[1]) for r in rows}
 
     def save_states(self, states: Iterable[CounterpartyState], now: int) -> None:
         ws = self.workspace
@@ -473,9 +482,7 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         return int(found)
 
     def settings(self) -> dict[str, str]:
-        rows = self.c.execute(select(workspace_settings.c.name, workspace_settings.c.value)
-                              .where(workspace_settings.c.workspace == self.workspace))
-        return {r[0]: r[1] for r in rows}
+        return dict(self._rows("SELECT name, value FROM workspace_settings WHERE workspace = ?", (self.workspace,)))
 
     def set_setting(self, name: str, value: str | None) -> None:
         self.c.execute(workspace_settings.delete().where(and_(workspace_settings.c.workspace == self.workspace,
@@ -498,12 +505,11 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         if keys is not None:
             updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
             conflict = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        raw: Any = self.c.connection.driver_connection
         if self.dialect != "postgresql":
             marks = ", ".join("?" for _ in columns)
-            self.c.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){conflict}', rows)
+            raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){conflict}', rows)
             return
-        raw = self.c.connection.driver_connection
-        assert raw is not None
         with raw.cursor() as cursor:
             target = f'"{table.name}"'
             if keys is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -12,6 +14,7 @@ from firmly.doors import web
 from firmly.doors.api import errors, routes
 from firmly.doors.api.auth import Gate
 from firmly.doors.api.metrics import Metrics, Observe
+from firmly.service.group_commit import GroupCommit
 
 log = logging.getLogger("firmly.api")
 
@@ -26,8 +29,16 @@ Errors are `{"error": {"code", "message", "field"}}`."""
 def create_app(database_url: str | None = None, rate: float | None = None) -> FastAPI:
     url = config.DATABASE_URL.value(database_url)
     engine = bootstrap.engine(url)
+    writer = GroupCommit()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        writer.close()  # what was sent before the server stopped is stored
+
     app = FastAPI(title="firmly", version="1", description=DESCRIPTION, docs_url="/docs",
-                  openapi_url="/openapi.json", redoc_url=None)
+                  openapi_url="/openapi.json", redoc_url=None, lifespan=lifespan)
+    app.state.writer = writer  # every event sent to this process goes through its one writer
     app.state.gate = Gate(lambda ws: bootstrap.store(url, ws),
                           float(config.RATE_LIMIT.value()) if rate is None else rate)
     app.state.metrics = metrics = Metrics(engine)

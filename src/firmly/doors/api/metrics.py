@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from firmly.adapters.sql.tables import decisions
 
 log = logging.getLogger("firmly.api")
+_PROCESS = os.urandom(4).hex()  # request ids: this process's random prefix and a serial, unique and cheap
+_serial = itertools.count(1)
 
 
 class DecisionCollector:
@@ -73,7 +76,7 @@ class Observe:
             return
         start = time.perf_counter()
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        rid = given.decode("latin-1")[:64] if given else uuid.uuid4().hex[:16]
+        rid = given.decode("latin-1")[:64] if given else f"{_PROCESS}{next(_serial):08x}"
         scope.setdefault("state", {})["request_id"] = rid
         status = 500
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any, Literal
 
 import msgspec
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.rulebook import parse_rulebook
-from firmly.doors.api.auth import Actor, Admin, Principal, Reader, Sender
+from firmly.doors.api.auth import Actor, Admin, Reader, Sender
 from firmly.doors.api.errors import ApiError
-from firmly.service import accounts, ingest, queries, reports, review, rulebooks, simulate
-from firmly.service.ingest import Parsed, Rejection
+from firmly.service import accounts, queries, reports, review, rulebooks, simulate
+from firmly.service.ingest import IngestReport, Parsed, Rejection
 
 
 class ErrorBody(BaseModel):
@@ -41,6 +42,7 @@ router = APIRouter(prefix="/v1", responses=_ERRORS)
 MAX_EVENTS = 10_000
 MAX_BYTES = 64 * 1024 * 1024  # 10,000 generous events; a bigger body is refused before it is read
 _json = msgspec.json.Decoder()
+_encode = msgspec.json.Encoder().encode
 
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -87,7 +89,9 @@ async def post_events(request: Request, who: Sender) -> JSONResponse:
         raise ApiError(422, "invalid", "send one event object or a list of them")
     if len(items) > MAX_EVENTS:
         raise ApiError(413, "too_many_events", f"{len(items)} events in one request; send at most {MAX_EVENTS}")
-    report = await run_in_threadpool(_ingest, who, items)
+    # Validation of a big body runs beside the event loop; a small one costs less than the hop
+    parsed = _parsed(items) if len(items) <= 32 else await run_in_threadpool(_parsed, items)
+    report: IngestReport = await asyncio.wrap_future(request.app.state.writer.submit(who.store, parsed))
     metrics = request.app.state.metrics
     metrics.events.labels(who.workspace).inc(report.stored)
     metrics.duplicates.labels(who.workspace).inc(report.duplicates)
@@ -122,10 +126,6 @@ def _parsed(items: list[Any]) -> list[Parsed]:
     return out
 
 
-def _ingest(who: Principal, items: list[Any]) -> ingest.IngestReport:
-    return ingest.ingest(who.store, _parsed(items), detailed=True)
-
-
 # -- counterparties ---------------------------------------------------------------------------------
 class CounterpartyIn(BaseModel):
     """The fields of `counterparty.upserted` (EVENTS.md); what is left out stays as it was."""
@@ -148,19 +148,22 @@ def list_counterparties(who: Reader, kind: str | None = None, status: str | None
             for r in queries.counterparties(who.store, kind, status)]
 
 
-@router.get("/counterparties/{key}", tags=["counterparties"], summary="The conduct page of one counterparty")
-def get_counterparty(key: str, who: Reader) -> dict[str, Any]:
-    return queries.counterparty(who.store, key)
+@router.get("/counterparties/{key}", tags=["counterparties"], summary="The conduct page of one counterparty",
+            response_model=dict[str, Any])
+async def get_counterparty(key: str, who: Reader) -> Response:
+    # The hottest read, a few indexed lookups (~0.3 ms): answered on the event loop, as a thread-pool hop and
+    # a validation of the returned dict would cost more than the work itself
+    return Response(_encode(queries.counterparty(who.store, key)), media_type="application/json")
 
 
 @router.put("/counterparties/{key}", tags=["counterparties"], summary="Create or update a counterparty")
-def put_counterparty(key: str, body: CounterpartyIn, who: Actor) -> dict[str, Any]:
+def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Request) -> dict[str, Any]:
     """Recorded as a `counterparty.upserted` event at the time of the request, so the history keeps it."""
     now = _now()
     data = body.model_dump(exclude_none=True)
     envelope = {"id": f"api-{key}-{now}", "type": "counterparty.upserted", "counterparty": key,
                 "occurred_at": iso(now), "data": data}
-    report = ingest.ingest(who.store, _parsed([envelope]), detailed=True)
+    report: IngestReport = request.app.state.writer.submit(who.store, _parsed([envelope])).result()
     if report.rejected:
         r = report.rejected[0]
         raise ApiError(422, "invalid", r.message, r.field.removeprefix("data."))
