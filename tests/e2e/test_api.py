@@ -8,8 +8,12 @@ the examples' (and shared scenarios') events posted through the API giving the s
 from __future__ import annotations
 
 import json
+import random
 import time
+import uuid
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +24,13 @@ from typer.testing import CliRunner
 
 from firmly import bootstrap
 from firmly.domain.clock import parse_instant
+from firmly.domain.events import validate
+from firmly.domain.ports import Store
 from firmly.doors.api import create_app
 from firmly.doors.cli import app as firmly_cli
-from firmly.service import clock, replay, review, tokens, workspace
+from firmly.service import clock, ingest, replay, review, rulebooks, tokens, workspace
+from firmly.service.group_commit import GroupCommit
+from tests.contract.test_group_commit import busy
 from tests.e2e.api_harness import CLINIC, EXAMPLES, ROOT, TOM_COPIES, Api, read_events, running, serve
 
 SHARED = ROOT.parent / "shared" / "scenarios"
@@ -244,6 +252,101 @@ def test_at_most_10000_events_in_one_request(api: Api) -> None:
     assert (body["stored"], body["duplicates"], body["rejected"]) == (1, 9_999, 0)
     assert len(body["results"]) == 10_000
     assert ok(c.get("/v1/counterparties/tara"))["name"] == "Client tara"
+
+
+class CountingWriter(GroupCommit):
+    """The server's writer, counting the requests handed to it: the test knows when every post is queued."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitted = 0  # only the event loop's thread submits (and the test, before the posts)
+
+    def submit(self, store: Store, parsed: list[ingest.Parsed]) -> Future[ingest.IngestReport]:
+        self.submitted += 1
+        return super().submit(store, parsed)
+
+
+def _clinic_workspace(database_url: str, name: str) -> tuple[Store, str]:
+    """A workspace with the clinic's rulebook and no events, and an admin token for it."""
+    store = bootstrap.store(database_url, name)
+    workspace.init(store, "en", "Europe/London", 0)
+    rulebooks.load(store, rulebooks.read(CLINIC / "rulebook.yaml"), 0)
+    return store, tokens.create(store, "admin", f"admin-of-{name}", 0).token
+
+
+def test_concurrent_single_event_posts_are_one_transaction_and_decide_as_one_ingest(database_url: str) -> None:
+    """60 single-event posts at once while the writer is busy (10 of them retries, one id sent with two
+    contents): all are stored in one transaction, each is answered for its own event, and the decisions are
+    those of `firmly ingest` of the same events in one call. Then all of them again, at their own pace."""
+    tag = uuid.uuid4().hex[:8]
+    store, token = _clinic_workspace(database_url, f"crowd-{tag}")
+    reference, reference_token = _clinic_workspace(database_url, f"crowd-ref-{tag}")
+    # one no-show per client: its feedback does not depend on the order the posts reach the writer in
+    no_shows: list[dict[str, Any]] = [
+        {"id": f"ns-{k}", "type": "appointment.no_show", "counterparty": f"crowd{k}",
+         "occurred_at": f"2026-07-01T09:{k:02d}:00+01:00", "data": {"appointment": f"crowd{k}-1"}}
+        for k in range(40)]
+    valid = no_shows + [upsert(f"crowd-u{k}") for k in range(8)]
+    invalid = [bad_rating(f"crowd-bad{k}", f"crowd-bad{k}") for k in range(2)]
+    twins = [upsert("crowd-x", "First Content"), upsert("crowd-x", "Second Content")]  # one id, two contents
+    posts = [*valid, *valid[1::5], *invalid, *twins]
+    random.Random(7).shuffle(posts)  # retries and originals interleaved
+    headers = {"Authorization": f"Bearer {token}"}
+    app = create_app(database_url)
+    writer = CountingWriter()
+    app.state.writer = writer  # every post goes through this one; the app's own stays idle
+
+    started = time.monotonic()
+    try:
+        # one client for all threads (httpx's pool is thread-safe; a client each costs an SSL context each)
+        with serve(app) as base, ThreadPoolExecutor(len(posts)) as pool, \
+                httpx.Client(base_url=base, headers=headers, timeout=30,
+                             limits=httpx.Limits(max_connections=len(posts))) as shared:
+            def post(body: dict[str, Any]) -> httpx.Response:
+                return shared.post("/v1/events", json=body)
+
+            with busy(writer, store):
+                sent = [pool.submit(post, body) for body in posts]
+                while writer.submitted < 1 + len(posts):  # the busy writer's own request, then every post
+                    assert time.monotonic() - started < 10, f"{writer.submitted - 1} of {len(posts)} posts queued"
+                    time.sleep(0.005)
+            responses = [f.result() for f in sent]
+            assert writer.groups == 2, "the busy writer's own transaction, then one for all the posts"
+            again = list(pool.map(post, valid))  # every event once more, unsynchronised: all duplicates
+            whole = ingest.ingest(reference, [("crowd.jsonl", n, validate(e)) for n, e in enumerate(valid)],
+                                  detailed=True)  # what `firmly ingest crowd.jsonl` does
+            ours = ok(shared.get("/v1/decisions"))
+            theirs = ok(shared.get("/v1/decisions", headers={"Authorization": f"Bearer {reference_token}"}))
+            twin_page = ok(shared.get("/v1/counterparties/crowd-x"))
+    finally:
+        writer.close()
+    by_id: dict[str, list[httpx.Response]] = defaultdict(list)
+    for body, response in zip(posts, responses, strict=True):
+        by_id[body["id"]].append(response)
+    caused = whole.caused or Counter()
+    assert all(caused[e["id"]] > 0 for e in no_shows), "each no-show decides something: not a vacuous comparison"
+    for e in valid:
+        answers = sorted((r.json() for r in by_id[e["id"]]), key=lambda b: b["duplicates"])
+        assert all(r.status_code == 200 for r in by_id[e["id"]]), [r.text for r in by_id[e["id"]]]
+        first, *retries = answers
+        assert first == {"stored": 1, "duplicates": 0, "rejected": 0, "decisions": caused[e["id"]],
+                         "results": [{"id": e["id"], "status": "stored"}]}, e["id"]
+        assert retries == [{"stored": 0, "duplicates": 1, "rejected": 0, "decisions": 0,
+                            "results": [{"id": e["id"], "status": "duplicate"}]}] * len(retries), e["id"]
+        assert len(retries) == int(e in valid[1::5]), e["id"]
+    for e in invalid:
+        (response,) = by_id[e["id"]]
+        assert_error(response, 422, "invalid", "data.rating")
+        assert response.json()["results"][0]["status"] == "rejected"
+    codes = sorted(r.status_code for r in by_id["crowd-x-cp"])
+    assert codes == [200, 409], "one content of crowd-x-cp is stored, the other refused"
+    winner = next(b for b, r in zip(posts, responses, strict=True) if b["id"] == "crowd-x-cp" and r.status_code == 200)
+    assert twin_page["name"] == winner["data"]["name"], "the stored content is the one answered 200"
+    assert_error(next(r for r in by_id["crowd-x-cp"] if r.status_code == 409), 409, "conflict", "id")
+    assert sum(r.json()["decisions"] for r in responses) == whole.decisions
+    assert ours == theirs, "the same decisions, with the same ids and explanations, as one `firmly ingest`"
+    assert [(r.status_code, r.json()["results"], r.json()["decisions"]) for r in again] == [
+        (200, [{"id": e["id"], "status": "duplicate"}], 0) for e in valid]
 
 
 # -- counterparties -------------------------------------------------------------------------------------

@@ -43,19 +43,20 @@ class GroupCommit:
 
     def submit(self, store: Store, parsed: list[Parsed]) -> Future[IngestReport]:
         request = _Request(store, parsed)
-        with self._lock:
+        with self._lock:  # queued under the lock, so that a close() meanwhile stops the writer after it
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="firmly-writer", daemon=True)
                 self._thread.start()
-        self._queue.put(request)
+            self._queue.put(request)
         return request.done
 
     def close(self) -> None:
-        """Store what is queued, then stop the writer."""
+        """Store what is queued, then stop the writer (a later submit starts another)."""
         with self._lock:
             thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(None)
         if thread is not None:
-            self._queue.put(None)
             thread.join()
 
     def _run(self) -> None:
@@ -102,8 +103,7 @@ class GroupCommit:
                 self._store_alone(request)
             return
         self.groups += 1
-        for request, own in zip(live, split(report, [len(r.parsed) for r in live],
-                                            [[item for _, _, item in r.parsed] for r in live]), strict=True):
+        for request, own in zip(live, split(report, [r.parsed for r in live]), strict=True):
             request.done.set_result(own)
 
     def _store_alone(self, request: _Request) -> None:
@@ -116,21 +116,31 @@ class GroupCommit:
         request.done.set_result(report)
 
 
-def split(report: IngestReport, sizes: list[int], items: list[list[Any]]) -> list[IngestReport]:
-    """One group's report as one report per request. Results come in input order, one per item. A decision
-    counts for the request whose event caused it; one caused by no event of the group (a timer the clock
-    passed, or an older event refolded) counts for the request that holds the group's latest event."""
+def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestReport]:
+    """One group's report as one report per request (given as the items each sent). Results come in input
+    order, one per item. A decision counts for the request whose event caused it; one caused by no event
+    stored by the group (a timer the clock passed) counts for the request that
+    holds the group's latest event."""
     results = report.results or []
     caused = report.caused or Counter()
-    latest = max(range(len(items)), key=lambda i: max((ev.at for ev in items[i] if not isinstance(ev, Rejection)),
-                                                      default=-(2**62)))
-    mine = [results[sum(sizes[:i]):sum(sizes[:i + 1])] for i in range(len(sizes))]
+    latest = max(range(len(requests)), key=lambda i: max(
+        (item.at for _, _, item in requests[i] if not isinstance(item, Rejection)), default=-(2**62)))
+    bounds = [0]
+    for parsed in requests:
+        bounds.append(bounds[-1] + len(parsed))
+    mine = [results[bounds[i]:bounds[i + 1]] for i in range(len(requests))]
     stored = [[r["id"] for r in part if r["status"] == "stored"] for part in mine]
     claimed = [sum(caused[event] for event in ids) for ids in stored]
     unclaimed = report.decisions - sum(claimed)
     return [IngestReport(stored=len(stored[i]), duplicates=sum(r["status"] == "duplicate" for r in part),
                          decisions=claimed[i] + (unclaimed if i == latest else 0),
-                         rejected=[Rejection("body", n, r["id"], r["field"], r["reason"])
-                                   for n, r in enumerate(part) if r["status"] == "rejected"],
+                         rejected=[_rejection(parsed, r) for parsed, r in zip(requests[i], part, strict=True)
+                                   if r["status"] == "rejected"],
                          results=part)
             for i, part in enumerate(mine)]
+
+
+def _rejection(parsed: Parsed, result: dict[str, Any]) -> Rejection:
+    where, line, item = parsed
+    return item if isinstance(item, Rejection) else Rejection(where, line, result["id"], result["field"],
+                                                              result["reason"])

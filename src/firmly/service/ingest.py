@@ -204,9 +204,9 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> No
         store.append_events(new)
         engine = Engine(load_policy(store))
         clock = max(ws.clock or -(2**62), *(ev.at for ev in new))
-        rows = process(store, engine, new, ws, clock, states, clients)
-        report.decisions += len(rows)
+        caused = process(store, engine, new, ws, clock, states, clients)
+        report.decisions += caused.total()
         if report.caused is not None:
-            report.caused.update(str(row["event"]) for row in rows)
+            report.caused.update(caused)
         store.set_clock(clock, ws.ticked)
         report.stored += len(new)

@@ -3,8 +3,8 @@ counterparty's whole history when one arrives late (its obsolete decisions are s
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
-from typing import Any
 
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
 from firmly.domain.events import Event
@@ -14,9 +14,10 @@ from firmly.service.policy import decision_row, decision_rows, row_to_decision
 
 
 def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, now: int,
-            loaded: dict[str, CounterpartyState] | None = None, looked: Collection[str] = ()) -> list[dict[str, Any]]:
-    """Apply newly stored events; returns the decisions written or changed. `loaded`: the states the
-    caller read in this transaction already, of the keys it `looked` up (those not found are new)."""
+            loaded: dict[str, CounterpartyState] | None = None, looked: Collection[str] = ()) -> Counter[str]:
+    """Apply newly stored events; returns how many decisions were written or changed, by the new event that
+    caused each. `loaded`: the states the caller read in this transaction already, of the keys it `looked` up
+    (those not found are new)."""
     roles: dict[str, str] = {}
     for ev in new:
         for key, role in route(ev):
@@ -24,7 +25,7 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
     loaded = loaded or {}
     states = {k: loaded[k] for k in roles if k in loaded}
     states.update(store.load_states([k for k in roles if k not in loaded and k not in looked]))
-    late: set[str] = set()
+    late: dict[str, str] = {}  # counterparty -> the new event that arrived late for it
     out: list[Decision] = []
     for ev in sorted(new, key=lambda e: (e.at, e.seq)):
         for key, role in route(ev):
@@ -34,7 +35,7 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
             if st is None:
                 st = states[key] = engine.new_state(key, role)
             if ev.at <= st.fired_until or ev.at < st.last_at:
-                late.add(key)
+                late[key] = ev.id
                 continue
             engine.apply(st, ev, out, role)
     postings = engine.take_postings()
@@ -42,13 +43,17 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
         out = [d for d in out if d.counterparty not in late]
         postings = [p for p in postings if p.counterparty not in late]
     rows = decision_rows(engine, out, states, ws)
+    ids = {ev.id for ev in new}
+    caused = Counter(str(row["event"]) for row in rows)
     for key in sorted(late):
-        rows.extend(refold(store, engine, key, roles[key], states, ws))
+        again = refold(store, engine, key, roles[key], states, ws)
+        rows.extend(again)  # a refold's decisions name older events: they are the late event's doing
+        caused.update(str(row["event"]) if row["event"] in ids else late[key] for row in again)
     store.put_decisions(rows)
     store.put_postings(postings)
     outbox.letters(store, engine, rows, states, ws, now)  # in the same transaction as the decisions
     store.save_states(states.values(), now)
-    return rows
+    return caused
 
 
 def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, CounterpartyState],
