@@ -656,6 +656,16 @@ def test_authentication(api: Api) -> None:
     assert ok(httpx.get(f"{api.base}/v1/decisions", headers={"Authorization": f"bearer {good}"}))
 
 
+def test_the_openapi_says_every_v1_operation_needs_a_bearer_token(api: Api) -> None:
+    schema = httpx.get(f"{api.base}/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": "a token from `firmly token create`"}
+    operations = [(path, op) for path, ops in schema["paths"].items() for op in ops.values()]
+    assert sum(path.startswith("/v1/") for path, _ in operations) == 11  # every endpoint of the routes
+    for path, op in operations:
+        assert (op.get("security") == [{"bearer": []}]) == path.startswith("/v1/"), path
+
+
 def test_a_revoked_token_is_refused_within_5_seconds(api: Api) -> None:
     viewer = api.client(role="viewer")
     ok(viewer.get("/v1/counterparties"))  # the server now trusts this token for up to 5 s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse
 from firmly import bootstrap, config
 from firmly.doors import web
 from firmly.doors.api import errors, routes
-from firmly.doors.api.auth import Gate
+from firmly.doors.api.auth import Gate, document_bearer
 from firmly.doors.api.metrics import Metrics, Observe
 from firmly.service.group_commit import GroupCommit
 
@@ -47,6 +48,14 @@ def create_app(database_url: str | None = None, rate: float | None = None) -> Fa
     app.add_middleware(Observe, metrics=metrics)
 
     app.include_router(routes.router)
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_bearer(build_schema())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     web.install(app, url)  # the pages and their static files; the UI logs in with sessions, not tokens
 
     @app.get("/healthz", tags=["operations"], summary="Is the database reachable?")
