@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,11 @@ from firmly.service import tone
 
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
-    return make_engine(url)
+    engine = make_engine(url)
+    # Connections closed at exit: SQLite copies its write-ahead log into the database when the last one closes,
+    # so a command leaves no log behind for the next process to read through
+    atexit.register(engine.dispose)
+    return engine
 
 
 def engine(database_url: str | None = None) -> Engine:

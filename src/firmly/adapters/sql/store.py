@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import logging
 import os
@@ -114,6 +115,7 @@ class Writers:
                 self._file = None
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -134,12 +136,24 @@ class Writers:
                     self._thread = threading.Thread(target=self._checkpoints, name="firmly-checkpoints",
                                                     daemon=True)
                     self._thread.start()
+                    atexit.register(self.stop)
         self._due.set()
 
+    def stop(self) -> None:
+        """Let a checkpoint under way finish and stop the thread (at exit: then the last connection to close
+        copies what is left of the log into the database, and removes it)."""
+        self._stopping = True
+        self._due.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
     def _checkpoints(self) -> None:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: this thread only, after requests
         while True:
             self._due.wait()
             self._due.clear()
+            if self._stopping:
+                return
             try:
                 raw = self.engine.raw_connection()
                 try:
