@@ -85,8 +85,10 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        # One writer at a time: take the write lock at the start, not halfway through.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+        # One writer at a time: take the write lock at the start, not halfway through. Straight to the driver:
+        # through SQLAlchemy's statement execution this cost half of a small read's time.
+        raw: Any = conn.connection.driver_connection
+        raw.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
 class Writers:
