@@ -7,7 +7,7 @@ from typing import Any
 from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine, Table, conduct
 from firmly.domain.errors import NotFound
-from firmly.domain.ports import CounterpartyRow, Store
+from firmly.domain.ports import CounterpartyRow, Store, WorkspaceInfo
 from firmly.service import accounts, reports, workspace
 from firmly.service.policy import load_policy
 
@@ -21,14 +21,15 @@ def counterparty(store: Store, key: str) -> dict[str, Any]:
         st = states[key]
         engine = Engine(load_policy(store))
         now = ws.clock if ws.clock is not None else st.last_at
-        page = conduct(st, engine.table(st, now), now)
         table = engine.table(st, now)
+        page = conduct(st, table, now)
         page["account"] = accounts.summary(store, st)
-        page["scores"] = scores(store, st, table, now)
+        page["scores"] = scores(store, st, table, now, ws)
         return page
 
 
-def scores(store: Store, st: CounterpartyState, table: Table, now: int) -> dict[str, Any]:
+def scores(store: Store, st: CounterpartyState, table: Table, now: int,
+           ws: WorkspaceInfo | None = None) -> dict[str, Any]:
     """The scores that apply to one counterparty (INTERFACES.md: a score that does not apply is absent)."""
     out: dict[str, Any] = {}
     if st.kind == "partner":
@@ -39,7 +40,7 @@ def scores(store: Store, st: CounterpartyState, table: Table, now: int) -> dict[
         out.update({"class": card["class"], "weighted": card["weighted"], "evidence": card["evidence"]})
     if st.messages:
         out["courtesy"] = reports.courtesy_scores(st)["courtesy"]
-    ratio, flagged = reports.cost_ratio(store, st, table, now)
+    ratio, flagged = reports.cost_ratio(store, st, table, now, ws)
     if ratio is not None:
         out["cost_to_serve_ratio"] = ratio
     if flagged:

@@ -9,7 +9,7 @@ from typing import Any
 
 from firmly.domain.engine import CounterpartyState, Engine, Table
 from firmly.domain.money import fmt
-from firmly.domain.ports import Store
+from firmly.domain.ports import Store, WorkspaceInfo
 from firmly.domain.scores import (
     Cost,
     classify,
@@ -99,12 +99,14 @@ def courtesy(store: Store) -> list[dict[str, Any]]:
 _medians: dict[tuple[Any, ...], dict[tuple[str, str], Decimal]] = {}
 
 
-def cost_ratio(store: Store, st: CounterpartyState, table: Table, now: int) -> tuple[float | None, bool]:
-    """One counterparty's cost-to-serve ratio and flag, against its peers' median.
+def cost_ratio(store: Store, st: CounterpartyState, table: Table, now: int,
+               ws: WorkspaceInfo | None = None) -> tuple[float | None, bool]:
+    """One counterparty's cost-to-serve ratio and flag, against its peers' median (`ws`: the workspace, if
+    the caller has read it in this transaction).
 
     The medians come from a scan of every state, so they are kept until the workspace's history, clock
     or rules change: a counterparty page must not cost a pass over the whole workspace."""
-    ws = workspace.current(store)
+    ws = ws or workspace.current(store)
     key = workspace.version(store, ws)
     found = _medians.get(key)
     if found is None:

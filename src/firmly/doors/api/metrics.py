@@ -69,6 +69,7 @@ class Observe:
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app, self.metrics = app, metrics
+        self._series: dict[tuple[str, str, int], Any] = {}  # bounded: methods x route templates x statuses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,5 +98,9 @@ class Observe:
             await self.app(scope, receive, sending)
         route: Any = scope.get("route")
         path = getattr(route, "path", "unmatched")  # the template, so ids do not explode the label set
-        self.metrics.latency.labels(scope["method"], path, str(status)).observe(time.perf_counter() - start)
+        labels = (scope["method"], path, status)
+        series = self._series.get(labels)
+        if series is None:  # prometheus_client's labels() takes a lock and builds a key each time
+            series = self._series[labels] = self.metrics.latency.labels(scope["method"], path, str(status))
+        series.observe(time.perf_counter() - start)
         log.info("%s %s %s -> %s", rid, scope["method"], scope["path"], status)
