@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from firmly.domain.clock import TimeError, iso, parse_instant
@@ -72,7 +72,7 @@ def _now() -> int:
                         409: {"description": "the event's id is stored with other content"},
                         413: {"description": "more than 10,000 events"},
                         422: {"description": "no event could be stored"}})
-async def post_events(request: Request, who: Sender) -> JSONResponse:
+async def post_events(request: Request, who: Sender) -> Response:
     """Stores new events, decides on them and answers per event: `stored`, `duplicate` (the same id and
     content was sent before: a retry changes nothing) or `rejected` with the field and the reason."""
     size = request.headers.get("content-length")
@@ -112,7 +112,7 @@ async def post_events(request: Request, who: Sender) -> JSONResponse:
         first = results[0] if results else {}
         payload["error"] = {"code": first.get("code", "invalid"), "message": first.get("reason", "rejected"),
                             "field": first.get("field")}
-    return JSONResponse(payload, status_code=status)
+    return Response(_encode(payload), status_code=status, media_type="application/json")
 
 
 def _parsed(items: list[Any]) -> list[Parsed]:
