@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, func, or_, select, text, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
@@ -41,6 +41,7 @@ from firmly.domain.tone import Tone
 log = logging.getLogger("firmly.store")
 _json = msgspec.json.Encoder()
 _unjson = msgspec.json.Decoder()
+_BUSY_SECONDS = 30  # how long a writer waits for another before it gives up (SQLite's busy_timeout too)
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 _SOURCES: dict[str, str] = {}  # rulebook sources by their SHA-256: read once per process, not per request
 
@@ -52,6 +53,17 @@ _tones = msgspec.json.Decoder(Tone)
 
 class StorageError(FirmlyError):
     """The database cannot be reached or is not initialised."""
+
+
+@contextmanager
+def _driver(engine: Engine, sql: str) -> Iterator[None]:
+    """A driver's own error, from a statement sent past SQLAlchemy, as SQLAlchemy would have raised it: the
+    command line and the API turn those into a clear message, never a traceback."""
+    base: Any = engine.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as exc:
+        raise DBAPIError.instance(sql, None, exc, base) from None
 
 
 def make_engine(url: str) -> Engine:
@@ -76,7 +88,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA cache_size=-262144")  # up to 256 MiB of pages: big batches update indexes in memory
         # Checkpoints run from the Checkpoints thread below, off the commit; SQLite's own only if that falls behind
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
@@ -88,16 +100,18 @@ def _tune_sqlite(engine: Engine) -> None:
         # One writer at a time: take the write lock at the start, not halfway through. Straight to the driver:
         # through SQLAlchemy's statement execution this cost half of a small read's time.
         raw: Any = conn.connection.driver_connection
-        raw.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+        sql = "BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN"
+        with _driver(engine, sql):  # "database is locked" after the busy timeout comes from here
+            raw.execute(sql)
 
 
 class Writers:
     """SQLite's one writer at a time, per database file, and the checkpoints after it.
 
-    Writers queue on a lock of this process and then on a lock file beside the database (`flock`, which
-    wakes the next writer as soon as the last one is done) rather than on SQLite's busy handler, which polls
-    with sleeps of up to 100 ms: those made the tail latency of concurrent requests, within one server
-    process and across its workers.
+    Writers queue on a lock of this process and then on a lock file beside the database (`flock`, polled
+    every few milliseconds at most) rather than on SQLite's busy handler, which polls with sleeps of up to
+    100 ms: those made the tail latency of concurrent requests, within one server process and across its
+    workers.
 
     SQLite copies its write-ahead log back into the database file inside the commit that takes the log past
     1,000 pages, so that writer waits for the copy and its sync (half the commit time of a batch of 1,000
@@ -123,13 +137,29 @@ class Writers:
     def turn(self) -> Iterator[None]:
         with self._local:
             if self._file is not None:
-                fcntl.flock(self._file, fcntl.LOCK_EX)
+                self._lock_file()
             try:
                 yield
             finally:
                 if self._file is not None:
                     fcntl.flock(self._file, fcntl.LOCK_UN)
         self._checkpoint_soon()
+
+    def _lock_file(self) -> None:
+        """The lock file, polled every 0.2 to 2 ms (not up to 100 ms, as SQLite's busy handler does), and given
+        up after 30 s, as SQLite's busy timeout would be."""
+        assert self._file is not None
+        wait, deadline = 0.0002, time.monotonic() + _BUSY_SECONDS
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StorageError(f"the database is busy: another process has been writing to it for "
+                                       f"{_BUSY_SECONDS} s") from None
+                time.sleep(wait)
+                wait = min(wait * 2, 0.002)
 
     def _checkpoint_soon(self) -> None:
         if self._thread is None:
@@ -203,12 +233,12 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         if self._conn is not None:
             yield
             return
-        try:
-            conn = self.engine.connect()
-        except OperationalError as exc:
-            raise StorageError(f"cannot open the database: {exc.orig}") from None
-        conn.info["write"] = write
         with _writers(self.engine).turn() if write and self.dialect == "sqlite" else nullcontext():
+            try:
+                conn = self.engine.connect()
+            except OperationalError as exc:
+                raise StorageError(f"cannot open the database: {exc.orig}") from None
+            conn.info["write"] = write
             try:
                 with conn.begin():
                     if write and self.dialect == "postgresql":
@@ -231,14 +261,16 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         if self.dialect == "postgresql":
             sql = sql.replace("?", "%s")
         raw: Any = self.c.connection.driver_connection
-        return list(raw.execute(sql, params).fetchall())
+        with _driver(self.engine, sql):
+            return list(raw.execute(sql, params).fetchall())
 
     def _run(self, sql: str, params: Sequence[Any]) -> None:
         """A statement of the hot paths that returns no rows, as `_rows`."""
         if self.dialect == "postgresql":
             sql = sql.replace("?", "%s")
         raw: Any = self.c.connection.driver_connection
-        raw.execute(sql, params)
+        with _driver(self.engine, sql):
+            raw.execute(sql, params)
 
     def ping(self) -> None:
         """Raises unless the database answers."""
@@ -286,14 +318,17 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         the rulebooks, and their YAML is most of what they weigh."""
         rows = self._rows('SELECT id, version, hash, loaded_at, effective_from FROM rulebooks WHERE workspace = ? '
                           "ORDER BY seq", (self.workspace,))
-        missing = sorted({r[2] for r in rows if r[2] not in _SOURCES})
+        sources = {r[2]: _SOURCES.get(r[2]) for r in rows}  # a local copy: another thread may clear the cache
+        missing = sorted(h for h, source in sources.items() if source is None)
         if missing:
+            marks = ", ".join("?" for _ in missing)
+            fetched = dict(self._rows(f"SELECT hash, source FROM rulebooks WHERE workspace = ? AND hash IN ({marks})",
+                                      (self.workspace, *missing)))
+            sources.update(fetched)
             if len(_SOURCES) > 1_000:
                 _SOURCES.clear()
-            marks = ", ".join("?" for _ in missing)
-            _SOURCES.update(self._rows(f"SELECT hash, source FROM rulebooks WHERE workspace = ? AND hash IN ({marks})",
-                                       (self.workspace, *missing)))
-        return [StoredRulebook(r[0], r[1], r[2], _SOURCES[r[2]], r[3], r[4]) for r in rows]
+            _SOURCES.update(fetched)
+        return [StoredRulebook(r[0], r[1], r[2], str(sources[r[2]]), r[3], r[4]) for r in rows]
 
     def add_rulebook(self, book: StoredRulebook) -> None:
         seq = self.c.execute(select(func.count()).select_from(rulebooks)
@@ -353,10 +388,14 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         """The rows of one query over this workspace (`{mark}` in `sql` stands for it), straight from the
         driver a batch at a time: a replay reads millions of rows."""
         cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql.format(mark="%s" if self.dialect == "postgresql" else "?"), (self.workspace, *more))
         try:
-            while rows := cursor.fetchmany(batch):
+            with _driver(self.engine, sql):
+                cursor.execute(sql.format(mark="%s" if self.dialect == "postgresql" else "?"), (self.workspace, *more))
+                rows = cursor.fetchmany(batch)
+            while rows:
                 yield from rows
+                with _driver(self.engine, sql):
+                    rows = cursor.fetchmany(batch)
         finally:
             cursor.close()
 
@@ -600,9 +639,11 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         raw: Any = self.c.connection.driver_connection
         if self.dialect != "postgresql":
             marks = ", ".join("?" for _ in columns)
-            raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){conflict}', rows)
+            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){conflict}'
+            with _driver(self.engine, sql):
+                raw.executemany(sql, rows)
             return
-        with raw.cursor() as cursor:
+        with _driver(self.engine, f"COPY {table.name}"), raw.cursor() as cursor:
             target = f'"{table.name}"'
             if keys is not None:
                 target = f"firmly_load_{table.name}"

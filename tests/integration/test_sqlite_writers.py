@@ -1,0 +1,94 @@
+"""SQLite's writers: they take turns through a lock file (across processes), give up with a clear error when
+another holds it too long, leave no write-ahead log behind a command, and driver errors stay friendly."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from firmly.adapters.sql import store as sql
+from firmly.adapters.sql.store import SqlStore, StorageError, make_engine
+from firmly.service import workspace
+from tests.integration.test_cli import EXAMPLE, firmly
+
+
+def _store(tmp_path: Path) -> SqlStore:
+    store = SqlStore(make_engine(f"sqlite:///{tmp_path / 'w.db'}"), "w")
+    workspace.init(store, "en", "Europe/London", 0)
+    return store
+
+
+def _hold(path: Path, seconds: float, held: threading.Event) -> None:
+    """Another writer: its own open file description, so flock conflicts as with another process."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held.set()
+        time.sleep(seconds)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def test_a_writer_waits_for_the_one_holding_the_lock_file(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    held = threading.Event()
+    other = threading.Thread(target=_hold, args=(tmp_path / "w.db-writer.lock", 0.4, held))
+    other.start()
+    held.wait(5)
+    start = time.monotonic()
+    with store.write():
+        store.set_clock(42, None)
+    waited = time.monotonic() - start
+    other.join()
+    assert 0.3 <= waited < 5, waited
+    with store.read():
+        assert workspace.current(store).clock == 42
+
+
+def test_a_writer_gives_up_with_a_clear_error_when_the_other_takes_too_long(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store(tmp_path)
+    monkeypatch.setattr(sql, "_BUSY_SECONDS", 0.3)
+    held = threading.Event()
+    other = threading.Thread(target=_hold, args=(tmp_path / "w.db-writer.lock", 1.0, held))
+    other.start()
+    held.wait(5)
+    with pytest.raises(StorageError, match="the database is busy"), store.write():
+        store.set_clock(7, None)
+    other.join()
+    with store.read():
+        assert workspace.current(store).clock is None, "nothing was written"
+    with store.write():  # and the lock is free again for the next writer
+        store.set_clock(8, None)
+
+
+def test_a_driver_error_comes_as_sqlalchemys_so_the_doors_explain_it(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    with pytest.raises(DBAPIError, match="no such table"), store.read():
+        store._rows("SELECT * FROM nowhere", ())
+    empty = SqlStore(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"), "w")
+    with pytest.raises(StorageError, match="run `firmly init` first"), empty.read():
+        empty.workspace_info()
+
+
+def test_a_command_leaves_no_write_ahead_log_behind(tmp_path: Path) -> None:
+    assert firmly(tmp_path, "init").returncode == 0
+    assert firmly(tmp_path, "rulebook", "load", str(EXAMPLE / "rulebook.yaml")).returncode == 0
+    done = firmly(tmp_path, "ingest", str(EXAMPLE / "events.jsonl"), "--json")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cli.db").stat().st_size > 0
+    assert not (tmp_path / "cli.db-wal").exists(), "the log was copied into the database at exit"
+
+
+def test_a_command_on_a_database_that_is_not_there_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    done = firmly(tmp_path, "decisions", "--json")
+    assert done.returncode == 1
+    assert "firmly init" in done.stderr
+    assert "Traceback" not in done.stderr
