@@ -28,7 +28,7 @@ from firmly.domain.events import validate
 from firmly.domain.ports import Store
 from firmly.doors.api import create_app
 from firmly.doors.cli import app as firmly_cli
-from firmly.service import clock, ingest, replay, review, rulebooks, tokens, workspace
+from firmly.service import clock, ingest, queries, replay, review, rulebooks, tokens, workspace
 from firmly.service.group_commit import GroupCommit
 from tests.contract.test_group_commit import busy
 from tests.e2e.api_harness import CLINIC, EXAMPLES, ROOT, TOM_COPIES, Api, read_events, running, serve
@@ -654,6 +654,32 @@ def test_authentication(api: Api) -> None:
             assert "Tom Baker" not in response.text
     assert_error(api.client().get("/v1/counterparties/intruder"), 404)
     assert ok(httpx.get(f"{api.base}/v1/decisions", headers={"Authorization": f"bearer {good}"}))
+
+
+def test_the_counterparty_page_on_its_fast_path_is_the_querys_own_answer(api: Api) -> None:
+    """GET /v1/counterparties/{key} is answered before FastAPI's router: the body must be exactly the page, with
+    the request id, and what the fast path does not take (HEAD) still reaches the documented route."""
+    viewer = api.client(role="viewer")
+    fast = viewer.get("/v1/counterparties/tom", headers={"X-Request-ID": "page-1"})
+    assert fast.status_code == 200 and fast.headers["x-request-id"] == "page-1"
+    assert fast.headers["content-type"] == "application/json"
+    store = bootstrap.store(api.database_url, api.a)
+    assert fast.json() == json.loads(json.dumps(queries.counterparty(store, "tom")))
+    assert viewer.head("/v1/counterparties/tom").status_code in (200, 405)  # the router's answer, not a 5xx
+    assert api.client(role="ingest").get("/v1/counterparties/tom").status_code == 403
+
+
+def test_a_busy_database_is_a_503_not_the_clients_fault() -> None:
+    from starlette.requests import Request  # noqa: PLC0415 - only this test builds a bare request
+
+    from firmly.adapters.sql.store import StorageError  # noqa: PLC0415
+    from firmly.doors.api.errors import response_for  # noqa: PLC0415
+
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "state": {"request_id": "r1"}})
+    answer = response_for(request, StorageError("the database is busy: another process has been writing to it"))
+    assert answer.status_code == 503
+    assert json.loads(bytes(answer.body))["error"]["code"] == "unavailable"
+    assert "r1" in json.loads(bytes(answer.body))["error"]["message"]
 
 
 def test_the_openapi_says_every_v1_operation_needs_a_bearer_token(api: Api) -> None:

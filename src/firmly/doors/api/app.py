@@ -14,6 +14,7 @@ from firmly import bootstrap, config
 from firmly.doors import web
 from firmly.doors.api import errors, routes
 from firmly.doors.api.auth import Gate, document_bearer
+from firmly.doors.api.fast import CounterpartyPage
 from firmly.doors.api.metrics import Metrics, Observe
 from firmly.service.group_commit import GroupCommit
 
@@ -40,11 +41,12 @@ def create_app(database_url: str | None = None, rate: float | None = None) -> Fa
     app = FastAPI(title="firmly", version="1", description=DESCRIPTION, docs_url="/docs",
                   openapi_url="/openapi.json", redoc_url=None, lifespan=lifespan)
     app.state.writer = writer  # every event sent to this process goes through its one writer
-    app.state.gate = Gate(lambda ws: bootstrap.store(url, ws),
-                          float(config.RATE_LIMIT.value()) if rate is None else rate)
+    app.state.gate = gate = Gate(lambda ws: bootstrap.store(url, ws),
+                                 float(config.RATE_LIMIT.value()) if rate is None else rate)
     app.state.metrics = metrics = Metrics(engine)
     errors.install(app)
 
+    app.add_middleware(CounterpartyPage, gate=gate)  # inside Observe: request ids and latency apply to it too
     app.add_middleware(Observe, metrics=metrics)
 
     app.include_router(routes.router)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
+from firmly.adapters.sql.store import StorageError
 from firmly.domain.errors import Conflict, FirmlyError, InvalidInput, NotFound
 
 log = logging.getLogger("firmly.api")
@@ -46,49 +47,43 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           422: "invalid", 429: "rate_limited"}
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+def response_for(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to any failure: the right status and `{"error": ...}`, never a trace."""
+    rid = getattr(request.state, "request_id", "-")
+    if isinstance(exc, ApiError):
         return _json(exc.status, body(exc.code, exc.message, exc.field, **(exc.extra or {})), exc.headers)
-
-    @app.exception_handler(InvalidInput)
-    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+    if isinstance(exc, InvalidInput):
         problems = [{"where": p.where, "line": p.line, "field": p.field, "message": p.message} for p in exc.problems]
         first = exc.problems[0] if exc.problems else None
         return _json(422, body("invalid", str(first) if first else "invalid input", first.field if first else None,
                                problems=problems))
-
-    @app.exception_handler(NotFound)
-    async def _missing(_: Request, exc: NotFound) -> JSONResponse:
+    if isinstance(exc, NotFound):
         return _json(404, body("not_found", str(exc)))
-
-    @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+    if isinstance(exc, Conflict):
         return _json(409, body("conflict", str(exc)))
-
-    @app.exception_handler(FirmlyError)
-    async def _firmly(_: Request, exc: FirmlyError) -> JSONResponse:
+    if isinstance(exc, StorageError):  # the database is busy, away or not initialised: not the client's fault
+        log.error("request %s: %s", rid, exc)
+        return _json(503, body("unavailable", f"{exc}; request id {rid}"))
+    if isinstance(exc, FirmlyError):
         return _json(400, body("bad_request", str(exc)))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-        return _json(422, body("invalid", str(first.get("msg", "invalid request")), where or None))
-
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    if isinstance(exc, RequestValidationError):
+        error: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        return _json(422, body("invalid", str(error.get("msg", "invalid request")), where or None))
+    if isinstance(exc, HTTPException):
         return _json(exc.status_code, body(_CODES.get(exc.status_code, "error"), str(exc.detail)),
                      getattr(exc, "headers", None))
-
-    @app.exception_handler(SQLAlchemyError)
-    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        rid = getattr(request.state, "request_id", "-")
+    if isinstance(exc, SQLAlchemyError):
         log.error("request %s: database error: %s", rid, exc)
         return _json(503, body("unavailable", f"the database is not available; request id {rid}"))
+    log.exception("request %s failed", rid, exc_info=exc)
+    return _json(500, body("internal", f"something went wrong on our side; request id {rid}"))
 
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        rid = getattr(request.state, "request_id", "-")
-        log.exception("request %s failed", rid, exc_info=exc)
-        return _json(500, body("internal", f"something went wrong on our side; request id {rid}"))
+
+def install(app: FastAPI) -> None:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        return response_for(request, exc)
+
+    for kind in (ApiError, InvalidInput, NotFound, Conflict, StorageError, FirmlyError, RequestValidationError,
+                 HTTPException, SQLAlchemyError, Exception):
+        app.add_exception_handler(kind, handle)
