@@ -331,23 +331,8 @@ def account_invoice(key: str,
 
 
 # -- reports ------------------------------------------------------------------------------------
-REPORTS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
-    "cost-to-serve": reports.cost_to_serve, "partners": reports.partners, "suppliers": reports.suppliers,
-    "courtesy": reports.courtesy}
 
 
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    """A report row for a table or CSV: nested figures become columns, nested tallies "a=1; b=2"."""
-    flat: dict[str, Any] = {}
-    for name, value in row.items():
-        if isinstance(value, dict):
-            for sub, inner in value.items():
-                flat[sub] = "; ".join(f"{k}={v}" for k, v in inner.items()) if isinstance(inner, dict) else inner
-        elif isinstance(value, list):
-            flat[name] = " ".join(map(str, value))
-        else:
-            flat[name] = value
-    return flat
 
 
 @app.command("report")
@@ -356,14 +341,14 @@ def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, part
                    db: Db = None, ws: Workspace = None, as_json: Json = False,
                    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False) -> None:
     """A report over all counterparties: JSON, CSV or a readable table."""
-    make = REPORTS.get(name)
+    make = reports.BY_NAME.get(name)
     if make is None:
-        raise FirmlyError(f"no report {name!r}; there are: {', '.join(REPORTS)}")
+        raise FirmlyError(f"no report {name!r}; there are: {', '.join(reports.BY_NAME)}")
     rows = make(bootstrap.store(db, ws))
     if as_json:
         _print_json(rows)
         return
-    flat = [_flat(r) for r in rows]
+    flat = [reports.flat(r, " ") for r in rows]
     columns = list(dict.fromkeys(c for r in flat for c in r))
     if as_csv:
         writer = csv.DictWriter(sys.stdout, columns, lineterminator="\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from statistics import median
 from typing import Any
@@ -141,3 +141,23 @@ def cost_to_serve(store: Store) -> list[dict[str, Any]]:
     rows = [cost_row(c, found[c.key], flags[c.key]) for c in costs]
     rows.sort(key=lambda r: (not r["flagged"], r["ratio"] is None, -(r["ratio"] or 0), r["key"]))
     return rows
+
+
+# Every report by the name the command line, the API and the web UI give it.
+BY_NAME: dict[str, Callable[[Store], list[dict[str, Any]]]] = {
+    "cost-to-serve": cost_to_serve, "partners": partners, "suppliers": suppliers, "courtesy": courtesy}
+
+
+def flat(row: dict[str, Any], list_joiner: str) -> dict[str, Any]:
+    """A report row for a table or CSV: nested figures become columns, nested tallies "a=1; b=2", lists one
+    cell joined by `list_joiner`."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            for inner, v in value.items():
+                out[inner] = "; ".join(f"{k}={n}" for k, n in v.items()) if isinstance(v, dict) else v
+        elif isinstance(value, list):
+            out[key] = list_joiner.join(str(v) for v in value)
+        else:
+            out[key] = value
+    return out

@@ -55,8 +55,6 @@ EVENT_SCHEMA: dict[str, Any] = {
         "data": {"type": "object"},
     },
 }
-REPORTS = {"cost-to-serve": reports.cost_to_serve, "partners": reports.partners, "suppliers": reports.suppliers,
-           "courtesy": reports.courtesy}
 
 
 def _now() -> int:
@@ -198,7 +196,7 @@ def get_account(key: str, who: Reader) -> dict[str, Any]:
 @router.get("/reports/{name}", tags=["reports"], summary="A report over all counterparties")
 def get_report(name: Literal["cost-to-serve", "partners", "suppliers", "courtesy"],
                who: Reader) -> list[dict[str, Any]]:
-    return REPORTS[name](who.store)
+    return reports.BY_NAME[name](who.store)
 
 
 # -- rulebooks and what-if ------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,14 +15,11 @@ from firmly.doors.web.security import Refused, signed_in
 from firmly.service import reports
 
 router = APIRouter()
-REPORTS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
-    "cost-to-serve": reports.cost_to_serve, "partners": reports.partners, "suppliers": reports.suppliers,
-    "courtesy": reports.courtesy}
 
 
 def _rows(request: Request, name: str) -> list[dict[str, Any]]:
     who = signed_in(request)
-    make = REPORTS.get(name)
+    make = reports.BY_NAME.get(name)
     if make is None:
         raise Refused(404, i18n.gettext("No such report."))
     return answer(lambda: make(store_of(request, who)))
@@ -31,7 +27,7 @@ def _rows(request: Request, name: str) -> list[dict[str, Any]]:
 
 @router.get("/reports/{name}.csv")
 def as_csv(request: Request, name: str) -> Response:
-    rows = [_flat(r) for r in _rows(request, name)]
+    rows = [reports.flat(r, ", ") for r in _rows(request, name)]
     out = io.StringIO()
     columns = list(dict.fromkeys(c for r in rows for c in r)) or ["key", "name"]
     writer = csv.DictWriter(out, columns, lineterminator="\n")
@@ -57,18 +53,6 @@ def report(request: Request, name: str) -> HTMLResponse:
     elif name == "partners":
         chart = {"labels": [r["name"] for r in rows], "values": [r["karma"] or 0 for r in rows]}
     return web(request).page(request, "report.html", nav="reports", name=name, rows=rows, chart=chart,
-                             names=list(REPORTS))
+                             names=list(reports.BY_NAME))
 
 
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    """Nested figures become columns, nested tallies "a=1; b=2", lists "a, b" (as the CLI's --csv)."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            for inner, v in value.items():
-                out[inner] = "; ".join(f"{k}={n}" for k, n in v.items()) if isinstance(v, dict) else v
-        elif isinstance(value, list):
-            out[key] = ", ".join(str(v) for v in value)
-        else:
-            out[key] = value
-    return out
