@@ -465,7 +465,6 @@ def bench_pieces(args: argparse.Namespace, w: Workload) -> dict[str, Any]:
     """The same work through the service layer in this process (no HTTP, no server), on a fresh SQLite
     file: what the API's own layers add is the difference."""
     from firmly import bootstrap  # noqa: PLC0415 - the client side does not need firmly otherwise
-    from firmly.domain.events import EventError, validate  # noqa: PLC0415
     from firmly.service import ingest, queries, rulebooks, workspace  # noqa: PLC0415
 
     workdir = args.workdir / "api-pieces"
@@ -478,19 +477,10 @@ def bench_pieces(args: argparse.Namespace, w: Workload) -> dict[str, Any]:
     rulebooks.load(store, rulebooks.read(HERE / "clinic.yaml"), now)
     decode = msgspec.json.Decoder().decode
 
-    def parsed(items: list[Any]) -> list[ingest.Parsed]:
-        out: list[ingest.Parsed] = []
-        for n, raw in enumerate(items):
-            try:
-                out.append(("body", n, validate(raw)))
-            except EventError as exc:
-                out.append(("body", n, ingest.Rejection("body", n, exc.event_id, exc.field, exc.message)))
-        return out
-
     decoding = storing = 0.0
     for body in w.bodies:
         t0 = time.perf_counter()
-        batch = parsed(decode(body))
+        batch = ingest.parsed("body", decode(body))
         t1 = time.perf_counter()
         ingest.ingest(store, batch, detailed=True)
         decoding, storing = decoding + t1 - t0, storing + time.perf_counter() - t1
@@ -498,7 +488,7 @@ def bench_pieces(args: argparse.Namespace, w: Workload) -> dict[str, Any]:
     singles = w.rest[:args.serial]
     t0 = time.perf_counter()
     for line in singles:
-        ingest.ingest(store, parsed([decode(line)]), detailed=True)
+        ingest.ingest(store, ingest.parsed("body", [decode(line)]), detailed=True)
     single_s = time.perf_counter() - t0
     rng = random.Random(1)
     picks = [rng.choice(w.keys) for _ in range(2000)]

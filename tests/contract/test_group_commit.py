@@ -20,7 +20,7 @@ from typing import Any, cast
 import pytest
 
 from firmly.adapters.memory import MemoryStore
-from firmly.domain.events import Event, EventError, validate
+from firmly.domain.events import Event, validate
 from firmly.domain.ports import Store
 from firmly.service import ingest, queries, rulebooks, workspace
 from firmly.service.group_commit import GroupCommit, split
@@ -61,14 +61,7 @@ def bad_rating(event_id: str, key: str) -> Envelope:
 
 def parsed(envelopes: Sequence[Envelope], where: str = "body") -> list[Parsed]:
     """What POST /v1/events hands the writer: each item validated, or its Rejection, with its position."""
-    out: list[Parsed] = []
-    for n, envelope in enumerate(envelopes):
-        try:
-            item: Event | Rejection = validate(dict(envelope))
-        except EventError as exc:
-            item = Rejection(where, n, exc.event_id, exc.field, exc.message)
-        out.append((where, n, item))
-    return out
+    return ingest.parsed(where, [dict(envelope) for envelope in envelopes])
 
 
 def clinic(store: Store) -> Store:

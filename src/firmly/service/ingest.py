@@ -83,6 +83,11 @@ def read_file(path: Path) -> Iterator[Parsed]:
         yield name, number, _validated(name, number, raw)
 
 
+def parsed(name: str, items: list[Any]) -> list[Parsed]:
+    """Events already decoded (a request's body), each validated and numbered by its place from 0."""
+    return [(name, n, _validated(name, n, raw)) for n, raw in enumerate(items)]
+
+
 def _validated(name: str, number: int, raw: object) -> Event | Rejection:
     try:
         return validate(raw)

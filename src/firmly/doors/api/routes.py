@@ -13,12 +13,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from firmly.domain.clock import TimeError, iso, parse_instant
-from firmly.domain.events import Event, EventError, validate
 from firmly.domain.rulebook import parse_rulebook
 from firmly.doors.api.auth import Actor, Admin, Reader, Sender
 from firmly.doors.api.errors import ApiError
-from firmly.service import accounts, queries, reports, review, rulebooks, simulate
-from firmly.service.ingest import IngestReport, Parsed, Rejection
+from firmly.service import accounts, ingest, queries, reports, review, rulebooks, simulate
+from firmly.service.ingest import IngestReport
 
 
 class ErrorBody(BaseModel):
@@ -88,7 +87,7 @@ async def post_events(request: Request, who: Sender) -> Response:
     if len(items) > MAX_EVENTS:
         raise ApiError(413, "too_many_events", f"{len(items)} events in one request; send at most {MAX_EVENTS}")
     # Validation of a big body runs beside the event loop; a small one costs less than the hop
-    parsed = _parsed(items) if len(items) <= 32 else await run_in_threadpool(_parsed, items)
+    parsed = ingest.parsed("body", items) if len(items) <= 32 else await run_in_threadpool(ingest.parsed, "body", items)
     report: IngestReport = await asyncio.wrap_future(request.app.state.writer.submit(who.store, parsed))
     metrics = request.app.state.metrics
     metrics.events.labels(who.workspace).inc(report.stored)
@@ -111,17 +110,6 @@ async def post_events(request: Request, who: Sender) -> Response:
         payload["error"] = {"code": first.get("code", "invalid"), "message": first.get("reason", "rejected"),
                             "field": first.get("field")}
     return Response(_encode(payload), status_code=status, media_type="application/json")
-
-
-def _parsed(items: list[Any]) -> list[Parsed]:
-    out: list[Parsed] = []
-    for n, raw in enumerate(items):
-        try:
-            item: Event | Rejection = validate(raw)
-        except EventError as exc:
-            item = Rejection("body", n, exc.event_id, exc.field, exc.message)
-        out.append(("body", n, item))
-    return out
 
 
 # -- counterparties ---------------------------------------------------------------------------------
@@ -161,7 +149,7 @@ def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Reques
     data = body.model_dump(exclude_none=True)
     envelope = {"id": f"api-{key}-{now}", "type": "counterparty.upserted", "counterparty": key,
                 "occurred_at": iso(now), "data": data}
-    report: IngestReport = request.app.state.writer.submit(who.store, _parsed([envelope])).result()
+    report: IngestReport = request.app.state.writer.submit(who.store, ingest.parsed("body", [envelope])).result()
     if report.rejected:
         r = report.rejected[0]
         raise ApiError(422, "invalid", r.message, r.field.removeprefix("data."))
