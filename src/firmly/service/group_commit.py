@@ -91,8 +91,10 @@ class GroupCommit:
 
     def _store(self, requests: list[_Request]) -> None:
         live = [r for r in requests if r.done.set_running_or_notify_cancel()]
-        if not live:
-            return
+        if live:
+            self._write(live)
+
+    def _write(self, live: list[_Request]) -> None:
         try:
             report = ingest.ingest(live[0].store, [item for r in live for item in r.parsed], detailed=True)
         except Exception as exc:  # handed to the requests that wait for it
@@ -100,20 +102,11 @@ class GroupCommit:
                 live[0].done.set_exception(exc)
                 return
             for request in live:  # alone, so that a failure is only its own request's
-                self._store_alone(request)
+                self._write([request])
             return
         self.groups += 1
         for request, own in zip(live, split(report, [r.parsed for r in live]), strict=True):
             request.done.set_result(own)
-
-    def _store_alone(self, request: _Request) -> None:
-        try:
-            report = ingest.ingest(request.store, request.parsed, detailed=True)
-        except Exception as exc:
-            request.done.set_exception(exc)
-            return
-        self.groups += 1
-        request.done.set_result(report)
 
 
 def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestReport]:
