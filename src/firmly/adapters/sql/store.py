@@ -240,22 +240,22 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
             raise RuntimeError("store used outside a transaction")
         return self._conn
 
+    def _marked(self, sql: str) -> str:
+        """SQL written with `?` marks, in the driver's own style."""
+        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+
     def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """A query of the hot paths straight to the driver, written with `?` marks. Building and compiling a
         SQLAlchemy statement for each request cost more than SQLite's own work."""
-        if self.dialect == "postgresql":
-            sql = sql.replace("?", "%s")
         raw: Any = self.c.connection.driver_connection
         with _driver(self.engine, sql):
-            return list(raw.execute(sql, params).fetchall())
+            return list(raw.execute(self._marked(sql), params).fetchall())
 
     def _run(self, sql: str, params: Sequence[Any]) -> None:
         """A statement of the hot paths that returns no rows, as `_rows`."""
-        if self.dialect == "postgresql":
-            sql = sql.replace("?", "%s")
         raw: Any = self.c.connection.driver_connection
         with _driver(self.engine, sql):
-            raw.execute(sql, params)
+            raw.execute(self._marked(sql), params)
 
     def ping(self) -> None:
         """Raises unless the database answers."""
@@ -370,12 +370,12 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
                         digest=r[6], seq=r[7], partner=r[8], tone=None if r[9] is None else _tones.decode(r[9]))
 
     def _stream(self, sql: str, batch: int, more: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        """The rows of one query over this workspace (`{mark}` in `sql` stands for it), straight from the
-        driver a batch at a time: a replay reads millions of rows."""
+        """The rows of one query over this workspace (its first `?` mark), straight from the driver a batch at a
+        time: a replay reads millions of rows."""
         cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             with _driver(self.engine, sql):
-                cursor.execute(sql.format(mark="%s" if self.dialect == "postgresql" else "?"), (self.workspace, *more))
+                cursor.execute(self._marked(sql), (self.workspace, *more))
                 rows = cursor.fetchmany(batch)
             while rows:
                 yield from rows
@@ -398,7 +398,7 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
     def all_events(self) -> Iterator[Event]:
         names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
         yield from self._rows_to_events(self._stream(
-            f'SELECT {names} FROM events WHERE workspace = {{mark}} ORDER BY "at", seq', 20_000))
+            f'SELECT {names} FROM events WHERE workspace = ? ORDER BY "at", seq', 20_000))
 
     def set_tones(self, found: list[Event]) -> None:
         """Renew the stored tone of these events (a replay under a changed lexicon)."""
@@ -494,15 +494,15 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
     def decision_facts(self) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
         rows = self._stream('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, '
-                            "evidence, step, version, params FROM decisions WHERE workspace = {mark}", 50_000)
+                            "evidence, step, version, params FROM decisions WHERE workspace = ?", 50_000)
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------
     def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
         if kind is None:
-            rows = self._stream("SELECT state FROM counterparties WHERE workspace = {mark}", 20_000)
+            rows = self._stream("SELECT state FROM counterparties WHERE workspace = ?", 20_000)
         else:
-            rows = self._stream("SELECT state FROM counterparties WHERE workspace = {mark} AND kind = {mark}",
+            rows = self._stream("SELECT state FROM counterparties WHERE workspace = ? AND kind = ?",
                                 20_000, (kind,))
         for row in rows:
             yield decode_state(row[0])
@@ -553,12 +553,9 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         values = [(ws, r.id, r.decision, r.counterparty, r.channel, r.recipient, r.subject, r.body, r.attachment,
                    r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error) for r in rows]
         names = ", ".join(f'"{c.name}"' for c in outbox.columns)
-        if self.dialect == "postgresql":
-            marks = ", ".join("%s" for _ in outbox.columns)
-        else:
-            marks = ", ".join("?" for _ in outbox.columns)
-        done = self.c.exec_driver_sql(
-            f"INSERT INTO outbox ({names}) VALUES ({marks}) ON CONFLICT (workspace, id) DO NOTHING", values)
+        marks = ", ".join("?" for _ in outbox.columns)
+        done = self.c.exec_driver_sql(self._marked(
+            f"INSERT INTO outbox ({names}) VALUES ({marks}) ON CONFLICT (workspace, id) DO NOTHING"), values)
         return int(done.rowcount or 0)
 
     def claim_outbox(self, now: int, limit: int, lease_until: int) -> list[OutboxRow]:
