@@ -12,18 +12,16 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from firmly.doors.api import errors
 from firmly.doors.api.auth import READ, Gate
-from firmly.service import queries
+from firmly.doors.api.routes import counterparty_page
 
 _PAGE = re.compile(r"/v1/counterparties/([^/]+)")
 _ROUTE = SimpleNamespace(path="/v1/counterparties/{key}")  # what the metrics label the requests with
-_encode = msgspec.json.Encoder().encode
 
 
 class CounterpartyPage:
@@ -40,8 +38,7 @@ class CounterpartyPage:
         response: Response
         try:
             who = self.gate(request, READ)
-            response = Response(_encode(queries.counterparty(who.store, found.group(1))),
-                                media_type="application/json")
+            response = counterparty_page(who.store, found.group(1))
         except Exception as exc:  # every failure as the API answers it: status, JSON body, no trace
             response = errors.response_for(request, exc)
         await response(scope, receive, send)
