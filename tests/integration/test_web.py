@@ -234,3 +234,18 @@ def test_user_create_from_the_command_line(tmp_path: Path) -> None:
     taken = runner.invoke(app, ["user", "create", "--role", "admin", "--email", "olga@example.org",
                                 "--password", PASSWORD, "--db", db, "-w", "w2"])
     assert taken.exit_code == 1 and "one workspace" in taken.output
+
+
+def test_a_partners_karma_chart_is_on_its_conduct_page_and_its_public_page(database_url: str) -> None:
+    store = bootstrap.store(database_url, "web-karma")
+    demo.demo(store, "network-en", 0)
+    users.create(store, "viewer@example.org", "viewer", PASSWORD, 0)
+    site = Site(database_url, "web-karma")
+    with site.client() as c:
+        public = c.get("/partners/web-karma/northside")
+        site.login(c, "viewer@example.org")
+        conduct = c.get("/counterparties/northside")
+    for page in (public, conduct):
+        assert page.status_code == 200
+        assert page.text.count("Karma over time") == 2  # the heading and the chart's label
+        assert 'id="karma-data"' in page.text
