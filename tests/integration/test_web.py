@@ -239,11 +239,11 @@ def test_user_create_from_the_command_line(tmp_path: Path) -> None:
 def test_a_partners_karma_chart_is_on_its_conduct_page_and_its_public_page(database_url: str) -> None:
     store = bootstrap.store(database_url, "web-karma")
     demo.demo(store, "network-en", 0)
-    users.create(store, "viewer@example.org", "viewer", PASSWORD, 0)
+    users.create(store, "karma-viewer@example.org", "viewer", PASSWORD, 0)  # an email has one workspace
     site = Site(database_url, "web-karma")
     with site.client() as c:
         public = c.get("/partners/web-karma/northside")
-        site.login(c, "viewer@example.org")
+        site.login(c, "karma-viewer@example.org")
         conduct = c.get("/counterparties/northside")
     for page in (public, conduct):
         assert page.status_code == 200
