@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from firmly.adapters.sql.store import SqlStore, StorageError, make_engine
+from firmly.adapters.sql import store as store_module
+from firmly.adapters.sql.store import SqlStore, StorageError, _writers, make_engine
 from firmly.service import workspace
 from tests.integration.test_cli import EXAMPLE, firmly
 
@@ -74,3 +75,25 @@ def test_a_command_on_a_database_that_is_not_there_is_an_error_not_a_traceback(t
     assert done.returncode == 1
     assert "firmly init" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_checkpoint_thread_ends_when_idle_and_the_next_commit_starts_another(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "IDLE_SECONDS", 0.2)
+    store = _store(tmp_path)
+
+    def checkpointers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t is _writers(store.engine)._thread]
+
+    with store.write():
+        store.set_clock(1, None)
+    assert checkpointers(), "a commit starts the checkpoint thread"
+    first = checkpointers()[0]
+    first.join(5)
+    assert not first.is_alive() and not checkpointers(), "an idle checkpoint thread ends"
+    with store.write():
+        store.set_clock(2, None)
+    second = checkpointers()
+    assert second and second[0] is not first and second[0].is_alive()
+    with store.read():
+        assert workspace.current(store).clock == 2

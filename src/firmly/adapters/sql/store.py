@@ -42,6 +42,7 @@ log = logging.getLogger("firmly.store")
 _json = msgspec.json.Encoder()
 _unjson = msgspec.json.Decoder()
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+IDLE_SECONDS = 30.0  # a checkpoint thread with no commit to follow for this long ends; the next commit starts one
 _SOURCES: dict[str, str] = {}  # rulebook sources by their SHA-256: read once per process, not per request
 
 
@@ -132,7 +133,9 @@ class Writers:
                 self._file = None
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()  # the thread starts and ends under it: a wake-up is never lost
         self._stopping = False
+        self._registered = False
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -147,27 +150,32 @@ class Writers:
         self._checkpoint_soon()
 
     def _checkpoint_soon(self) -> None:
-        if self._thread is None:
-            with self._local:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._checkpoints, name="firmly-checkpoints",
-                                                    daemon=True)
-                    self._thread.start()
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._checkpoints, name="firmly-checkpoints", daemon=True)
+                self._thread.start()
+                if not self._registered:
                     atexit.register(self.stop)
-        self._due.set()
+                    self._registered = True
+            self._due.set()
 
     def stop(self) -> None:
         """Let a checkpoint under way finish and stop the thread (at exit: then the last connection to close
         copies what is left of the log into the database, and removes it)."""
         self._stopping = True
         self._due.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=60)
 
     def _checkpoints(self) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: this thread only, after requests
         while True:
-            self._due.wait()
+            if not self._due.wait(IDLE_SECONDS):
+                with self._starting:  # idle: end, so that engines no longer written to keep no thread
+                    if not self._due.is_set():
+                        self._thread = None
+                        return
             self._due.clear()
             if self._stopping:
                 return
