@@ -7,6 +7,7 @@ decision, so a screen can show the same explanation in its reader's language.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -141,8 +142,7 @@ class _Fields(dict[str, str]):
         if name == "due":
             if "due" not in params:
                 return ""
-            moment = from_us(int(params["due"])).astimezone(ZoneInfo(self.timezone))
-            return moment.strftime("%d.%m.%Y %H:%M" if lang == "ru" else "%Y-%m-%d %H:%M")
+            return _local_time(int(params["due"]), self.timezone, lang)
         if name == "next":
             names = STEP_NAMES[lang]
             return names.get(self.next_step or "", self.next_step or names["warning"])
@@ -161,6 +161,14 @@ def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale:
     if d.status in ("proposed", "approved", "dismissed", "softened", "superseded"):
         text += words[d.status]
     return text
+
+
+@lru_cache(maxsize=16_384)
+def _local_time(us: int, timezone: str, lang: str) -> str:
+    """A deadline as its reader's clock shows it. Cached: both reminders of a booking name the same deadline,
+    and a reminder's row is written again, with the same words, when it is sent."""
+    moment = from_us(us).astimezone(ZoneInfo(timezone))
+    return moment.strftime("%d.%m.%Y %H:%M" if lang == "ru" else "%Y-%m-%d %H:%M")
 
 
 def _ordinal(n: int) -> str:
