@@ -7,8 +7,8 @@ decision, so a screen can show the same explanation in its reader's language.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from firmly.domain.clock import from_us
