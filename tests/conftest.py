@@ -61,3 +61,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'firmly.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+def forget_workspace(url: str, workspace: str) -> None:
+    """Remove every row of a workspace, so that a test starts it afresh on a PostgreSQL database that the
+    earlier tests of this session (one per xdist worker) shared (a SQLite file is new for each test)."""
+    from firmly.adapters.sql.tables import metadata  # noqa: PLC0415 - only the tests that reuse a name need it
+
+    engine = create_engine(_driver(url) if url.startswith("postgresql://") else url)
+    try:
+        with engine.begin() as conn:
+            if not conn.dialect.has_table(conn, "workspaces"):
+                return
+            for table in reversed(metadata.sorted_tables):
+                column = table.c.get("workspace")
+                if column is None and table.name == "workspaces":
+                    column = table.c.id
+                if column is not None:
+                    conn.execute(table.delete().where(column == workspace))
+    finally:
+        engine.dispose()
+

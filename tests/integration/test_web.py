@@ -18,6 +18,7 @@ from firmly.domain.errors import FirmlyError
 from firmly.doors.api import create_app
 from firmly.doors.web import i18n
 from firmly.service import demo, review, users
+from tests.conftest import forget_workspace
 
 PASSWORD = "correct horse battery"
 LOCALE = Path(__file__).resolve().parents[2] / "src" / "firmly" / "doors" / "web" / "locale"
@@ -46,6 +47,7 @@ def csrf(html: str) -> str:
 
 @pytest.fixture
 def site(database_url: str) -> Iterator[Site]:
+    forget_workspace(database_url, "web-it")  # another test of this worker may have acted on it
     store = bootstrap.store(database_url, "web-it")
     demo.demo(store, "clinic-en", 0)
     for role in ("admin", "operator", "viewer"):
