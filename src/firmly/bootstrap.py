@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from firmly import config
 from firmly.adapters.sql.store import SqlStore, make_engine
 from firmly.domain.tone import analyse
-from firmly.service import tone
+from firmly.service import bulk, tone
 
 
 @lru_cache(maxsize=8)
@@ -39,6 +39,7 @@ def _analyser() -> tone.Analyse:
 
     extra = [Path(p) for p in config.LEXICONS.value().split(os.pathsep) if p]
     lexicon = load_lexicon(extra)
+    bulk.keep_loaded()  # 70,000 objects that live as long as the process
     return lambda text: analyse(text, lexicon)
 
 

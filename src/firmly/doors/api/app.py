@@ -16,6 +16,7 @@ from firmly.doors.api import errors, routes
 from firmly.doors.api.auth import Gate, document_bearer
 from firmly.doors.api.fast import CounterpartyPage
 from firmly.doors.api.metrics import Metrics, Observe
+from firmly.service import bulk
 from firmly.service.group_commit import GroupCommit
 
 log = logging.getLogger("firmly.api")
@@ -35,6 +36,7 @@ def create_app(database_url: str | None = None, rate: float | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        bulk.keep_loaded()  # the app is loaded: later full collections walk only what requests leave behind
         yield
         writer.close()  # what was sent before the server stopped is stored
 
