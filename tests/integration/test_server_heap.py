@@ -22,12 +22,13 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()
 
 
-def test_the_server_freezes_what_it_loaded_when_it_starts(tmp_path: Path, unfrozen: None) -> None:
+def test_a_serving_app_freezes_what_it_loaded_when_it_starts(tmp_path: Path, unfrozen: None) -> None:
     url = f"sqlite:///{tmp_path / 'heap.db'}"
     workspace.init(bootstrap.store(url, "heap"), "en", "Europe/London", 0)
-    app = create_app(url)
-    assert gc.get_freeze_count() == 0
-    with TestClient(app) as client:
+    with TestClient(create_app(url)) as client:  # an app of a test or a script: nothing frozen
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() == 0
+    with TestClient(create_app(url, long_lived=True)) as client:  # as `firmly serve` makes it
         assert gc.get_freeze_count() > 10_000
         assert client.get("/healthz").status_code == 200
 

@@ -690,7 +690,7 @@ def serve_command(host: Annotated[str | None, typer.Option(help=f"address [env: 
         uvicorn.run("firmly.doors.api.app:from_environment", factory=True, workers=workers, host=address,
                     port=number, log_level="warning", access_log=False)
     else:
-        uvicorn.run(create_app(db), host=address, port=number, log_level="warning", access_log=False)
+        uvicorn.run(create_app(db, long_lived=True), host=address, port=number, log_level="warning", access_log=False)
 
 
 @token_app.command("create")

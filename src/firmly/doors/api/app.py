@@ -29,14 +29,17 @@ one workspace and has a role: `admin`, `operator` (reviews, counterparties), `vi
 Errors are `{"error": {"code", "message", "field"}}`."""
 
 
-def create_app(database_url: str | None = None, rate: float | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, rate: float | None = None, long_lived: bool = False) -> FastAPI:
+    """The API and the web UI. `long_lived`: the process serves until it is stopped, so what it has loaded when
+    it starts is left out of the collector's full collections (`bulk.keep_loaded`)."""
     url = config.DATABASE_URL.value(database_url)
     engine = bootstrap.engine(url)
     writer = GroupCommit()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        bulk.keep_loaded()  # the app is loaded: later full collections walk only what requests leave behind
+        if long_lived:  # later full collections walk only what requests leave behind
+            bulk.keep_loaded()
         yield
         writer.close()  # what was sent before the server stopped is stored
 
@@ -80,4 +83,4 @@ def create_app(database_url: str | None = None, rate: float | None = None) -> Fa
 
 def from_environment() -> FastAPI:
     """The app for `uvicorn --factory` (several worker processes): settings from the environment."""
-    return create_app()
+    return create_app(long_lived=True)
