@@ -15,6 +15,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
+import jsonschema_rs
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -22,7 +24,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 from schemathesis.core.result import Ok
 
-from tests.e2e.api_harness import Api, running
+from tests.e2e.api_harness import CLINIC, Api, running
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 EXAMPLES = {schemathesis.GenerationMode.POSITIVE: int(os.environ.get("API_SCHEMA_EXAMPLES", "15")),
@@ -61,3 +63,49 @@ def test_the_api_keeps_its_schema(live: Api) -> None:
                 failures.append(f"{operation.label} ({mode.value}): {exc}")  # every operation runs; all are told
     assert len(labels) >= 13, labels  # the eleven /v1 operations, /healthz and /metrics
     assert not failures, "\n\n".join(failures)
+
+
+def test_real_answers_match_their_documented_shapes(live: Api) -> None:
+    """A successful answer of every /v1 operation over real data, checked against the schema /openapi.json gives
+    it (generated requests rarely name a real counterparty or decision, so this does not leave it to chance)."""
+    spec = httpx.get(f"{live.base}/openapi.json").json()
+    c = live.client()
+    proposal = next(d for d in c.get("/v1/decisions", params={"status": "proposed"}).json())["id"]
+    stricter = (CLINIC / "stricter.yaml").read_bytes()
+    calls: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("get", "/v1/counterparties", "/v1/counterparties", {}),
+        ("get", "/v1/counterparties/{key}", "/v1/counterparties/tom", {}),
+        ("put", "/v1/counterparties/{key}", "/v1/counterparties/new-client",
+         {"json": {"kind": "client", "name": "New Client", "email": "new@example.org"}}),
+        ("get", "/v1/decisions", "/v1/decisions", {}),
+        ("post", "/v1/reviews/{decision}/{act}", f"/v1/reviews/{proposal}/approve", {"json": {"reason": "agreed"}}),
+        ("get", "/v1/accounts/{key}", "/v1/accounts/tom", {}),
+        *[("get", "/v1/reports/{name}", f"/v1/reports/{name}", {})
+          for name in ("cost-to-serve", "partners", "suppliers", "courtesy")],
+        ("get", "/v1/rulebooks", "/v1/rulebooks", {}),
+        ("post", "/v1/rulebooks", "/v1/rulebooks", {"content": stricter, "headers": {"Content-Type": "text/plain"}}),
+        ("post", "/v1/simulations", "/v1/simulations", {"content": stricter,
+                                                         "headers": {"Content-Type": "text/plain"}}),
+        ("post", "/v1/events", "/v1/events", {"json": [
+            {"id": "shape-1", "type": "appointment.booked", "counterparty": "tom", "occurred_at":
+             "2026-05-01T09:00:00+00:00", "data": {"appointment": "shape-a", "starts_at": "2026-05-09T09:00:00+00:00"}},
+            {"id": "shape-2", "type": "appointment.booked", "counterparty": "tom", "occurred_at": "not a time"}]}),
+    ]
+    checked = set()
+    for method, template, path, options in calls:
+        got = c.request(method.upper(), path, **options)
+        assert 200 <= got.status_code < 300, (path, got.status_code, got.text[:300])
+        documented = spec["paths"][template][method]["responses"][str(got.status_code)]
+        schema = documented["content"]["application/json"]["schema"]
+        jsonschema_rs.Draft202012Validator(schema).validate(got.json())
+        assert schema.get("properties") or schema.get("items", {}).get("properties"), (path, schema)  # not `{}`
+        checked.add((method, template))
+    operations = {(m, p) for p, item in spec["paths"].items() if p.startswith("/v1/") for m in item}
+    assert operations == checked, operations ^ checked
+    conflict = {"id": "shape-1", "type": "appointment.attended", "counterparty": "tom",
+                "occurred_at": "2026-05-09T09:00:00+00:00", "data": {"appointment": "shape-a"}}
+    for body, status in ((conflict, 409), ([{"id": "shape-3"}], 422), ("just text", 422), ([{}] * 10_001, 413)):
+        got = c.post("/v1/events", json=body)
+        assert got.status_code == status, (body, got.text[:300])
+        schema = spec["paths"]["/v1/events"]["post"]["responses"][str(status)]["content"]["application/json"]["schema"]
+        jsonschema_rs.Draft202012Validator(schema).validate(got.json())

@@ -17,6 +17,21 @@ from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.rulebook import parse_rulebook
 from firmly.doors.api.auth import Actor, Admin, Reader, Sender
 from firmly.doors.api.errors import ApiError
+from firmly.doors.api.shapes import (
+    ACCOUNT,
+    COUNTERPARTY_PAGE,
+    COUNTERPARTY_ROW,
+    DECISION,
+    EVENTS_ANSWER,
+    EVENTS_REFUSED,
+    FAILURE,
+    REPORT_ROW,
+    RULEBOOK_LOADED,
+    RULEBOOK_ROW,
+    SIMULATION,
+    answer,
+    list_of,
+)
 from firmly.service import accounts, ingest, queries, reports, review, rulebooks, simulate
 from firmly.service.ingest import IngestReport
 
@@ -57,6 +72,18 @@ EVENT_SCHEMA: dict[str, Any] = {
 }
 
 
+_BOOKED = {"id": "bk-1001", "type": "appointment.booked", "counterparty": "patient-42",
+           "occurred_at": "2026-03-01T09:15:00+03:00",
+           "data": {"appointment": "a-1001", "starts_at": "2026-03-05T14:00:00+03:00", "service": "consultation"}}
+EVENT_EXAMPLES: dict[str, Any] = {
+    "one": {"summary": "one event", "value": _BOOKED},
+    "list": {"summary": "a list (a batch from a booking system)", "value": [
+        _BOOKED,
+        {"id": "bk-1001-cancel", "type": "appointment.cancelled", "counterparty": "patient-42",
+         "occurred_at": "2026-03-05T08:40:00+03:00", "data": {"appointment": "a-1001", "by": "client"}}]},
+}
+
+
 def _now() -> int:
     return time.time_ns() // 1000
 
@@ -64,12 +91,13 @@ def _now() -> int:
 # -- events -----------------------------------------------------------------------------------------
 @router.post("/events", tags=["events"], summary="Send one event or a list of up to 10,000",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                 "oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "maxItems": MAX_EVENTS}]}}}}},
-             responses={200: {"description": "every event stored or already there"},
-                        207: {"description": "some events stored, some rejected: see `results`"},
-                        409: {"description": "the event's id is stored with other content"},
-                        413: {"description": "more than 10,000 events"},
-                        422: {"description": "no event could be stored"}})
+                 "oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "maxItems": MAX_EVENTS}]},
+                 "examples": EVENT_EXAMPLES}}}},
+             responses={**answer(EVENTS_ANSWER, "every event stored or already there"),
+                        **answer(EVENTS_ANSWER, "some events stored, some rejected: see `results`", 207),
+                        **answer(EVENTS_REFUSED, "the event's id is stored with other content", 409),
+                        **answer(FAILURE, "more than 10,000 events, or over 64 MiB", 413),
+                        **answer(EVENTS_REFUSED, "no event could be stored", 422)})
 async def post_events(request: Request, who: Sender) -> Response:
     """Stores new events, decides on them and answers per event: `stored`, `duplicate` (the same id and
     content was sent before: a retry changes nothing) or `rejected` with the field and the reason."""
@@ -129,14 +157,15 @@ class CounterpartyIn(BaseModel):
     rulebooks: list[str] | None = None
 
 
-@router.get("/counterparties", tags=["counterparties"], summary="Counterparties, with filters")
+@router.get("/counterparties", tags=["counterparties"], summary="Counterparties, with filters",
+            response_model=None, responses=answer(list_of(COUNTERPARTY_ROW)))
 def list_counterparties(who: Reader, kind: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
     return [{"key": r.key, "kind": r.kind, "name": r.name, "tier": r.tier, "status": r.status}
             for r in queries.counterparties(who.store, kind, status)]
 
 
 @router.get("/counterparties/{key}", tags=["counterparties"], summary="The conduct page of one counterparty",
-            response_model=dict[str, Any])
+            response_model=None, responses=answer(COUNTERPARTY_PAGE))
 async def get_counterparty(key: str, who: Reader) -> Response:
     # Usually answered before the router, by doors/api/fast.py, through the same function
     return counterparty_page(who.store, key)
@@ -148,7 +177,8 @@ def counterparty_page(store: SqlStore, key: str) -> Response:
     return Response(_encode(queries.counterparty(store, key)), media_type="application/json")
 
 
-@router.put("/counterparties/{key}", tags=["counterparties"], summary="Create or update a counterparty")
+@router.put("/counterparties/{key}", tags=["counterparties"], summary="Create or update a counterparty",
+            response_model=None, responses=answer(COUNTERPARTY_PAGE, "the conduct page after the change"))
 def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Request) -> dict[str, Any]:
     """Recorded as a `counterparty.upserted` event at the time of the request, so the history keeps it."""
     now = _now()
@@ -163,7 +193,8 @@ def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Reques
 
 
 # -- decisions and the review queue -------------------------------------------------------------------
-@router.get("/decisions", tags=["decisions"], summary="Decisions, oldest first, with their explanations")
+@router.get("/decisions", tags=["decisions"], summary="Decisions, oldest first, with their explanations",
+            response_model=None, responses=answer(list_of(DECISION)))
 def list_decisions(who: Reader, counterparty: str | None = None, rule: str | None = None,
                    status: str | None = None) -> list[dict[str, Any]]:
     return queries.decisions(who.store, counterparty, rule, status)
@@ -174,7 +205,8 @@ class ActIn(BaseModel):
     step: int | None = Field(None, ge=1, description="soften only: the lower step to apply instead")
 
 
-@router.post("/reviews/{decision}/{act}", tags=["decisions"], summary="Approve, soften or dismiss a proposal")
+@router.post("/reviews/{decision}/{act}", tags=["decisions"], summary="Approve, soften or dismiss a proposal",
+             response_model=None, responses=answer(DECISION, "the decision after the act"))
 def act_on(decision: str, act: Literal["approve", "soften", "dismiss"], body: ActIn,
            who: Actor) -> dict[str, Any]:
     row = review.act(who.store, decision, act, body.reason, f"token:{who.name or who.token}", body.step)
@@ -182,12 +214,14 @@ def act_on(decision: str, act: Literal["approve", "soften", "dismiss"], body: Ac
 
 
 # -- accounts and reports -------------------------------------------------------------------------
-@router.get("/accounts/{key}", tags=["accounts"], summary="Balance, amount due and the statement")
+@router.get("/accounts/{key}", tags=["accounts"], summary="Balance, amount due and the statement",
+            response_model=None, responses=answer(ACCOUNT))
 def get_account(key: str, who: Reader) -> dict[str, Any]:
     return accounts.show(who.store, key)
 
 
-@router.get("/reports/{name}", tags=["reports"], summary="A report over all counterparties")
+@router.get("/reports/{name}", tags=["reports"], summary="A report over all counterparties",
+            response_model=None, responses=answer(list_of(REPORT_ROW)))
 def get_report(name: Literal["cost-to-serve", "partners", "suppliers", "courtesy"],
                who: Reader) -> list[dict[str, Any]]:
     return reports.BY_NAME[name](who.store)
@@ -206,7 +240,8 @@ async def _yaml(request: Request) -> str:
         raise ApiError(400, "bad_request", "a rulebook is UTF-8 text") from None
 
 
-@router.get("/rulebooks", tags=["rulebooks"], summary="The rulebook versions stored")
+@router.get("/rulebooks", tags=["rulebooks"], summary="The rulebook versions stored",
+            response_model=None, responses=answer(list_of(RULEBOOK_ROW)))
 def list_rulebooks(who: Reader) -> list[dict[str, Any]]:
     return [{"id": r.id, "version": r.version, "hash": r.hash, "loaded_at": iso(r.loaded_at),
              "effective_from": iso(r.effective_from) if r.effective_from is not None else None}
@@ -214,7 +249,7 @@ def list_rulebooks(who: Reader) -> list[dict[str, Any]]:
 
 
 @router.post("/rulebooks", tags=["rulebooks"], summary="Load a rulebook (YAML body)", status_code=201,
-             openapi_extra=YAML_BODY)
+             openapi_extra=YAML_BODY, response_model=None, responses=answer(RULEBOOK_LOADED, "loaded", 201))
 async def post_rulebook(request: Request, who: Admin) -> dict[str, Any]:
     """Validates first: every problem comes back with its line and field (422) and nothing is stored."""
     book = parse_rulebook(await _yaml(request), "request body")
@@ -224,7 +259,7 @@ async def post_rulebook(request: Request, who: Admin) -> dict[str, Any]:
 
 
 @router.post("/simulations", tags=["rulebooks"], summary="What would change under another rulebook (YAML body)",
-             openapi_extra=YAML_BODY)
+             openapi_extra=YAML_BODY, response_model=None, responses=answer(SIMULATION))
 async def post_simulation(request: Request, who: Actor,
                           since: Annotated[str | None, Query(description="count decisions from this time")] = None,
                           until: Annotated[str | None, Query(description="count decisions up to this time")] = None
