@@ -331,10 +331,6 @@ def account_invoice(key: str,
 
 
 # -- reports ------------------------------------------------------------------------------------
-
-
-
-
 @app.command("report")
 @friendly
 def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, partners, suppliers or courtesy")],

@@ -26,4 +26,3 @@ def keep_loaded() -> None:
     paused every request in flight for 25-80 ms, several times a minute under load."""
     gc.collect()
     gc.freeze()
-
