@@ -10,7 +10,7 @@
    store's bulk writes: events, decisions, counterparty states, postings). The time per event of this full
    ingest is reported for comparison.
 2. replay: those rows, transaction by transaction, go into a fresh copy of the same empty database with the
-   store's own statements (`executemany`, upserts for decisions and states) and pragmas, and nothing else.
+   store's own statements (`_bulk_sql`: `executemany`, upserts for decisions and states) and pragmas, and nothing else.
    Three ways, each the median of --runs:
    - `all rows, checkpoint in the commit`: SQLite's default, the commit that takes the log past 1,000 pages
      copies it into the database: all of SQLite's work, on one core;
@@ -44,8 +44,8 @@ import msgspec
 from sqlalchemy import Table
 
 from bench_api import BATCH, FIRMLY, HERE, workload
-from firmly.adapters.sql.store import SqlStore, make_engine
-from firmly.adapters.sql.tables import decisions
+from firmly.adapters.sql.store import SqlStore, _bulk_sql, make_engine
+from firmly.adapters.sql.tables import decisions, metadata
 from firmly.service import ingest
 
 BUDGET_US = 1e6 / 20_000
@@ -130,7 +130,6 @@ def replay(empty: Path, workdir: Path, transactions: list[Transaction], tables: 
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-262144",
                    f"wal_autocheckpoint={10_000 if thread else 1_000}"):
         conn.execute(f"PRAGMA {pragma}")
-    statements: dict[tuple[str, tuple[str, ...] | None], str] = {}
     checkpoints = Checkpoints(db) if thread else None
     wanted = None if tables is None else set(tables)
     inserting = committing = 0.0
@@ -140,10 +139,7 @@ def replay(empty: Path, workdir: Path, transactions: list[Transaction], tables: 
         for table, keys, rows in transaction:
             if wanted is not None and table not in wanted:
                 continue
-            sql = statements.get((table, keys))
-            if sql is None:
-                sql = statements[(table, keys)] = _insert(conn, table, keys)
-            conn.executemany(sql, rows)
+            conn.executemany(_bulk_sql(metadata.tables[table], keys)[2], rows)  # the store's own statement
         inserted = time.perf_counter()
         conn.execute("COMMIT")
         inserting += inserted - started
@@ -154,18 +150,6 @@ def replay(empty: Path, workdir: Path, transactions: list[Transaction], tables: 
         checkpoints.stop()
     conn.close()
     return inserting, committing
-
-
-def _insert(conn: sqlite3.Connection, table: str, keys: tuple[str, ...] | None) -> str:
-    """The store's own statement for a bulk write (SqlStore._bulk)."""
-    columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    conflict = ""
-    if keys is not None:
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
-        conflict = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    return f'INSERT INTO "{table}" ({names}) VALUES ({marks}){conflict}'
 
 
 def reshaped(empty: Path, script: Path | None, transactions: list[Transaction], blank: bool
