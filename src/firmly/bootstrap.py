@@ -10,9 +10,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from firmly import config
+from firmly.adapters.clock import FixedClock, SystemClock
 from firmly.adapters.sql.store import SqlStore, make_engine
+from firmly.domain.clock import TimeError, parse_instant
+from firmly.domain.durations import DurationError, parse_duration, to_us
+from firmly.domain.errors import FirmlyError
+from firmly.domain.ports import Clock
 from firmly.domain.tone import analyse
-from firmly.service import bulk, tone
+from firmly.service import bulk, tone, wallclock
 
 
 @lru_cache(maxsize=8)
@@ -43,4 +48,24 @@ def _analyser() -> tone.Analyse:
     return lambda text: analyse(text, lexicon)
 
 
+def clock() -> Clock:
+    """FIRMLY_NOW fixes the wall clock; unset, it is the system's."""
+    fixed = config.NOW.value()
+    if not fixed:
+        return SystemClock()
+    try:
+        return FixedClock(parse_instant(fixed))
+    except TimeError as exc:
+        raise FirmlyError(f"{config.NOW.env} {exc}") from None
+
+
+def future_horizon() -> int:
+    """FIRMLY_FUTURE_HORIZON in microseconds."""
+    try:
+        return to_us(parse_duration(config.FUTURE_HORIZON.value()))
+    except DurationError as exc:
+        raise FirmlyError(f"{config.FUTURE_HORIZON.env} {exc}") from None
+
+
 tone.install(_analyser)
+wallclock.install(clock, future_horizon)

@@ -44,5 +44,10 @@ WORKER_INTERVAL = Setting("worker_interval", "5", "seconds the worker waits betw
 
 SESSION_HOURS = Setting("session_hours", "12", "hours a web UI login lasts before the password is asked again")
 
+NOW = Setting("now", "", "a fixed wall clock (RFC 3339, e.g. 2026-07-01T00:00:00+00:00) for demos, tests and loading "
+              "a past period as if it were live; empty: the system clock")
+FUTURE_HORIZON = Setting("future_horizon", "1d", "how far ahead of the wall clock an event may be dated (a "
+                         "sender's clock running fast); later ones are refused")
+
 SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS, SMTP_URL, MAIL_FROM, WORKER_INTERVAL,
-            SESSION_HOURS)
+            SESSION_HOURS, NOW, FUTURE_HORIZON)

@@ -263,9 +263,9 @@ def read_events(path: Path) -> list[dict[str, Any]]:
 
 
 def ingest_live(store: SqlStore, events: list[dict[str, Any]]) -> None:
-    """One event at a time in the order they happened, as a live system sends them."""
+    """One event at a time in the order they happened, as a live system sends them: each as it happens."""
     for raw in sorted(events, key=lambda e: parse_instant(e["occurred_at"])):
-        report = ingest.ingest(store, [("live", 0, validate(raw))])
+        report = ingest.ingest(store, [("live", 0, validate(raw))], now=parse_instant(raw["occurred_at"]))
         assert not report.rejected, report.rejected
 
 

@@ -23,6 +23,14 @@ class WorkspaceInfo:
     events: int = 0  # how many events the workspace has taken: changes whenever its history does
 
 
+class Clock(Protocol):
+    """The wall clock: what time it is outside firmly, by which events are judged as they arrive."""
+
+    def now(self) -> int:
+        """Microseconds since the epoch, UTC."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class StoredRulebook:
     id: str

@@ -11,7 +11,6 @@ import getpass
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -42,6 +41,7 @@ from firmly.service import (
     simulate,
     tokens,
     tone,
+    wallclock,
     workspace,
 )
 
@@ -111,7 +111,7 @@ def _instant(value: str, option: str) -> int:
 
 
 def _now() -> int:
-    return time.time_ns() // 1000
+    return wallclock.now()  # the system clock, or FIRMLY_NOW
 
 
 # -- init ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from firmly import bootstrap, config
 from firmly.adapters.mail import SmtpSender
 from firmly.adapters.webhook import WebhookSender
 from firmly.domain.ports import Store
-from firmly.service import worker
+from firmly.service import wallclock, worker
 
 
 def channels(database_url: str | None) -> worker.Channels:
@@ -42,7 +42,7 @@ def run(database_url: str | None, interval: float, once: bool, as_of: int | None
     signal.signal(signal.SIGTERM, halt)
     signal.signal(signal.SIGINT, halt)
     while not stop:
-        now = as_of if as_of is not None else time.time_ns() // 1000
+        now = as_of if as_of is not None else wallclock.now()
         woken = worker.tick_all(store_for, now)
         done = worker.drain(store_for, now, wire)
         done.woken = woken

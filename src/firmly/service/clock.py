@@ -1,12 +1,18 @@
-"""The engine clock: `tick` fires what is due (reminders, deadlines, the end of restrictions)."""
+"""The engine clock: `tick` fires what is due (reminders, deadlines, the end of restrictions).
+
+It moves up to a moment that has come (the wall clock, plus the horizon an event may be ahead of it): a tick
+into the future would fire deadlines that have not passed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from firmly.domain.clock import iso
 from firmly.domain.engine import Decision, Engine
+from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
-from firmly.service import outbox, workspace
+from firmly.service import outbox, wallclock, workspace
+from firmly.service.future import span
 from firmly.service.policy import decision_rows, load_policy
 
 
@@ -17,7 +23,14 @@ class TickReport:
     decisions: int
 
 
-def tick(store: Store, as_of: int) -> TickReport:
+def tick(store: Store, as_of: int, now: int | None = None) -> TickReport:
+    """Fire what is due up to `as_of`; `now` is the wall clock (default: the installed one)."""
+    wall = wallclock.now() if now is None else now
+    horizon = wallclock.horizon()
+    if as_of > wall + horizon:
+        raise FirmlyError(f"the clock cannot move to {iso(as_of)}: that is {span(as_of - wall)} in the future, and "
+                          f"deadlines that have not passed would fire (up to {span(horizon)} ahead is accepted, "
+                          "FIRMLY_FUTURE_HORIZON)")
     with store.write():
         ws = workspace.current(store)
         engine = Engine(load_policy(store))
@@ -30,7 +43,7 @@ def tick(store: Store, as_of: int) -> TickReport:
         rows = decision_rows(engine, out, states, ws)
         store.put_decisions(rows)
         store.put_postings(engine.take_postings())  # fees that fell due with a timer
-        outbox.letters(store, engine, rows, states, ws, clock)  # reminders that fell due, in this transaction
+        outbox.letters(store, engine, rows, states, ws, wall)  # reminders that fell due, in this transaction
         store.save_states(states.values(), clock)
         store.set_clock(clock, max(ws.ticked or as_of, as_of))
         return TickReport(as_of, len(states), len(rows))

@@ -116,12 +116,13 @@ def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestRepo
     holds the group's latest event."""
     results = report.results or []
     caused = report.caused or Counter()
-    latest = max(range(len(requests)), key=lambda i: max(
-        (item.at for _, _, item in requests[i] if not isinstance(item, Rejection)), default=-(2**62)))
     bounds = [0]
     for parsed in requests:
         bounds.append(bounds[-1] + len(parsed))
     mine = [results[bounds[i]:bounds[i + 1]] for i in range(len(requests))]
+    latest = max(range(len(requests)), key=lambda i: max(  # of the events taken (a refused one may be far ahead)
+        (item.at for (_, _, item), r in zip(requests[i], mine[i], strict=True)
+         if not isinstance(item, Rejection) and r["status"] != "rejected"), default=-(2**62)))
     stored = [[r["id"] for r in part if r["status"] == "stored"] for part in mine]
     claimed = [sum(caused[event] for event in ids) for ids in stored]
     unclaimed = report.decisions - sum(claimed)

@@ -16,7 +16,7 @@ from firmly.domain.engine import CounterpartyState, Engine, attribute
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.ports import Store
-from firmly.service import tone, workspace
+from firmly.service import future, tone, wallclock, workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 from firmly.service.process import process
@@ -128,25 +128,26 @@ def _read_csv(name: str, text: str) -> Iterator[Parsed]:
 
 
 def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None = None,
-           detailed: bool = False) -> IngestReport:
-    """Store and decide; `detailed` adds each event's own result (stored, duplicate, rejected)."""
+           detailed: bool = False, now: int | None = None) -> IngestReport:
+    """Store and decide; `detailed` adds each event's own result (stored, duplicate, rejected). `now`: the wall
+    clock the events arrive at (default: the installed one, read as each chunk arrives)."""
     with quiet_gc():
         report = IngestReport(results=[], caused=Counter()) if detailed else IngestReport()
-        return _ingest(store, parsed, progress, report)
+        return _ingest(store, parsed, progress, report, now)
 
 
 def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None,
-            report: IngestReport) -> IngestReport:
+            report: IngestReport, now: int | None) -> IngestReport:
     batch: list[Parsed] = []
     for item in parsed:
         batch.append(item)
         if len(batch) >= CHUNK:
-            _ingest_chunk(store, batch, report)
+            _ingest_chunk(store, batch, report, now)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        _ingest_chunk(store, batch, report)
+        _ingest_chunk(store, batch, report, now)
         if progress:
             progress(len(batch))
     return report
@@ -165,8 +166,26 @@ def _attribute(states: dict[str, CounterpartyState], new: list[Event]) -> None:
             mine[str(ev.data["appointment"])] = ev.partner
 
 
-def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> None:
+def _in_time(batch: list[Parsed], now: int) -> list[Parsed]:
+    """The batch with each event dated beyond the horizon turned into its Rejection, in its place."""
+    horizon = wallclock.horizon()
+    limit = now + horizon
+    if not any(isinstance(item, Event) and item.at > limit for _, _, item in batch):
+        return batch
+    out: list[Parsed] = []
+    for name, line, item in batch:
+        if isinstance(item, Event) and item.at > limit:
+            out.append((name, line, Rejection(name, line, item.id, "occurred_at",
+                                              future.refusal(item.at - now, horizon))))
+        else:
+            out.append((name, line, item))
+    return out
+
+
+def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: int | None) -> None:
     results = report.results
+    wall = wallclock.now() if now is None else now
+    batch = _in_time(batch, wall)
     with store.write():
         ws = workspace.current(store)
         candidates = [(name, line, item) for name, line, item in batch if isinstance(item, Event)]
@@ -208,8 +227,10 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport) -> No
         _attribute(states, new)
         store.append_events(new)
         engine = Engine(load_policy(store))
-        clock = max(ws.clock or -(2**62), *(ev.at for ev in new))
-        caused = process(store, engine, new, ws, clock, states, clients)
+        # The engine clock follows the events, but never past the wall clock: an event dated a little ahead
+        # (within the horizon) must not make everyone else's restrictions end or strikes expire early
+        clock = max(ws.clock or -(2**62), min(max(ev.at for ev in new), wall))
+        caused = process(store, engine, new, ws, clock, states, clients, wall=wall)
         report.decisions += caused.total()
         if report.caused is not None:
             report.caused.update(caused)

@@ -24,7 +24,9 @@ from firmly.service import workspace
 from firmly.service.queries import public
 
 SENT_STATES = frozenset({"applied", "approved", "softened"})  # what actually happened (not proposals)
-MAX_AGE_US = 7 * 86_400_000_000  # a decision older than this when written (an import of history) is not sent
+# A decision about a moment more than this before the wall clock when it is made (an import of history, a
+# catch-up after a pause) is not sent; a fresh one is, whatever other counterparties' events say
+MAX_AGE_US = 7 * 86_400_000_000
 SETTINGS = {
     "sender_name": "who the messages are from, e.g. \"Клиника «Улыбка»\"",
     "signature": "the last lines of every email (default: the sender name)",
@@ -60,7 +62,8 @@ def overrides(engine: Engine, st: CounterpartyState, at: int, settings: dict[str
 
 def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: dict[str, CounterpartyState],
             ws: WorkspaceInfo, now: int) -> int:
-    """Write the messages for these decision rows (in the caller's transaction); returns how many are new."""
+    """Write the messages for these decision rows (in the caller's transaction); returns how many are new.
+    `now` is the wall clock, never the engine clock: no event's date decides what is told."""
     # An approval happens when a person acts, however long the proposal waited: it is told now.
     wanted = [r for r in rows if r["status"] in SENT_STATES and r["action"] in COMMUNICATED
               and (r["status"] == "approved" or r["at"] >= now - MAX_AGE_US)]

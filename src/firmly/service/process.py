@@ -14,10 +14,12 @@ from firmly.service.policy import decision_row, decision_rows, row_to_decision
 
 
 def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, now: int,
-            loaded: dict[str, CounterpartyState] | None = None, looked: Collection[str] = ()) -> Counter[str]:
+            loaded: dict[str, CounterpartyState] | None = None, looked: Collection[str] = (), *,
+            wall: int) -> Counter[str]:
     """Apply newly stored events; returns how many decisions were written or changed, by the new event that
-    caused each. `loaded`: the states the caller read in this transaction already, of the keys it `looked` up
-    (those not found are new)."""
+    caused each. `now`: the engine clock after them; `wall`: the wall clock, by which a decision is fresh
+    enough to be told. `loaded`: the states the caller read in this transaction already, of the keys it
+    `looked` up (those not found are new)."""
     roles: dict[str, str] = {}
     for ev in new:
         for key, role in route(ev):
@@ -51,7 +53,7 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
         caused.update(str(row["event"]) if row["event"] in ids else late[key] for row in again)
     store.put_decisions(rows)
     store.put_postings(postings)
-    outbox.letters(store, engine, rows, states, ws, now)  # in the same transaction as the decisions
+    outbox.letters(store, engine, rows, states, ws, wall)  # in the same transaction as the decisions
     store.save_states(states.values(), now)
     return caused
 

@@ -10,7 +10,7 @@ from firmly.domain.engine import REVIEW_EVENT, Engine
 from firmly.domain.errors import Conflict, FirmlyError, NotFound
 from firmly.domain.events import digest, validate
 from firmly.domain.ports import Store
-from firmly.service import workspace
+from firmly.service import wallclock, workspace
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -60,5 +60,5 @@ def act(store: Store, decision: str, act: str, reason: str, author: str, step: i
         event.digest = digest(envelope)
         store.append_events([event])
         engine = Engine(load_policy(store))
-        process(store, engine, [event], ws, at)
+        process(store, engine, [event], ws, at, wall=wallclock.now())
         return store.decisions(ids=[decision])[0]

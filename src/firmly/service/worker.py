@@ -66,7 +66,7 @@ def tick_all(store_for: Callable[[str], Store], now: int) -> int:
         names = any_store.all_workspaces()
     woken = 0
     for name in names:
-        woken += clock.tick(store_for(name), now).woken
+        woken += clock.tick(store_for(name), now, now=now).woken
     return woken
 
 

@@ -32,7 +32,7 @@ from firmly.doors.api.shapes import (
     answer,
     list_of,
 )
-from firmly.service import accounts, ingest, queries, reports, review, rulebooks, simulate
+from firmly.service import accounts, ingest, queries, reports, review, rulebooks, simulate, wallclock
 from firmly.service.ingest import IngestReport
 
 
@@ -85,7 +85,7 @@ EVENT_EXAMPLES: dict[str, Any] = {
 
 
 def _now() -> int:
-    return time.time_ns() // 1000
+    return wallclock.now()  # the system clock, or FIRMLY_NOW
 
 
 # -- events -----------------------------------------------------------------------------------------
@@ -183,7 +183,8 @@ def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Reques
     """Recorded as a `counterparty.upserted` event at the time of the request, so the history keeps it."""
     now = _now()
     data = body.model_dump(exclude_none=True)
-    envelope = {"id": f"api-{key}-{now}", "type": "counterparty.upserted", "counterparty": key,
+    unique = time.time_ns() // 1000  # the wall clock may be fixed (FIRMLY_NOW): the id must differ still
+    envelope = {"id": f"api-{key}-{unique}", "type": "counterparty.upserted", "counterparty": key,
                 "occurred_at": iso(now), "data": data}
     report: IngestReport = request.app.state.writer.submit(who.store, ingest.parsed("body", [envelope])).result()
     if report.rejected:
