@@ -63,7 +63,8 @@ class ShowcaseReport:
 
 def showcase(store: Store, now: int, locale: str | None = None) -> ShowcaseReport:
     """The demo workspace: the examples' rulebooks, their events and the generated ones, the clock ticked to
-    the end of June 2026. Safe to run again: everything is stored once."""
+    the end of June 2026, as if that were today (so the last week's messages wait in the outbox). Safe to run
+    again: everything is stored once."""
     from firmly.domain.events import validate  # noqa: PLC0415 - only the showcase validates dicts itself
     from firmly.service import demo_data  # noqa: PLC0415
 
@@ -82,8 +83,9 @@ def showcase(store: Store, now: int, locale: str | None = None) -> ShowcaseRepor
     envelopes += demo_data.generate()
     envelopes.sort(key=lambda e: parse_instant(e["occurred_at"]))
     parsed: list[ingest.Parsed] = [("demo", n, validate(e)) for n, e in enumerate(envelopes, start=1)]
-    report = ingest.ingest(store, parsed)
-    clock.tick(store, parse_instant(demo_data.TICK))
+    today = parse_instant(demo_data.TICK)
+    report = ingest.ingest(store, parsed, now=today)
+    clock.tick(store, today, now=today)
     return ShowcaseReport(loaded, report.stored, report.duplicates)
 
 
