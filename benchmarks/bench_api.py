@@ -50,6 +50,8 @@ from typing import Any
 
 import msgspec
 
+from generate import WALL_CLOCK
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -108,8 +110,8 @@ class Server:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         self.url = f"sqlite:///{db}"
-        self.env = {**os.environ, "FIRMLY_DATABASE_URL": self.url, "FIRMLY_WORKSPACE": "bench",
-                    "FIRMLY_RATE_LIMIT": "0"}
+        self.env = {"FIRMLY_NOW": WALL_CLOCK, **os.environ, "FIRMLY_DATABASE_URL": self.url,
+                    "FIRMLY_WORKSPACE": "bench", "FIRMLY_RATE_LIMIT": "0"}
         firmly(self.env, "init", "--locale", "ru", "--timezone", "Europe/Moscow")
         firmly(self.env, "rulebook", "load", str(HERE / "clinic.yaml"))
         self.ingest = json.loads(firmly(self.env, "token", "create", "--role", "ingest", "--name", "bench",
@@ -465,6 +467,7 @@ def bench_pieces(args: argparse.Namespace, w: Workload) -> dict[str, Any]:
     """The same work through the service layer in this process (no HTTP, no server), on a fresh SQLite
     file: what the API's own layers add is the difference."""
     from firmly import bootstrap  # noqa: PLC0415 - the client side does not need firmly otherwise
+    from firmly.domain.clock import parse_instant  # noqa: PLC0415
     from firmly.service import ingest, queries, rulebooks, workspace  # noqa: PLC0415
 
     workdir = args.workdir / "api-pieces"
@@ -472,7 +475,7 @@ def bench_pieces(args: argparse.Namespace, w: Workload) -> dict[str, Any]:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     store = bootstrap.store(f"sqlite:///{workdir / 'pieces.db'}", "bench")
-    now = time.time_ns() // 1000
+    now = parse_instant(os.environ.get("FIRMLY_NOW") or WALL_CLOCK)  # as the server's runs
     workspace.init(store, "ru", "Europe/Moscow", now)
     rulebooks.load(store, rulebooks.read(HERE / "clinic.yaml"), now)
     decode = msgspec.json.Decoder().decode
@@ -482,13 +485,13 @@ def bench_pieces(args: argparse.Namespace, w: Workload) -> dict[str, Any]:
         t0 = time.perf_counter()
         batch = ingest.parsed("body", decode(body))
         t1 = time.perf_counter()
-        ingest.ingest(store, batch, detailed=True)
+        ingest.ingest(store, batch, detailed=True, now=now)
         decoding, storing = decoding + t1 - t0, storing + time.perf_counter() - t1
     events = len(w.first)
     singles = w.rest[:args.serial]
     t0 = time.perf_counter()
     for line in singles:
-        ingest.ingest(store, ingest.parsed("body", [decode(line)]), detailed=True)
+        ingest.ingest(store, ingest.parsed("body", [decode(line)]), detailed=True, now=now)
     single_s = time.perf_counter() - t0
     rng = random.Random(1)
     picks = [rng.choice(w.keys) for _ in range(2000)]

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generate import WALL_CLOCK
 from profiles import summarise
 
 HERE = Path(__file__).resolve().parent
@@ -135,7 +136,7 @@ def bench_backend(backend: str, events: Path, n: int, args: argparse.Namespace) 
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     url = fresh_database(backend, workdir, args.pg_url, args.pg_db)
-    env = {**os.environ, "FIRMLY_DATABASE_URL": url, "FIRMLY_WORKSPACE": "bench"}
+    env = {"FIRMLY_NOW": WALL_CLOCK, **os.environ, "FIRMLY_DATABASE_URL": url, "FIRMLY_WORKSPACE": "bench"}
     print(f"{backend}: {url}", file=sys.stderr)
     steps: list[Step] = []
     try:
@@ -188,7 +189,7 @@ def profile_ingest(events: Path, args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     url = fresh_database("sqlite", workdir, args.pg_url, args.pg_db)
-    env = {**os.environ, "FIRMLY_DATABASE_URL": url, "FIRMLY_WORKSPACE": "bench"}
+    env = {"FIRMLY_NOW": WALL_CLOCK, **os.environ, "FIRMLY_DATABASE_URL": url, "FIRMLY_WORKSPACE": "bench"}
     print(f"profiling ingest: {url}", file=sys.stderr)
     run("init", [str(FIRMLY), "init"], env, workdir, args.cpu, args.timeout)
     run("load", [str(FIRMLY), "rulebook", "load", str(args.rulebook)], env, workdir, args.cpu, args.timeout)

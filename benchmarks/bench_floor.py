@@ -46,7 +46,9 @@ from sqlalchemy import Table
 from bench_api import BATCH, FIRMLY, HERE, workload
 from firmly.adapters.sql.store import SqlStore, _bulk_sql, make_engine
 from firmly.adapters.sql.tables import decisions, metadata
+from firmly.domain.clock import parse_instant
 from firmly.service import ingest
+from generate import WALL_CLOCK
 
 BUDGET_US = 1e6 / 20_000
 EXPLANATION = [c.name for c in decisions.columns].index("explanation")
@@ -81,11 +83,12 @@ def capture(empty: Path, workdir: Path, lines: list[bytes]) -> tuple[list[Transa
     store = Recording(engine, "bench")
     decode = msgspec.json.Decoder().decode
     transactions: list[Transaction] = []
+    now = parse_instant(WALL_CLOCK)  # as bench_api.py's server runs
     start = time.perf_counter()
     for i in range(0, len(lines), BATCH):
         store.taken = []
         report = ingest.ingest(store, ingest.parsed("batch", decode(b"[" + b",".join(lines[i:i + BATCH]) + b"]")),
-                               detailed=True)
+                               detailed=True, now=now)
         if report.rejected:
             raise SystemExit(f"the workload has rejected events: {report.rejected[0]}")
         transactions.append(store.taken)

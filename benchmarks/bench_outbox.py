@@ -163,9 +163,9 @@ def build(url: str, messages: int) -> SqlStore:
                 "data": {"appointment": f"{key}-v", "starts_at": VISIT}})
 
     started = time.perf_counter()
-    report = ingest.ingest(store, events())
+    report = ingest.ingest(store, events(), now=parse_instant(BOOKED))  # live: booked as it happens
     assert not report.rejected and report.stored == 2 * messages, report.as_dict()
-    tick = clock.tick(store, parse_instant(DUE))
+    tick = clock.tick(store, parse_instant(DUE), now=parse_instant(DUE))
     with store.read():
         written = store.c.exec_driver_sql("SELECT count(*) FROM outbox WHERE status = 'pending'").scalar_one()
     assert written == messages, f"{written} messages written for {messages} reminders ({tick})"
