@@ -239,7 +239,8 @@ def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .
 
 @app.command("tick")
 @friendly
-def tick_command(as_of: Annotated[str | None, typer.Option("--as-of", help="RFC 3339 time (default: now)")] = None,
+def tick_command(as_of: Annotated[str | None, typer.Option(
+                     "--as-of", help="RFC 3339 time, at most FIRMLY_FUTURE_HORIZON ahead (default: now)")] = None,
                  db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Advance the engine clock: fire deadlines, expiries and due reminders."""
     moment = _instant(as_of, "--as-of") if as_of else _now()
