@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from firmly.domain.clock import iso, parse_instant
 from firmly.domain.events import validate
 from firmly.doors.api import create_app
 from firmly.doors.cli import app as firmly_cli
-from firmly.service import clock, ingest, outbox, rulebooks, tokens, workspace
+from firmly.service import clock, group_commit, ingest, outbox, rulebooks, tokens, workspace
 from tests.e2e.api_harness import CLINIC, serve
 
 NOW = "2026-12-02T12:00:00+00:00"
@@ -224,3 +225,15 @@ def test_tick_never_moves_the_clock_beyond_the_horizon(database_url: str) -> Non
     # the worker's round is its own wall clock (`--as-of` pretends one), so it is never refused
     assert clock.tick(store, parse_instant("2063-01-15T10:00:00+00:00"),
                       now=parse_instant("2063-01-15T10:00:00+00:00")).as_of > 0
+
+
+def test_a_refused_far_future_event_never_takes_the_decisions_of_its_group() -> None:
+    """In a group commit, decisions no stored event caused (timers the clock passed) count for the request
+    holding the group's latest event: the latest one stored, not a refused one from 2063."""
+    bob, amy = validate(BOB), validate(story("amy")[0])
+    refused = {"id": bob.id, "status": "rejected", "code": "invalid", "field": "occurred_at", "reason": BOB_REFUSED}
+    report = ingest.IngestReport(stored=1, decisions=2, results=[refused, {"id": amy.id, "status": "stored"}],
+                                 caused=Counter())
+    for_bob, for_amy = group_commit.split(report, [[("body", 0, bob)], [("body", 0, amy)]])
+    assert (for_bob.decisions, len(for_bob.rejected)) == (0, 1)
+    assert (for_amy.decisions, for_amy.stored) == (2, 1)
