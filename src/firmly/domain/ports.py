@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -101,7 +101,10 @@ class Store(Protocol):
         """Store new events; assigns each its arrival `seq`."""
         ...
 
-    def events_about(self, keys: Iterable[str]) -> list[Event]: ...
+    def events_about(self, keys: Iterable[str], types: Collection[str] | None = None) -> list[Event]:
+        """The events about these counterparties (as the counterparty or as the partner named), oldest first;
+        of these types only, if given."""
+        ...
 
     def all_events(self) -> Iterator[Event]: ...
 

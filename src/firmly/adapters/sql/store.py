@@ -9,19 +9,21 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, func, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
+    OPEN_DECISIONS,
+    OPEN_STATUSES,
     counterparties,
     decisions,
     events,
@@ -335,15 +337,19 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
     def digests(self, ids: Iterable[str]) -> dict[str, str]:
         return dict(self._by_ids("SELECT id, digest FROM events WHERE workspace = ? AND id", list(ids)))
 
-    def _by_ids(self, sql: str, wanted: list[str]) -> list[Any]:
-        """`sql` ends with a column that must be one of `wanted`: PostgreSQL takes them as one array, SQLite in
-        slices under its variable limit."""
+    def _by_ids(self, sql: str, wanted: list[str], types: list[str] | None = None) -> list[Any]:
+        """`sql` ends with a column that must be one of `wanted` (and, given `types`, the event's type one of
+        those): PostgreSQL takes them as one array, SQLite in slices under its variable limit."""
         if self.dialect == "postgresql":
-            return self._rows(sql + " = ANY(?)", (self.workspace, wanted))
+            if types is None:
+                return self._rows(sql + " = ANY(?)", (self.workspace, wanted))
+            return self._rows(sql + ' = ANY(?) AND "type" = ANY(?)', (self.workspace, wanted, types))
         found: list[Any] = []
+        typed = "" if types is None else f' AND "type" IN ({", ".join("?" for _ in types)})'
         for i in range(0, len(wanted), _CHUNK):
             part = wanted[i:i + _CHUNK]
-            found.extend(self._rows(f"{sql} IN ({', '.join('?' for _ in part)})", (self.workspace, *part)))
+            found.extend(self._rows(f"{sql} IN ({', '.join('?' for _ in part)}){typed}",
+                                    (self.workspace, *part, *(types or ()))))
         return found
 
     def append_events(self, new: list[Event]) -> None:
@@ -393,15 +399,19 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         finally:
             cursor.close()
 
-    def events_about(self, keys: Iterable[str]) -> list[Event]:
+    def events_about(self, keys: Iterable[str], types: Collection[str] | None = None) -> list[Event]:
+        """The events about these counterparties (or of these types only), oldest first. One index search for
+        the counterparty and one for the partner: a single query with `counterparty IN (...) OR partner IN
+        (...)` read every event of the workspace on SQLite, and a late event refolds through here."""
         wanted = list(keys)
+        kinds = sorted(types) if types is not None else None
+        if not wanted or kinds == []:
+            return []
+        names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
         out: dict[int, Event] = {}
-        for i in range(0, len(wanted), _CHUNK):
-            part = wanted[i:i + _CHUNK]
-            rows = self.c.execute(select(*_EVENT_COLUMNS).where(and_(
-                events.c.workspace == self.workspace,
-                or_(events.c.counterparty.in_(part), events.c.partner.in_(part)))))
-            out.update((ev.seq, ev) for ev in self._rows_to_events(rows))
+        for column in ("counterparty", "partner"):
+            sql = f"SELECT {names} FROM events WHERE workspace = ? AND {column}"
+            out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_ids(sql, wanted, kinds)))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
     def all_events(self) -> Iterator[Event]:
@@ -472,6 +482,8 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
             query = query.where(decisions.c.rule == rule)
         if status is not None:
             query = query.where(decisions.c.status == status)
+            if status in OPEN_STATUSES:  # so that both databases search the index of open decisions
+                query = query.where(text(OPEN_DECISIONS))
         if ids is not None:
             wanted = list(ids)
             if len(wanted) > _CHUNK:  # keep each query's IN list small; the rows are merged in order below
