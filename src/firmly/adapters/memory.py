@@ -159,10 +159,11 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                        if r["status"] not in leave_out and (since is None or r["at"] >= since)
                        and (until is None or r["at"] <= until))
 
-    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
         return {i: (r["counterparty"], r["rule"], r["at"], r["n"], r["action"], r["status"], r["amount"],
                     r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
-                for i, r in self._data["decisions"].get(self.workspace, {}).items()}
+                for i, r in self._data["decisions"].get(self.workspace, {}).items()
+                if counterparty is None or r["counterparty"] == counterparty}
 
     def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
         for row, blob, _ in self._data["states"].get(self.workspace, {}).values():

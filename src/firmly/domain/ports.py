@@ -127,9 +127,9 @@ class Store(Protocol):
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]: ...
 
-    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
-        """Every decision's stored fields but its explanation: (counterparty, rule, at, n, action, status,
-        amount, currency, event, evidence tuple, step, version, params dict)."""
+    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
+        """Every decision's (or one counterparty's) stored fields but its explanation: (counterparty, rule, at,
+        n, action, status, amount, currency, event, evidence tuple, step, version, params dict)."""
         ...
 
     def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None

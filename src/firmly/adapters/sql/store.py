@@ -52,6 +52,8 @@ _SOURCES: dict[str, str] = {}  # rulebook sources by their SHA-256: read once pe
 _EVENT_COLUMNS = (events.c.id, events.c.type, events.c.counterparty, events.c.occurred_at, events.c.at, events.c.data,
                   events.c.digest, events.c.seq, events.c.partner, events.c.tone)
 _tones = msgspec.json.Decoder(Tone)
+_DECISION_KEYS = tuple(c.name for c in decisions.columns if c.name != "workspace")
+_DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
 
 
 class StorageError(FirmlyError):
@@ -473,31 +475,37 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
 
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]:
-        query = select(decisions).where(decisions.c.workspace == self.workspace)
-        if action is not None:
-            query = query.where(decisions.c.action == action)
-        if counterparty is not None:
-            query = query.where(decisions.c.counterparty == counterparty)
-        if rule is not None:
-            query = query.where(decisions.c.rule == rule)
-        if status is not None:
-            query = query.where(decisions.c.status == status)
-            if status in OPEN_STATUSES:  # so that both databases search the index of open decisions
-                query = query.where(text(OPEN_DECISIONS))
+        """Straight to the driver: a late event's refold reads its counterparty's decisions, and building the
+        statement with SQLAlchemy cost more than the database's index search."""
         if ids is not None:
             wanted = list(ids)
             if len(wanted) > _CHUNK:  # keep each query's IN list small; the rows are merged in order below
                 found = [r for i in range(0, len(wanted), _CHUNK)
                          for r in self.decisions(counterparty, rule, status, wanted[i:i + _CHUNK], action)]
                 return sorted(found, key=lambda r: (r["at"], r["counterparty"], r["n"]))
-            query = query.where(decisions.c.id.in_(wanted))
-        query = query.order_by(decisions.c.at, decisions.c.counterparty, decisions.c.n)
+        where: list[str] = ["workspace = ?"]
+        params: list[Any] = [self.workspace]
+        for column, value in (("action", action), ("counterparty", counterparty), ("rule", rule), ("status", status)):
+            if value is not None:
+                where.append(f'"{column}" = ?')
+                params.append(value)
+        if status in OPEN_STATUSES:  # so that both databases search the index of open decisions
+            where.append(OPEN_DECISIONS)
+        if ids is not None:
+            if self.dialect == "postgresql":
+                where.append("id = ANY(?)")
+                params.append(wanted)
+            else:
+                where.append(f"id IN ({', '.join('?' for _ in wanted)})")
+                params.extend(wanted)
+        rows = self._rows(f'SELECT {_DECISION_NAMES} FROM decisions WHERE {" AND ".join(where)} '
+                          'ORDER BY "at", counterparty, n', params)
+        decode = _unjson.decode
         out = []
-        for r in self.c.execute(query):
-            row = dict(r._mapping)
-            row.pop("workspace")
-            row["evidence"] = _unjson.decode(row["evidence"])
-            row["params"] = _unjson.decode(row["params"])
+        for r in rows:
+            row = dict(zip(_DECISION_KEYS, r, strict=True))
+            row["evidence"] = decode(row["evidence"])
+            row["params"] = decode(row["params"])
             out.append(row)
         return out
 
@@ -512,10 +520,14 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
             query = query.where(decisions.c.at <= until)
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
-    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
-        rows = self._stream('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, '
-                            "evidence, step, version, params FROM decisions WHERE workspace = ?", 50_000)
+        sql = ('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, step, '
+               "version, params FROM decisions WHERE workspace = ?")
+        if counterparty is None:
+            rows: Iterable[Any] = self._stream(sql, 50_000)
+        else:  # a late event's refold: what it compares its decisions with, by the index
+            rows = self._rows(sql + " AND counterparty = ?", (self.workspace, counterparty))
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------
@@ -535,10 +547,10 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
                                    p.event, p.decision, p.service, p.memo) for p in new], ("workspace", "id"))
 
     def drop_postings(self, counterparty: str | None = None) -> None:
-        query = postings.delete().where(postings.c.workspace == self.workspace)
-        if counterparty is not None:
-            query = query.where(postings.c.counterparty == counterparty)
-        self.c.execute(query)
+        if counterparty is None:
+            self._run("DELETE FROM postings WHERE workspace = ?", (self.workspace,))
+        else:  # a late event's refold posts its counterparty's ledger anew
+            self._run("DELETE FROM postings WHERE workspace = ? AND counterparty = ?", (self.workspace, counterparty))
 
     def postings(self, counterparty: str) -> list[Posting]:
         rows = self.c.execute(select(postings).where(and_(postings.c.workspace == self.workspace,
