@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -100,9 +100,10 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
     def _mine(self) -> list[Event]:
         return [ev for w, ev in self._data["events"] if w == self.workspace]
 
-    def events_about(self, keys: Iterable[str]) -> list[Event]:
+    def events_about(self, keys: Iterable[str], types: Collection[str] | None = None) -> list[Event]:
         wanted = set(keys)
-        found = [ev for ev in self._mine() if ev.counterparty in wanted or ev.partner in wanted]
+        found = [ev for ev in self._mine() if (ev.counterparty in wanted or ev.partner in wanted)
+                 and (types is None or ev.type in types)]
         return sorted(found, key=lambda e: (e.at, e.seq))
 
     def all_events(self) -> Iterator[Event]:
@@ -158,10 +159,11 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                        if r["status"] not in leave_out and (since is None or r["at"] >= since)
                        and (until is None or r["at"] <= until))
 
-    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
         return {i: (r["counterparty"], r["rule"], r["at"], r["n"], r["action"], r["status"], r["amount"],
                     r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
-                for i, r in self._data["decisions"].get(self.workspace, {}).items()}
+                for i, r in self._data["decisions"].get(self.workspace, {}).items()
+                if counterparty is None or r["counterparty"] == counterparty}
 
     def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
         for row, blob, _ in self._data["states"].get(self.workspace, {}).values():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -109,7 +109,10 @@ class Store(Protocol):
         """Store new events; assigns each its arrival `seq`."""
         ...
 
-    def events_about(self, keys: Iterable[str]) -> list[Event]: ...
+    def events_about(self, keys: Iterable[str], types: Collection[str] | None = None) -> list[Event]:
+        """The events about these counterparties (as the counterparty or as the partner named), oldest first;
+        of these types only, if given."""
+        ...
 
     def all_events(self) -> Iterator[Event]: ...
 
@@ -132,9 +135,9 @@ class Store(Protocol):
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]: ...
 
-    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
-        """Every decision's stored fields but its explanation: (counterparty, rule, at, n, action, status,
-        amount, currency, event, evidence tuple, step, version, params dict)."""
+    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
+        """Every decision's (or one counterparty's) stored fields but its explanation: (counterparty, rule, at,
+        n, action, status, amount, currency, event, evidence tuple, step, version, params dict)."""
         ...
 
     def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None

@@ -11,6 +11,7 @@ from firmly.domain.events import Event
 from firmly.domain.ports import Store, WorkspaceInfo
 from firmly.service import outbox
 from firmly.service.policy import decision_row, decision_rows, row_to_decision
+from firmly.service.replay import facts
 
 
 def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, now: int,
@@ -73,11 +74,19 @@ def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, 
     states[key] = fresh
     store.drop_postings(key)
     store.put_postings(engine.take_postings())
-    rows = decision_rows(engine, out, states, ws)
-    produced = {row["id"] for row in rows}
-    for row in store.decisions(counterparty=key):
-        if row["id"] not in produced and row["status"] != "superseded":
-            obsolete = row_to_decision(row)
-            obsolete.status = "superseded"
-            rows.append(decision_row(engine, obsolete, fresh, ws))
+    final: dict[str, Decision] = {}
+    for d in out:  # the last word on each decision
+        final[d.id] = d
+    # Only the decisions the late event changed are written (and explained, and told): the rest of the
+    # history's decisions come out of the refold as they were stored.
+    stored = store.decision_facts(counterparty=key)
+    rows = [decision_row(engine, d, fresh, ws) for d in final.values() if stored.get(d.id) != facts(d)]
+    gone = [i for i, fact in stored.items() if i not in final and fact[_STATUS] != "superseded"]
+    for row in store.decisions(ids=gone) if gone else []:
+        obsolete = row_to_decision(row)
+        obsolete.status = "superseded"
+        rows.append(decision_row(engine, obsolete, fresh, ws))
     return rows
+
+
+_STATUS = 5  # in a decision's facts

@@ -35,11 +35,11 @@ def partner_page(store: Store, key: str) -> PartnerPage:
             raise NotFound(f"no partner {key!r}")
         now = ws.clock if ws.clock is not None else st.last_at
         table = Engine(load_policy(store)).table(st, now)
-        events = store.events_about([key])
+        events = store.events_about([key], types=(REVIEW,))  # its reviews only: an index search, not its history
     scores = reports.partner_scores(st, table)
     published = [{"at": ev.at, "rating": ev.data.get("rating"), "text": ev.data.get("text") or "",
                   "author": ev.data.get("author") or ""}
-                 for ev in events if ev.type == REVIEW and ev.data.get("publish") is True
+                 for ev in events if ev.data.get("publish") is True
                  and key in (ev.counterparty, ev.data.get("partner"))]
     return PartnerPage(st.key, st.name, scores["karma"], scores["rating"], published[::-1], scores["clean_bookings"],
                        list(st.track.history or []) if st.track is not None else [])

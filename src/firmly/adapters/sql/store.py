@@ -9,19 +9,21 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, func, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
+    OPEN_DECISIONS,
+    OPEN_STATUSES,
     counterparties,
     decisions,
     events,
@@ -50,6 +52,8 @@ _SOURCES: dict[str, str] = {}  # rulebook sources by their SHA-256: read once pe
 _EVENT_COLUMNS = (events.c.id, events.c.type, events.c.counterparty, events.c.occurred_at, events.c.at, events.c.data,
                   events.c.digest, events.c.seq, events.c.partner, events.c.tone)
 _tones = msgspec.json.Decoder(Tone)
+_DECISION_KEYS = tuple(c.name for c in decisions.columns if c.name != "workspace")
+_DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
 
 
 class StorageError(FirmlyError):
@@ -335,15 +339,19 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
     def digests(self, ids: Iterable[str]) -> dict[str, str]:
         return dict(self._by_ids("SELECT id, digest FROM events WHERE workspace = ? AND id", list(ids)))
 
-    def _by_ids(self, sql: str, wanted: list[str]) -> list[Any]:
-        """`sql` ends with a column that must be one of `wanted`: PostgreSQL takes them as one array, SQLite in
-        slices under its variable limit."""
+    def _by_ids(self, sql: str, wanted: list[str], types: list[str] | None = None) -> list[Any]:
+        """`sql` ends with a column that must be one of `wanted` (and, given `types`, the event's type one of
+        those): PostgreSQL takes them as one array, SQLite in slices under its variable limit."""
         if self.dialect == "postgresql":
-            return self._rows(sql + " = ANY(?)", (self.workspace, wanted))
+            if types is None:
+                return self._rows(sql + " = ANY(?)", (self.workspace, wanted))
+            return self._rows(sql + ' = ANY(?) AND "type" = ANY(?)', (self.workspace, wanted, types))
         found: list[Any] = []
+        typed = "" if types is None else f' AND "type" IN ({", ".join("?" for _ in types)})'
         for i in range(0, len(wanted), _CHUNK):
             part = wanted[i:i + _CHUNK]
-            found.extend(self._rows(f"{sql} IN ({', '.join('?' for _ in part)})", (self.workspace, *part)))
+            found.extend(self._rows(f"{sql} IN ({', '.join('?' for _ in part)}){typed}",
+                                    (self.workspace, *part, *(types or ()))))
         return found
 
     def append_events(self, new: list[Event]) -> None:
@@ -393,15 +401,19 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
         finally:
             cursor.close()
 
-    def events_about(self, keys: Iterable[str]) -> list[Event]:
+    def events_about(self, keys: Iterable[str], types: Collection[str] | None = None) -> list[Event]:
+        """The events about these counterparties (or of these types only), oldest first. One index search for
+        the counterparty and one for the partner: a single query with `counterparty IN (...) OR partner IN
+        (...)` read every event of the workspace on SQLite, and a late event refolds through here."""
         wanted = list(keys)
+        kinds = sorted(types) if types is not None else None
+        if not wanted or kinds == []:
+            return []
+        names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
         out: dict[int, Event] = {}
-        for i in range(0, len(wanted), _CHUNK):
-            part = wanted[i:i + _CHUNK]
-            rows = self.c.execute(select(*_EVENT_COLUMNS).where(and_(
-                events.c.workspace == self.workspace,
-                or_(events.c.counterparty.in_(part), events.c.partner.in_(part)))))
-            out.update((ev.seq, ev) for ev in self._rows_to_events(rows))
+        for column in ("counterparty", "partner"):
+            sql = f"SELECT {names} FROM events WHERE workspace = ? AND {column}"
+            out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_ids(sql, wanted, kinds)))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
     def all_events(self) -> Iterator[Event]:
@@ -463,29 +475,37 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
 
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]:
-        query = select(decisions).where(decisions.c.workspace == self.workspace)
-        if action is not None:
-            query = query.where(decisions.c.action == action)
-        if counterparty is not None:
-            query = query.where(decisions.c.counterparty == counterparty)
-        if rule is not None:
-            query = query.where(decisions.c.rule == rule)
-        if status is not None:
-            query = query.where(decisions.c.status == status)
+        """Straight to the driver: a late event's refold reads its counterparty's decisions, and building the
+        statement with SQLAlchemy cost more than the database's index search."""
         if ids is not None:
             wanted = list(ids)
             if len(wanted) > _CHUNK:  # keep each query's IN list small; the rows are merged in order below
                 found = [r for i in range(0, len(wanted), _CHUNK)
                          for r in self.decisions(counterparty, rule, status, wanted[i:i + _CHUNK], action)]
                 return sorted(found, key=lambda r: (r["at"], r["counterparty"], r["n"]))
-            query = query.where(decisions.c.id.in_(wanted))
-        query = query.order_by(decisions.c.at, decisions.c.counterparty, decisions.c.n)
+        where: list[str] = ["workspace = ?"]
+        params: list[Any] = [self.workspace]
+        for column, value in (("action", action), ("counterparty", counterparty), ("rule", rule), ("status", status)):
+            if value is not None:
+                where.append(f'"{column}" = ?')
+                params.append(value)
+        if status in OPEN_STATUSES:  # so that both databases search the index of open decisions
+            where.append(OPEN_DECISIONS)
+        if ids is not None:
+            if self.dialect == "postgresql":
+                where.append("id = ANY(?)")
+                params.append(wanted)
+            else:
+                where.append(f"id IN ({', '.join('?' for _ in wanted)})")
+                params.extend(wanted)
+        rows = self._rows(f'SELECT {_DECISION_NAMES} FROM decisions WHERE {" AND ".join(where)} '
+                          'ORDER BY "at", counterparty, n', params)
+        decode = _unjson.decode
         out = []
-        for r in self.c.execute(query):
-            row = dict(r._mapping)
-            row.pop("workspace")
-            row["evidence"] = _unjson.decode(row["evidence"])
-            row["params"] = _unjson.decode(row["params"])
+        for r in rows:
+            row = dict(zip(_DECISION_KEYS, r, strict=True))
+            row["evidence"] = decode(row["evidence"])
+            row["params"] = decode(row["params"])
             out.append(row)
         return out
 
@@ -500,10 +520,14 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
             query = query.where(decisions.c.at <= until)
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
-    def decision_facts(self) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
-        rows = self._stream('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, '
-                            "evidence, step, version, params FROM decisions WHERE workspace = ?", 50_000)
+        sql = ('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, step, '
+               "version, params FROM decisions WHERE workspace = ?")
+        if counterparty is None:
+            rows: Iterable[Any] = self._stream(sql, 50_000)
+        else:  # a late event's refold: what it compares its decisions with, by the index
+            rows = self._rows(sql + " AND counterparty = ?", (self.workspace, counterparty))
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------
@@ -523,10 +547,10 @@ class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins
                                    p.event, p.decision, p.service, p.memo) for p in new], ("workspace", "id"))
 
     def drop_postings(self, counterparty: str | None = None) -> None:
-        query = postings.delete().where(postings.c.workspace == self.workspace)
-        if counterparty is not None:
-            query = query.where(postings.c.counterparty == counterparty)
-        self.c.execute(query)
+        if counterparty is None:
+            self._run("DELETE FROM postings WHERE workspace = ?", (self.workspace,))
+        else:  # a late event's refold posts its counterparty's ledger anew
+            self._run("DELETE FROM postings WHERE workspace = ? AND counterparty = ?", (self.workspace, counterparty))
 
     def postings(self, counterparty: str) -> list[Posting]:
         rows = self.c.execute(select(postings).where(and_(postings.c.workspace == self.workspace,

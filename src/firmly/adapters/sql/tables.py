@@ -7,6 +7,11 @@ from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData
 
 metadata = MetaData()
 
+# The decisions a person or the worker still has to act on. A query for one of these statuses repeats this
+# condition word for word: SQLite uses a partial index only for a query that names its condition exactly.
+OPEN_DECISIONS = "status IN ('proposed', 'scheduled')"
+OPEN_STATUSES = ("proposed", "scheduled")
+
 workspaces = Table(
     "workspaces", metadata,
     Column("id", String(100), primary_key=True),
@@ -44,9 +49,11 @@ events = Table(
     Column("digest", String(32), nullable=False),
     Column("tone", Text, nullable=True),  # JSON of the text's tone (messages, grace requests); replay renews it
     Index("ix_events_id", "workspace", "id", unique=True),
-    Index("ix_events_counterparty", "workspace", "counterparty"),
-    Index("ix_events_partner", "workspace", "partner", sqlite_where=text("partner IS NOT NULL"),
+    # A counterparty's (or a partner's) history, or only its events of some types (a partner's reviews)
+    Index("ix_events_counterparty", "workspace", "counterparty", "type"),
+    Index("ix_events_partner", "workspace", "partner", "type", sqlite_where=text("partner IS NOT NULL"),
           postgresql_where=text("partner IS NOT NULL")),  # most events name no partner
+    Index("ix_events_type", "workspace", "type"),  # the few events of one type: people's acts on the review queue
 )
 
 counterparties = Table(
@@ -60,6 +67,7 @@ counterparties = Table(
     Column("next_wake", BigInteger, nullable=True),
     Column("state", LargeBinary, nullable=False),  # the engine's derived state, rebuilt by replay
     Index("ix_counterparties_wake", "workspace", "next_wake"),
+    Index("ix_counterparties_kind", "workspace", "kind"),  # the partners' and suppliers' reports, not the clients
 )
 
 decisions = Table(
@@ -81,8 +89,9 @@ decisions = Table(
     Column("explanation", Text, nullable=False),
     Column("params", Text, nullable=False),  # the explanation's structured fields, for other languages
     Index("ix_decisions_counterparty", "workspace", "counterparty", "at"),
-    Index("ix_decisions_open", "workspace", "status", sqlite_where=text("status IN ('proposed', 'scheduled')"),
-          postgresql_where=text("status IN ('proposed', 'scheduled')")),  # the queues people and workers read
+    Index("ix_decisions_open", "workspace", "status", sqlite_where=text(OPEN_DECISIONS),
+          postgresql_where=text(OPEN_DECISIONS)),  # the queues people and workers read
+    Index("ix_decisions_action", "workspace", "action"),  # the invoices issued, on the dashboard
 )
 
 postings = Table(
@@ -134,6 +143,7 @@ outbox = Table(
     Column("error", Text, nullable=True),
     Index("ix_outbox_due", "status", "next_at"),
     Index("ix_outbox_counterparty", "workspace", "counterparty", "sent_at"),
+    Index("ix_outbox_status", "workspace", "status", "next_at"),  # a workspace's failed or pending messages
 )
 
 workspace_settings = Table(
