@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from typing import Annotated, Any, Literal
 
@@ -13,9 +14,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from firmly.adapters.sql.store import SqlStore
+from firmly.domain import limits
 from firmly.domain.clock import TimeError, iso, parse_instant
+from firmly.domain.events import EventError
 from firmly.domain.rulebook import parse_rulebook
-from firmly.doors.api.auth import Actor, Admin, Reader, Sender
+from firmly.doors.api.auth import Actor, Admin, Principal, Reader, Sender
 from firmly.doors.api.errors import ApiError
 from firmly.doors.api.shapes import (
     ACCOUNT,
@@ -109,6 +112,8 @@ async def post_events(request: Request, who: Sender) -> Response:
         decoded = _json.decode(raw)
     except msgspec.DecodeError as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except (UnicodeDecodeError, RecursionError):  # one event's text or nesting: refuse it, keep its neighbours
+        return await _post_pieces(request, who, raw)
     single = isinstance(decoded, dict)
     items = [decoded] if single else decoded
     if not isinstance(items, list):
@@ -117,6 +122,26 @@ async def post_events(request: Request, who: Sender) -> Response:
         raise ApiError(413, "too_many_events", f"{len(items)} events in one request; send at most {MAX_EVENTS}")
     # Validation of a big body runs beside the event loop; a small one costs less than the hop
     parsed = ingest.parsed("body", items) if len(items) <= 32 else await run_in_threadpool(ingest.parsed, "body", items)
+    return await _stored(request, who, parsed, single)
+
+
+async def _post_pieces(request: Request, who: Principal, raw: bytes) -> Response:
+    """A body that did not decode as a whole (text that is not UTF-8, nesting past Python's stack): each event
+    of the list decoded alone, so that only the ones at fault are refused."""
+    pieces = ingest.split_array(raw)
+    if pieces is None:  # one event, or not a list: its own fault, told in plain words
+        try:
+            ingest.decode(raw)
+        except EventError as exc:
+            raise ApiError(400, "malformed_json", f"the body {exc.message}") from None
+        raise ApiError(400, "malformed_json", "the body is not valid JSON")
+    if len(pieces) > MAX_EVENTS:
+        raise ApiError(413, "too_many_events", f"{len(pieces)} events in one request; send at most {MAX_EVENTS}")
+    parsed = await run_in_threadpool(ingest.pieces, "body", pieces)
+    return await _stored(request, who, parsed, False)
+
+
+async def _stored(request: Request, who: Principal, parsed: list[ingest.Parsed], single: bool) -> Response:
     report: IngestReport = await asyncio.wrap_future(request.app.state.writer.submit(who.store, parsed))
     metrics = request.app.state.metrics
     metrics.events.labels(who.workspace).inc(report.stored)
@@ -130,7 +155,7 @@ async def post_events(request: Request, who: Sender) -> Response:
         status = 200
     elif single and results and results[0].get("code") == "conflict":
         status = 409
-    elif rejected == len(items):
+    elif rejected == len(parsed):
         status = 422
     else:
         status = 207
@@ -181,9 +206,15 @@ def counterparty_page(store: SqlStore, key: str) -> Response:
             response_model=None, responses=answer(COUNTERPARTY_PAGE, "the conduct page after the change"))
 def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Request) -> dict[str, Any]:
     """Recorded as a `counterparty.upserted` event at the time of the request, so the history keeps it."""
+    if len(key) > limits.KEY:
+        raise ApiError(422, "invalid", f"a counterparty's key is at most {limits.KEY} characters, got {len(key)}",
+                       "key")
     now = _now()
     data = body.model_dump(exclude_none=True)
-    envelope = {"id": f"api-{key}-{now}", "type": "counterparty.upserted", "counterparty": key,
+    event_id = f"api-{key}-{now}"
+    if len(event_id) > limits.ID:  # a long key: the id names it by its hash, and still fits its column
+        event_id = f"api-{hashlib.blake2b(key.encode('utf-8', 'surrogatepass'), digest_size=16).hexdigest()}-{now}"
+    envelope = {"id": event_id, "type": "counterparty.upserted", "counterparty": key,
                 "occurred_at": iso(now), "data": data}
     report: IngestReport = request.app.state.writer.submit(who.store, ingest.parsed("body", [envelope])).result()
     if report.rejected:
