@@ -71,6 +71,9 @@ OUT_OF_RANGE: list[tuple[str, dict[str, Any], str, str]] = [
     ("custom.thing", {"nested": {"list": [1, 2, {"deep": 10**16}]}}, "data.nested.list[2].deep", "below 10^15"),
     ("custom.thing", {"tree": deep(limits.DEPTH + 1)}, "data.tree" + "[0]" * limits.DEPTH, "levels deep"),
     ("custom.thing", {"x" * 101: 1}, "data", "field name"),
+    ("custom.thing", {"x" * 101: None}, "data", "field name"),
+    ("work.logged", {"minutes": 10**400}, "data.minutes", "from 0 to"),  # too big for a float: no OverflowError
+    ("custom.thing", {"size": -(10**400)}, "data.size", "below 10^15"),
     ("custom.thing", {"blob": ["y" * 60_000] * 5}, "event", "at most 262144"),
 ]
 

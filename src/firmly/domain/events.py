@@ -104,7 +104,10 @@ def _money(value: object) -> str | None:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number, not true/false (math.isfinite would overflow on a huge int: ints are finite anyway)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _count(value: object) -> str | None:
@@ -165,7 +168,7 @@ def _within(value: object, depth: int = 1) -> tuple[str, str] | None:
         if len(value) > limits.TEXT:
             return "", f"is a text of {len(value)} characters; at most {limits.TEXT}"
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not (math.isfinite(value) and -limits.NUMBER < value < limits.NUMBER):
+        if not (_is_number(value) and -limits.NUMBER < value < limits.NUMBER):
             return "", f"must be a finite number below 10^15 in size, got {shown(value)}"
     elif isinstance(value, dict | list):
         if depth > limits.DEPTH:
@@ -268,11 +271,11 @@ def validate(raw: object, *, internal: bool = False) -> Event:
         if data.get(name) is None:
             raise EventError(f"data.{name}", f"is required for {kind}", event_id)
     for name, value in data.items():  # events carry few fields: walk them, not the catalogue
-        if value is None:
-            continue
         if len(name) > limits.FIELD_NAME:
             raise EventError("data", f"has a field name of {len(name)} characters; at most {limits.FIELD_NAME}: "
                              f"{shown(name)}", event_id)
+        if value is None:
+            continue
         check = checks.get(name)
         if check is not None:
             problem = check(value)
@@ -303,9 +306,20 @@ def validate(raw: object, *, internal: bool = False) -> Event:
 _json_decoder = msgspec.json.Decoder()
 
 
-def decode_json(line: str | bytes) -> Event:
+def decode_raw(text: str | bytes) -> object:
+    """One JSON document (a line of a file, a request's body) as builtins, or EventError("json", why) in plain
+    words: not JSON, not UTF-8 text, or nested deeper than the decoder goes."""
     try:
-        raw = _json_decoder.decode(line)
+        return _json_decoder.decode(text)
+    except UnicodeDecodeError as exc:
+        raise EventError("json", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                                 "save the file or send the body as UTF-8") from None
+    except RecursionError:  # msgspec decodes nesting as deep as Python's stack allows, then stops here
+        raise EventError("json", "nests objects and lists too deeply (an event's data nests at most "
+                                 f"{limits.DEPTH} levels)") from None
     except msgspec.DecodeError as exc:
         raise EventError("json", f"is not valid JSON ({exc})") from None
-    return validate(raw)
+
+
+def decode_json(line: str | bytes) -> Event:
+    return validate(decode_raw(line))

@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from firmly.domain import limits
 from firmly.domain.engine import CounterpartyState, Engine, attribute
 from firmly.domain.errors import FirmlyError
-from firmly.domain.events import CATALOGUE, FLAGS, NUMBERS, Check, Event, EventError, validate
+from firmly.domain.events import CATALOGUE, FLAGS, NUMBERS, Check, Event, EventError, decode_raw, validate
 from firmly.domain.ports import Store
 from firmly.service import tone, workspace
 from firmly.service.bulk import quiet_gc
@@ -60,7 +58,6 @@ class IngestReport:
 
 
 Parsed = tuple[str, int, Event | Rejection]
-_decoder = msgspec.json.Decoder()
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE starts as UTF-16 LE does
 csv.field_size_limit(2**31 - 1)  # cells are measured below, against limits.EVENT_BYTES, with the line named
@@ -95,25 +92,11 @@ def read_file(path: Path) -> Iterator[Parsed]:
         if not line.strip():
             continue
         try:
-            raw = decode(line)
+            raw = decode_raw(line)
         except EventError as exc:
             yield name, number, Rejection(name, number, None, exc.field, exc.message)
             continue
         yield name, number, _validated(name, number, raw)
-
-
-def decode(text: bytes | str) -> object:
-    """One JSON document (a line of a file, a request's body), or EventError("json", why) in plain words."""
-    try:
-        return _decoder.decode(text)
-    except UnicodeDecodeError as exc:
-        raise EventError("json", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
-                                 "save the file or send the body as UTF-8") from None
-    except RecursionError:  # msgspec decodes nesting as deep as Python's stack allows, then stops here
-        raise EventError("json", f"nests objects and lists too deeply (an event's data nests at most "
-                                 f"{limits.DEPTH} levels)") from None
-    except msgspec.DecodeError as exc:
-        raise EventError("json", f"is not valid JSON ({exc})") from None
 
 
 def _text(name: str, content: bytes) -> str | Rejection:
@@ -149,7 +132,7 @@ def pieces(name: str, items: list[bytes]) -> list[Parsed]:
     out: list[Parsed] = []
     for n, piece in enumerate(items):
         try:
-            out.append((name, n, _validated(name, n, decode(piece))))
+            out.append((name, n, _validated(name, n, decode_raw(piece))))
         except EventError as exc:
             out.append((name, n, Rejection(name, n, None, exc.field, exc.message)))
     return out
@@ -233,7 +216,7 @@ def _read_csv(name: str, text: str) -> Iterator[Parsed]:
         data: dict[str, Any] = {}
         if row.get("data"):
             try:
-                loaded = decode(row["data"])
+                loaded = decode_raw(row["data"])
             except EventError as exc:
                 yield name, number, Rejection(name, number, row.get("id"), "data",
                                               f"is not a JSON object ({exc.message})")

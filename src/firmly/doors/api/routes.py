@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from firmly.adapters.sql.store import SqlStore
 from firmly.domain import limits
 from firmly.domain.clock import TimeError, iso, parse_instant
-from firmly.domain.events import EventError
+from firmly.domain.events import EventError, decode_raw
 from firmly.domain.rulebook import parse_rulebook
 from firmly.doors.api.auth import Actor, Admin, Principal, Reader, Sender
 from firmly.doors.api.errors import ApiError
@@ -131,7 +131,7 @@ async def _post_pieces(request: Request, who: Principal, raw: bytes) -> Response
     pieces = ingest.split_array(raw)
     if pieces is None:  # one event, or not a list: its own fault, told in plain words
         try:
-            ingest.decode(raw)
+            decode_raw(raw)
         except EventError as exc:
             raise ApiError(400, "malformed_json", f"the body {exc.message}") from None
         raise ApiError(400, "malformed_json", "the body is not valid JSON")
