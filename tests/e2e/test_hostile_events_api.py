@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmly import bootstrap
 from firmly.domain import limits
@@ -19,6 +21,7 @@ from firmly.domain.ports import Store
 from firmly.doors.api import create_app
 from firmly.service import replay, rulebooks, tokens, workspace
 from tests.e2e.api_harness import CLINIC, serve
+from tests.hostile import events, raw_lines, to_json
 
 AT = "2026-03-01T10:00:00+03:00"
 
@@ -147,3 +150,33 @@ def test_put_counterparty_refuses_what_does_not_fit_by_name(live: Live) -> None:
                                  headers={"content-type": "application/json"})
     assert 400 <= unreadable.status_code < 500, unreadable.text
     assert "error" in unreadable.json()
+
+
+def test_fuzzing_post_events_never_answers_5xx_and_keeps_the_good_events(live: Live) -> None:
+    """Hostile events among good ones, as a list or alone: always a JSON answer below 500, each event of a
+    list with its own result, the good ones stored; a replay after it all changes no decision."""
+    runs = iter(range(10**6))
+
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.lists(st.one_of(events().map(to_json), raw_lines), min_size=1, max_size=4), st.booleans())
+    def post_hostile(hostile: list[bytes], alone: bool) -> None:
+        run = next(runs)
+        goods = [encoded({**good(n), "id": f"fz-good-{run}-{n}"}) for n in range(2)]
+        body = hostile[0] if alone else batch(goods[0], *hostile, goods[1])
+        response = post(live, body)
+        assert response.status_code < 500, response.text[:300]
+        answer = response.json()
+        assert "error" in answer or "results" in answer
+        if alone or "results" not in answer:
+            return
+        assert len(answer["results"]) >= len(hostile) + 2  # a raw piece may hold a comma: two items
+        for result in answer["results"]:
+            assert result["status"] in ("stored", "duplicate", "rejected")
+            if result["status"] == "rejected":
+                assert result["field"] and result["reason"] and len(result["reason"]) < 400
+        assert [r["status"] for r in (answer["results"][0], answer["results"][-1])] == ["stored", "stored"]
+        assert stored(live, f"fz-good-{run}-0", f"fz-good-{run}-1") == {f"fz-good-{run}-0", f"fz-good-{run}-1"}
+
+    post_hostile()
+    assert replay.replay(live.store).rewritten == 0
