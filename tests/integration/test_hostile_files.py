@@ -5,6 +5,9 @@ and a replay afterwards changes no decision."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -198,3 +201,39 @@ def test_a_rejection_quotes_a_long_value_cut_short() -> None:
     assert isinstance(rejection, Rejection)
     assert rejection.field == "counterparty" and "5000 characters" in rejection.message
     assert len(rejection.message) < 200
+
+
+def test_the_command_line_names_each_bad_line_and_stores_the_rest(database_url: str, tmp_path: Path) -> None:
+    """`firmly ingest` once printed a traceback (or, on PostgreSQL, "database error: value too long" with no
+    file or line) and stored nothing of the file; now each bad line is named, the rest stored, exit 1."""
+    env = {**os.environ, "FIRMLY_DATABASE_URL": database_url, "FIRMLY_WORKSPACE": f"cli-{uuid.uuid4().hex[:8]}"}
+
+    def firmly(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "firmly", *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    assert firmly("init").returncode == 0
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join([line(good(1)), HOSTILE_LINES[0][0], line({**good(0), "id": "i" * 201}),
+                                 HOSTILE_LINES[6][0], line(good(2))]) + b"\n")
+    proc = firmly("ingest", str(path), "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["stored"] == 2
+    assert [(r["file"], r["line"], r["field"]) for r in report["rejections"]] == [
+        ("mixed.jsonl", 2, "data.minutes"), ("mixed.jsonl", 3, "id"), ("mixed.jsonl", 4, "json")]
+
+
+def test_the_readme_states_the_limits_the_door_checks() -> None:
+    readme = (EXAMPLE.parents[3] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("**Limits.**"):]
+    table = table[:table.index("\n\n", table.index("| what | limit |"))]
+    for row in (f"| `id` | {limits.ID} characters |", f"| `type` | {limits.TYPE} characters |",
+                f"| `counterparty`, `data.partner` | {limits.KEY} characters |",
+                f"from {limits.FIRST_YEAR} up to {limits.END_YEAR}, at most {limits.TIME_TEXT} characters",
+                f"| {limits.SERVICE} characters |", f"to 10^{len(str(limits.COUNT)) - 1} |",
+                f"below 10^{len(str(limits.NUMBER)) - 1}", f"at most {limits.YEARS} years",
+                f"| {limits.TEXT:,} characters |", f"| {limits.FIELD_NAME} characters |",
+                f"| {limits.DEPTH} levels |", f"| {limits.EVENT_BYTES // 1024} KiB |"):
+        assert row in table, row
