@@ -16,9 +16,10 @@ import pytest
 
 from firmly import bootstrap
 from firmly.domain import limits
+from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, validate
 from firmly.domain.ports import Store
-from firmly.service import ingest, replay, rulebooks, workspace
+from firmly.service import ingest, queries, replay, review, rulebooks, workspace
 from firmly.service.ingest import IngestReport, Rejection
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en"
@@ -237,3 +238,15 @@ def test_the_readme_states_the_limits_the_door_checks() -> None:
                 f"| {limits.TEXT:,} characters |", f"| {limits.FIELD_NAME} characters |",
                 f"| {limits.DEPTH} levels |", f"| {limits.EVENT_BYTES // 1024} KiB |"):
         assert row in table, row
+
+
+def test_a_review_act_past_the_limits_is_refused_and_changes_nothing(store: Store) -> None:
+    """The act is recorded as an event, so its reason has the text limit: past it, a clear refusal (the API's
+    400), never a server error, and the proposal still waits."""
+    report = ingest_file(store, EXAMPLE / "events.jsonl")
+    assert not report.rejected
+    proposed = queries.decisions(store, None, None, "proposed")
+    assert proposed, "the clinic example leaves a proposal for review"
+    with pytest.raises(FirmlyError, match=f"reason: must be at most|reason: is a text of .* at most {limits.TEXT}"):
+        review.act(store, proposed[0]["id"], "approve", "r" * (limits.TEXT + 1), "operator")
+    assert queries.decisions(store, None, None, "proposed") == proposed

@@ -66,11 +66,13 @@ EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["id", "type", "counterparty", "occurred_at"],
     "properties": {
-        "id": {"type": "string", "description": "the idempotency key"},
-        "type": {"type": "string", "example": "appointment.cancelled"},
-        "counterparty": {"type": "string"},
-        "occurred_at": {"type": "string", "format": "date-time", "description": "with its UTC offset"},
-        "data": {"type": "object"},
+        "id": {"type": "string", "description": "the idempotency key", "maxLength": limits.ID},
+        "type": {"type": "string", "example": "appointment.cancelled", "maxLength": limits.TYPE},
+        "counterparty": {"type": "string", "maxLength": limits.KEY},
+        "occurred_at": {"type": "string", "format": "date-time", "maxLength": limits.TIME_TEXT,
+                        "description": "with its UTC offset, from 1970 up to 2200"},
+        "data": {"type": "object", "description": "the type's fields (EVENTS.md), within the limits the README "
+                                                  "lists: texts up to 65,536 characters, 20 levels deep"},
     },
 }
 
@@ -171,8 +173,8 @@ class CounterpartyIn(BaseModel):
     """The fields of `counterparty.upserted` (EVENTS.md); what is left out stays as it was."""
 
     kind: Literal["client", "partner", "supplier"] | None = None
-    name: str | None = None
-    tier: str | None = None
+    name: str | None = Field(None, max_length=limits.TEXT)
+    tier: str | None = Field(None, max_length=limits.TIER)
     email: str | None = None
     phone: str | None = None
     locale: Literal["ru", "en"] | None = None
@@ -232,8 +234,8 @@ def list_decisions(who: Reader, counterparty: str | None = None, rule: str | Non
 
 
 class ActIn(BaseModel):
-    reason: str = Field(min_length=1, description="why: kept in the audit log")
-    step: int | None = Field(None, ge=1, description="soften only: the lower step to apply instead")
+    reason: str = Field(min_length=1, max_length=limits.TEXT, description="why: kept in the audit log")
+    step: int | None = Field(None, ge=1, le=limits.COUNT, description="soften only: the lower step to apply instead")
 
 
 @router.post("/reviews/{decision}/{act}", tags=["decisions"], summary="Approve, soften or dismiss a proposal",
