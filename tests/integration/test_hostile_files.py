@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from firmly import bootstrap
+from firmly.adapters.sql.store import make_engine
 from firmly.domain import limits
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import Event, validate
@@ -250,3 +252,36 @@ def test_a_review_act_past_the_limits_is_refused_and_changes_nothing(store: Stor
     with pytest.raises(FirmlyError, match=f"reason: must be at most|reason: is a text of .* at most {limits.TEXT}"):
         review.act(store, proposed[0]["id"], "approve", "r" * (limits.TEXT + 1), "operator")
     assert queries.decisions(store, None, None, "proposed") == proposed
+
+
+def test_a_database_failure_names_the_file_and_lines_of_its_chunk(database_url: str, tmp_path: Path) -> None:
+    """A failure that is not the input's (here a trigger that stops one insert) stops `firmly ingest`, and the
+    message says which lines were not stored: once only "database error: ...", with no file or line."""
+    tag = uuid.uuid4().hex[:8]
+    env = {**os.environ, "FIRMLY_DATABASE_URL": database_url, "FIRMLY_WORKSPACE": f"trip-{tag}"}
+    assert subprocess.run([sys.executable, "-m", "firmly", "init"], env=env, capture_output=True, check=False,
+                          timeout=120).returncode == 0
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text(f"CREATE TRIGGER trip_{tag} BEFORE INSERT ON events WHEN NEW.id = 'trip-{tag}' "
+                              "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"))
+        else:
+            conn.execute(text(f"CREATE FUNCTION trip_{tag}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                              f"IF NEW.id = 'trip-{tag}' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; "
+                              "RETURN NEW; END $$"))
+            conn.execute(text(f"CREATE TRIGGER trip_{tag} BEFORE INSERT ON events FOR EACH ROW "
+                              f"EXECUTE FUNCTION trip_{tag}()"))
+    try:
+        path = tmp_path / "trip.jsonl"
+        path.write_bytes(b"\n".join([line(good(1)), line({**good(2), "id": f"trip-{tag}"}), line(good(3))]) + b"\n")
+        proc = subprocess.run([sys.executable, "-m", "firmly", "ingest", str(path)], env=env, capture_output=True,
+                              text=True, check=False, timeout=120)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TRIGGER trip_{tag}" + ("" if conn.dialect.name == "sqlite" else " ON events")))
+        engine.dispose()
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "refused by a trigger" in proc.stderr
+    assert "while storing trip.jsonl lines 1-3" in proc.stderr, proc.stderr
