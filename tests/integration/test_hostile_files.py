@@ -285,3 +285,16 @@ def test_a_database_failure_names_the_file_and_lines_of_its_chunk(database_url: 
     assert "Traceback" not in proc.stderr
     assert "refused by a trigger" in proc.stderr
     assert "while storing trip.jsonl lines 1-3" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_jsonl_in_utf16_or_utf32_with_its_bom_is_read_and_a_broken_one_refused(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / "wide.jsonl"
+    bom = "\ufeff".encode(codec)
+    text = (json.dumps(good(1)) + "\n" + json.dumps({**good(2), "counterparty": "Зоя"}) + "\n").encode(codec)
+    path.write_bytes(bom + text)
+    assert [item.id for _, _, item in ingest.read_file(path) if isinstance(item, Event)] == ["ok-1", "ok-2"]
+    path.write_bytes(bom + text[:-1])  # cut inside its last character
+    [(_, _, refused)] = list(ingest.read_file(path))
+    assert isinstance(refused, Rejection) and refused.field == "file"
+    assert "is not UTF-" in refused.message and "Latin-1" not in refused.message

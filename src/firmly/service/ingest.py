@@ -81,7 +81,7 @@ def read_file(path: Path) -> Iterator[Parsed]:
         else:
             yield from _read_csv(name, text)
         return
-    if not content.startswith(codecs.BOM_UTF8) and content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
         text = _text(name, content)  # UTF-16 or -32 (Windows tools): read as text, then each line as UTF-8
         if isinstance(text, Rejection):
             yield name, text.line or 1, text
@@ -117,8 +117,9 @@ def _text(name: str, content: bytes) -> str | Rejection:
 
 def _not_text(name: str, content: bytes, exc: UnicodeDecodeError, codec: str) -> Rejection:
     line = content.count(b"\n", 0, exc.start) + 1
-    return Rejection(name, line, None, "file", f"is not {codec} text (byte 0x{content[exc.start]:02x}): perhaps "
-                     "Windows-1251 or Latin-1; save it as UTF-8 (in Excel: \"CSV UTF-8\") and ingest it again")
+    guess = "perhaps Windows-1251 or Latin-1; " if codec == "UTF-8" else ""
+    return Rejection(name, line, None, "file", f"is not {codec} text (byte 0x{content[exc.start]:02x}): {guess}"
+                     "save it as UTF-8 (in Excel: \"CSV UTF-8\") and ingest it again")
 
 
 def parsed(name: str, items: list[Any]) -> list[Parsed]:
