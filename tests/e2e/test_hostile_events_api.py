@@ -14,11 +14,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.exc import DataError
+from starlette.requests import Request
 
 from firmly import bootstrap
 from firmly.domain import limits
 from firmly.domain.ports import Store
-from firmly.doors.api import create_app
+from firmly.doors.api import create_app, errors
 from firmly.service import replay, rulebooks, tokens, workspace
 from tests.e2e.api_harness import CLINIC, serve
 from tests.hostile import events, raw_lines, to_json
@@ -180,3 +182,11 @@ def test_fuzzing_post_events_never_answers_5xx_and_keeps_the_good_events(live: L
 
     post_hostile()
     assert replay.replay(live.store).rewritten == 0
+
+
+def test_a_value_the_database_refuses_is_the_requests_fault_not_a_503() -> None:
+    refusal = DataError("INSERT INTO events ...", {}, Exception("value too long for type character varying(200)"))
+    response = errors.response_for(Request({"type": "http", "method": "POST", "path": "/v1/events",
+                                            "headers": [], "state": {}}), refusal)
+    assert response.status_code == 422
+    assert "value too long" in json.loads(bytes(response.body))["error"]["message"]
