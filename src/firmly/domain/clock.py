@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from firmly.domain import limits
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TimeError(ValueError):
-    """A value that is not an RFC 3339 time with an offset."""
+    """A value that is not an RFC 3339 time with an offset, or one outside the years firmly keeps."""
 
 
 def parse_instant(value: object) -> int:
-    """Microseconds since the epoch from an RFC 3339 string that carries its offset."""
+    """Microseconds since the epoch from an RFC 3339 string that carries its offset, from 1970 up to 2200:
+    outside those years a time is a typo (0001, 9999), and adding a rule's window to it would overflow."""
     if not isinstance(value, str):
-        raise TimeError(f"must be an RFC 3339 time with an offset, got {value!r}")
+        raise TimeError(f"must be an RFC 3339 time with an offset, got {limits.shown(value)}")
+    if len(value) > limits.TIME_TEXT:
+        raise TimeError(f"must be an RFC 3339 time like \"2026-03-01T10:00:00+03:00\", got {limits.shown(value)}")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise TimeError(f"must be an RFC 3339 time like \"2026-03-01T10:00:00+03:00\", got {value!r}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise TimeError(f"has no time zone offset: {value!r} (write it like \"2026-03-01T10:00:00+03:00\")")
-    return to_us(moment)
+    us = to_us(moment)
+    if not _EARLIEST_US <= us < _END_US:
+        raise TimeError(f"must be between {limits.FIRST_YEAR} and {limits.END_YEAR}, got {value!r}")
+    return us
 
 
 _US = timedelta(microseconds=1)
@@ -33,6 +41,10 @@ def to_us(moment: datetime) -> int:
 
 def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
+
+
+_EARLIEST_US = to_us(datetime(limits.FIRST_YEAR, 1, 1, tzinfo=UTC))
+_END_US = to_us(datetime(limits.END_YEAR, 1, 1, tzinfo=UTC))
 
 
 def iso(us: int) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+from firmly.domain import limits
+
+_DURATION = re.compile(r"\s*([0-9]{1,20})\s*([smhdw])\s*")  # ASCII digits: "٣h" or "²d" is no duration
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_LONGEST = limits.YEARS * 36525 * 864  # seconds in 100 years of 365.25 days
 
 
 class DurationError(ValueError):
@@ -14,12 +17,16 @@ class DurationError(ValueError):
 
 
 def parse_duration(value: object) -> timedelta:
+    """A duration of at most 100 years: longer is a typo, and past a timedelta's range."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise DurationError(f"must be a duration like \"24h\" or \"90d\", got {value!r}")
-    match = _DURATION.match(value)
+        raise DurationError(f"must be a duration like \"24h\" or \"90d\", got {limits.shown(value)}")
+    match = _DURATION.fullmatch(value)
     if not match:
-        raise DurationError(f"must be a duration like \"24h\" or \"90d\" (s, m, h, d or w), got {value!r}")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+        raise DurationError(f"must be a duration like \"24h\" or \"90d\" (s, m, h, d or w), got {limits.shown(value)}")
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > _LONGEST:
+        raise DurationError(f"must be at most {limits.YEARS} years, got {value!r}")
+    return timedelta(seconds=seconds)
 
 
 def to_us(delta: timedelta) -> int:

@@ -93,7 +93,8 @@ def friendly(func: F) -> F:
             cause = str(getattr(exc, "orig", None) or exc)
             if "no such table" in cause or "does not exist" in cause:
                 cause = "the database is not initialised: run `firmly init` first"
-            err.print(f"database error: {cause}", markup=False, highlight=False)
+            where = "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))  # which lines, from ingest
+            err.print(f"database error: {cause}{where}", markup=False, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

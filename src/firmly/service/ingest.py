@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
+from firmly.domain import limits
 from firmly.domain.engine import CounterpartyState, Engine, attribute
 from firmly.domain.errors import FirmlyError
-from firmly.domain.events import Event, EventError, validate
+from firmly.domain.events import CATALOGUE, FLAGS, NUMBERS, Check, Event, EventError, decode_raw, validate
 from firmly.domain.ports import Store
 from firmly.service import future, tone, wallclock, workspace
 from firmly.service.bulk import quiet_gc
@@ -57,35 +58,115 @@ class IngestReport:
 
 
 Parsed = tuple[str, int, Event | Rejection]
-_decoder = msgspec.json.Decoder()
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE starts as UTF-16 LE does
+csv.field_size_limit(2**31 - 1)  # cells are measured below, against limits.EVENT_BYTES, with the line named
 
 
 def read_file(path: Path) -> Iterator[Parsed]:
-    """Events from a .jsonl or .csv file, each with its line; bad lines become Rejections."""
+    """Events from a .jsonl or .csv file, each with its line; bad lines become Rejections, and a file that is
+    not text (or not UTF-8, UTF-16 or UTF-32 with a BOM) is one Rejection that says so."""
     name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
+        raise FirmlyError(f"{path}: events come as .jsonl (one JSON object per line) or .csv")
     try:
-        text = path.read_bytes()
+        content = path.read_bytes()
     except OSError as exc:
         raise FirmlyError(f"cannot read {path}: {exc.strerror}") from None
-    if path.suffix.lower() == ".csv":
-        yield from _read_csv(name, text.decode("utf-8-sig"))
+    if suffix == ".csv":
+        text = _text(name, content)
+        if isinstance(text, Rejection):
+            yield name, text.line or 1, text
+        else:
+            yield from _read_csv(name, text)
         return
-    if path.suffix.lower() not in (".jsonl", ".ndjson", ".json"):
-        raise FirmlyError(f"{path}: events come as .jsonl (one JSON object per line) or .csv")
-    for number, line in enumerate(text.splitlines(), 1):
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
+        text = _text(name, content)  # UTF-16 or -32 (Windows tools): read as text, then each line as UTF-8
+        if isinstance(text, Rejection):
+            yield name, text.line or 1, text
+            return
+        content = text.encode("utf-8")
+    content = content.removeprefix(codecs.BOM_UTF8)
+    for number, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            raw = _decoder.decode(line)
-        except msgspec.DecodeError as exc:
-            yield name, number, Rejection(name, number, None, "json", f"is not valid JSON ({exc})")
+            raw = decode_raw(line)
+        except EventError as exc:
+            yield name, number, Rejection(name, number, None, exc.field, exc.message)
             continue
         yield name, number, _validated(name, number, raw)
+
+
+def _text(name: str, content: bytes) -> str | Rejection:
+    """A file's text: UTF-8 (a BOM is skipped), or UTF-16/32 by its BOM. A legacy 8-bit encoding (Windows-1251,
+    Latin-1) is refused rather than guessed: a wrong guess would be stored for good (events are never edited),
+    and on short files no detector tells Windows-1251 from Latin-1 or Big5 reliably."""
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            try:
+                return content.decode(codec)
+            except UnicodeDecodeError as exc:
+                return _not_text(name, content, exc, codec.removesuffix("-sig").upper())
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _not_text(name, content, exc, "UTF-8")
+
+
+def _not_text(name: str, content: bytes, exc: UnicodeDecodeError, codec: str) -> Rejection:
+    line = content.count(b"\n", 0, exc.start) + 1
+    guess = "perhaps Windows-1251 or Latin-1; " if codec == "UTF-8" else ""
+    return Rejection(name, line, None, "file", f"is not {codec} text (byte 0x{content[exc.start]:02x}): {guess}"
+                     "save it as UTF-8 (in Excel: \"CSV UTF-8\") and ingest it again")
 
 
 def parsed(name: str, items: list[Any]) -> list[Parsed]:
     """Events already decoded (a request's body), each validated and numbered by its place from 0."""
     return [(name, n, _validated(name, n, raw)) for n, raw in enumerate(items)]
+
+
+def pieces(name: str, items: list[bytes]) -> list[Parsed]:
+    """Events still in JSON, one document each (the items of a body that did not decode as a whole), each
+    decoded and validated alone: a piece that is not UTF-8 or nests too deeply is refused, its neighbours kept."""
+    out: list[Parsed] = []
+    for n, piece in enumerate(items):
+        try:
+            out.append((name, n, _validated(name, n, decode_raw(piece))))
+        except EventError as exc:
+            out.append((name, n, Rejection(name, n, None, exc.field, exc.message)))
+    return out
+
+
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')  # a JSON string (skipped whole) or a bracket or comma
+
+
+def split_array(body: bytes) -> list[bytes] | None:
+    """The items of a JSON array as they are written, found without decoding them (so without looking into
+    their text or recursing into them), or None when the body is not an array."""
+    start = len(body) - len(body.lstrip())
+    if body[start:start + 1] != b"[":
+        return None
+    items: list[bytes] = []
+    depth, begin = 0, start + 1
+    for token in _TOKEN.finditer(body, start):
+        mark = token.group()
+        if mark[0] == 0x22:  # a string: its brackets and commas are text
+            continue
+        if mark in (b"[", b"{"):
+            depth += 1
+        elif mark in (b"]", b"}"):
+            depth -= 1
+            if depth == 0:
+                last = body[begin:token.start()]
+                if last.strip() or items:
+                    items.append(last)
+                return items if not body[token.end():].strip() else None
+        elif depth == 1:
+            items.append(body[begin:token.start()])
+            begin = token.end()
+    return None
 
 
 def _validated(name: str, number: int, raw: object) -> Event | Rejection:
@@ -95,33 +176,61 @@ def _validated(name: str, number: int, raw: object) -> Event | Rejection:
         return Rejection(name, number, exc.event_id, exc.field, exc.message)
 
 
-def _cell(value: str) -> Any:
-    """CSV cells are text; whole numbers and true/false become JSON values, money stays a string."""
-    if value in ("true", "false"):
+_WHOLE = re.compile(r"-?(0|[1-9][0-9]{0,14})")  # ASCII: "²" and "١" are text; "00042" keeps its zeros
+_NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def _cell(value: str, check: Check | None) -> Any:
+    """A CSV cell as the catalogue wants the field (domain/events.py): a number where it holds a number, true or
+    false where it holds a flag, text where it holds text (an appointment "1001", an invoice "00042", money).
+    A field outside the catalogue is a whole number or true/false when it reads as one, else text."""
+    if check is None:
+        if value in ("true", "false"):
+            return value == "true"
+        return int(value) if _WHOLE.fullmatch(value) else value
+    if check in NUMBERS and _NUMBER.fullmatch(value):
+        number = float(value)
+        return int(number) if number.is_integer() and "." not in value else number
+    if check in FLAGS and value in ("true", "false"):
         return value == "true"
-    if value.lstrip("-").isdigit():
-        return int(value)
-    return value
+    return value  # text, or a value the check refuses with its own words
 
 
 def _read_csv(name: str, text: str) -> Iterator[Parsed]:
     reader = csv.DictReader(io.StringIO(text))
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield name, reader.line_num, Rejection(name, reader.line_num, None, "csv", f"is not a CSV row ({exc})")
+            continue
         number = reader.line_num
+        too_long = [(c, v) for c, v in row.items() if isinstance(v, str) and len(v) > limits.EVENT_BYTES]
+        if too_long:
+            column, value = too_long[0]
+            yield name, number, Rejection(name, number, None, column or "cell",
+                                          f"is a cell of {len(value)} characters; at most {limits.EVENT_BYTES}")
+            continue
         data: dict[str, Any] = {}
         if row.get("data"):
             try:
-                loaded = _decoder.decode(row["data"])
-            except msgspec.DecodeError as exc:
-                yield name, number, Rejection(name, number, row.get("id"), "data", f"is not a JSON object ({exc})")
+                loaded = decode_raw(row["data"])
+            except EventError as exc:
+                yield name, number, Rejection(name, number, row.get("id"), "data",
+                                              f"is not a JSON object ({exc.message})")
                 continue
             if isinstance(loaded, dict):
                 data.update(loaded)
+        checks = CATALOGUE.get(row.get("type") or "", ((), {}))[1]
         for column, value in row.items():
             if column is None or column in ("id", "type", "counterparty", "occurred_at", "data"):
                 continue
             if value not in (None, ""):
-                data[column.removeprefix("data.")] = _cell(value)
+                field = column.removeprefix("data.")
+                data[field] = _cell(value, checks.get(field))
         raw = {k: row.get(k) or None for k in ("id", "type", "counterparty", "occurred_at")}
         raw["data"] = data
         yield name, number, _validated(name, number, raw)
@@ -142,15 +251,64 @@ def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], No
     for item in parsed:
         batch.append(item)
         if len(batch) >= CHUNK:
-            _ingest_chunk(store, batch, report, now)
+            _store_chunk(store, batch, report, now)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        _ingest_chunk(store, batch, report, now)
+        _store_chunk(store, batch, report, now)
         if progress:
             progress(len(batch))
     return report
+
+
+def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: int | None) -> None:
+    """One chunk in one transaction. Should the database refuse a value the door let through, the chunk is
+    stored again in halves down to the event at fault, which is rejected alone: its neighbours are kept. Any
+    other failure (the database away or busy) stops the ingest and names the lines of the chunk."""
+    mark = (report.stored, report.duplicates, report.decisions, len(report.rejected),
+            len(report.results) if report.results is not None else 0,
+            Counter(report.caused) if report.caused is not None else None)
+    try:
+        _ingest_chunk(store, batch, report, now)
+    except Exception as exc:
+        report.stored, report.duplicates, report.decisions = mark[0], mark[1], mark[2]
+        del report.rejected[mark[3]:]
+        if report.results is not None:
+            del report.results[mark[4]:]
+        report.caused = mark[5]
+        if not _refused_value(exc):
+            exc.add_note(f"while storing {_lines(batch)}; what came before is stored, and ingesting the same "
+                         "input again skips it as duplicates")
+            raise
+        if len(batch) > 1:
+            half = len(batch) // 2
+            _store_chunk(store, batch[:half], report, now)
+            _store_chunk(store, batch[half:], report, now)
+            return
+        name, line, item = batch[0]
+        event = item.id if isinstance(item, Event) else None
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        rejection = Rejection(name, line, event, "event", f"the database refused a value of it ({cause})")
+        report.rejected.append(rejection)
+        if report.results is not None:
+            report.results.append({"id": event, "status": "rejected", "code": "invalid", "field": "event",
+                                   "reason": rejection.message})
+
+
+def _refused_value(exc: BaseException) -> bool:
+    """A database's refusal of a value (DB-API DataError: too long, out of range), not of the request."""
+    return isinstance(exc, OverflowError) or any(kind.__name__ == "DataError" for kind in type(exc).__mro__)
+
+
+def _lines(batch: list[Parsed]) -> str:
+    """ "events.jsonl lines 1-50000": where a chunk came from, file by file."""
+    spans: dict[str, list[int]] = {}
+    for name, line, _ in batch:
+        span = spans.setdefault(name, [line, line])
+        span[0], span[1] = min(span[0], line), max(span[1], line)
+    return " and ".join(f"{name} lines {first}-{last}" if first != last else f"{name} line {first}"
+                        for name, (first, last) in spans.items())
 
 
 def _attribute(states: dict[str, CounterpartyState], new: list[Event]) -> None:

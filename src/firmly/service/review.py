@@ -8,7 +8,7 @@ from typing import Any
 from firmly.domain.clock import iso
 from firmly.domain.engine import REVIEW_EVENT, Engine
 from firmly.domain.errors import Conflict, FirmlyError, NotFound
-from firmly.domain.events import digest, validate
+from firmly.domain.events import EventError, digest, validate
 from firmly.domain.ports import Store
 from firmly.service import wallclock, workspace
 from firmly.service.policy import load_policy
@@ -56,7 +56,10 @@ def act(store: Store, decision: str, act: str, reason: str, author: str, step: i
             data["step"] = step
         envelope = {"id": f"review-{decision}", "type": REVIEW_EVENT, "counterparty": row["counterparty"],
                     "occurred_at": iso(at), "data": data}
-        event = validate(envelope, internal=True)
+        try:
+            event = validate(envelope, internal=True)
+        except EventError as exc:  # a reason past the text limit: the act is refused, nothing changes
+            raise FirmlyError(f"{exc.field.removeprefix('data.')}: {exc.message}") from None
         event.digest = digest(envelope)
         store.append_events([event])
         engine = Engine(load_policy(store))

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from firmly.adapters.sql.store import StorageError
@@ -73,11 +73,19 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, HTTPException):
         return _json(exc.status_code, body(_CODES.get(exc.status_code, "error"), str(exc.detail)),
                      getattr(exc, "headers", None))
+    if isinstance(exc, DataError):  # a value the database refuses (too long, out of range): the request's fault
+        log.warning("request %s: the database refused a value: %s", rid, exc.orig)
+        return _json(422, body("invalid", f"the database refused a value of the request ({_first_line(exc.orig)}); "
+                                          f"request id {rid}"))
     if isinstance(exc, SQLAlchemyError):
         log.error("request %s: database error: %s", rid, exc)
         return _json(503, body("unavailable", f"the database is not available; request id {rid}"))
     log.exception("request %s failed", rid, exc_info=exc)
     return _json(500, body("internal", f"something went wrong on our side; request id {rid}"))
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def install(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from typing import Annotated, Any, Literal
 
@@ -13,9 +14,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from firmly.adapters.sql.store import SqlStore
+from firmly.domain import limits
 from firmly.domain.clock import TimeError, iso, parse_instant
+from firmly.domain.events import EventError, decode_raw
 from firmly.domain.rulebook import parse_rulebook
-from firmly.doors.api.auth import Actor, Admin, Reader, Sender
+from firmly.doors.api.auth import Actor, Admin, Principal, Reader, Sender
 from firmly.doors.api.errors import ApiError
 from firmly.doors.api.shapes import (
     ACCOUNT,
@@ -63,11 +66,13 @@ EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["id", "type", "counterparty", "occurred_at"],
     "properties": {
-        "id": {"type": "string", "description": "the idempotency key"},
-        "type": {"type": "string", "example": "appointment.cancelled"},
-        "counterparty": {"type": "string"},
-        "occurred_at": {"type": "string", "format": "date-time", "description": "with its UTC offset"},
-        "data": {"type": "object"},
+        "id": {"type": "string", "description": "the idempotency key", "maxLength": limits.ID},
+        "type": {"type": "string", "example": "appointment.cancelled", "maxLength": limits.TYPE},
+        "counterparty": {"type": "string", "maxLength": limits.KEY},
+        "occurred_at": {"type": "string", "format": "date-time", "maxLength": limits.TIME_TEXT,
+                        "description": "with its UTC offset, from 1970 up to 2200"},
+        "data": {"type": "object", "description": "the type's fields (EVENTS.md), within the limits the README "
+                                                  "lists: texts up to 65,536 characters, 20 levels deep"},
     },
 }
 
@@ -109,6 +114,8 @@ async def post_events(request: Request, who: Sender) -> Response:
         decoded = _json.decode(raw)
     except msgspec.DecodeError as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except (UnicodeDecodeError, RecursionError):  # one event's text or nesting: refuse it, keep its neighbours
+        return await _post_pieces(request, who, raw)
     single = isinstance(decoded, dict)
     items = [decoded] if single else decoded
     if not isinstance(items, list):
@@ -117,6 +124,26 @@ async def post_events(request: Request, who: Sender) -> Response:
         raise ApiError(413, "too_many_events", f"{len(items)} events in one request; send at most {MAX_EVENTS}")
     # Validation of a big body runs beside the event loop; a small one costs less than the hop
     parsed = ingest.parsed("body", items) if len(items) <= 32 else await run_in_threadpool(ingest.parsed, "body", items)
+    return await _stored(request, who, parsed, single)
+
+
+async def _post_pieces(request: Request, who: Principal, raw: bytes) -> Response:
+    """A body that did not decode as a whole (text that is not UTF-8, nesting past Python's stack): each event
+    of the list decoded alone, so that only the ones at fault are refused."""
+    pieces = ingest.split_array(raw)
+    if pieces is None:  # one event, or not a list: its own fault, told in plain words
+        try:
+            decode_raw(raw)
+        except EventError as exc:
+            raise ApiError(400, "malformed_json", f"the body {exc.message}") from None
+        raise ApiError(400, "malformed_json", "the body is not valid JSON")
+    if len(pieces) > MAX_EVENTS:
+        raise ApiError(413, "too_many_events", f"{len(pieces)} events in one request; send at most {MAX_EVENTS}")
+    parsed = await run_in_threadpool(ingest.pieces, "body", pieces)
+    return await _stored(request, who, parsed, False)
+
+
+async def _stored(request: Request, who: Principal, parsed: list[ingest.Parsed], single: bool) -> Response:
     report: IngestReport = await asyncio.wrap_future(request.app.state.writer.submit(who.store, parsed))
     metrics = request.app.state.metrics
     metrics.events.labels(who.workspace).inc(report.stored)
@@ -130,7 +157,7 @@ async def post_events(request: Request, who: Sender) -> Response:
         status = 200
     elif single and results and results[0].get("code") == "conflict":
         status = 409
-    elif rejected == len(items):
+    elif rejected == len(parsed):
         status = 422
     else:
         status = 207
@@ -146,8 +173,8 @@ class CounterpartyIn(BaseModel):
     """The fields of `counterparty.upserted` (EVENTS.md); what is left out stays as it was."""
 
     kind: Literal["client", "partner", "supplier"] | None = None
-    name: str | None = None
-    tier: str | None = None
+    name: str | None = Field(None, max_length=limits.TEXT)
+    tier: str | None = Field(None, max_length=limits.TIER)
     email: str | None = None
     phone: str | None = None
     locale: Literal["ru", "en"] | None = None
@@ -181,10 +208,16 @@ def counterparty_page(store: SqlStore, key: str) -> Response:
             response_model=None, responses=answer(COUNTERPARTY_PAGE, "the conduct page after the change"))
 def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Request) -> dict[str, Any]:
     """Recorded as a `counterparty.upserted` event at the time of the request, so the history keeps it."""
+    if len(key) > limits.KEY:
+        raise ApiError(422, "invalid", f"a counterparty's key is at most {limits.KEY} characters, got {len(key)}",
+                       "key")
     now = _now()
     data = body.model_dump(exclude_none=True)
     unique = time.time_ns() // 1000  # the wall clock may be fixed (FIRMLY_NOW): the id must differ still
-    envelope = {"id": f"api-{key}-{unique}", "type": "counterparty.upserted", "counterparty": key,
+    event_id = f"api-{key}-{unique}"
+    if len(event_id) > limits.ID:  # a long key: the id names it by its hash, and still fits its column
+        event_id = f"api-{hashlib.blake2b(key.encode('utf-8', 'surrogatepass'), digest_size=16).hexdigest()}-{unique}"
+    envelope = {"id": event_id, "type": "counterparty.upserted", "counterparty": key,
                 "occurred_at": iso(now), "data": data}
     report: IngestReport = request.app.state.writer.submit(who.store, ingest.parsed("body", [envelope])).result()
     if report.rejected:
@@ -202,8 +235,8 @@ def list_decisions(who: Reader, counterparty: str | None = None, rule: str | Non
 
 
 class ActIn(BaseModel):
-    reason: str = Field(min_length=1, description="why: kept in the audit log")
-    step: int | None = Field(None, ge=1, description="soften only: the lower step to apply instead")
+    reason: str = Field(min_length=1, max_length=limits.TEXT, description="why: kept in the audit log")
+    step: int | None = Field(None, ge=1, le=limits.COUNT, description="soften only: the lower step to apply instead")
 
 
 @router.post("/reviews/{decision}/{act}", tags=["decisions"], summary="Approve, soften or dismiss a proposal",
