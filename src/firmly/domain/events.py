@@ -144,9 +144,9 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "appointment.booked": (("appointment", "starts_at"), {
         "appointment": _text, "starts_at": _time, "price": _money, "partner": _text}),
     "appointment.rescheduled": (("appointment", "starts_at"), {
-        "appointment": _text, "starts_at": _time, "by": _one_of("client", "provider", "partner")}),
+        "appointment": _text, "starts_at": _time, "by": _one_of("client", "provider", "partner", "unknown")}),
     "appointment.cancelled": (("appointment",), {
-        "appointment": _text, "by": _one_of("client", "provider", "partner")}),
+        "appointment": _text, "by": _one_of("client", "provider", "partner", "unknown")}),
     "appointment.attended": (("appointment",), {"appointment": _text}),
     "appointment.no_show": (("appointment",), {"appointment": _text}),
     "order.submitted": (("order", "for_date"), {"order": _text, "for_date": _date}),
@@ -162,6 +162,7 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "incident.reported": (("severity",), {
         "severity": _one_of(*SEVERITIES), "category": _text, "description": _text, "appointment": _text,
         "reported_by": _text}),
+    "event.retracted": (("event",), {"event": _text, "reason": _text}),
     "review.received": (("rating",), {
         "rating": _rating, "text": _text, "author": _text, "appointment": _text,
         "publish": _flag}),

@@ -1,0 +1,31 @@
+"""Connectors: the payloads of the tools a business already uses, turned into firmly's events.
+
+Pure: each source verifies a delivery's signature and maps its payload; storage and HTTP are elsewhere
+(service/connectors.py, doors/api/hooks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from firmly.domain.connectors import calcom, calendly
+from firmly.domain.connectors.common import BadSignature, Context, Mapped, Unmappable
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    title: str
+    verify: Callable[[str, bytes, Mapping[str, str], int], None]
+    vendor_ids: Callable[[Mapping[str, Any]], list[str]]
+    translate: Callable[[Mapping[str, Any], Context], Mapped]
+
+
+SOURCES: dict[str, Source] = {
+    "calcom": Source("calcom", "Cal.com", calcom.verify, calcom.vendor_ids, calcom.translate),
+    "calendly": Source("calendly", "Calendly", calendly.verify, calendly.vendor_ids, calendly.translate),
+}
+
+__all__ = ["SOURCES", "BadSignature", "Context", "Mapped", "Source", "Unmappable"]

@@ -1,0 +1,119 @@
+"""`/v1/hooks/{id}`: where the vendors deliver (no token: the vendor's own signature is checked), and
+`/v1/connectors` to set them up (admin tokens), `GET /v1/events` to read stored events back with their source."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from firmly.domain.clock import iso
+from firmly.domain.connectors import SOURCES, BadSignature
+from firmly.doors.api.auth import Admin, Reader
+from firmly.doors.api.errors import ApiError
+from firmly.doors.api.shapes import FAILURE, TEXT, _obj, answer, list_of
+from firmly.service import connectors
+
+router = APIRouter(prefix="/v1")
+MAX_BYTES = 1024 * 1024  # a booking tool's delivery is a few kilobytes
+
+CONNECTOR: dict[str, Any] = _obj({"id": TEXT, "source": TEXT, "name": TEXT, "path": TEXT,
+                                  "options": {"type": "object"}})
+RECEIPT: dict[str, Any] = _obj(
+    {"connector": TEXT, "stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+     "decisions": {"type": "integer"}, "events": list_of(TEXT)},
+    {"ignored": TEXT, "failed": _obj({"id": TEXT, "reason": TEXT, "field": {"anyOf": [TEXT, {"type": "null"}]}})})
+LETTER: dict[str, Any] = _obj({"id": TEXT, "received_at": TEXT, "reason": TEXT, "status": TEXT, "body": TEXT})
+STORED_EVENT: dict[str, Any] = _obj({"id": TEXT, "type": TEXT, "counterparty": TEXT, "occurred_at": TEXT,
+                                     "data": {"type": "object"}, "source": {"anyOf": [TEXT, {"type": "null"}]}})
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+@router.post("/hooks/{connector}", tags=["connectors"], summary="A delivery from a booking tool, CRM or messenger",
+             response_model=None,
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "type": "object", "description": "the vendor's own payload, as the vendor sends it"}}}}},
+             responses={**answer(RECEIPT, "stored, already there, or nothing firmly follows"),
+                        **answer(RECEIPT, "signed but not mappable: kept as a dead letter to re-run", 202),
+                        **answer(FAILURE, "the signature or secret does not match: nothing stored", 401),
+                        **answer(FAILURE, "no such connector", 404),
+                        **answer(FAILURE, "over 1 MiB", 413)})
+async def deliver(connector: str, request: Request) -> JSONResponse:
+    """No token: the vendor signs the delivery with the connector's secret, and that is checked. A delivery that
+    is signed but cannot be mapped is answered 202 and kept as a dead letter, so the vendor does not turn the
+    webhook off; `firmly connector failures ID` lists them and `rerun` tries them again."""
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_BYTES:
+        raise ApiError(413, "too_large", "a delivery is at most 1 MiB")
+    body = await request.body()
+    store_for = request.app.state.gate.store_for
+    try:
+        receipt = await run_in_threadpool(connectors.receive, store_for, connector, body, dict(request.headers),
+                                          _now())
+    except BadSignature as exc:
+        raise ApiError(401, "bad_signature", str(exc), "signature") from None
+    return JSONResponse(receipt.as_dict(), status_code=202 if receipt.failure is not None else 200)
+
+
+class ConnectorIn(BaseModel):
+    source: str = Field(description=", ".join(SOURCES))
+    name: str | None = None
+    secret: str | None = Field(None, description="the vendor's signing key; left out, firmly makes one")
+    key: str = Field("email", description="know clients by their email or their phone")
+
+
+@router.get("/connectors", tags=["connectors"], summary="The workspace's connectors", response_model=None,
+            responses=answer(list_of(CONNECTOR)))
+def list_connectors(who: Admin) -> list[dict[str, Any]]:
+    return [connectors.public(r) for r in connectors.listed(who.store)]
+
+
+@router.post("/connectors", tags=["connectors"], summary="Set up a connector", status_code=201, response_model=None,
+             responses=answer(CONNECTOR, "created; `secret` only when firmly made it", 201))
+def add_connector(body: ConnectorIn, who: Admin) -> dict[str, Any]:
+    row, made = connectors.add(who.store, body.source, body.name, body.secret, {"key": body.key}, _now())
+    shown = connectors.public(row)
+    if made:
+        shown["secret"] = made
+    return shown
+
+
+@router.get("/connectors/{connector}", tags=["connectors"], summary="One connector", response_model=None,
+            responses=answer(CONNECTOR))
+def get_connector(connector: str, who: Admin) -> dict[str, Any]:
+    return connectors.show(who.store, connector)
+
+
+@router.delete("/connectors/{connector}", tags=["connectors"], summary="Stop hearing a connector",
+               status_code=204, response_model=None)
+def delete_connector(connector: str, who: Admin) -> None:
+    connectors.remove(who.store, connector)
+
+
+@router.get("/connectors/{connector}/failures", tags=["connectors"], summary="Dead letters of a connector",
+            response_model=None, responses=answer(list_of(LETTER)))
+def list_failures(connector: str, who: Admin, every: bool = False) -> list[dict[str, Any]]:
+    return [{"id": f.id, "received_at": iso(f.received_at), "reason": f.reason, "status": f.status, "body": f.body}
+            for f in connectors.failures(who.store, connector, every)]
+
+
+@router.post("/connectors/{connector}/rerun", tags=["connectors"], summary="Map dead letters again",
+             response_model=None, responses=answer(list_of(RECEIPT)))
+def rerun(connector: str, who: Admin, failure: str | None = None) -> list[dict[str, Any]]:
+    return [r.as_dict() for r in connectors.rerun(who.store, connector, failure, _now())]
+
+
+@router.get("/events", tags=["events"], summary="Stored events, oldest first, with their source",
+            response_model=None, responses=answer(list_of(STORED_EVENT)))
+def list_events(who: Reader, counterparty: str | None = None,
+                kind: Annotated[str | None, Query(alias="type", description="only this event type")] = None,
+                source: Annotated[str | None, Query(description="only events from this connector id")] = None,
+                limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict[str, Any]]:
+    return connectors.events(who.store, counterparty, kind, source, limit)

@@ -1,0 +1,146 @@
+"""`firmly connector …` and `firmly events`: the webhooks of the tools a business already uses, their dead
+letters, and the stored events with the connector each came through. Registered by one import in cli.py."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from firmly import bootstrap
+from firmly.domain.clock import iso
+from firmly.domain.connectors import SOURCES
+from firmly.doors.cli import Db, Json, Workspace, _print_json, app, friendly, out
+from firmly.service import connectors
+
+connector_app = typer.Typer(help="Connectors: webhooks from Cal.com, Calendly and other booking tools, turned "
+                            "into events.", no_args_is_help=True)
+app.add_typer(connector_app, name="connector")
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+@connector_app.command("add")
+@friendly
+def connector_add(source: Annotated[str, typer.Argument(help=", ".join(SOURCES))],
+                  name: Annotated[str | None, typer.Option(help="a name to tell connectors apart")] = None,
+                  secret: Annotated[str | None, typer.Option(
+                      help="the vendor's signing key or secret (default: a new one to paste into the vendor's "
+                           "settings)")] = None,
+                  key: Annotated[str, typer.Option(help="know clients by their email or their phone")] = "email",
+                  db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Set up a connector; prints its id and the URL path to give the vendor."""
+    row, made = connectors.add(bootstrap.store(db, ws), source, name, secret, {"key": key}, _now())
+    if as_json:
+        shown: dict[str, Any] = {"id": row.id, "source": row.source, "path": connectors.path(row.id)}
+        if made:
+            shown["secret"] = made
+        _print_json(shown)
+        return
+    out.print(f"connector {row.id} ({SOURCES[row.source].title}) listens at {connectors.path(row.id)}",
+              markup=False, highlight=False)
+    if made:
+        out.print(f"its secret (shown once; paste it into {SOURCES[row.source].title}'s webhook settings): {made}",
+                  markup=False, highlight=False)
+
+
+@connector_app.command("list")
+@friendly
+def connector_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """The workspace's connectors."""
+    rows = [connectors.public(r) for r in connectors.listed(bootstrap.store(db, ws))]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("no connectors: add one with `firmly connector add SOURCE`", markup=False)
+        return
+    table = Table("id", "source", "name", "path")
+    for r in rows:
+        table.add_row(r["id"], r["source"], r["name"], r["path"])
+    out.print(table)
+
+
+@connector_app.command("show")
+@friendly
+def connector_show(connector: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """One connector: its source, URL path, options and how many dead letters wait."""
+    shown = connectors.show(bootstrap.store(db, ws), connector)
+    if as_json:
+        _print_json(shown)
+        return
+    out.print(f"{shown['id']}  {shown['source']}  {shown['name']}\n  listens at {shown['path']}\n"
+              f"  knows clients by their {shown['options'].get('key', 'email')}\n"
+              f"  dead letters waiting: {shown['failures']}", markup=False, highlight=False)
+
+
+@connector_app.command("remove")
+@friendly
+def connector_remove(connector: str, db: Db = None, ws: Workspace = None) -> None:
+    """Stop hearing a connector; the events it stored stay."""
+    connectors.remove(bootstrap.store(db, ws), connector)
+    out.print(f"connector {connector} removed; its events stay in the history", markup=False, highlight=False)
+
+
+def _letter(f: Any) -> dict[str, Any]:
+    return {"id": f.id, "received_at": iso(f.received_at), "reason": f.reason, "status": f.status, "body": f.body}
+
+
+@connector_app.command("failures")
+@friendly
+def connector_failures(connector: str,
+                       every: Annotated[bool, typer.Option("--all", help="re-run ones too")] = False,
+                       db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Dead letters: signed deliveries that could not be mapped, with the reason; `rerun` tries them again."""
+    rows = [_letter(f) for f in connectors.failures(bootstrap.store(db, ws), connector, every)]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("no dead letters")
+    for r in rows:
+        out.print(f"{r['received_at'][:19].replace('T', ' ')}  {r['id']}  {r['status']}\n    {r['reason']}",
+                  markup=False, highlight=False)
+
+
+@connector_app.command("rerun")
+@friendly
+def connector_rerun(connector: str,
+                    failure: Annotated[str | None, typer.Argument(help="one dead letter (default: every open one)")]
+                    = None,
+                    db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Map dead letters again (after the connector or its map was fixed) and store what now maps."""
+    receipts = connectors.rerun(bootstrap.store(db, ws), connector, failure, _now())
+    if as_json:
+        _print_json([r.as_dict() for r in receipts])
+    else:
+        done = sum(1 for r in receipts if r.failure is None)
+        out.print(f"re-ran {len(receipts)}: {done} stored, {len(receipts) - done} still failing", highlight=False)
+        for r in receipts:
+            if r.failure is not None:
+                out.print(f"  {r.failure.id}: {r.failure.reason}", markup=False, highlight=False)
+    if any(r.failure is not None for r in receipts):
+        raise typer.Exit(1)
+
+
+@app.command("events")
+@friendly
+def events_command(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
+                   kind: Annotated[str | None, typer.Option("--type", help="only this event type")] = None,
+                   source: Annotated[str | None, typer.Option(help="only events from this connector id")] = None,
+                   limit: Annotated[int, typer.Option(help="at most this many, oldest first")] = 10_000,
+                   db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+    """Stored events, oldest first, with the connector each came through."""
+    rows = connectors.events(bootstrap.store(db, ws), counterparty, kind, source, limit)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("no events")
+    for r in rows:
+        out.print(f"{r['occurred_at']}  {r['counterparty']}  {r['type']}  {r['id']}  "
+                  f"{'via ' + r['source'] if r['source'] else ''}", markup=False, highlight=False)

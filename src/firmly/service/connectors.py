@@ -1,0 +1,214 @@
+"""Connectors: set up the webhooks of the tools a business already uses, receive their deliveries, keep
+what could not be mapped as dead letters and run them again.
+
+A delivery is checked (the vendor's signature), mapped (domain/connectors, pure) and stored through the
+ingest use case in one transaction with the aliases and the payload it came in: nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from firmly.domain.connectors import SOURCES, BadSignature, Context, Mapped, Source, Unmappable
+from firmly.domain.errors import FirmlyError, NotFound
+from firmly.domain.events import EventError, validate
+from firmly.domain.ports import ConnectorRow, ConnectorStore, FailureRow
+from firmly.service import ingest, workspace
+
+KEYS = ("email", "phone")
+_decode = msgspec.json.Decoder()
+
+__all__ = ["BadSignature", "Receipt", "add", "events", "failures", "listed", "receive", "remove", "rerun", "show"]
+
+
+def path(connector_id: str) -> str:
+    return f"/v1/hooks/{connector_id}"
+
+
+def public(row: ConnectorRow) -> dict[str, Any]:
+    """A connector as the command line and the API show it (never its secret)."""
+    return {"id": row.id, "source": row.source, "name": row.name, "path": path(row.id),
+            "options": json.loads(row.options)}
+
+
+def add(store: ConnectorStore, source: str, name: str | None, secret: str | None, options: Mapping[str, Any],
+        now: int) -> tuple[ConnectorRow, str | None]:
+    """A new connector; returns it and the secret when firmly made one (shown once, to paste into the vendor's
+    settings)."""
+    if source not in SOURCES:
+        raise FirmlyError(f"unknown source {source!r}: firmly hears {', '.join(SOURCES)}")
+    key = options.get("key", "email")
+    if key not in KEYS:
+        raise FirmlyError(f"--key must be email or phone, got {key!r}")
+    made = None
+    if not secret:
+        made = secret = secrets.token_urlsafe(24)
+    row = ConnectorRow(f"hk{secrets.token_hex(8)}", store.workspace, source, name or SOURCES[source].title,
+                       secret, json.dumps(dict(options), sort_keys=True), now)
+    with store.write():
+        workspace.current(store)
+        store.add_connector(row)
+    return row, made
+
+
+def listed(store: ConnectorStore) -> list[ConnectorRow]:
+    with store.read():
+        return store.connectors()
+
+
+def _mine(store: ConnectorStore, connector_id: str) -> ConnectorRow:
+    row = store.find_connector(connector_id)
+    if row is None or row.workspace != store.workspace:
+        raise NotFound(f"no connector {connector_id!r} in workspace {store.workspace!r} "
+                       "(`firmly connector list` shows them)")
+    return row
+
+
+def show(store: ConnectorStore, connector_id: str) -> dict[str, Any]:
+    with store.read():
+        row = _mine(store, connector_id)
+        open_failures = len(store.failures(row.id))
+    return {**public(row), "failures": open_failures}
+
+
+def remove(store: ConnectorStore, connector_id: str) -> None:
+    with store.write():
+        _mine(store, connector_id)
+        store.remove_connector(connector_id)
+
+
+@dataclass(slots=True)
+class Receipt:
+    """What a delivery became: events stored or already there, or a dead letter with its reason."""
+
+    connector: str
+    stored: int = 0
+    duplicates: int = 0
+    decisions: int = 0
+    events: list[str] = field(default_factory=list)
+    ignored: str | None = None
+    failure: FailureRow | None = None
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"connector": self.connector, "stored": self.stored, "duplicates": self.duplicates,
+                               "decisions": self.decisions, "events": self.events}
+        if self.ignored:
+            out["ignored"] = self.ignored
+        if self.failure is not None:
+            out["failed"] = {"id": self.failure.id, "reason": self.failure.reason, "field": self.field}
+        return out
+
+
+def find(store: ConnectorStore, connector_id: str) -> ConnectorRow:
+    """A connector by its public id, whatever its workspace (the delivery's URL names only the connector)."""
+    with store.read():
+        row = store.find_connector(connector_id)
+    if row is None:
+        raise NotFound(f"no connector {connector_id!r}: check the webhook's URL in the vendor's settings")
+    return row
+
+
+def receive(store_for: Callable[[str], ConnectorStore], connector_id: str, body: bytes,
+            headers: Mapping[str, str], now: int) -> Receipt:
+    """Check, map and store one delivery. BadSignature: refused, nothing stored; anything signed that cannot be
+    mapped becomes a dead letter (the vendor is answered 2xx, so it keeps the webhook on)."""
+    row = find(store_for(""), connector_id)
+    source = SOURCES[row.source]
+    source.verify(row.secret, body, headers, now)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "backslashreplace")
+    return _deliver(store_for(row.workspace), row, source, text, now)
+
+
+def _deliver(store: ConnectorStore, row: ConnectorRow, source: Source, text: str, now: int,
+             failure_id: str | None = None) -> Receipt:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    receipt = Receipt(row.id)
+    with store.write():
+        workspace.current(store)
+        try:
+            payload = _decode.decode(text)
+            if not isinstance(payload, dict):
+                raise Unmappable("body", "must be a JSON object")
+            ctx = Context(row.id, row.source, json.loads(row.options),
+                          store.aliases(row.id, source.vendor_ids(payload)))
+            mapped = source.translate(payload, ctx)
+            parsed = _validated(mapped)
+        except msgspec.DecodeError as exc:
+            return _dead(store, row, receipt, digest, text, now, "body", f"is not valid JSON ({exc})", failure_id)
+        except Unmappable as exc:
+            return _dead(store, row, receipt, digest, text, now, exc.field, exc.message, failure_id)
+        receipt.ignored = mapped.ignored
+        report = ingest.ingest(store, parsed, detailed=True)
+        receipt.stored, receipt.decisions = report.stored, report.decisions
+        receipt.duplicates = report.duplicates + len(report.rejected)  # same vendor id, other envelope: kept first
+        receipt.events = [ev["id"] for ev in mapped.events]
+        store.put_aliases(row.id, mapped.aliases)
+        store.keep_payload(row.id, digest, text, now, receipt.events)
+        if failure_id is not None:
+            store.settle_failure(failure_id, "done", "re-run: stored")
+    return receipt
+
+
+def _validated(mapped: Mapped) -> list[ingest.Parsed]:
+    """Every event of a delivery valid, or none stored: one bad field makes the whole delivery a dead letter."""
+    parsed: list[ingest.Parsed] = []
+    for n, raw in enumerate(mapped.events):
+        try:
+            parsed.append(("delivery", n, validate(raw)))
+        except EventError as exc:
+            raise Unmappable(exc.field, f"{exc.message} (event {raw.get('id')})") from None
+    return parsed
+
+
+def _dead(store: ConnectorStore, row: ConnectorRow, receipt: Receipt, digest: str, text: str, now: int,
+          field_name: str, message: str, failure_id: str | None) -> Receipt:
+    reason = f"{field_name}: {message}"
+    if failure_id is not None:
+        store.settle_failure(failure_id, "open", reason)
+        failure = FailureRow(failure_id, row.id, now, reason, text, "open")
+    else:
+        failure = FailureRow(f"dl{digest[:16]}", row.id, now, reason, text, "open")
+        if not any(f.id == failure.id for f in store.failures(row.id, None)):  # the same body again: one letter
+            store.add_failure(row.id, failure)
+    receipt.failure, receipt.field = failure, field_name
+    return receipt
+
+
+def failures(store: ConnectorStore, connector_id: str, every: bool = False) -> list[FailureRow]:
+    with store.read():
+        _mine(store, connector_id)
+        return store.failures(connector_id, None if every else "open")
+
+
+def rerun(store: ConnectorStore, connector_id: str, failure_id: str | None, now: int) -> list[Receipt]:
+    """Map the dead letters (one, or all open ones) again, under the connector's current settings."""
+    with store.read():
+        row = _mine(store, connector_id)
+        letters = store.failures(connector_id)
+    if failure_id is not None:
+        letters = [f for f in letters if f.id == failure_id]
+        if not letters:
+            raise NotFound(f"no open dead letter {failure_id!r} for connector {connector_id!r}")
+    source = SOURCES[row.source]
+    return [_deliver(store, row, source, f.body, now, f.id) for f in letters]
+
+
+def events(store: ConnectorStore, counterparty: str | None, kind: str | None, source: str | None,
+           limit: int = 10_000) -> list[dict[str, Any]]:
+    with store.read():
+        workspace.current(store)
+        rows = store.listed_events(counterparty, kind, source, limit)
+    for r in rows:
+        r["data"] = _decode.decode(r["data"])
+    return rows

@@ -1,0 +1,290 @@
+"""Connectors over real HTTP: deliveries shaped and signed as Cal.com and Calendly send them, posted to a running
+server, and the events and decisions they cause under the clinic example (workspace B of the harness: the
+clinic's rulebook, no events). On SQLite and PostgreSQL.
+
+The clinic asks 12 hours' notice of a cancellation and reminds 24 h and 2 h before a visit; late cancellations
+and no-shows climb one ladder (feedback, warning, fee, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.api_harness import Api, running
+
+ORGANIZER = {"name": "Dr Hale", "email": "hale@brightsmile.example", "timeZone": "Europe/London"}
+JANE = {"name": "Jane Roe", "email": "Jane.Roe@Example.com", "timeZone": "Europe/London",
+        "language": {"locale": "en"}}
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    with running(database_url) as live:
+        yield live
+
+
+# -- the vendors' side: their payloads and their signatures ------------------------------------------------
+def calcom_body(trigger: str, created_at: str, **payload: Any) -> bytes:
+    """Cal.com's envelope: {"triggerEvent", "createdAt", "payload"} (its booking payload is a CalendarEvent)."""
+    base = {"type": "checkup", "title": "Check-up between Dr Hale and Jane Roe", "organizer": ORGANIZER,
+            "attendees": [JANE], "status": "ACCEPTED", "location": "Bright Smile, room 2"}
+    return json.dumps({"triggerEvent": trigger, "createdAt": created_at, "payload": {**base, **payload}}).encode()
+
+
+def calcom_sign(secret: str, body: bytes) -> dict[str, str]:
+    """X-Cal-Signature-256: hex HMAC-SHA256 of the raw body."""
+    return {"X-Cal-Signature-256": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+            "Content-Type": "application/json"}
+
+
+def calendly_sign(key: str, body: bytes, at: int | None = None) -> dict[str, str]:
+    """Calendly-Webhook-Signature: t=UNIX,v1=hex HMAC-SHA256 of "t.body"."""
+    t = str(int(time.time()) if at is None else at)
+    v1 = hmac.new(key.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"Calendly-Webhook-Signature": f"t={t},v1={v1}", "Content-Type": "application/json"}
+
+
+SCHEDULED = "https://api.calendly.com/scheduled_events"
+
+
+def invitee(uuid: str, event: str, start: str, created: str, **more: Any) -> dict[str, Any]:
+    """Calendly's Invitee resource, as its webhooks carry it."""
+    return {"uri": f"{SCHEDULED}/{event}/invitees/{uuid}", "email": "jane.roe@example.com", "name": "Jane Roe",
+            "first_name": None, "last_name": None, "timezone": "Europe/London", "status": "active",
+            "rescheduled": False, "old_invitee": None, "new_invitee": None, "created_at": created,
+            "updated_at": created, "event": f"{SCHEDULED}/{event}", "text_reminder_number": None,
+            "cancel_url": f"https://calendly.com/cancellations/{uuid}",
+            "reschedule_url": f"https://calendly.com/reschedulings/{uuid}", "no_show": None,
+            "cancellation": None, "questions_and_answers": [], "tracking": {}, "payment": None,
+            "scheduled_event": {"uri": f"{SCHEDULED}/{event}", "name": "Check-up", "status": "active",
+                                "start_time": start, "end_time": start, "event_type": "https://api.calendly.com/"
+                                "event_types/CHECKUP", "location": {"type": "physical", "location": "Room 2"}},
+            **more}
+
+
+def calendly_body(kind: str, created_at: str, payload: dict[str, Any]) -> bytes:
+    return json.dumps({"event": kind, "created_at": created_at,
+                       "created_by": "https://api.calendly.com/users/HALE", "payload": payload}).encode()
+
+
+# -- reading back -----------------------------------------------------------------------------------------
+def connector(api: Api, source: str, secret: str) -> str:
+    made = api.client(api.b).post("/v1/connectors", json={"source": source, "secret": secret})
+    assert made.status_code == 201, made.text
+    assert made.json()["path"] == f"/v1/hooks/{made.json()['id']}"
+    return str(made.json()["id"])
+
+
+def events(api: Api, **query: str) -> list[dict[str, Any]]:
+    got = api.client(api.b, "viewer").get("/v1/events", params=query)
+    assert got.status_code == 200, got.text
+    rows: list[dict[str, Any]] = got.json()
+    return rows
+
+
+def decisions(api: Api, key: str) -> list[dict[str, Any]]:
+    got = api.client(api.b, "viewer").get("/v1/decisions", params={"counterparty": key})
+    assert got.status_code == 200, got.text
+    rows: list[dict[str, Any]] = got.json()
+    return rows
+
+
+def post(hooks: httpx.Client, cid: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return hooks.post(f"/v1/hooks/{cid}", content=body, headers=headers)
+
+
+JANE_KEY = "jane.roe@example.com"
+
+
+def test_calcom_booking_reschedule_cancellations_no_show_and_its_retraction(api: Api) -> None:
+    secret = "whsec-calcom-clinic"
+    cid = connector(api, "calcom", secret)
+    hooks = api.anonymous()
+
+    def send(body: bytes) -> dict[str, Any]:
+        answer = post(hooks, cid, body, calcom_sign(secret, body))
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    # A booking: the client known by her e-mail in lower case, two reminders scheduled before the visit
+    booked = calcom_body("BOOKING_CREATED", "2026-11-10T09:00:00.000Z", uid="bk1", bookingId=101,
+                         startTime="2026-11-20T10:00:00Z", endTime="2026-11-20T10:30:00Z")
+    first = send(booked)
+    assert first["stored"] == 2 and first["events"] == ["calcom:bk1:client", "calcom:bk1:booked"]
+    stored = events(api, source=cid, type="appointment.booked")
+    assert [(e["counterparty"], e["data"]["appointment"], e["data"]["starts_at"], e["data"]["time_from"])
+            for e in stored] == [(JANE_KEY, "calcom:bk1", "2026-11-20T10:00:00+00:00", "createdAt")]
+    reminders = [d for d in decisions(api, JANE_KEY) if d["action"] == "reminder"]
+    assert sorted(d["at"] for d in reminders) == ["2026-11-19T10:00:00+00:00", "2026-11-20T08:00:00+00:00"]
+
+    # The same delivery again (a vendor's retry) is a duplicate: nothing stored twice
+    again = send(booked)
+    assert (again["stored"], again["duplicates"]) == (0, 2)
+    assert len(events(api, source=cid)) == 2
+
+    # Rescheduled by the client: Cal.com makes a new booking (uid bk1b) that names the first (rescheduleUid)
+    moved = send(calcom_body("BOOKING_RESCHEDULED", "2026-11-12T09:00:00Z", uid="bk1b", rescheduleUid="bk1",
+                             rescheduledBy="jane.roe@example.com", startTime="2026-11-21T10:00:00Z"))
+    assert moved["stored"] == 1
+    rescheduled = events(api, type="appointment.rescheduled")[0]["data"]
+    assert (rescheduled["appointment"], rescheduled["by"]) == ("calcom:bk1", "client")
+    reminders = [d for d in decisions(api, JANE_KEY) if d["action"] == "reminder" and d["status"] == "scheduled"]
+    assert sorted(d["at"] for d in reminders) == ["2026-11-20T10:00:00+00:00", "2026-11-21T08:00:00+00:00"]
+
+    # Cancelled by the client 6 hours before the moved visit (the new uid, firmly's first id): a strike
+    late = send(calcom_body("BOOKING_CANCELLED", "2026-11-21T04:00:00Z", uid="bk1b", status="CANCELLED",
+                            cancelledBy="jane.roe@example.com", cancellationReason="feeling unwell",
+                            startTime="2026-11-21T10:00:00Z"))
+    assert late["decisions"] >= 1
+    strikes = [d for d in decisions(api, JANE_KEY) if d["rule"] == "late_change" and d["action"] == "feedback"]
+    assert [(d["event"], d["status"]) for d in strikes] == [("calcom:bk1b:cancelled", "applied")]
+
+    # Cancelled late by the clinic (the organizer): no strike
+    send(calcom_body("BOOKING_CREATED", "2026-11-22T09:00:00Z", uid="bk2", startTime="2026-11-25T10:00:00Z"))
+    send(calcom_body("BOOKING_CANCELLED", "2026-11-25T08:00:00Z", uid="bk2", cancelledBy=ORGANIZER["email"],
+                     startTime="2026-11-25T10:00:00Z"))
+    # Cancelled late and Cal.com does not say by whom: by unknown, never counted against the client
+    send(calcom_body("BOOKING_CREATED", "2026-11-25T09:00:00Z", uid="bk3", startTime="2026-11-26T10:00:00Z"))
+    send(calcom_body("BOOKING_CANCELLED", "2026-11-26T08:00:00Z", uid="bk3", startTime="2026-11-26T10:00:00Z"))
+    # The host asked the client to book another time: the provider's doing
+    send(calcom_body("BOOKING_CREATED", "2026-11-26T09:00:00Z", uid="bk5", startTime="2026-11-27T10:00:00Z"))
+    send(calcom_body("BOOKING_CANCELLED", "2026-11-27T08:00:00Z", uid="bk5", requestReschedule=True,
+                     cancelledBy=ORGANIZER["email"], startTime="2026-11-27T10:00:00Z"))
+    cancels = {e["data"]["appointment"]: e["data"]["by"] for e in events(api, type="appointment.cancelled")}
+    assert cancels == {"calcom:bk1": "client", "calcom:bk2": "provider", "calcom:bk3": "unknown",
+                       "calcom:bk5": "provider"}
+    ladder = [d for d in decisions(api, JANE_KEY) if d["rule"] in ("late_change", "no_show")
+              and d["action"] != "reminder" and d["status"] != "superseded"]
+    assert [d["event"] for d in ladder] == ["calcom:bk1b:cancelled"]
+
+    # A no-show marked, then taken back: the strike and its decision are superseded, both events stay
+    send(calcom_body("BOOKING_CREATED", "2026-11-27T09:00:00Z", uid="bk4", startTime="2026-11-28T10:00:00Z"))
+    marked = {"message": "x_marked_as_no_show", "bookingUid": "bk4", "bookingId": 104}
+    send(json.dumps({"triggerEvent": "BOOKING_NO_SHOW_UPDATED", "createdAt": "2026-11-28T11:00:00Z",
+                     "payload": {**marked, "attendees": [{"email": JANE["email"], "noShow": True}]}}).encode())
+    no_show = [d for d in decisions(api, JANE_KEY) if d["rule"] == "no_show" and d["action"] != "thanks"]
+    assert [(d["action"], d["status"]) for d in no_show] == [("warning", "applied")]  # the second strike
+    send(json.dumps({"triggerEvent": "BOOKING_NO_SHOW_UPDATED", "createdAt": "2026-11-28T12:00:00Z",
+                     "payload": {**marked, "message": "x_unmarked_as_no_show",
+                                 "attendees": [{"email": JANE["email"], "noShow": False}]}}).encode())
+    after = {d["id"]: d["status"] for d in decisions(api, JANE_KEY)}
+    assert after[no_show[0]["id"]] == "superseded"
+    retraction = events(api, type="event.retracted")
+    assert [e["data"]["event"] for e in retraction] == [f"calcom:bk4:no_show:{JANE_KEY}"]
+    assert len(events(api, type="appointment.no_show")) == 1
+    page = api.client(api.b, "viewer").get(f"/v1/counterparties/{JANE_KEY}").json()
+    assert page["rules"]["no_show"]["strikes"] == 1 and page["rules"]["no_show"]["broken"] == 0
+
+
+def test_calendly_booking_reschedule_in_either_order_cancellations_and_no_show(api: Api) -> None:
+    key = "calendly-signing-key"
+    cid = connector(api, "calendly", key)
+    hooks = api.anonymous()
+
+    def send(kind: str, created_at: str, payload: dict[str, Any]) -> dict[str, Any]:
+        body = calendly_body(kind, created_at, payload)
+        answer = post(hooks, cid, body, calendly_sign(key, body))
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    send("invitee.created", "2026-11-10T09:00:01.000000Z",
+         invitee("INV1", "EV1", "2026-11-20T10:00:00.000000Z", "2026-11-10T09:00:00.000000Z"))
+    booked = events(api, source=cid, type="appointment.booked")
+    assert [(e["counterparty"], e["data"]["appointment"], e["occurred_at"]) for e in booked] == [
+        (JANE_KEY, "calendly:INV1", "2026-11-10T09:00:00+00:00")]
+
+    # Rescheduled, the cancelled half first: nothing is cancelled; the new invitee moves the first booking
+    half = send("invitee.canceled", "2026-11-12T09:00:00Z", invitee(
+        "INV1", "EV1", "2026-11-20T10:00:00Z", "2026-11-10T09:00:00Z", status="canceled", rescheduled=True,
+        new_invitee=f"{SCHEDULED}/EV2/invitees/INV2",
+        cancellation={"canceled_by": "Jane Roe", "reason": None, "canceler_type": "invitee",
+                      "created_at": "2026-11-12T09:00:00Z"}))
+    assert half["stored"] == 0 and "reschedule" in half["ignored"]
+    send("invitee.created", "2026-11-12T09:00:02Z", invitee(
+        "INV2", "EV2", "2026-11-21T10:00:00Z", "2026-11-12T09:00:00Z", old_invitee=f"{SCHEDULED}/EV1/invitees/INV1"))
+    # ... and a second reschedule, the new invitee first this time
+    send("invitee.created", "2026-11-13T09:00:02Z", invitee(
+        "INV3", "EV3", "2026-11-22T10:00:00Z", "2026-11-13T09:00:00Z", old_invitee=f"{SCHEDULED}/EV2/invitees/INV2"))
+    send("invitee.canceled", "2026-11-13T09:00:03Z", invitee(
+        "INV2", "EV2", "2026-11-21T10:00:00Z", "2026-11-12T09:00:00Z", status="canceled", rescheduled=True,
+        new_invitee=f"{SCHEDULED}/EV3/invitees/INV3"))
+    moves = [(e["data"]["appointment"], e["data"]["starts_at"]) for e in events(api, type="appointment.rescheduled")]
+    assert moves == [("calendly:INV1", "2026-11-21T10:00:00+00:00"), ("calendly:INV1", "2026-11-22T10:00:00+00:00")]
+    assert events(api, type="appointment.cancelled") == []
+
+    # Cancelled by the invitee 5 hours before: dated by cancellation.created_at, a strike
+    send("invitee.canceled", "2026-11-22T05:00:09Z", invitee(
+        "INV3", "EV3", "2026-11-22T10:00:00Z", "2026-11-13T09:00:00Z", status="canceled",
+        cancellation={"canceled_by": "Jane Roe", "reason": "car trouble", "canceler_type": "invitee",
+                      "created_at": "2026-11-22T05:00:00Z"}))
+    cancelled = events(api, type="appointment.cancelled")
+    assert [(e["data"]["appointment"], e["data"]["by"], e["occurred_at"], e["data"]["time_from"])
+            for e in cancelled] == [("calendly:INV1", "client", "2026-11-22T05:00:00+00:00",
+                                     "payload.cancellation.created_at")]
+    strikes = [d for d in decisions(api, JANE_KEY) if d["rule"] == "late_change" and d["action"] == "feedback"]
+    assert [d["event"] for d in strikes] == ["calendly:INV3:cancelled"]
+
+    # Cancelled late by the host: no strike
+    send("invitee.created", "2026-11-23T09:00:00Z",
+         invitee("INV4", "EV4", "2026-11-25T10:00:00Z", "2026-11-23T09:00:00Z"))
+    send("invitee.canceled", "2026-11-25T08:00:00Z", invitee(
+        "INV4", "EV4", "2026-11-25T10:00:00Z", "2026-11-23T09:00:00Z", status="canceled",
+        cancellation={"canceled_by": "Dr Hale", "reason": "ill", "canceler_type": "host",
+                      "created_at": "2026-11-25T08:00:00Z"}))
+    # A no-show, and its mark deleted: the decision superseded
+    send("invitee.created", "2026-11-25T09:00:00Z",
+         invitee("INV5", "EV5", "2026-11-27T10:00:00Z", "2026-11-25T09:00:00Z"))
+    shown = invitee("INV5", "EV5", "2026-11-27T10:00:00Z", "2026-11-25T09:00:00Z",
+                    no_show={"uri": "https://api.calendly.com/invitee_no_shows/NS5",
+                             "created_at": "2026-11-27T11:00:00Z"})
+    send("invitee_no_show.created", "2026-11-27T11:00:01Z", shown)
+    no_show = [d for d in decisions(api, JANE_KEY) if d["rule"] == "no_show" and d["action"] != "thanks"]
+    assert [(d["event"], d["action"]) for d in no_show] == [("calendly:INV5:no_show", "warning")]
+    send("invitee_no_show.deleted", "2026-11-27T12:00:00Z", {**shown, "no_show": None})
+    assert {d["id"]: d["status"] for d in decisions(api, JANE_KEY)}[no_show[0]["id"]] == "superseded"
+    assert [e["source"] for e in events(api, counterparty=JANE_KEY)] == [cid] * len(events(api, counterparty=JANE_KEY))
+
+
+def test_bad_deliveries_get_clear_answers_and_nothing_half_stored(api: Api) -> None:
+    secret = "whsec-calcom-clinic"
+    cid = connector(api, "calcom", secret)
+    hooks = api.anonymous()
+    body = calcom_body("BOOKING_CREATED", "2026-11-10T09:00:00Z", uid="bk9", startTime="2026-11-20T10:00:00Z")
+
+    forged = post(hooks, cid, body, calcom_sign("not-the-secret", body))
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "bad_signature"
+    unsigned = post(hooks, cid, body, {"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+    tampered = post(hooks, cid, body.replace(b"bk9", b"bk8"), calcom_sign(secret, body))
+    assert tampered.status_code == 401
+    nobody = post(hooks, "hk0000000000000000", body, calcom_sign(secret, body))
+    assert nobody.status_code == 404 and "no connector" in nobody.json()["error"]["message"]
+    assert events(api, source=cid) == []
+
+    # Signed but not JSON, and signed JSON that cannot be mapped: 202, kept as dead letters with the reason
+    malformed = b'{"triggerEvent": "BOOKING_CREATED", "payload": {'
+    kept = post(hooks, cid, malformed, calcom_sign(secret, malformed))
+    assert kept.status_code == 202 and "not valid JSON" in kept.json()["failed"]["reason"]
+    no_time = calcom_body("BOOKING_CREATED", "2026-11-10T09:00:00Z", uid="bk7", startTime="20 November, 10am")
+    kept = post(hooks, cid, no_time, calcom_sign(secret, no_time))
+    assert kept.status_code == 202 and kept.json()["failed"]["field"] == "payload.startTime"
+    assert post(hooks, cid, no_time, calcom_sign(secret, no_time)).status_code == 202  # the same again: one letter
+    assert events(api, source=cid) == []
+    admin = api.client(api.b)
+    letters = admin.get(f"/v1/connectors/{cid}/failures").json()
+    assert len(letters) == 2 and {bool(letter["body"]) for letter in letters} == {True}
+    assert admin.get(f"/v1/connectors/{cid}").json()["failures"] == 2
+    rerun = admin.post(f"/v1/connectors/{cid}/rerun").json()
+    assert [r["failed"]["id"] for r in rerun] == [letter["id"] for letter in letters]  # still not mappable
+    # A connector of another workspace is not this token's to see
+    assert api.client(api.a).get(f"/v1/connectors/{cid}").status_code == 404
