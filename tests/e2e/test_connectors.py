@@ -8,6 +8,7 @@ and no-shows climb one ladder (feedback, warning, fee, ...).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -288,3 +289,76 @@ def test_bad_deliveries_get_clear_answers_and_nothing_half_stored(api: Api) -> N
     assert [r["failed"]["id"] for r in rerun] == [letter["id"] for letter in letters]  # still not mappable
     # A connector of another workspace is not this token's to see
     assert api.client(api.a).get(f"/v1/connectors/{cid}").status_code == 404
+
+
+# -- Square Appointments ------------------------------------------------------------------------------------
+def square_sign(key: str, url: str, body: bytes) -> dict[str, str]:
+    """x-square-hmacsha256-signature: base64 HMAC-SHA256 of the notification URL and the body."""
+    digest = hmac.new(key.encode(), url.encode() + body, hashlib.sha256).digest()
+    return {"x-square-hmacsha256-signature": base64.b64encode(digest).decode(), "Content-Type": "application/json"}
+
+
+def square_body(kind: str, created_at: str, booking_id: str, version: int, status: str, start: str,
+                updated: str, creator: str = "CUSTOMER") -> bytes:
+    booking = {"id": booking_id, "version": version, "status": status, "created_at": "2026-11-10T09:00:00Z",
+               "updated_at": updated, "location_id": "LEB8VD5V58JRC", "customer_id": "4M2WS16MS6FK3E2BV6D3ETHFKM",
+               "customer_note": "", "seller_note": "", "start_at": start, "all_day": False,
+               "appointment_segments": [{"duration_minutes": 30, "service_variation_id": "6UM6EVSTSKHMQTYEBCMGNPVE",
+                                         "team_member_id": "TMDyStfFEnUegMWS",
+                                         "service_variation_version": 1738639584095}],
+               "transition_time_minutes": 0, "creator_details": {"creator_type": creator},
+               "source": "FIRST_PARTY_BUYER", "location_type": "BUSINESS_LOCATION"}
+    return json.dumps({"merchant_id": "ML8M1AQ1GQG2K", "type": kind, "event_id": f"ev-{booking_id}-{version}",
+                       "created_at": created_at,
+                       "data": {"type": "booking", "id": f"{booking_id}:{version}", "object": {"booking": booking}}
+                       }).encode()
+
+
+def test_square_booking_move_cancellations_no_show_and_a_resent_booking(api: Api) -> None:
+    key = "square-signature-key"
+    cid = connector(api, "square", key)
+    hooks = api.anonymous()
+    url = f"{api.base}/v1/hooks/{cid}"
+    client = "square:4M2WS16MS6FK3E2BV6D3ETHFKM"
+
+    def send(body: bytes) -> dict[str, Any]:
+        answer = post(hooks, cid, body, square_sign(key, url, body))
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    assert send(square_body("booking.created", "2026-11-10T09:00:01Z", "sq1", 0, "ACCEPTED",
+                            "2026-11-20T10:00:00Z", "2026-11-10T09:00:00Z"))["stored"] == 1
+    # The whole booking re-sent with no change stores nothing
+    same = send(square_body("booking.updated", "2026-11-10T09:05:00Z", "sq1", 0, "ACCEPTED",
+                            "2026-11-20T10:00:00Z", "2026-11-10T09:00:00Z"))
+    assert same["stored"] == 0 and same["events"] == []
+    # Moved by the customer, then cancelled by the customer 4 hours before: a reschedule and a strike
+    send(square_body("booking.updated", "2026-11-12T09:00:01Z", "sq1", 1, "ACCEPTED", "2026-11-21T10:00:00Z",
+                     "2026-11-12T09:00:00Z"))
+    send(square_body("booking.updated", "2026-11-21T06:00:01Z", "sq1", 2, "CANCELLED_BY_CUSTOMER",
+                     "2026-11-21T10:00:00Z", "2026-11-21T06:00:00Z"))
+    moved = events(api, type="appointment.rescheduled")
+    assert [(e["data"]["appointment"], e["data"]["starts_at"], e["data"]["by"]) for e in moved] == [
+        ("square:sq1", "2026-11-21T10:00:00+00:00", "client")]
+    strikes = [d for d in decisions(api, client) if d["rule"] == "late_change" and d["action"] == "feedback"]
+    assert [(d["event"], d["at"]) for d in strikes] == [("square:sq1:cancelled", "2026-11-21T06:00:00+00:00")]
+
+    # Cancelled late by the seller: no strike; a no-show: the next step
+    send(square_body("booking.created", "2026-11-22T09:00:01Z", "sq2", 0, "ACCEPTED", "2026-11-25T10:00:00Z",
+                     "2026-11-22T09:00:00Z"))
+    send(square_body("booking.updated", "2026-11-25T08:00:01Z", "sq2", 1, "CANCELLED_BY_SELLER",
+                     "2026-11-25T10:00:00Z", "2026-11-25T08:00:00Z", creator="TEAM_MEMBER"))
+    send(square_body("booking.created", "2026-11-25T09:00:01Z", "sq3", 0, "ACCEPTED", "2026-11-27T10:00:00Z",
+                     "2026-11-25T09:00:00Z"))
+    send(square_body("booking.updated", "2026-11-27T11:00:01Z", "sq3", 1, "NO_SHOW", "2026-11-27T10:00:00Z",
+                     "2026-11-27T11:00:00Z"))
+    cancels = {e["data"]["appointment"]: e["data"]["by"] for e in events(api, type="appointment.cancelled")}
+    assert cancels == {"square:sq1": "client", "square:sq2": "provider"}
+    ladder = [(d["event"], d["action"]) for d in decisions(api, client)
+              if d["action"] in ("feedback", "warning", "fee") and d["status"] != "superseded"]
+    assert ladder == [("square:sq1:cancelled", "feedback"), ("square:sq3:no_show", "warning")]
+    # A delivery signed for another URL is refused
+    body = square_body("booking.created", "2026-11-28T09:00:01Z", "sq4", 0, "ACCEPTED", "2026-11-30T10:00:00Z",
+                       "2026-11-28T09:00:00Z")
+    assert post(hooks, cid, body, square_sign(key, "https://elsewhere.example/hook", body)).status_code == 401

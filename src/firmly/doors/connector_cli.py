@@ -32,9 +32,11 @@ def connector_add(source: Annotated[str, typer.Argument(help=", ".join(SOURCES))
                       help="the vendor's signing key or secret (default: a new one to paste into the vendor's "
                            "settings)")] = None,
                   key: Annotated[str, typer.Option(help="know clients by their email or their phone")] = "email",
+                  url: Annotated[str | None, typer.Option(
+                      help="the public URL the vendor calls, when a proxy changes it (Square signs it)")] = None,
                   db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Set up a connector; prints its id and the URL path to give the vendor."""
-    row, made = connectors.add(bootstrap.store(db, ws), source, name, secret, {"key": key}, _now())
+    row, made = connectors.add(bootstrap.store(db, ws), source, name, secret, {"key": key, "url": url}, _now())
     if as_json:
         shown: dict[str, Any] = {"id": row.id, "source": row.source, "path": connectors.path(row.id)}
         if made:

@@ -47,6 +47,7 @@ def add(store: ConnectorStore, source: str, name: str | None, secret: str | None
     key = options.get("key", "email")
     if key not in KEYS:
         raise FirmlyError(f"--key must be email or phone, got {key!r}")
+    options = {k: v for k, v in options.items() if v is not None}
     made = None
     if not secret:
         made = secret = secrets.token_urlsafe(24)
@@ -117,12 +118,13 @@ def find(store: ConnectorStore, connector_id: str) -> ConnectorRow:
 
 
 def receive(store_for: Callable[[str], ConnectorStore], connector_id: str, body: bytes,
-            headers: Mapping[str, str], now: int) -> Receipt:
+            headers: Mapping[str, str], now: int, url: str = "") -> Receipt:
     """Check, map and store one delivery. BadSignature: refused, nothing stored; anything signed that cannot be
-    mapped becomes a dead letter (the vendor is answered 2xx, so it keeps the webhook on)."""
+    mapped becomes a dead letter (the vendor is answered 2xx, so it keeps the webhook on). `url`: the address
+    the delivery came to (Square signs it); a connector's `url` option says it when a proxy changes it."""
     row = find(store_for(""), connector_id)
     source = SOURCES[row.source]
-    source.verify(row.secret, body, headers, now)
+    source.verify(row.secret, body, headers, now, str(json.loads(row.options).get("url") or url))
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

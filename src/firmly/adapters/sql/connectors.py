@@ -74,6 +74,11 @@ class Connectors:
                  for k, v in aliases.items() if k not in known]
         if fresh:
             self.c.execute(insert(connector_aliases), fresh)
+        for k, v in aliases.items():  # what a connector remembers of a booking (Square's start_at) may change
+            if k in known and known[k] != v:
+                self.c.execute(update(connector_aliases).where(and_(
+                    connector_aliases.c.workspace == self.workspace, connector_aliases.c.connector == connector_id,
+                    connector_aliases.c.vendor_id == k)).values(appointment=v))
 
     def keep_payload(self, connector_id: str, digest: str, body: str, received_at: int,
                      event_ids: Iterable[str]) -> None:

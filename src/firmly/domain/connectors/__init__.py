@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from firmly.domain.connectors import calcom, calendly
+from firmly.domain.connectors import calcom, calendly, square
 from firmly.domain.connectors.common import BadSignature, Context, Mapped, Unmappable
 
 
@@ -18,7 +18,7 @@ from firmly.domain.connectors.common import BadSignature, Context, Mapped, Unmap
 class Source:
     name: str
     title: str
-    verify: Callable[[str, bytes, Mapping[str, str], int], None]
+    verify: Callable[[str, bytes, Mapping[str, str], int, str], None]  # secret, body, headers, now, URL
     vendor_ids: Callable[[Mapping[str, Any]], list[str]]
     translate: Callable[[Mapping[str, Any], Context], Mapped]
 
@@ -26,6 +26,7 @@ class Source:
 SOURCES: dict[str, Source] = {
     "calcom": Source("calcom", "Cal.com", calcom.verify, calcom.vendor_ids, calcom.translate),
     "calendly": Source("calendly", "Calendly", calendly.verify, calendly.vendor_ids, calendly.translate),
+    "square": Source("square", "Square Appointments", square.verify, square.vendor_ids, square.translate),
 }
 
 __all__ = ["SOURCES", "BadSignature", "Context", "Mapped", "Source", "Unmappable"]

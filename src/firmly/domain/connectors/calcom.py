@@ -41,7 +41,7 @@ SIGNATURE = "X-Cal-Signature-256"
 TIMES = ("createdAt",)
 
 
-def verify(secret: str, body: bytes, headers: Mapping[str, str], now: int) -> None:
+def verify(secret: str, body: bytes, headers: Mapping[str, str], now: int, url: str) -> None:
     if not same(hmac_hex(secret, body), header(headers, SIGNATURE)):
         raise BadSignature(f"the {SIGNATURE} header does not match the body signed with this connector's secret")
 

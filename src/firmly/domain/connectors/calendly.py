@@ -37,7 +37,7 @@ SIGNATURE = "Calendly-Webhook-Signature"
 TOLERANCE_US = 180 * 1_000_000
 
 
-def verify(secret: str, body: bytes, headers: Mapping[str, str], now: int) -> None:
+def verify(secret: str, body: bytes, headers: Mapping[str, str], now: int, url: str) -> None:
     value = header(headers, SIGNATURE)
     if not value:
         raise BadSignature(f"the {SIGNATURE} header is missing")

@@ -56,7 +56,7 @@ async def deliver(connector: str, request: Request) -> JSONResponse:
     store_for = request.app.state.gate.store_for
     try:
         receipt = await run_in_threadpool(connectors.receive, store_for, connector, body, dict(request.headers),
-                                          _now())
+                                          _now(), str(request.url))
     except BadSignature as exc:
         raise ApiError(401, "bad_signature", str(exc), "signature") from None
     return JSONResponse(receipt.as_dict(), status_code=202 if receipt.failure is not None else 200)
@@ -67,6 +67,8 @@ class ConnectorIn(BaseModel):
     name: str | None = None
     secret: str | None = Field(None, description="the vendor's signing key; left out, firmly makes one")
     key: str = Field("email", description="know clients by their email or their phone")
+    url: str | None = Field(None, description="the public URL the vendor calls, when a proxy changes it "
+                                              "(Square signs the URL)")
 
 
 @router.get("/connectors", tags=["connectors"], summary="The workspace's connectors", response_model=None,
@@ -78,7 +80,8 @@ def list_connectors(who: Admin) -> list[dict[str, Any]]:
 @router.post("/connectors", tags=["connectors"], summary="Set up a connector", status_code=201, response_model=None,
              responses=answer(CONNECTOR, "created; `secret` only when firmly made it", 201))
 def add_connector(body: ConnectorIn, who: Admin) -> dict[str, Any]:
-    row, made = connectors.add(who.store, body.source, body.name, body.secret, {"key": body.key}, _now())
+    row, made = connectors.add(who.store, body.source, body.name, body.secret, {"key": body.key, "url": body.url},
+                               _now())
     shown = connectors.public(row)
     if made:
         shown["secret"] = made
