@@ -362,3 +362,74 @@ def test_square_booking_move_cancellations_no_show_and_a_resent_booking(api: Api
     body = square_body("booking.created", "2026-11-28T09:00:01Z", "sq4", 0, "ACCEPTED", "2026-11-30T10:00:00Z",
                        "2026-11-28T09:00:00Z")
     assert post(hooks, cid, body, square_sign(key, "https://elsewhere.example/hook", body)).status_code == 401
+
+
+# -- YCLIENTS ---------------------------------------------------------------------------------------------
+def yclients_body(status: str, rid: int, start: str, changed: str, attendance: int = 0) -> bytes:
+    """YCLIENTS's record webhook: {"company_id", "resource": "record", "resource_id", "status", "data"}."""
+    record = {"id": rid, "company_id": 4564, "staff_id": 17, "date": start[:10] + " " + start[11:19],
+              "datetime": start, "create_date": "2026-11-10T12:00:00+0300", "last_change_date": changed,
+              "comment": "", "online": True, "attendance": attendance, "confirmed": 1, "seance_length": 1800,
+              "length": 1800, "deleted": status == "delete",
+              "services": [{"id": 331, "title": "Осмотр", "cost": 1500, "discount": 0, "amount": 1}],
+              "staff": {"id": 17, "name": "Д-р Хейл"},
+              "client": {"id": 7781, "name": "Иван Петров", "phone": "+79161234567", "email": ""}}
+    return json.dumps({"company_id": 4564, "resource": "record", "resource_id": rid, "status": status,
+                       "data": record}, ensure_ascii=False).encode()
+
+
+def test_yclients_record_moved_deleted_attendance_and_a_resent_record(api: Api) -> None:
+    cid = connector(api, "yclients", "unused")
+    hooks = api.anonymous()
+    client = "yclients:7781"
+
+    def send(body: bytes) -> dict[str, Any]:
+        answer = post(hooks, cid, body, {"Content-Type": "application/json"})
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    assert send(yclients_body("create", 501, "2026-11-20T13:00:00+0300", "2026-11-10T12:00:00+0300"))["stored"] == 2
+    assert send(yclients_body("update", 501, "2026-11-20T13:00:00+0300", "2026-11-10T12:00:00+0300"))["stored"] == 0
+    send(yclients_body("update", 501, "2026-11-21T13:00:00+0300", "2026-11-12T12:00:00+0300", attendance=2))
+    moved = events(api, type="appointment.rescheduled")
+    assert [(e["data"]["appointment"], e["data"]["starts_at"]) for e in moved] == [
+        ("yclients:501", "2026-11-21T10:00:00+00:00")]
+    # Deleted 3 hours before: YCLIENTS does not say by whom, so no strike
+    send(yclients_body("delete", 501, "2026-11-21T13:00:00+0300", "2026-11-21T10:00:00+0300"))
+    assert [e["data"]["by"] for e in events(api, type="appointment.cancelled")] == ["unknown"]
+    # Did not come (-1), then corrected to came (1): the no-show withdrawn, the visit attended
+    send(yclients_body("create", 502, "2026-11-25T13:00:00+0300", "2026-11-22T12:00:00+0300"))
+    send(yclients_body("update", 502, "2026-11-25T13:00:00+0300", "2026-11-25T14:00:00+0300", attendance=-1))
+    no_show = [d for d in decisions(api, client) if d["rule"] == "no_show" and d["action"] == "feedback"]
+    assert [d["status"] for d in no_show] == ["applied"]
+    send(yclients_body("update", 502, "2026-11-25T13:00:00+0300", "2026-11-25T15:00:00+0300", attendance=1))
+    assert {d["id"]: d["status"] for d in decisions(api, client)}[no_show[0]["id"]] == "superseded"
+    assert [e["type"] for e in events(api, source=cid, counterparty=client)][-2:] == [
+        "event.retracted", "appointment.attended"]
+    page = api.client(api.b, "viewer").get(f"/v1/counterparties/{client}").json()
+    assert page["name"] == "Иван Петров" and page["rules"]["late_change"]["strikes"] == 0
+
+
+# -- Telegram ---------------------------------------------------------------------------------------------
+def test_telegram_messages_and_edits_with_the_secret_token(api: Api) -> None:
+    secret = "tg_secret-Token_123"
+    cid = connector(api, "telegram", secret)
+    hooks = api.anonymous()
+    sender = {"id": 424242, "is_bot": False, "first_name": "Иван", "language_code": "ru"}
+    message = {"message_id": 77, "from": sender, "chat": {"id": 424242, "type": "private", "first_name": "Иван"},
+               "date": 1795000000, "text": "Здравствуйте! Можно перенести запись на пятницу?"}
+    body = json.dumps({"update_id": 900001, "message": message}, ensure_ascii=False).encode()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret, "Content-Type": "application/json"}
+    assert post(hooks, cid, body, headers).json()["stored"] == 1
+    assert post(hooks, cid, body, headers).json()["duplicates"] == 1
+    edited = {**message, "edit_date": 1795000100, "text": "Thank you, Friday at ten suits me"}
+    post(hooks, cid, json.dumps({"update_id": 900002, "edited_message": edited}).encode(), headers)
+    got = events(api, source=cid)
+    assert [(e["counterparty"], e["data"]["channel"], e["data"]["lang"]) for e in got] == [
+        ("telegram:424242", "telegram", "ru"), ("telegram:424242", "telegram", "en")]
+    wrong = post(hooks, cid, body, {"X-Telegram-Bot-Api-Secret-Token": "guess", "Content-Type": "application/json"})
+    assert wrong.status_code == 401
+    sticker = json.dumps({"update_id": 900003, "message": {**message, "message_id": 78, "text": None,
+                                                            "sticker": {"file_id": "x"}}}).encode()
+    assert "ignored" in post(hooks, cid, sticker, headers).json()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from firmly.domain.connectors import calcom, calendly, square
+from firmly.domain.connectors import calcom, calendly, square, telegram, yclients
 from firmly.domain.connectors.common import BadSignature, Context, Mapped, Unmappable
 
 
@@ -27,6 +27,8 @@ SOURCES: dict[str, Source] = {
     "calcom": Source("calcom", "Cal.com", calcom.verify, calcom.vendor_ids, calcom.translate),
     "calendly": Source("calendly", "Calendly", calendly.verify, calendly.vendor_ids, calendly.translate),
     "square": Source("square", "Square Appointments", square.verify, square.vendor_ids, square.translate),
+    "yclients": Source("yclients", "YCLIENTS", yclients.verify, yclients.vendor_ids, yclients.translate),
+    "telegram": Source("telegram", "Telegram", telegram.verify, telegram.vendor_ids, telegram.translate),
 }
 
 __all__ = ["SOURCES", "BadSignature", "Context", "Mapped", "Source", "Unmappable"]
