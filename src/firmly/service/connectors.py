@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,7 @@ def remove(store: ConnectorStore, connector_id: str) -> None:
     with store.write():
         _mine(store, connector_id)
         store.remove_connector(connector_id)
+    _SEEN.pop(connector_id, None)
 
 
 @dataclass(slots=True)
@@ -108,10 +110,23 @@ class Receipt:
         return out
 
 
+_SEEN: dict[str, tuple[float, ConnectorRow | None]] = {}
+_TTL = 5.0  # seconds a connector found is trusted before it is read again: a removal takes effect within this
+
+
 def find(store: ConnectorStore, connector_id: str) -> ConnectorRow:
-    """A connector by its public id, whatever its workspace (the delivery's URL names only the connector)."""
-    with store.read():
-        row = store.find_connector(connector_id)
+    """A connector by its public id, whatever its workspace (the delivery's URL names only the connector); kept
+    for a few seconds, as API tokens are, so that a busy webhook does not pay a transaction for it."""
+    now = time.monotonic()
+    cached = _SEEN.get(connector_id)
+    if cached is not None and now - cached[0] < _TTL:
+        row = cached[1]
+    else:
+        with store.read():
+            row = store.find_connector(connector_id)
+        if len(_SEEN) > 10_000:
+            _SEEN.clear()
+        _SEEN[connector_id] = (now, row)
     if row is None:
         raise NotFound(f"no connector {connector_id!r}: check the webhook's URL in the vendor's settings")
     return row

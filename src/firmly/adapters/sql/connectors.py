@@ -3,14 +3,13 @@ of SqlStore, as logins.py is)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from firmly.adapters.sql.tables import (
-    connector_aliases,
     connector_events,
     connector_failures,
     connector_payloads,
@@ -36,6 +35,12 @@ class Connectors:
     def c(self) -> Connection:  # the store's open transaction (SqlStore.c)
         raise NotImplementedError
 
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:  # SqlStore's, straight to the driver
+        raise NotImplementedError
+
+    def _run(self, sql: str, params: Sequence[Any]) -> None:
+        raise NotImplementedError
+
     def add_connector(self, row: ConnectorRow) -> None:
         self.c.execute(insert(connectors).values(id=row.id, workspace=self.workspace, source=row.source,
                                                  name=row.name, secret=row.secret, options=row.options,
@@ -57,46 +62,32 @@ class Connectors:
                                                             connectors.c.id == connector_id)))
         return bool(done.rowcount)
 
+    # A delivery's own statements go straight to the driver (as the store's hot paths do): built through
+    # SQLAlchemy they cost more than the rest of a connector's work.
     def aliases(self, connector_id: str, vendor_ids: Iterable[str]) -> dict[str, str]:
         wanted = sorted(set(vendor_ids))
         if not wanted:
             return {}
-        rows = self.c.execute(select(connector_aliases.c.vendor_id, connector_aliases.c.appointment).where(and_(
-            connector_aliases.c.workspace == self.workspace, connector_aliases.c.connector == connector_id,
-            connector_aliases.c.vendor_id.in_(wanted))))
-        return {r[0]: r[1] for r in rows}
+        marks = ", ".join("?" for _ in wanted)
+        return dict(self._rows(f"SELECT vendor_id, appointment FROM connector_aliases WHERE workspace = ? AND "
+                               f"connector = ? AND vendor_id IN ({marks})", (self.workspace, connector_id, *wanted)))
 
     def put_aliases(self, connector_id: str, aliases: dict[str, str]) -> None:
-        if not aliases:
-            return
-        known = self.aliases(connector_id, aliases)
-        fresh = [{"workspace": self.workspace, "connector": connector_id, "vendor_id": k, "appointment": v}
-                 for k, v in aliases.items() if k not in known]
-        if fresh:
-            self.c.execute(insert(connector_aliases), fresh)
-        for k, v in aliases.items():  # what a connector remembers of a booking (Square's start_at) may change
-            if k in known and known[k] != v:
-                self.c.execute(update(connector_aliases).where(and_(
-                    connector_aliases.c.workspace == self.workspace, connector_aliases.c.connector == connector_id,
-                    connector_aliases.c.vendor_id == k)).values(appointment=v))
+        """New aliases, and what a connector remembers of a booking (Square's start_at), which may change."""
+        for vendor_id, value in aliases.items():
+            self._run("INSERT INTO connector_aliases (workspace, connector, vendor_id, appointment) "
+                      "VALUES (?, ?, ?, ?) ON CONFLICT (workspace, connector, vendor_id) "
+                      "DO UPDATE SET appointment = excluded.appointment",
+                      (self.workspace, connector_id, vendor_id, value))
 
     def keep_payload(self, connector_id: str, digest: str, body: str, received_at: int,
                      event_ids: Iterable[str]) -> None:
         """The delivery's body once, and which events it gave; an event keeps the first delivery it came in."""
-        if self.c.execute(select(connector_payloads.c.id).where(and_(
-                connector_payloads.c.workspace == self.workspace, connector_payloads.c.id == digest))).first() is None:
-            self.c.execute(insert(connector_payloads).values(workspace=self.workspace, id=digest,
-                                                             connector=connector_id, received_at=received_at,
-                                                             body=body))
-        ids = sorted(set(event_ids))
-        if not ids:
-            return
-        linked = {r[0] for r in self.c.execute(select(connector_events.c.event).where(and_(
-            connector_events.c.workspace == self.workspace, connector_events.c.event.in_(ids))))}
-        fresh = [{"workspace": self.workspace, "event": e, "connector": connector_id, "payload": digest}
-                 for e in ids if e not in linked]
-        if fresh:
-            self.c.execute(insert(connector_events), fresh)
+        self._run("INSERT INTO connector_payloads (workspace, id, connector, received_at, body) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (workspace, id) DO NOTHING", (self.workspace, digest, connector_id, received_at, body))
+        for event_id in sorted(set(event_ids)):
+            self._run("INSERT INTO connector_events (workspace, event, connector, payload) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT (workspace, event) DO NOTHING", (self.workspace, event_id, connector_id, digest))
 
     def payload_of(self, event_id: str) -> tuple[str, str] | None:
         """(connector, original body) of an event a connector stored."""
