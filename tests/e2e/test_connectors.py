@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -433,3 +434,95 @@ def test_telegram_messages_and_edits_with_the_secret_token(api: Api) -> None:
     sticker = json.dumps({"update_id": 900003, "message": {**message, "message_id": 78, "text": None,
                                                             "sticker": {"file_id": "x"}}}).encode()
     assert "ignored" in post(hooks, cid, sticker, headers).json()
+
+
+# -- amoCRM and Bitrix24: stages through a map -------------------------------------------------------------
+STAGE_MAP = """\
+stages:
+  "53512345": {event: appointment.booked}
+  "53512346": {event: appointment.cancelled, by: client}
+  "142": {event: appointment.attended}
+fields:
+  starts_at: "771234"
+  email: "771237"
+timezone: Europe/Moscow
+account: brightsmile
+"""
+
+
+def amocrm_form(lead: int, status: int, modified: int, starts: str, account: str = "brightsmile") -> bytes:
+    """amoCRM's webhook: form data with PHP-style keys."""
+    fields = {"leads[status][0][id]": lead, "leads[status][0][status_id]": status,
+              "leads[status][0][pipeline_id]": 6789, "leads[status][0][old_status_id]": 53512344,
+              "leads[status][0][last_modified]": modified, "leads[status][0][responsible_user_id]": 11,
+              "leads[status][0][custom_fields][0][id]": 771234, "leads[status][0][custom_fields][0][name]": "Визит",
+              "leads[status][0][custom_fields][0][values][0][value]": starts,
+              "leads[status][0][custom_fields][1][id]": 771237, "leads[status][0][custom_fields][1][name]": "Email",
+              "leads[status][0][custom_fields][1][values][0][value]": "Olga@Example.ru",
+              "account[subdomain]": account, "account[id]": 30012345}
+    return urlencode(fields).encode()
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_amocrm_stages_through_the_map_and_a_dead_letter_rerun_after_the_map_is_fixed(api: Api) -> None:
+    made = api.client(api.b).post("/v1/connectors", json={"source": "amocrm"}).json()
+    cid = made["id"]
+    admin, hooks = api.client(api.b), api.anonymous()
+    # No map yet: the stage cannot be mapped; kept as a dead letter, answered 202
+    early = post(hooks, cid, amocrm_form(9001, 53512345, 1795000000, "20.11.2026 13:00"), FORM)
+    assert early.status_code == 202 and "stage map" in early.json()["failed"]["reason"]
+    bad_map = admin.put(f"/v1/connectors/{cid}/map", content=b"stages:\n  '1': {event: appointment.lost}\n")
+    assert bad_map.status_code == 422 and bad_map.json()["error"]["field"] == "stages.1.event"
+    assert admin.put(f"/v1/connectors/{cid}/map", content=STAGE_MAP.encode()).status_code == 200
+    rerun = admin.post(f"/v1/connectors/{cid}/rerun").json()
+    assert [r["stored"] for r in rerun] == [1] and admin.get(f"/v1/connectors/{cid}/failures").json() == []
+    booked = events(api, source=cid)
+    assert [(e["counterparty"], e["type"], e["data"]["starts_at"]) for e in booked] == [
+        ("olga@example.ru", "appointment.booked", "2026-11-20T10:00:00+00:00")]
+
+    # Cancelled by the client 3 hours before: a strike; an unmapped stage: a dead letter; another account: 401
+    late = post(hooks, cid, amocrm_form(9001, 53512346, 1795165200, "20.11.2026 13:00"), FORM)
+    assert late.status_code == 200 and late.json()["stored"] == 1
+    strikes = [d for d in decisions(api, "olga@example.ru") if d["action"] == "feedback"]
+    assert [d["rule"] for d in strikes] == ["late_change"]
+    unknown = post(hooks, cid, amocrm_form(9002, 99999, 1795165300, "21.11.2026 13:00"), FORM)
+    assert unknown.status_code == 202 and "stage 99999 is not in" in unknown.json()["failed"]["reason"]
+    stranger = post(hooks, cid, amocrm_form(9003, 53512345, 1795165300, "21.11.2026 13:00", "elsewhere"), FORM)
+    assert stranger.status_code == 401
+    assert len(events(api, source=cid)) == 2
+
+
+def bitrix_form(token: str, deal: int, stage: str | None, ts: int, visit: str) -> bytes:
+    fields: dict[str, Any] = {"event": "ONCRMDEALUPDATE", "data[FIELDS][ID]": deal, "ts": ts,
+                              "auth[domain]": "brightsmile.bitrix24.ru", "auth[member_id]": "a1b2c3",
+                              "auth[application_token]": token}
+    if stage is not None:
+        fields.update({"data[FIELDS][STAGE_ID]": stage, "data[FIELDS][UF_CRM_VISIT]": visit,
+                       "data[FIELDS][UF_CRM_EMAIL]": "olga@example.ru"})
+    return urlencode(fields).encode()
+
+
+def test_bitrix24_deals_by_stage_the_application_token_and_bot_messages(api: Api) -> None:
+    token = "b24apptoken0123456789"
+    cid = connector(api, "bitrix24", token)
+    admin, hooks = api.client(api.b), api.anonymous()
+    crm_map = ("stages:\n  C1:NEW: {event: appointment.booked}\n  C1:LOSE: {event: appointment.cancelled, by: provider}"
+               "\n  C1:WON: {event: ignore}\nfields:\n  starts_at: UF_CRM_VISIT\n  email: UF_CRM_EMAIL\n"
+               "timezone: Europe/Moscow\n")
+    assert admin.put(f"/v1/connectors/{cid}/map", content=crm_map.encode()).status_code == 200
+    assert post(hooks, cid, bitrix_form("wrong", 5, "C1:NEW", 1795000000, "2026-11-20 13:00"), FORM).status_code == 401
+    assert post(hooks, cid, bitrix_form(token, 5, "C1:NEW", 1795000000, "2026-11-20 13:00"), FORM).json()["stored"] == 1
+    bare = post(hooks, cid, bitrix_form(token, 5, None, 1795000100, ""), FORM)
+    assert bare.status_code == 202 and bare.json()["failed"]["field"] == "data.FIELDS.STAGE_ID"
+    post(hooks, cid, bitrix_form(token, 5, "C1:LOSE", 1795165200, "2026-11-20 13:00"), FORM)
+    assert [(e["type"], e["data"].get("by")) for e in events(api, source=cid)] == [
+        ("appointment.booked", None), ("appointment.cancelled", "provider")]
+    assert [d for d in decisions(api, "olga@example.ru") if d["action"] == "feedback"] == []
+    message = urlencode({"event": "ONIMBOTMESSAGEADD", "ts": 1795165300, "data[PARAMS][MESSAGE]": "Спасибо!",
+                         "data[PARAMS][MESSAGE_ID]": 4411, "data[PARAMS][FROM_USER_ID]": 77,
+                         "data[USER][EMAIL]": "olga@example.ru", "auth[application_token]": token}).encode()
+    assert post(hooks, cid, message, FORM).json()["stored"] == 1
+    said = events(api, type="message.received")
+    assert [(e["counterparty"], e["data"]["lang"]) for e in said] == [("olga@example.ru", "ru")]

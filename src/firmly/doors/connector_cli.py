@@ -4,6 +4,7 @@ letters, and the stored events with the connector each came through. Registered 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +13,7 @@ from rich.table import Table
 from firmly import bootstrap
 from firmly.domain.clock import iso
 from firmly.domain.connectors import SOURCES
+from firmly.domain.errors import FirmlyError
 from firmly.doors.cli import Db, Json, Workspace, _print_json, app, friendly, out
 from firmly.service import connectors
 
@@ -34,9 +36,12 @@ def connector_add(source: Annotated[str, typer.Argument(help=", ".join(SOURCES))
                   key: Annotated[str, typer.Option(help="know clients by their email or their phone")] = "email",
                   url: Annotated[str | None, typer.Option(
                       help="the public URL the vendor calls, when a proxy changes it (Square signs it)")] = None,
+                  stage_map: Annotated[Path | None, typer.Option(
+                      "--map", help="amoCRM, Bitrix24: the stage map (YAML): stage -> event, custom fields")] = None,
                   db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Set up a connector; prints its id and the URL path to give the vendor."""
-    row, made = connectors.add(bootstrap.store(db, ws), source, name, secret, {"key": key, "url": url}, _now())
+    row, made = connectors.add(bootstrap.store(db, ws), source, name, secret, {"key": key, "url": url}, _now(),
+                               _read(stage_map) if stage_map is not None else None)
     if as_json:
         shown: dict[str, Any] = {"id": row.id, "source": row.source, "path": connectors.path(row.id)}
         if made:
@@ -48,6 +53,23 @@ def connector_add(source: Annotated[str, typer.Argument(help=", ".join(SOURCES))
     if made:
         out.print(f"its secret (shown once; paste it into {SOURCES[row.source].title}'s webhook settings): {made}",
                   markup=False, highlight=False)
+
+
+def _read(path: Path) -> tuple[str, str]:
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FirmlyError(f"cannot read {path}: {exc}") from None
+
+
+@connector_app.command("map")
+@friendly
+def connector_map(connector: str, file: Annotated[Path, typer.Argument(help="the stage map (YAML)")],
+                  db: Db = None, ws: Workspace = None) -> None:
+    """Give an amoCRM or Bitrix24 connector its stage map (checked first); then `rerun` its dead letters."""
+    crm_map = connectors.set_map(bootstrap.store(db, ws), connector, *_read(file))
+    out.print(f"connector {connector}: {len(crm_map['stages'])} stages mapped; "
+              f"`firmly connector rerun {connector}` maps its dead letters again", markup=False, highlight=False)
 
 
 @connector_app.command("list")

@@ -17,13 +17,15 @@ from typing import Any
 
 import msgspec
 
-from firmly.domain.connectors import SOURCES, BadSignature, Context, Mapped, Source, Unmappable
+from firmly.domain.connectors import SOURCES, BadSignature, Context, Mapped, Source, Unmappable, stages
+from firmly.domain.connectors.common import form
 from firmly.domain.errors import FirmlyError, NotFound
 from firmly.domain.events import EventError, validate
 from firmly.domain.ports import ConnectorRow, ConnectorStore, FailureRow
 from firmly.service import ingest, workspace
 
 KEYS = ("email", "phone")
+STAGED = ("amocrm", "bitrix24")  # sources whose deals move through stages a map names
 _decode = msgspec.json.Decoder()
 
 __all__ = ["BadSignature", "Receipt", "add", "events", "failures", "listed", "receive", "remove", "rerun", "show"]
@@ -40,11 +42,15 @@ def public(row: ConnectorRow) -> dict[str, Any]:
 
 
 def add(store: ConnectorStore, source: str, name: str | None, secret: str | None, options: Mapping[str, Any],
-        now: int) -> tuple[ConnectorRow, str | None]:
+        now: int, stage_map: tuple[str, str] | None = None) -> tuple[ConnectorRow, str | None]:
     """A new connector; returns it and the secret when firmly made one (shown once, to paste into the vendor's
-    settings)."""
+    settings). `stage_map`: (YAML text, where it came from) for amoCRM and Bitrix24."""
     if source not in SOURCES:
         raise FirmlyError(f"unknown source {source!r}: firmly hears {', '.join(SOURCES)}")
+    if stage_map is not None:
+        if source not in STAGED:
+            raise FirmlyError(f"--map is for amoCRM and Bitrix24 connectors, not {source}")
+        options = {**options, "map": stages.parse(*stage_map)}
     key = options.get("key", "email")
     if key not in KEYS:
         raise FirmlyError(f"--key must be email or phone, got {key!r}")
@@ -154,7 +160,7 @@ def _deliver(store: ConnectorStore, row: ConnectorRow, source: Source, text: str
     with store.write():
         workspace.current(store)
         try:
-            payload = _decode.decode(text)
+            payload = _payload(source, text)
             if not isinstance(payload, dict):
                 raise Unmappable("body", "must be a JSON object")
             ctx = Context(row.id, row.source, json.loads(row.options),
@@ -165,6 +171,10 @@ def _deliver(store: ConnectorStore, row: ConnectorRow, source: Source, text: str
             return _dead(store, row, receipt, digest, text, now, "body", f"is not valid JSON ({exc})", failure_id)
         except Unmappable as exc:
             return _dead(store, row, receipt, digest, text, now, exc.field, exc.message, failure_id)
+        except BadSignature as exc:
+            if failure_id is None:
+                raise  # a live delivery from elsewhere: refused, nothing stored
+            return _dead(store, row, receipt, digest, text, now, "account", str(exc), failure_id)
         receipt.ignored = mapped.ignored
         report = ingest.ingest(store, parsed, detailed=True)
         receipt.stored, receipt.decisions = report.stored, report.decisions
@@ -175,6 +185,27 @@ def _deliver(store: ConnectorStore, row: ConnectorRow, source: Source, text: str
         if failure_id is not None:
             store.settle_failure(failure_id, "done", "re-run: stored")
     return receipt
+
+
+def _payload(source: Source, text: str) -> Any:
+    """JSON, or for the CRMs that post forms (amoCRM, Bitrix24) form data with PHP-style keys."""
+    if source.forms and not text.lstrip().startswith(("{", "[")):
+        return form(text)
+    return _decode.decode(text)
+
+
+def set_map(store: ConnectorStore, connector_id: str, text: str, where: str) -> dict[str, Any]:
+    """Give a CRM connector its stage map (checked first: every problem named by line); dead letters a missing
+    stage made can then be re-run."""
+    crm_map = stages.parse(text, where)
+    with store.write():
+        row = _mine(store, connector_id)
+        if row.source not in STAGED:
+            raise FirmlyError(f"a stage map is for amoCRM and Bitrix24 connectors; {connector_id} is {row.source}")
+        options = {**json.loads(row.options), "map": crm_map}
+        store.set_connector_options(connector_id, json.dumps(options, sort_keys=True))
+    _SEEN.pop(connector_id, None)
+    return crm_map
 
 
 def _validated(mapped: Mapped) -> list[ingest.Parsed]:

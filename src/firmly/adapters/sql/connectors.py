@@ -56,6 +56,10 @@ class Connectors:
         r = self.c.execute(select(connectors).where(connectors.c.id == connector_id)).first()
         return None if r is None else _connector(r)
 
+    def set_connector_options(self, connector_id: str, options: str) -> None:
+        self.c.execute(update(connectors).where(and_(connectors.c.workspace == self.workspace,
+                                                     connectors.c.id == connector_id)).values(options=options))
+
     def remove_connector(self, connector_id: str) -> bool:
         """Stops hearing a source; what it stored (events, payloads, aliases) stays in the history."""
         done = self.c.execute(delete(connectors).where(and_(connectors.c.workspace == self.workspace,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from firmly.domain.connectors import calcom, calendly, square, telegram, yclients
+from firmly.domain.connectors import amocrm, bitrix24, calcom, calendly, square, stages, telegram, yclients
 from firmly.domain.connectors.common import BadSignature, Context, Mapped, Unmappable
 
 
@@ -21,6 +21,7 @@ class Source:
     verify: Callable[[str, bytes, Mapping[str, str], int, str], None]  # secret, body, headers, now, URL
     vendor_ids: Callable[[Mapping[str, Any]], list[str]]
     translate: Callable[[Mapping[str, Any], Context], Mapped]
+    forms: bool = False  # deliveries come as form data (PHP-style keys), not JSON
 
 
 SOURCES: dict[str, Source] = {
@@ -29,6 +30,8 @@ SOURCES: dict[str, Source] = {
     "square": Source("square", "Square Appointments", square.verify, square.vendor_ids, square.translate),
     "yclients": Source("yclients", "YCLIENTS", yclients.verify, yclients.vendor_ids, yclients.translate),
     "telegram": Source("telegram", "Telegram", telegram.verify, telegram.vendor_ids, telegram.translate),
+    "amocrm": Source("amocrm", "amoCRM", amocrm.verify, amocrm.vendor_ids, amocrm.translate, forms=True),
+    "bitrix24": Source("bitrix24", "Bitrix24", bitrix24.verify, bitrix24.vendor_ids, bitrix24.translate, forms=True),
 }
 
-__all__ = ["SOURCES", "BadSignature", "Context", "Mapped", "Source", "Unmappable"]
+__all__ = ["SOURCES", "BadSignature", "Context", "Mapped", "Source", "Unmappable", "stages"]

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from firmly.domain.clock import TimeError, iso, parse_instant, to_us
 
@@ -141,3 +142,29 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == lower:
             return value
     return None
+
+
+def form(text: str) -> dict[str, Any]:
+    """An `application/x-www-form-urlencoded` body with PHP-style keys (`leads[status][0][id]=1`), as amoCRM and
+    Bitrix24 send, as nested objects ({"leads": {"status": {"0": {"id": "1"}}}})."""
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        head, _, rest = key.partition("[")
+        parts = [head, *(p.rstrip("]") for p in rest.split("[") if rest)] if rest else [head]
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def items(value: object) -> list[Any]:
+    """The entries of a form's numbered object ({"0": …, "1": …}) or of a JSON list, in order."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value[k] for k in sorted(value, key=lambda k: (len(k), k))]
+    return []

@@ -100,6 +100,20 @@ def delete_connector(connector: str, who: Admin) -> None:
     connectors.remove(who.store, connector)
 
 
+@router.put("/connectors/{connector}/map", tags=["connectors"], summary="An amoCRM or Bitrix24 stage map (YAML)",
+            response_model=None, openapi_extra={"requestBody": {"required": True, "content": {
+                "application/yaml": {"schema": {"type": "string"}}}}},
+            responses=answer({"type": "object"}, "the map as stored"))
+async def put_map(connector: str, request: Request, who: Admin) -> dict[str, Any]:
+    """Checked first: every problem comes back with its line and field (422) and nothing changes."""
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "a stage map is UTF-8 text") from None
+    crm_map: dict[str, Any] = await run_in_threadpool(connectors.set_map, who.store, connector, text, "request body")
+    return crm_map
+
+
 @router.get("/connectors/{connector}/failures", tags=["connectors"], summary="Dead letters of a connector",
             response_model=None, responses=answer(list_of(LETTER)))
 def list_failures(connector: str, who: Admin, every: bool = False) -> list[dict[str, Any]]:
