@@ -20,6 +20,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from firmly import bootstrap
+from firmly.domain.clock import parse_instant
+from firmly.service import clock, replay
 from tests.e2e.api_harness import Api, running
 
 ORGANIZER = {"name": "Dr Hale", "email": "hale@brightsmile.example", "timeZone": "Europe/London"}
@@ -526,3 +529,33 @@ def test_bitrix24_deals_by_stage_the_application_token_and_bot_messages(api: Api
     assert post(hooks, cid, message, FORM).json()["stored"] == 1
     said = events(api, type="message.received")
     assert [(e["counterparty"], e["data"]["lang"]) for e in said] == [("olga@example.ru", "ru")]
+
+
+# -- attended_after: an attendance no source sends ----------------------------------------------------------
+def test_attended_after_records_visits_nothing_else_was_heard_of_and_replays_identically(api: Api) -> None:
+    secret = "whsec-calcom-clinic"
+    made = api.client(api.b).post("/v1/connectors", json={"source": "calcom", "secret": secret,
+                                                          "attended_after": "2h"})
+    assert made.status_code == 201 and made.json()["options"]["attended_after"] == "2h"
+    cid = made.json()["id"]
+    hooks = api.anonymous()
+    for uid, start in (("at1", "2026-11-20T10:00:00Z"), ("at2", "2026-11-21T10:00:00Z"),
+                       ("at3", "2026-11-22T10:00:00Z")):
+        body = calcom_body("BOOKING_CREATED", "2026-11-10T09:00:00Z", uid=uid, startTime=start)
+        assert post(hooks, cid, body, calcom_sign(secret, body)).status_code == 200
+    cancel = calcom_body("BOOKING_CANCELLED", "2026-11-15T09:00:00Z", uid="at2", cancelledBy=JANE["email"])
+    post(hooks, cid, cancel, calcom_sign(secret, cancel))
+    store = bootstrap.store(api.database_url, api.b)
+    clock.tick(store, parse_instant("2026-11-21T13:00:00+00:00"))
+    attended = events(api, type="appointment.attended")
+    assert [(e["id"], e["occurred_at"], e["counterparty"], e["source"]) for e in attended] == [
+        ("calcom:at1:attended-after", "2026-11-20T12:00:00+00:00", JANE_KEY, cid)]
+    clock.tick(store, parse_instant("2026-11-23T13:00:00+00:00"))
+    clock.tick(store, parse_instant("2026-11-23T14:00:00+00:00"))  # a second tick makes nothing new
+    assert [e["id"] for e in events(api, type="appointment.attended")] == [
+        "calcom:at1:attended-after", "calcom:at3:attended-after"]
+    page = api.client(api.b, "viewer").get(f"/v1/counterparties/{JANE_KEY}").json()
+    assert page["rules"]["late_change"]["kept"] == 3  # two visits attended, one cancelled in good time
+    before = decisions(api, JANE_KEY)
+    replay.replay(store)
+    assert decisions(api, JANE_KEY) == before

@@ -36,11 +36,15 @@ def connector_add(source: Annotated[str, typer.Argument(help=", ".join(SOURCES))
                   key: Annotated[str, typer.Option(help="know clients by their email or their phone")] = "email",
                   url: Annotated[str | None, typer.Option(
                       help="the public URL the vendor calls, when a proxy changes it (Square signs it)")] = None,
+                  attended_after: Annotated[str | None, typer.Option(
+                      help="for sources with no attendance signal: record a visit as attended this long after it "
+                           "starts (e.g. 2h) unless a cancellation or no-show came first")] = None,
                   stage_map: Annotated[Path | None, typer.Option(
                       "--map", help="amoCRM, Bitrix24: the stage map (YAML): stage -> event, custom fields")] = None,
                   db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Set up a connector; prints its id and the URL path to give the vendor."""
-    row, made = connectors.add(bootstrap.store(db, ws), source, name, secret, {"key": key, "url": url}, _now(),
+    options = {"key": key, "url": url, "attended_after": attended_after}
+    row, made = connectors.add(bootstrap.store(db, ws), source, name, secret, options, _now(),
                                _read(stage_map) if stage_map is not None else None)
     if as_json:
         shown: dict[str, Any] = {"id": row.id, "source": row.source, "path": connectors.path(row.id)}

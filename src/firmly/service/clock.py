@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from firmly.domain.engine import Decision, Engine
 from firmly.domain.ports import Store
-from firmly.service import outbox, workspace
+from firmly.service import connectors, outbox, workspace
 from firmly.service.policy import decision_rows, load_policy
 
 
@@ -18,6 +18,7 @@ class TickReport:
 
 
 def tick(store: Store, as_of: int) -> TickReport:
+    connectors.attend(store, as_of)  # visits a connector records as attended when due, before the clock passes them
     with store.write():
         ws = workspace.current(store)
         engine = Engine(load_policy(store))

@@ -17,11 +17,14 @@ from typing import Any
 
 import msgspec
 
+from firmly.domain.clock import iso, parse_instant
 from firmly.domain.connectors import SOURCES, BadSignature, Context, Mapped, Source, Unmappable, stages
 from firmly.domain.connectors.common import form
+from firmly.domain.durations import DurationError, parse_duration
+from firmly.domain.durations import to_us as duration_us
 from firmly.domain.errors import FirmlyError, NotFound
 from firmly.domain.events import EventError, validate
-from firmly.domain.ports import ConnectorRow, ConnectorStore, FailureRow
+from firmly.domain.ports import ConnectorRow, ConnectorStore, FailureRow, Store
 from firmly.service import ingest, workspace
 
 KEYS = ("email", "phone")
@@ -55,6 +58,11 @@ def add(store: ConnectorStore, source: str, name: str | None, secret: str | None
     if key not in KEYS:
         raise FirmlyError(f"--key must be email or phone, got {key!r}")
     options = {k: v for k, v in options.items() if v is not None}
+    if options.get("attended_after") is not None:
+        try:
+            parse_duration(options["attended_after"])
+        except DurationError as exc:
+            raise FirmlyError(f"--attended-after {exc}") from None
     made = None
     if not secret:
         made = secret = secrets.token_urlsafe(24)
@@ -182,6 +190,9 @@ def _deliver(store: ConnectorStore, row: ConnectorRow, source: Source, text: str
         receipt.events = [ev["id"] for ev in mapped.events]
         store.put_aliases(row.id, mapped.aliases)
         store.keep_payload(row.id, digest, text, now, receipt.events)
+        after = ctx.options.get("attended_after")
+        if after:
+            _expect(store, row.id, mapped, duration_us(parse_duration(after)))
         if failure_id is not None:
             store.settle_failure(failure_id, "done", "re-run: stored")
     return receipt
@@ -231,6 +242,47 @@ def _dead(store: ConnectorStore, row: ConnectorRow, receipt: Receipt, digest: st
             store.add_failure(row.id, failure)
     receipt.failure, receipt.field = failure, field_name
     return receipt
+
+
+OVER = frozenset({"appointment.cancelled", "appointment.no_show", "appointment.attended"})
+
+
+def _expect(store: ConnectorStore, connector_id: str, mapped: Mapped, after_us: int) -> None:
+    """`attended_after`: a booked or moved visit is expected to be attended at its start + the duration, unless a
+    cancellation, a no-show or an attendance comes first."""
+    for ev in mapped.events:
+        appointment = ev["data"].get("appointment")
+        if appointment is None:
+            continue
+        if ev["type"] in ("appointment.booked", "appointment.rescheduled"):
+            store.expect_attendance(connector_id, str(appointment), ev["counterparty"],
+                                    parse_instant(ev["data"]["starts_at"]) + after_us)
+        elif ev["type"] in OVER:
+            store.expect_attendance(connector_id, str(appointment), ev["counterparty"], None)
+
+
+def attend(store: Store, as_of: int) -> int:
+    """Record as attended the visits whose `attended_after` passed by `as_of` with nothing else heard of them:
+    clock-made events with ids and times of their own, so a replay or a second tick makes the same ones."""
+    due_of = getattr(store, "attendance_due", None)
+    if due_of is None:  # a store without connectors (the in-memory one)
+        return 0
+    connector_store: ConnectorStore = store  # type: ignore[assignment]
+    with connector_store.read():
+        due = due_of(as_of)
+    if not due:
+        return 0
+    raws = [{"id": f"{appointment}:attended-after", "type": "appointment.attended", "counterparty": key,
+             "occurred_at": iso(at), "data": {"appointment": appointment, "time_from": "attended_after"}}
+            for _, appointment, key, at in due]
+    with connector_store.write():
+        report = ingest.ingest(connector_store, ingest.parsed("attended_after", raws))
+        for connector_id, appointment, key, _ in due:
+            connector_store.expect_attendance(connector_id, appointment, key, None)
+        for event_id in [r["id"] for r in raws]:
+            connector_store.keep_payload(next(c for c, a, _, _ in due if f"{a}:attended-after" == event_id),
+                                         "clock", "", as_of, [event_id])
+    return report.stored
 
 
 def failures(store: ConnectorStore, connector_id: str, every: bool = False) -> list[FailureRow]:

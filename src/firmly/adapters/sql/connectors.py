@@ -86,12 +86,31 @@ class Connectors:
 
     def keep_payload(self, connector_id: str, digest: str, body: str, received_at: int,
                      event_ids: Iterable[str]) -> None:
-        """The delivery's body once, and which events it gave; an event keeps the first delivery it came in."""
-        self._run("INSERT INTO connector_payloads (workspace, id, connector, received_at, body) VALUES (?, ?, ?, ?, ?) "
-                  "ON CONFLICT (workspace, id) DO NOTHING", (self.workspace, digest, connector_id, received_at, body))
+        """The delivery's body once, and which events it gave; an event keeps the first delivery it came in.
+        A clock-made event (`attended_after`) has no body: only its connector is kept."""
+        if body:
+            self._run("INSERT INTO connector_payloads (workspace, id, connector, received_at, body) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, id) DO NOTHING",
+                      (self.workspace, digest, connector_id, received_at, body))
         for event_id in sorted(set(event_ids)):
             self._run("INSERT INTO connector_events (workspace, event, connector, payload) VALUES (?, ?, ?, ?) "
                       "ON CONFLICT (workspace, event) DO NOTHING", (self.workspace, event_id, connector_id, digest))
+
+    def expect_attendance(self, connector_id: str, appointment: str, counterparty: str, due: int | None) -> None:
+        """A visit to record as attended at `due` unless it ends otherwise first; None forgets it (it did)."""
+        if due is None:
+            self._run("DELETE FROM connector_attendance WHERE workspace = ? AND appointment = ?",
+                      (self.workspace, appointment))
+            return
+        self._run("INSERT INTO connector_attendance (workspace, appointment, connector, counterparty, due) "
+                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, appointment) DO UPDATE SET due = excluded.due",
+                  (self.workspace, appointment, connector_id, counterparty, due))
+
+    def attendance_due(self, until: int) -> list[tuple[str, str, str, int]]:
+        """(connector, appointment, counterparty, due) of the visits due by `until`, earliest first."""
+        return [tuple(r) for r in self._rows(
+            "SELECT connector, appointment, counterparty, due FROM connector_attendance WHERE workspace = ? "
+            "AND due <= ? ORDER BY due, appointment", (self.workspace, until))]
 
     def payload_of(self, event_id: str) -> tuple[str, str] | None:
         """(connector, original body) of an event a connector stored."""

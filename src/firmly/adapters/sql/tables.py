@@ -215,3 +215,13 @@ connector_failures = Table(
     Column("status", String(20), nullable=False),  # open | done (re-run and stored)
     Index("ix_connector_failures_connector", "workspace", "connector", "status"),
 )
+
+connector_attendance = Table(
+    "connector_attendance", metadata,  # visits a connector's `attended_after` will record as attended when due
+    Column("workspace", String(100), primary_key=True),
+    Column("appointment", String(300), primary_key=True),
+    Column("connector", String(40), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("due", BigInteger, nullable=False),  # starts_at + attended_after, UTC microseconds
+    Index("ix_connector_attendance_due", "workspace", "due"),
+)

@@ -69,6 +69,8 @@ class ConnectorIn(BaseModel):
     key: str = Field("email", description="know clients by their email or their phone")
     url: str | None = Field(None, description="the public URL the vendor calls, when a proxy changes it "
                                               "(Square signs the URL)")
+    attended_after: str | None = Field(None, description="record a visit as attended this long after it starts "
+                                                         "(e.g. \"2h\") unless a cancellation or no-show came first")
 
 
 @router.get("/connectors", tags=["connectors"], summary="The workspace's connectors", response_model=None,
@@ -80,8 +82,8 @@ def list_connectors(who: Admin) -> list[dict[str, Any]]:
 @router.post("/connectors", tags=["connectors"], summary="Set up a connector", status_code=201, response_model=None,
              responses=answer(CONNECTOR, "created; `secret` only when firmly made it", 201))
 def add_connector(body: ConnectorIn, who: Admin) -> dict[str, Any]:
-    row, made = connectors.add(who.store, body.source, body.name, body.secret, {"key": body.key, "url": body.url},
-                               _now())
+    options = {"key": body.key, "url": body.url, "attended_after": body.attended_after}
+    row, made = connectors.add(who.store, body.source, body.name, body.secret, options, _now())
     shown = connectors.public(row)
     if made:
         shown["secret"] = made

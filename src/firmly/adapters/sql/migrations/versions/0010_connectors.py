@@ -1,4 +1,5 @@
-"""Connectors: inbound webhooks per workspace, their aliases, payloads kept for audit and dead letters.
+"""Connectors: inbound webhooks per workspace, their aliases, payloads kept for audit, dead letters and the
+visits `attended_after` will record.
 
 Revision ID: 0010
 Revises: 0006
@@ -61,8 +62,18 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
     )
     op.create_index("ix_connector_failures_connector", "connector_failures", ["workspace", "connector", "status"])
+    op.create_table(
+        "connector_attendance",
+        sa.Column("workspace", sa.String(100), primary_key=True),
+        sa.Column("appointment", sa.String(300), primary_key=True),
+        sa.Column("connector", sa.String(40), nullable=False),
+        sa.Column("counterparty", sa.String(200), nullable=False),
+        sa.Column("due", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_connector_attendance_due", "connector_attendance", ["workspace", "due"])
 
 
 def downgrade() -> None:
-    for table in ("connector_failures", "connector_events", "connector_payloads", "connector_aliases", "connectors"):
+    for table in ("connector_attendance", "connector_failures", "connector_events", "connector_payloads",
+                  "connector_aliases", "connectors"):
         op.drop_table(table)
