@@ -814,7 +814,7 @@ def demo_command(example: Annotated[str | None, typer.Option(
         serve_command(host=address, port=number, db=db)
 
 
-import firmly.doors.connector_cli  # noqa: E402, F401 - registers `firmly connector` and `firmly events`
+import firmly.doors.connector_cli  # noqa: E402, F401 - registers `firmly connector`, `events` and `import`
 
 
 def main() -> None:

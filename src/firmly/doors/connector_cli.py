@@ -172,3 +172,6 @@ def events_command(counterparty: Annotated[str | None, typer.Option(help="only t
     for r in rows:
         out.print(f"{r['occurred_at']}  {r['counterparty']}  {r['type']}  {r['id']}  "
                   f"{'via ' + r['source'] if r['source'] else ''}", markup=False, highlight=False)
+
+
+import firmly.doors.import_cli  # noqa: E402, F401 - `firmly import ical|csv`, the connectors that read files

@@ -285,6 +285,33 @@ def attend(store: Store, as_of: int) -> int:
     return report.stored
 
 
+@dataclass(slots=True)
+class Imported:
+    file: str
+    receipt: Receipt
+
+
+def import_files(store: ConnectorStore, source_name: str, connector_id: str | None,
+                 payloads: list[tuple[str, dict[str, Any]]], now: int) -> tuple[ConnectorRow, list[Imported]]:
+    """Files of a source that is imported, not posted (iCalendar, CSV), in the order given: successive snapshots of
+    one feed, compared with what the connector remembers. Without `connector_id`, the workspace's first connector
+    of that source (made on the first import)."""
+    source = SOURCES[source_name]
+    if connector_id is not None:
+        with store.read():
+            row = _mine(store, connector_id)
+        if row.source != source_name:
+            raise FirmlyError(f"connector {connector_id} hears {row.source}, not {source_name}")
+    else:
+        found = [r for r in listed(store) if r.source == source_name]
+        row = found[0] if found else add(store, source_name, None, "-", {}, now)[0]
+    done = []
+    for name, payload in payloads:
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        done.append(Imported(name, _deliver(store, row, source, text, now)))
+    return row, done
+
+
 def failures(store: ConnectorStore, connector_id: str, every: bool = False) -> list[FailureRow]:
     with store.read():
         _mine(store, connector_id)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from firmly.domain.connectors import amocrm, bitrix24, calcom, calendly, square, stages, telegram, yclients
+from firmly.domain.connectors import amocrm, bitrix24, calcom, calendly, ical, square, stages, telegram, yclients
 from firmly.domain.connectors.common import BadSignature, Context, Mapped, Unmappable
 
 
@@ -22,6 +22,7 @@ class Source:
     vendor_ids: Callable[[Mapping[str, Any]], list[str]]
     translate: Callable[[Mapping[str, Any], Context], Mapped]
     forms: bool = False  # deliveries come as form data (PHP-style keys), not JSON
+    files: bool = False  # imported from files (`firmly import`), never posted
 
 
 SOURCES: dict[str, Source] = {
@@ -32,6 +33,7 @@ SOURCES: dict[str, Source] = {
     "telegram": Source("telegram", "Telegram", telegram.verify, telegram.vendor_ids, telegram.translate),
     "amocrm": Source("amocrm", "amoCRM", amocrm.verify, amocrm.vendor_ids, amocrm.translate, forms=True),
     "bitrix24": Source("bitrix24", "Bitrix24", bitrix24.verify, bitrix24.vendor_ids, bitrix24.translate, forms=True),
+    "ical": Source("ical", "iCalendar files", ical.verify, ical.vendor_ids, ical.translate, files=True),
 }
 
 __all__ = ["SOURCES", "BadSignature", "Context", "Mapped", "Source", "Unmappable", "stages"]
