@@ -91,3 +91,56 @@ def test_ical_snapshots_and_itip_messages(database_url: str, tmp_path: Path) -> 
     not_ics = tmp_path / "notes.ics"
     not_ics.write_text("hello")
     assert "is not an iCalendar file" in cli("import", "ical", str(not_ics), code=1)
+
+
+CALCOM_COLUMNS = ["id", "uid", "title", "createdAt", "timeStatus", "eventTypeId", "eventLength", "startTime", "endTime",
+                  "paid", "userEmail", "userUsername", "rating", "ratingFeedback", "noShowHost", "noShowGuests",
+                  "noShowGuestsCount", "attendee1"]
+
+
+def calcom_export(path: Path, *rows: dict[str, Any]) -> Path:
+    """Cal.com's bookings export (Insights -> Download): one row per booking as it stands."""
+    lines = [",".join(CALCOM_COLUMNS)]
+    for n, row in enumerate(rows, 1):
+        base = {"id": str(n), "title": "Check-up", "eventTypeId": "12", "eventLength": "30", "paid": "false",
+                "userEmail": "hale@brightsmile.example", "userUsername": "hale", "rating": "",
+                "ratingFeedback": "", "noShowHost": "false", "noShowGuests": "", "noShowGuestsCount": "0",
+                "attendee1": "Jane Roe (Jane.Roe@Example.com)"}
+        merged = {**base, **row}
+        lines.append(",".join(f'"{merged.get(c, "")}"' for c in CALCOM_COLUMNS))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_csv_exports_through_the_shipped_calcom_map(database_url: str, tmp_path: Path) -> None:
+    cli = Cli(database_url)
+    cli("init", "--locale", "en", "--timezone", "Europe/London")
+    cli("rulebook", "load", str(CLINIC))
+    first = calcom_export(tmp_path / "bookings-1.csv",
+                          {"uid": "u1", "createdAt": "2026-11-10T09:00:00.000Z", "timeStatus": "uncompleted",
+                           "startTime": "2026-11-20T10:00:00.000Z", "endTime": "2026-11-20T10:30:00.000Z"},
+                          {"uid": "u2", "createdAt": "2026-11-11T09:00:00.000Z", "timeStatus": "uncompleted",
+                           "startTime": "2026-11-22T10:00:00.000Z", "endTime": "2026-11-22T10:30:00.000Z"})
+    second = calcom_export(tmp_path / "bookings-2.csv",
+                           {"uid": "u1", "createdAt": "2026-11-10T09:00:00.000Z", "timeStatus": "completed",
+                            "startTime": "2026-11-20T10:00:00.000Z", "noShowGuestsCount": "1",
+                            "noShowGuests": "Jane Roe (Jane.Roe@Example.com)"},
+                           {"uid": "u2", "createdAt": "2026-11-11T09:00:00.000Z", "timeStatus": "cancelled",
+                            "startTime": "2026-11-22T10:00:00.000Z"})
+    answer = cli.json("import", "csv", str(first), str(second), "--map", "calcom")
+    assert [f["stored"] for f in answer["files"]] == [4, 2]
+    assert cli.json("import", "csv", str(second), "--map", "calcom")["files"][0]["stored"] == 0
+    rows = cli.json("events", "--source", answer["connector"])
+    assert [(r["type"], r["data"].get("appointment")) for r in rows if r["type"] != "counterparty.upserted"] == [
+        ("appointment.booked", "csv:u1"), ("appointment.booked", "csv:u2"), ("appointment.cancelled", "csv:u2"),
+        ("appointment.no_show", "csv:u1")]
+    no_show = next(r for r in rows if r["type"] == "appointment.no_show")
+    assert (no_show["occurred_at"], no_show["data"]["time_from"]) == ("2026-11-20T10:00:00+00:00", "column startTime")
+    assert {r["counterparty"] for r in rows} == {"jane.roe@example.com"}
+    assert [r["data"]["time_from"] for r in rows][:1] == ["column createdAt"]
+    # A map naming a column the file lacks, and a map with a wrong field: clear errors, nothing stored
+    bad_map = tmp_path / "map.yaml"
+    bad_map.write_text("columns:\n  id: Booking\n  starts_at: Start\n  changed_at: Created\n  colour: Colour\n")
+    assert "columns.colour" in cli("import", "csv", str(first), "--map", str(bad_map), code=1)
+    bad_map.write_text("columns:\n  id: Booking\n  starts_at: Start\n  changed_at: Created\n")
+    assert "does not have: Booking, Created, Start" in cli("import", "csv", str(first), "--map", str(bad_map), code=1)

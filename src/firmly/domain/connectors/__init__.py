@@ -10,7 +10,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from firmly.domain.connectors import amocrm, bitrix24, calcom, calendly, ical, square, stages, telegram, yclients
+from firmly.domain.connectors import (
+    amocrm,
+    bitrix24,
+    calcom,
+    calendly,
+    csvfile,
+    ical,
+    square,
+    stages,
+    telegram,
+    yclients,
+)
 from firmly.domain.connectors.common import BadSignature, Context, Mapped, Unmappable
 
 
@@ -34,6 +45,7 @@ SOURCES: dict[str, Source] = {
     "amocrm": Source("amocrm", "amoCRM", amocrm.verify, amocrm.vendor_ids, amocrm.translate, forms=True),
     "bitrix24": Source("bitrix24", "Bitrix24", bitrix24.verify, bitrix24.vendor_ids, bitrix24.translate, forms=True),
     "ical": Source("ical", "iCalendar files", ical.verify, ical.vendor_ids, ical.translate, files=True),
+    "csv": Source("csv", "CSV exports", csvfile.verify, csvfile.vendor_ids, csvfile.translate, files=True),
 }
 
 __all__ = ["SOURCES", "BadSignature", "Context", "Mapped", "Source", "Unmappable", "stages"]
