@@ -15,10 +15,11 @@ from firmly.domain.clock import iso
 from firmly.domain.connectors import SOURCES, BadSignature
 from firmly.doors.api.auth import Admin, Reader
 from firmly.doors.api.errors import ApiError
+from firmly.doors.api.routes import ERRORS
 from firmly.doors.api.shapes import FAILURE, TEXT, _obj, answer, list_of
 from firmly.service import connectors
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERRORS)
 MAX_BYTES = 1024 * 1024  # a booking tool's delivery is a few kilobytes
 
 CONNECTOR: dict[str, Any] = _obj({"id": TEXT, "source": TEXT, "name": TEXT, "path": TEXT,
@@ -28,6 +29,9 @@ RECEIPT: dict[str, Any] = _obj(
      "decisions": {"type": "integer"}, "events": list_of(TEXT)},
     {"ignored": TEXT, "failed": _obj({"id": TEXT, "reason": TEXT, "field": {"anyOf": [TEXT, {"type": "null"}]}})})
 LETTER: dict[str, Any] = _obj({"id": TEXT, "received_at": TEXT, "reason": TEXT, "status": TEXT, "body": TEXT})
+STAGE_MAP: dict[str, Any] = _obj({"stages": {"type": "object", "description": "stage id -> {event, by}"},
+                                   "fields": {"type": "object", "description": "firmly's field -> the CRM's field"},
+                                   "timezone": TEXT})
 STORED_EVENT: dict[str, Any] = _obj({"id": TEXT, "type": TEXT, "counterparty": TEXT, "occurred_at": TEXT,
                                      "data": {"type": "object"}, "source": {"anyOf": [TEXT, {"type": "null"}]}})
 
@@ -97,15 +101,17 @@ def get_connector(connector: str, who: Admin) -> dict[str, Any]:
 
 
 @router.delete("/connectors/{connector}", tags=["connectors"], summary="Stop hearing a connector",
-               status_code=204, response_model=None)
-def delete_connector(connector: str, who: Admin) -> None:
+               response_model=None, responses=answer(CONNECTOR, "the connector removed; its events stay"))
+def delete_connector(connector: str, who: Admin) -> dict[str, Any]:
+    shown = connectors.show(who.store, connector)
     connectors.remove(who.store, connector)
+    return shown
 
 
 @router.put("/connectors/{connector}/map", tags=["connectors"], summary="An amoCRM or Bitrix24 stage map (YAML)",
             response_model=None, openapi_extra={"requestBody": {"required": True, "content": {
                 "application/yaml": {"schema": {"type": "string"}}}}},
-            responses=answer({"type": "object"}, "the map as stored"))
+            responses=answer(STAGE_MAP, "the map as stored"))
 async def put_map(connector: str, request: Request, who: Admin) -> dict[str, Any]:
     """Checked first: every problem comes back with its line and field (422) and nothing changes."""
     try:
