@@ -3,8 +3,6 @@ with what the same feed said before. Registered by one import in cli.py."""
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -61,9 +59,6 @@ def import_ical(files: Annotated[list[Path], typer.Argument(help=".ics exports o
     _report(row, done, as_json)
 
 
-MAPS = Path(__file__).resolve().parents[1] / "connectors"  # maps shipped for known exports: --map calcom
-
-
 @import_app.command("csv")
 @friendly
 def import_csv(files: Annotated[list[Path], typer.Argument(help="booking exports (.csv), oldest first")],
@@ -72,26 +67,13 @@ def import_csv(files: Annotated[list[Path], typer.Argument(help="booking exports
                connector: Connector = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Booking exports through a column map: a new id is a booking, a new start a reschedule, a status the map
     names (cancelled, no-show, attended) that event; the same export again stores nothing."""
-    shipped = MAPS / f"{column_map}-bookings.yaml"
-    path = shipped if "/" not in column_map and shipped.is_file() else Path(column_map)
-    try:
-        spec = csvfile.parse_map(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise FirmlyError(f"cannot read the map {path}: {exc.strerror}") from None
+    spec = connectors.csv_map(column_map)
     payloads = []
     for file in files:
         try:
             text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise FirmlyError(f"cannot read {file}: {exc}") from None
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in spec["columns"].values() if c not in (reader.fieldnames or [])]
-        if missing:
-            raise FirmlyError(f"{file}: the map names columns the file does not have: {', '.join(sorted(missing))}")
-        rows, lines = [], []
-        for record in reader:
-            rows.append({k: v for k, v in record.items() if k is not None})
-            lines.append(reader.line_num)
-        payloads.append((file.name, {"file": file.name, "map": spec, "rows": rows, "lines": lines}))
+        payloads.append((file.name, csvfile.payload(file.name, text, spec)))
     feed, done = connectors.import_files(bootstrap.store(db, ws), "csv", connector, payloads, time.time_ns() // 1000)
     _report(feed, done, as_json)

@@ -13,12 +13,13 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from firmly.domain.clock import iso, parse_instant
-from firmly.domain.connectors import SOURCES, BadSignature, Context, Mapped, Source, Unmappable, stages
+from firmly.domain.connectors import SOURCES, BadSignature, Context, Mapped, Source, Unmappable, csvfile, stages
 from firmly.domain.connectors.common import form
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.durations import to_us as duration_us
@@ -27,6 +28,7 @@ from firmly.domain.events import EventError, validate
 from firmly.domain.ports import ConnectorRow, ConnectorStore, FailureRow, Store
 from firmly.service import ingest, workspace
 
+SHIPPED = Path(__file__).resolve().parents[1] / "connectors"  # column maps of known exports: `--map calcom`
 KEYS = ("email", "phone")
 STAGED = ("amocrm", "bitrix24")  # sources whose deals move through stages a map names
 _decode = msgspec.json.Decoder()
@@ -203,6 +205,17 @@ def _payload(source: Source, text: str) -> Any:
     if source.forms and not text.lstrip().startswith(("{", "[")):
         return form(text)
     return _decode.decode(text)
+
+
+def csv_map(name: str) -> dict[str, Any]:
+    """A CSV column map: a shipped one by its name (calcom), else the file at that path."""
+    shipped = SHIPPED / f"{name}-bookings.yaml"
+    path = shipped if "/" not in name and shipped.is_file() else Path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FirmlyError(f"cannot read the map {path}: {exc}") from None
+    return csvfile.parse_map(text, str(path))
 
 
 def set_map(store: ConnectorStore, connector_id: str, text: str, where: str) -> dict[str, Any]:

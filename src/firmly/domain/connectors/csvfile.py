@@ -26,6 +26,8 @@ its columns follow calcom/cal.com packages/features/insights/server/events.ts (`
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -44,7 +46,7 @@ from firmly.domain.connectors.common import (
     event_id,
     when,
 )
-from firmly.domain.errors import InvalidInput, Problem
+from firmly.domain.errors import FirmlyError, InvalidInput, Problem
 from firmly.domain.yamlmap import YamlProblem, load_with_lines
 
 SOURCE = "csv"
@@ -89,6 +91,20 @@ def parse_map(text: str, where: str) -> dict[str, Any]:
         raise InvalidInput(problems)
     return {"columns": {str(k): str(v) for k, v in value["columns"].items()}, "statuses": checked,
             "time_format": str(value.get("time_format") or "iso"), "timezone": zone}
+
+
+def payload(name: str, text: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """One export as the mapping reads it: its rows with their line numbers, and the map (so a dead letter can be
+    re-run as it was). FirmlyError when the file lacks a column the map names."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = sorted(c for c in spec["columns"].values() if c not in (reader.fieldnames or []))
+    if missing:
+        raise FirmlyError(f"{name}: the map names columns the file does not have: {', '.join(missing)}")
+    rows, lines = [], []
+    for record in reader:
+        rows.append({k: v for k, v in record.items() if k is not None})
+        lines.append(reader.line_num)
+    return {"file": name, "map": dict(spec), "rows": rows, "lines": lines}
 
 
 def verify(secret: str, body: bytes, headers: Mapping[str, str], now: int, url: str) -> None:
