@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from firmly.domain.clock import TimeError, iso, parse_instant, to_us
 
@@ -148,7 +147,7 @@ def form(text: str) -> dict[str, Any]:
     """An `application/x-www-form-urlencoded` body with PHP-style keys (`leads[status][0][id]=1`), as amoCRM and
     Bitrix24 send, as nested objects ({"leads": {"status": {"0": {"id": "1"}}}})."""
     out: dict[str, Any] = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
+    for key, value in _pairs(text):
         head, _, rest = key.partition("[")
         parts = [head, *(p.rstrip("]") for p in rest.split("[") if rest)] if rest else [head]
         node = out
@@ -168,3 +167,34 @@ def items(value: object) -> list[Any]:
     if isinstance(value, dict):
         return [value[k] for k in sorted(value, key=lambda k: (len(k), k))]
     return []
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """The name=value pairs of a form body, percent- and plus-decoded as UTF-8 (what urllib.parse.parse_qsl does;
+    written out here because the core imports no I/O package)."""
+    pairs = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((_unquote(name), _unquote(value)))
+    return pairs
+
+
+def _unquote(text: str) -> str:
+    raw = bytearray()
+    chars = text.replace("+", " ")
+    i = 0
+    while i < len(chars):
+        ch = chars[i]
+        if ch == "%" and _hex(chars[i + 1:i + 3]):
+            raw.append(int(chars[i + 1:i + 3], 16))
+            i += 3
+        else:
+            raw.extend(ch.encode("utf-8"))
+            i += 1
+    return raw.decode("utf-8", "replace")
+
+
+def _hex(pair: str) -> bool:
+    return len(pair) == 2 and all(c in "0123456789abcdefABCDEF" for c in pair)

@@ -27,7 +27,6 @@ its columns follow calcom/cal.com packages/features/insights/server/events.ts (`
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -96,7 +95,7 @@ def parse_map(text: str, where: str) -> dict[str, Any]:
 def payload(name: str, text: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     """One export as the mapping reads it: its rows with their line numbers, and the map (so a dead letter can be
     re-run as it was). FirmlyError when the file lacks a column the map names."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(text.splitlines(keepends=True))
     missing = sorted(c for c in spec["columns"].values() if c not in (reader.fieldnames or []))
     if missing:
         raise FirmlyError(f"{name}: the map names columns the file does not have: {', '.join(missing)}")
