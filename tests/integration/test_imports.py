@@ -68,6 +68,8 @@ def test_ical_snapshots_and_itip_messages(database_url: str, tmp_path: Path) -> 
         ("appointment.rescheduled", "ical:a1@clinic", "2026-11-21T10:00:00+00:00"),
         ("appointment.cancelled", "ical:b1@clinic", None)]
     assert {r["counterparty"] for r in rows} == {"jane.roe@example.com"}
+    kept = json.loads(cli("connector", "payload", "ical:b1@clinic:cancelled").split("\n", 1)[1])
+    assert kept["file"] == "feed-2.ics" and kept["events"][1]["status"] == "CANCELLED"  # the delivery, for audit
     # A calendar does not say who cancelled: by unknown, no strike
     assert [d for d in cli.json("decisions", "--counterparty", "jane.roe@example.com")
             if d["action"] == "feedback"] == []

@@ -3,6 +3,7 @@ letters, and the stored events with the connector each came through. Registered 
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from firmly import bootstrap
 from firmly.domain.clock import iso
 from firmly.domain.connectors import SOURCES
 from firmly.domain.errors import FirmlyError
-from firmly.doors.cli import Db, Json, Workspace, _print_json, app, friendly, out
+from firmly.doors.cli import Db, Json, Workspace, _print_json, app, err, friendly, out
 from firmly.service import connectors
 
 connector_app = typer.Typer(help="Connectors: webhooks from Cal.com, Calendly and other booking tools, turned "
@@ -153,6 +154,16 @@ def connector_rerun(connector: str,
                 out.print(f"  {r.failure.id}: {r.failure.reason}", markup=False, highlight=False)
     if any(r.failure is not None for r in receipts):
         raise typer.Exit(1)
+
+
+@connector_app.command("payload")
+@friendly
+def connector_payload(event: Annotated[str, typer.Argument(help="an event's id")],
+                      db: Db = None, ws: Workspace = None) -> None:
+    """The original delivery an event came in, as the vendor sent it (kept for audit)."""
+    connector, body = connectors.payload(bootstrap.store(db, ws), event)
+    err.print(f"event {event} came through connector {connector}:", markup=False, highlight=False)
+    sys.stdout.write(body + "\n")
 
 
 @app.command("events")

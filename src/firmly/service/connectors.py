@@ -344,6 +344,16 @@ def rerun(store: ConnectorStore, connector_id: str, failure_id: str | None, now:
     return [_deliver(store, row, source, f.body, now, f.id) for f in letters]
 
 
+def payload(store: ConnectorStore, event_id: str) -> tuple[str, str]:
+    """(connector, the original body) an event came in, for audit."""
+    with store.read():
+        workspace.current(store)
+        found = store.payload_of(event_id)
+    if found is None:
+        raise NotFound(f"event {event_id!r} did not come through a connector (or came before payloads were kept)")
+    return found
+
+
 def events(store: ConnectorStore, counterparty: str | None, kind: str | None, source: str | None,
            limit: int = 10_000) -> list[dict[str, Any]]:
     with store.read():
