@@ -22,8 +22,9 @@ import pytest
 
 from firmly import bootstrap
 from firmly.domain.clock import parse_instant
+from firmly.doors.api import create_app
 from firmly.service import clock, replay
-from tests.e2e.api_harness import Api, running
+from tests.e2e.api_harness import Api, running, serve
 
 ORGANIZER = {"name": "Dr Hale", "email": "hale@brightsmile.example", "timeZone": "Europe/London"}
 JANE = {"name": "Jane Roe", "email": "Jane.Roe@Example.com", "timeZone": "Europe/London",
@@ -559,3 +560,14 @@ def test_attended_after_records_visits_nothing_else_was_heard_of_and_replays_ide
     before = decisions(api, JANE_KEY)
     replay.replay(store)
     assert decisions(api, JANE_KEY) == before
+
+
+def test_a_flood_of_deliveries_is_answered_429_per_connector(api: Api) -> None:
+    secret = "whsec-calcom-clinic"
+    cid, other = connector(api, "calcom", secret), connector(api, "calcom", secret)
+    body = calcom_body("BOOKING_CREATED", "2026-11-10T09:00:00Z", uid="fl1", startTime="2026-11-20T10:00:00Z")
+    with serve(create_app(api.database_url, rate=0.5)) as slow, httpx.Client(base_url=slow, timeout=10) as hooks:
+        assert post(hooks, cid, body, calcom_sign(secret, body)).status_code == 200
+        flooded = post(hooks, cid, body, calcom_sign(secret, body))
+        assert flooded.status_code == 429 and 1 <= int(flooded.headers["retry-after"]) <= 2
+        assert post(hooks, other, body, calcom_sign(secret, body)).status_code == 200  # its own bucket

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated, Any
 
@@ -48,7 +49,8 @@ def _now() -> int:
                         **answer(RECEIPT, "signed but not mappable: kept as a dead letter to re-run", 202),
                         **answer(FAILURE, "the signature or secret does not match: nothing stored", 401),
                         **answer(FAILURE, "no such connector", 404),
-                        **answer(FAILURE, "over 1 MiB", 413)})
+                        **answer(FAILURE, "over 1 MiB", 413),
+                        **answer(FAILURE, "more deliveries a second than FIRMLY_RATE_LIMIT", 429)})
 async def deliver(connector: str, request: Request) -> JSONResponse:
     """No token: the vendor signs the delivery with the connector's secret, and that is checked. A delivery that
     is signed but cannot be mapped is answered 202 and kept as a dead letter, so the vendor does not turn the
@@ -56,8 +58,14 @@ async def deliver(connector: str, request: Request) -> JSONResponse:
     size = request.headers.get("content-length")
     if size is not None and size.isdigit() and int(size) > MAX_BYTES:
         raise ApiError(413, "too_large", "a delivery is at most 1 MiB")
+    gate = request.app.state.gate
+    if gate.bucket is not None:  # no token to count against: each connector has the rate a token has
+        wait = gate.bucket.take(f"hook:{connector}")
+        if wait > 0:
+            raise ApiError(429, "rate_limited", f"too many deliveries for connector {connector}; retry later",
+                           headers={"Retry-After": str(max(1, math.ceil(wait)))})
     body = await request.body()
-    store_for = request.app.state.gate.store_for
+    store_for = gate.store_for
     try:
         receipt = await run_in_threadpool(connectors.receive, store_for, connector, body, dict(request.headers),
                                           _now(), str(request.url))
