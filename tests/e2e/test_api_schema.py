@@ -11,6 +11,9 @@ schemathesis 4.32.5 (`'Function' object has no attribute '_nodeid'`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -72,7 +75,23 @@ def test_real_answers_match_their_documented_shapes(live: Api) -> None:
     c = live.client()
     proposal = next(d for d in c.get("/v1/decisions", params={"status": "proposed"}).json())["id"]
     stricter = (CLINIC / "stricter.yaml").read_bytes()
+    hook = c.post("/v1/connectors", json={"source": "calcom", "secret": "shape-secret"}).json()["id"]
+    crm = c.post("/v1/connectors", json={"source": "amocrm"}).json()["id"]
+    delivery = json.dumps({"triggerEvent": "BOOKING_CREATED", "createdAt": "2026-05-01T09:00:00Z", "payload": {
+        "uid": "shape-uid", "startTime": "2026-05-09T09:00:00Z", "attendees": [{"email": "shape@example.org"}]}})
+    signature = hmac.new(b"shape-secret", delivery.encode(), hashlib.sha256).hexdigest()
     calls: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("post", "/v1/hooks/{connector}", f"/v1/hooks/{hook}", {"content": delivery, "headers": {
+            "X-Cal-Signature-256": signature, "Content-Type": "application/json"}}),
+        ("post", "/v1/connectors", "/v1/connectors", {"json": {"source": "telegram"}}),
+        ("get", "/v1/connectors", "/v1/connectors", {}),
+        ("get", "/v1/connectors/{connector}", f"/v1/connectors/{hook}", {}),
+        ("get", "/v1/connectors/{connector}/failures", f"/v1/connectors/{hook}/failures", {}),
+        ("post", "/v1/connectors/{connector}/rerun", f"/v1/connectors/{hook}/rerun", {}),
+        ("put", "/v1/connectors/{connector}/map", f"/v1/connectors/{crm}/map", {
+            "content": b"stages:\n  '142': {event: appointment.attended}\n"}),
+        ("get", "/v1/events", "/v1/events", {"params": {"source": hook}}),
+        ("delete", "/v1/connectors/{connector}", f"/v1/connectors/{crm}", {}),
         ("get", "/v1/counterparties", "/v1/counterparties", {}),
         ("get", "/v1/counterparties/{key}", "/v1/counterparties/tom", {}),
         ("put", "/v1/counterparties/{key}", "/v1/counterparties/new-client",

@@ -183,7 +183,8 @@ def test_a_csv_in_a_legacy_encoding_is_refused_with_one_clear_message(store: Sto
 
 def test_a_value_the_database_refuses_rejects_that_event_alone(store: Store) -> None:
     """Should a value pass the door and still be refused by the database (here an instant before 64 bits reach,
-    made without the door; one as far in the future is refused by the horizon first), the chunk is stored again around it: the event is rejected, its neighbours kept."""
+    made without the door; one as far in the future is refused by the horizon first), the chunk is stored again
+    around it: the event is rejected, its neighbours kept."""
     events: list[ingest.Parsed] = [("made", n, validate(good(n))) for n in range(9)]
     broken = validate({**good(100), "id": "past-64-bits"})
     broken = Event(**{**{f: getattr(broken, f) for f in Event.__struct_fields__}, "at": -(2**63) - 1})

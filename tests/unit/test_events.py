@@ -181,3 +181,20 @@ def test_different_data_has_a_different_digest() -> None:
     b = validate(good(appointment="bk-1001", starts_at="2026-03-10T11:00:00+03:00"))
     c = validate(good(appointment="bk-1001", starts_at="2026-03-10T10:00:00+03:00", room="12"))
     assert len({a.digest, b.digest, c.digest}) == 3
+
+
+
+def test_a_retraction_names_the_event_it_withdraws() -> None:
+    ok = validate({"id": "x", "type": "event.retracted", "counterparty": "c", "occurred_at": "2026-06-01T10:00:00Z",
+                   "data": {"event": "ns1", "reason": "marked by mistake"}})
+    assert ok.data["event"] == "ns1"
+    with pytest.raises(EventError) as refused:
+        validate({"id": "y", "type": "event.retracted", "counterparty": "c", "occurred_at": "2026-06-01T10:00:00Z",
+                  "data": {"reason": "no target"}})
+    assert (refused.value.field, refused.value.event_id) == ("data.event", "y")
+    for by in ("client", "provider", "partner", "unknown"):
+        validate({"id": "z", "type": "appointment.cancelled", "counterparty": "c",
+                  "occurred_at": "2026-06-01T10:00:00Z", "data": {"appointment": "a", "by": by}})
+    with pytest.raises(EventError):
+        validate({"id": "z", "type": "appointment.cancelled", "counterparty": "c",
+                  "occurred_at": "2026-06-01T10:00:00Z", "data": {"appointment": "a", "by": "somebody"}})

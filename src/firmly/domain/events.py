@@ -190,7 +190,7 @@ SEVERITIES = ("minor", "major", "fatal")
 # type -> (required fields, {field: check}); checks apply to optional fields when present.
 _key = _text_of(limits.KEY)
 _service = _text_of(limits.SERVICE)
-_BY = _one_of("client", "provider", "partner")
+_BY = _one_of("client", "provider", "partner", "unknown")  # unknown: the source does not say who
 
 # type -> (required fields, {field: check}); checks apply to optional fields when present. A CSV reader
 # reads a cell as a number where the check is _count, _positive or _rating, as true/false where it is _flag.
@@ -216,6 +216,7 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "incident.reported": (("severity",), {
         "severity": _one_of(*SEVERITIES), "category": _ref, "description": _text, "appointment": _ref,
         "reported_by": _ref}),
+    "event.retracted": (("event",), {"event": _ref, "reason": _text}),
     "review.received": (("rating",), {
         "rating": _rating, "text": _text, "author": _ref, "appointment": _ref, "publish": _flag}),
 }

@@ -248,3 +248,63 @@ class UserStore(Store, Protocol):
     def drop_sessions(self, user_id: str, before: int | None = None) -> None:
         """End a user's sessions (all, or those that expired before a moment)."""
         ...
+
+
+# -- connectors: inbound webhooks of the tools a business already uses -------------------------------
+@dataclass(frozen=True, slots=True)
+class ConnectorRow:
+    id: str  # public: /v1/hooks/{id}
+    workspace: str
+    source: str  # calcom | calendly | ...
+    name: str
+    secret: str
+    options: str  # JSON
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRow:
+    """A dead letter: a signed delivery that could not be mapped, kept whole to be re-run."""
+
+    id: str
+    connector: str
+    received_at: int
+    reason: str
+    body: str
+    status: str  # open | done
+
+
+class ConnectorStore(Store, Protocol):
+    """A Store that also keeps connectors, the aliases of rescheduled bookings, payloads and dead letters."""
+
+    def add_connector(self, row: ConnectorRow) -> None: ...
+
+    def connectors(self) -> list[ConnectorRow]: ...
+
+    def find_connector(self, connector_id: str) -> ConnectorRow | None: ...
+
+    def set_connector_options(self, connector_id: str, options: str) -> None: ...
+
+    def remove_connector(self, connector_id: str) -> bool: ...
+
+    def aliases(self, connector_id: str, vendor_ids: Iterable[str]) -> dict[str, str]: ...
+
+    def put_aliases(self, connector_id: str, aliases: dict[str, str]) -> None: ...
+
+    def keep_payload(self, connector_id: str, digest: str, body: str, received_at: int,
+                     event_ids: Iterable[str]) -> None: ...
+
+    def payload_of(self, event_id: str) -> tuple[str, str] | None: ...
+
+    def expect_attendance(self, connector_id: str, appointment: str, counterparty: str, due: int | None) -> None: ...
+
+    def attendance_due(self, until: int) -> list[tuple[str, str, str, int]]: ...
+
+    def listed_events(self, counterparty: str | None, kind: str | None, source: str | None,
+                      limit: int) -> list[dict[str, Any]]: ...
+
+    def add_failure(self, connector_id: str, row: FailureRow) -> None: ...
+
+    def failures(self, connector_id: str, status: str | None = "open") -> list[FailureRow]: ...
+
+    def settle_failure(self, failure_id: str, status: str, reason: str) -> None: ...

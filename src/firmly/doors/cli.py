@@ -815,5 +815,9 @@ def demo_command(example: Annotated[str | None, typer.Option(
     if serve:
         serve_command(host=address, port=number, db=db)
 
+
+import firmly.doors.connector_cli  # noqa: E402, F401 - registers `firmly connector`, `events` and `import`
+
+
 def main() -> None:
     app()

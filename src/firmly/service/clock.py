@@ -11,7 +11,7 @@ from firmly.domain.clock import iso
 from firmly.domain.engine import Decision, Engine
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
-from firmly.service import outbox, wallclock, workspace
+from firmly.service import connectors, outbox, wallclock, workspace
 from firmly.service.future import span
 from firmly.service.policy import decision_rows, load_policy
 
@@ -31,6 +31,7 @@ def tick(store: Store, as_of: int, now: int | None = None) -> TickReport:
         raise FirmlyError(f"the clock cannot move to {iso(as_of)}: that is {span(as_of - wall)} in the future, and "
                           f"deadlines that have not passed would fire (up to {span(horizon)} ahead is accepted, "
                           "FIRMLY_FUTURE_HORIZON)")
+    connectors.attend(store, as_of)  # visits a connector records as attended when due, before the clock passes them
     with store.write():
         ws = workspace.current(store)
         engine = Engine(load_policy(store))

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Collection
 
 from firmly.domain.engine import CounterpartyState, Decision, Engine, route
+from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
 from firmly.domain.events import Event
 from firmly.domain.ports import Store, WorkspaceInfo
 from firmly.service import outbox
@@ -37,8 +38,8 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
             st = states.get(key)
             if st is None:
                 st = states[key] = engine.new_state(key, role)
-            if ev.at <= st.fired_until or ev.at < st.last_at:
-                late[key] = ev.id
+            if ev.at <= st.fired_until or ev.at < st.last_at or ev.type == RETRACTED:
+                late[key] = ev.id  # a retraction, too, changes what came before it: the history is folded again
                 continue
             engine.apply(st, ev, out, role)
     postings = engine.take_postings()
@@ -65,7 +66,8 @@ def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, 
     old = states.get(key)
     fresh = engine.new_state(key, role)
     out: list[Decision] = []
-    for ev in store.events_about([key]):
+    history = store.events_about([key])
+    for ev in standing(history, withdrawn(ev for ev in history if ev.type == RETRACTED)):
         for routed, routed_role in route(ev):
             if routed == key:
                 engine.apply(fresh, ev, out, routed_role)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from firmly.domain.engine import Decision, Engine
+from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
 from firmly.domain.events import Event
 from firmly.domain.money import fmt
 from firmly.domain.ports import Store
@@ -44,7 +45,8 @@ def replay_in_transaction(store: Store) -> ReplayReport:
             yield ev
 
     # The log comes in (occurred_at, arrival) order, so the fold streams it without sorting.
-    states, out = engine.run(counted(), until=ws.ticked, ordered=True)
+    retracted = withdrawn(store.events_of_type(RETRACTED))  # counted, but folded as if they had never come
+    states, out = engine.run(standing(counted(), retracted), until=ws.ticked, ordered=True)
     store.set_tones(retoned)
     # The ledger is derived like the states: posted anew from the log (ids are stable, so it is the same ledger).
     store.drop_postings()

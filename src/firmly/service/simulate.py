@@ -7,6 +7,7 @@ from typing import Any
 
 from firmly.domain.engine import INACTIVE, Engine, Policy
 from firmly.domain.engine.decision import ACTIONS
+from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
 from firmly.service import workspace
@@ -20,7 +21,8 @@ def simulate(store: Store, book: Rulebook, since: int | None = None, until: int 
         policy: Policy = load_policy(store, replace=book)
         current = store.decision_tally(INACTIVE, since, until)
         engine = Engine(policy)
-        _, out = engine.run(store.all_events(), until=ws.ticked, ordered=True)
+        gone = withdrawn(store.events_of_type(RETRACTED))
+        _, out = engine.run(standing(store.all_events(), gone), until=ws.ticked, ordered=True)
 
     final = {d.id: d for d in out}
     simulated: Counter[tuple[str, str]] = Counter(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firmly.domain.engine import REVIEW_EVENT, Engine, conduct
+from firmly.domain.engine.retraction import RETRACTED, withdrawn
 from firmly.domain.errors import NotFound
 from firmly.domain.ledger import statement
 from firmly.domain.ports import Store
@@ -98,7 +99,10 @@ def page(store: Store, key: str) -> Page:
                               ladder.name if ladder else None, ladder.window.days if ladder else None,
                               ladder.earn_back if ladder else None, rungs,
                               c.book.currency))
-    merged = [Entry(ev.at, "event", {**ev.envelope(), "seq": ev.seq, "tone": ev.tone}) for ev in events
+    gone = withdrawn(ev for ev in events if ev.type == RETRACTED)
+    # A withdrawn fact and a cancellation nobody is known to have made stay on the page, marked as such
+    merged = [Entry(ev.at, "event", {**ev.envelope(), "seq": ev.seq, "tone": ev.tone, "withdrawn": ev.id in gone,
+                                     "unattributed": ev.data.get("by") == "unknown"}) for ev in events
               if ev.type != REVIEW_EVENT]
     merged += [Entry(d["at"], "decision", queries.public(d)) for d in decisions]
     merged.sort(key=lambda e: (e.at, e.kind == "decision", e.item.get("seq", 0)), reverse=True)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, fun
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from firmly.adapters.sql.connectors import Connectors
 from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
     OPEN_DECISIONS,
@@ -207,7 +208,7 @@ def _writers(engine: Engine) -> Writers:
     return found
 
 
-class SqlStore(Logins):  # the web UI's logins and sessions: adapters/sql/logins.py
+class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; connectors: sql/connectors.py
     def __init__(self, engine: Engine, workspace: str) -> None:
         self.engine = engine
         self.workspace = workspace

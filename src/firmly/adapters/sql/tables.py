@@ -175,3 +175,63 @@ web_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_web_sessions_user", "user_id"),
 )
+
+connectors = Table(
+    "connectors", metadata,  # inbound webhooks: one per source a workspace hears (Cal.com, Calendly, ...)
+    Column("id", String(40), primary_key=True),  # public: the last part of its URL, /v1/hooks/{id}
+    Column("workspace", String(100), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("secret", Text, nullable=False),  # the vendor's signing key: it must be kept to check signatures
+    Column("options", Text, nullable=False),  # JSON: the stage map, attended_after, the counterparty key
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_connectors_workspace", "workspace"),
+)
+
+connector_aliases = Table(
+    "connector_aliases", metadata,  # a vendor's new booking id after a reschedule -> firmly's first appointment id
+    Column("workspace", String(100), primary_key=True),
+    Column("connector", String(40), primary_key=True),
+    Column("vendor_id", String(300), primary_key=True),
+    Column("appointment", String(300), nullable=False),
+)
+
+connector_payloads = Table(
+    "connector_payloads", metadata,  # the original body of each delivery, kept for audit by its SHA-256
+    Column("workspace", String(100), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("connector", String(40), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+connector_events = Table(
+    "connector_events", metadata,  # which connector and delivery each event came from
+    Column("workspace", String(100), primary_key=True),
+    Column("event", String(200), primary_key=True),
+    Column("connector", String(40), nullable=False),
+    Column("payload", String(64), nullable=False),
+    Index("ix_connector_events_connector", "workspace", "connector"),
+)
+
+connector_failures = Table(
+    "connector_failures", metadata,  # dead letters: signed deliveries that could not be mapped, to re-run
+    Column("workspace", String(100), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("connector", String(40), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # open | done (re-run and stored)
+    Index("ix_connector_failures_connector", "workspace", "connector", "status"),
+)
+
+connector_attendance = Table(
+    "connector_attendance", metadata,  # visits a connector's `attended_after` will record as attended when due
+    Column("workspace", String(100), primary_key=True),
+    Column("appointment", String(300), primary_key=True),
+    Column("connector", String(40), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("due", BigInteger, nullable=False),  # starts_at + attended_after, UTC microseconds
+    Index("ix_connector_attendance_due", "workspace", "due"),
+)

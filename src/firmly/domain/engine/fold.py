@@ -307,8 +307,8 @@ class Engine:
         kind = rule.kind
         if kind in ("notice", "forbidden"):
             by = data.get("by")
-            if by == "provider" or (role == "partner") != (by == "partner"):
-                return  # not this counterparty's doing
+            if by in ("provider", "unknown") or (role == "partner") != (by == "partner"):
+                return  # not this counterparty's doing, or nobody knows whose: never counted against them
         if c.when is not None and not c.applies(ev.type, ev.counterparty, ev.id, data):
             return
         if kind == "notice":

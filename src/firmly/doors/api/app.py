@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from firmly import bootstrap, config
 from firmly.doors import web
-from firmly.doors.api import errors, routes
+from firmly.doors.api import errors, hooks, routes
 from firmly.doors.api.auth import Gate, document_bearer
 from firmly.doors.api.fast import CounterpartyPage
 from firmly.doors.api.metrics import Metrics, Observe
@@ -55,6 +55,7 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
     app.add_middleware(Observe, metrics=metrics)
 
     app.include_router(routes.router)
+    app.include_router(hooks.router)  # connectors: /v1/hooks/{id} and /v1/connectors
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:

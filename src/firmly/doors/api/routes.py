@@ -51,12 +51,12 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text} for status, text in (
         (400, "bad request"), (401, "no valid token"), (403, "the token's role may not do this"),
         (404, "not found in this workspace"), (409, "conflicts with what is stored"), (422, "invalid input"),
         (429, "too many requests: see Retry-After"))}
-router = APIRouter(prefix="/v1", responses=_ERRORS)
+router = APIRouter(prefix="/v1", responses=ERRORS)
 MAX_EVENTS = 10_000
 MAX_BYTES = 64 * 1024 * 1024  # 10,000 generous events; a bigger body is refused before it is read
 _json = msgspec.json.Decoder()
