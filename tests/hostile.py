@@ -63,6 +63,7 @@ GOOD: dict[str, dict[str, Any]] = {  # a valid data object for each type, before
     "grace.requested": {"text": "May I pay on Friday?", "late_by": "3d", "invoice": "00042"},
     "incident.reported": {"severity": "minor", "appointment": "a-1"},
     "review.received": {"rating": 5, "text": "Great", "publish": True},
+    "event.retracted": {"event": "nsh-1", "reason": "marked by mistake"},
     "custom.thing": {"note": "kept"},
     "firmly.reserved": {},
 }
