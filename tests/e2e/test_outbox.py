@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -308,8 +309,9 @@ def cli(db: str, *args: str, env: dict[str, str] | None = None, timeout: float =
                           timeout=timeout, check=False)
 
 
-def start_worker(db: str, smtp_url: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "FIRMLY_DATABASE_URL": db, "FIRMLY_SMTP_URL": smtp_url, "FIRMLY_MAIL_FROM": MAIL_FROM}
+def start_worker(db: str, smtp_url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "FIRMLY_DATABASE_URL": db, "FIRMLY_SMTP_URL": smtp_url, "FIRMLY_MAIL_FROM": MAIL_FROM,
+           **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "firmly", "worker", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -663,8 +665,9 @@ def test_killed_worker_restarted_delivers_every_message_once(db: str, capsys: py
         again = start_worker(db, sink.url, "--once", "--as-of", iso(t))
         finish(again)
         assert set(rows_of(store, "sending")) == set(claimed)
-        # after the lease, they are sent again under the same Message-ID
-        after = start_worker(db, sink.url, "--once", "--as-of", iso(t + worker.LEASE_US + 1_000_000))
+        # after the lease (it runs from the claim, a few seconds into the round), they are sent again under the
+        # same Message-ID
+        after = start_worker(db, sink.url, "--once", "--as-of", iso(t + 2 * worker.LEASE_US))
         finish(after)
         raw = Counter(m.message_id for m in sink.mails)
         assert set(raw) == {mid(r.id) for r in rows}  # every message arrived
@@ -693,6 +696,31 @@ def test_two_workers_at_once_never_send_a_message_twice(db: str) -> None:
         assert len(sink.mails) == 2000 and set(raw) == {mid(r.id) for r in rows}  # raw: not one twice
     finally:
         sink.controller.stop()
+
+
+def test_slow_smtp_and_claims_outliving_their_lease_still_send_each_message_once(db: str) -> None:
+    """Three `firmly worker` processes on the wall clock, an SMTP server taking 0.3 s a message and a lease of
+    2 s (FIRMLY_SEND_TIMEOUT=1): a claimed batch takes longer to send than its lease, so other workers take
+    over the messages still waiting in it. Every message still arrives exactly once (counted at the server)."""
+    sink = SmtpSink(delay=0.3)
+    sink.controller.start()
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        store = make_workspace(db, "slow", None, "UTC", quiet_hours="off", daily_limit="1000")
+        rows = put_due(store, 24, time.time_ns() // 1000 - HOUR, counterparties=24)
+        env = {"FIRMLY_SEND_TIMEOUT": "1", "FIRMLY_WORKER_INTERVAL": "0.1"}
+        workers = [start_worker(db, sink.url, env=env) for _ in range(3)]
+        wait_for(lambda: len(rows_of(store, "sent")) == len(rows), 60, "every message marked sent")
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)  # each ends its round (a late duplicate would arrive now), then exits
+        reports = [finish(w, timeout=30) for w in workers]
+        sink.controller.stop()
+    raw = Counter(m.message_id for m in sink.mails)
+    assert set(raw) == {mid(r.id) for r in rows}  # every message arrived
+    assert {m: n for m, n in raw.items() if n > 1} == {}, reports  # and none twice
+    taken = sum(int(found.group(1)) for err in reports for found in re.finditer(r"(\d+) taken over", err))
+    assert taken > 0, reports  # the lease did run out under a worker: the fence, not luck, kept them single
 
 
 # -- retries and failures ----------------------------------------------------------------------------------
@@ -814,6 +842,32 @@ def test_a_worker_reconnects_after_the_server_dropped_an_idle_connection(monkeyp
         put_due(store, 1, t0 + HOUR, prefix="b")
         done = worker.drain(stores, t0 + HOUR, wire)
         assert (done.sent, done.retried, done.errors) == (1, 0, [])
+    finally:
+        sink.controller.stop()
+
+
+def test_a_send_whose_steps_each_fit_the_timeout_but_not_together_is_given_up_and_retried(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FIRMLY_SEND_TIMEOUT bounds a whole message, not each SMTP step, so the worker's claim (twice as long)
+    outlasts every send: here RCPT and DATA take 0.4 s each, 0.8 s together, against a timeout of 0.6 s."""
+    sink = SmtpSink(delay=0.4)
+    sink.rcpt = lambda _address: time.sleep(0.4)  # slow, then accepted (None)
+    sink.controller.start()
+    try:
+        monkeypatch.setenv("FIRMLY_SEND_TIMEOUT", "0.6")
+        store = make_workspace(sqlite_url, "w", None, "UTC", quiet_hours="off")
+        wire, stores = channels(monkeypatch, sink), store_for(sqlite_url)
+        t0 = at("2026-05-04T12:00:00+00:00")
+        [row] = put_due(store, 1, t0)
+        done = worker.drain(stores, t0, wire)
+        assert (done.sent, done.retried) == (0, 1)
+        assert "FIRMLY_SEND_TIMEOUT" in done.errors[0], done.errors
+        r = rows_of(store)[row.id]
+        assert (r.status, r.attempts, r.next_at, r.claim) == ("pending", 1, t0 + worker.BACKOFF[0], None)
+        sink.delay, sink.rcpt = 0.0, lambda _address: None  # the server is quick again
+        done = worker.drain(stores, r.next_at, wire)
+        assert (done.sent, done.errors) == (1, [])  # over a new connection: the timed-out one was closed
+        assert rows_of(store)[row.id].status == "sent"
     finally:
         sink.controller.stop()
 

@@ -22,8 +22,10 @@ class WebhookError(Exception):
 
 
 class WebhookSender:
-    def __init__(self, timeout: float = 10.0) -> None:
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+    def __init__(self, timeout: float = 30.0) -> None:
+        # `timeout` is the whole request's (the worker's claim must outlast it); httpx times each step, so
+        # connecting, sending and the answer get a third each
+        self.client = httpx.Client(timeout=timeout / 3, follow_redirects=False)
 
     def send(self, url: str, secret: str, message_id: str, payload: str, now: datetime | None = None) -> None:
         moment = now or datetime.now(UTC)
