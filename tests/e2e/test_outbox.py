@@ -161,6 +161,7 @@ class HookSink:
     rejected: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     refuse: Callable[[str], bool] = lambda _webhook_id: False
+    delay: float = 0.0  # seconds each request takes before its answer (a slow receiver)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def serve(self) -> ThreadingHTTPServer:
@@ -171,6 +172,8 @@ class HookSink:
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 webhook_id = headers.get("webhook-id", "")
+                if sink.delay:
+                    time.sleep(sink.delay)
                 with sink.lock:
                     if sink.refuse(webhook_id):
                         sink.refused.append(webhook_id)
@@ -698,27 +701,34 @@ def test_two_workers_at_once_never_send_a_message_twice(db: str) -> None:
         sink.controller.stop()
 
 
-def test_slow_smtp_and_claims_outliving_their_lease_still_send_each_message_once(db: str) -> None:
-    """Three `firmly worker` processes on the wall clock, an SMTP server taking 0.3 s a message and a lease of
-    2 s (FIRMLY_SEND_TIMEOUT=1): a claimed batch takes longer to send than its lease, so other workers take
-    over the messages still waiting in it. Every message still arrives exactly once (counted at the server)."""
-    sink = SmtpSink(delay=0.3)
-    sink.controller.start()
+@pytest.mark.parametrize("channel", ["email", "webhook"])
+def test_slow_receivers_and_claims_outliving_their_lease_still_deliver_each_message_once(
+        db: str, channel: str, hooks: tuple[HookSink, str]) -> None:
+    """`firmly worker` processes on the wall clock (three for email, two for webhooks), a receiver taking 0.3 s
+    a message and a lease of 2 s (FIRMLY_SEND_TIMEOUT=1): a claimed batch takes longer to send than its lease,
+    so other workers take over the messages still waiting in it. Every message still arrives exactly once,
+    counted at the receiver by Message-ID or webhook-id."""
+    smtp = SmtpSink(delay=0.3 if channel == "email" else 0.0)
+    receiver, url = hooks
+    receiver.secret, receiver.delay = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0.3
+    smtp.controller.start()
     workers: list[subprocess.Popen[str]] = []
     try:
-        store = make_workspace(db, "slow", None, "UTC", quiet_hours="off", daily_limit="1000")
-        rows = put_due(store, 24, time.time_ns() // 1000 - HOUR, counterparties=24)
+        store = make_workspace(db, "slow", None, "UTC", quiet_hours="off", daily_limit="1000",
+                               webhook_secret=receiver.secret)
+        rows = put_due(store, 16, time.time_ns() // 1000 - HOUR, counterparties=16, channel=channel,
+                       recipient=url if channel == "webhook" else None)
         env = {"FIRMLY_SEND_TIMEOUT": "1", "FIRMLY_WORKER_INTERVAL": "0.1"}
-        workers = [start_worker(db, sink.url, env=env) for _ in range(3)]
+        workers = [start_worker(db, smtp.url, env=env) for _ in range(3 if channel == "email" else 2)]
         wait_for(lambda: len(rows_of(store, "sent")) == len(rows), 60, "every message marked sent")
     finally:
         for w in workers:
             w.send_signal(signal.SIGTERM)  # each ends its round (a late duplicate would arrive now), then exits
         reports = [finish(w, timeout=30) for w in workers]
-        sink.controller.stop()
-    raw = Counter(m.message_id for m in sink.mails)
-    assert set(raw) == {mid(r.id) for r in rows}  # every message arrived
-    assert {m: n for m, n in raw.items() if n > 1} == {}, reports  # and none twice
+        smtp.controller.stop()
+    arrived = Counter(m.message_id for m in smtp.mails) + Counter(mid(h.webhook_id) for h in receiver.hooks)
+    assert set(arrived) == {mid(r.id) for r in rows} and not receiver.rejected  # every message arrived
+    assert {m: n for m, n in arrived.items() if n > 1} == {}, reports  # and none twice
     taken = sum(int(found.group(1)) for err in reports for found in re.finditer(r"(\d+) taken over", err))
     assert taken > 0, reports  # the lease did run out under a worker: the fence, not luck, kept them single
 

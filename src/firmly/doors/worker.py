@@ -59,7 +59,8 @@ def run(database_url: str | None, interval: float, once: bool, as_of: int | None
     while not stop:
         now = as_of if as_of is not None else time.time_ns() // 1000
         woken = worker.tick_all(store_for, now)
-        done = worker.drain(store_for, now, wire, lease=lease)
+        wall = None if as_of is not None else (lambda: time.time_ns() // 1000)  # leases on the wall clock
+        done = worker.drain(store_for, now, wire, lease=lease, clock=wall)
         done.woken = woken
         report(done)
         if once:

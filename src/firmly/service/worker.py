@@ -117,13 +117,13 @@ class _Fence:
 
     def holds(self, store: Store, row: OutboxRow) -> bool:
         """Whether `row` may be sent now: still under its claim, with a lease that outlasts the send."""
-        moment = self.clock()
-        if row.next_at - moment >= self.lease * 3 // 4:
+        if row.next_at - self.clock() >= self.lease * 3 // 4:
             return True  # claimed a moment ago: no one else can have it, and the send ends well within the lease
         with store.write():
-            if not store.renew_outbox(row, moment + self.lease):
+            until = self.clock() + self.lease  # from when the write began: waiting for it does not eat the lease
+            if not store.renew_outbox(row, until):
                 return False
-        row.next_at = moment + self.lease
+        row.next_at = until
         return True
 
 
