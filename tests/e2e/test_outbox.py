@@ -882,6 +882,14 @@ def test_a_send_whose_steps_each_fit_the_timeout_but_not_together_is_given_up_an
         sink.controller.stop()
 
 
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "86400"])
+def test_an_unusable_send_timeout_is_named_not_a_traceback(sqlite_url: str, smtp: SmtpSink, value: str) -> None:
+    proc = cli(sqlite_url, "worker", "--once", env={"FIRMLY_SMTP_URL": smtp.url, "FIRMLY_SEND_TIMEOUT": value})
+    assert proc.returncode != 0
+    assert "FIRMLY_SEND_TIMEOUT must be a number of seconds" in proc.stderr and repr(value) in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
 # -- quiet hours and the daily limit ---------------------------------------------------------------------
 def test_quiet_hours_in_the_workspace_time_zone(sqlite_url: str, smtp: SmtpSink,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:

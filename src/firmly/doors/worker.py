@@ -23,7 +23,8 @@ def send_timeout() -> float:
     except ValueError:
         seconds = 0.0
     if not 0 < seconds <= 3600:
-        raise FirmlyError(f"{config.SEND_TIMEOUT.env} must be a number of seconds between 0 and 3600, got {text!r}")
+        raise FirmlyError(f"{config.SEND_TIMEOUT.env} must be a number of seconds above 0 and at most 3600, "
+                          f"got {text!r}")
     return seconds
 
 
