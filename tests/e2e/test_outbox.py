@@ -733,6 +733,29 @@ def test_slow_receivers_and_claims_outliving_their_lease_still_deliver_each_mess
     assert taken > 0, reports  # the lease did run out under a worker: the fence, not luck, kept them single
 
 
+def test_a_stopped_worker_gives_its_claims_back_at_once(db: str) -> None:
+    """SIGTERM ends a round after the message in hand: the rest of its claim is due again at once (not after
+    the lease, a minute by default), and the next worker sends it, each message once."""
+    sink = SmtpSink(delay=0.3)
+    sink.controller.start()
+    try:
+        store = make_workspace(db, "stop", None, "UTC", quiet_hours="off", daily_limit="1000")
+        rows = put_due(store, 10, time.time_ns() // 1000 - HOUR, counterparties=10)
+        first = start_worker(db, sink.url)
+        wait_for(lambda: sink.count() >= 1, 60, "the first message")
+        first.send_signal(signal.SIGTERM)
+        finish(first)
+        states = Counter(r.status for r in rows_of(store).values())
+        assert states["sending"] == 0 and 1 <= states["sent"] < 10 and states["pending"] == 10 - states["sent"]
+        again = start_worker(db, sink.url, "--once")  # on the wall clock, right away
+        finish(again)
+        assert Counter(r.status for r in rows_of(store).values()) == {"sent": 10}
+        raw = Counter(m.message_id for m in sink.mails)
+        assert set(raw) == {mid(r.id) for r in rows} and max(raw.values()) == 1
+    finally:
+        sink.controller.stop()
+
+
 # -- retries and failures ----------------------------------------------------------------------------------
 def test_refused_then_accepted_backs_off_as_backoff_says(
         sqlite_url: str, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> None:

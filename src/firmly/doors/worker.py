@@ -61,7 +61,7 @@ def run(database_url: str | None, interval: float, once: bool, as_of: int | None
         now = as_of if as_of is not None else time.time_ns() // 1000
         woken = worker.tick_all(store_for, now)
         wall = None if as_of is not None else (lambda: time.time_ns() // 1000)  # leases on the wall clock
-        done = worker.drain(store_for, now, wire, lease=lease, clock=wall)
+        done = worker.drain(store_for, now, wire, lease=lease, clock=wall, stopping=lambda: stop)
         done.woken = woken
         report(done)
         if once:

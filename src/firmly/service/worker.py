@@ -77,7 +77,8 @@ def tick_all(store_for: Callable[[str], Store], now: int) -> int:
 
 
 def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch: int = 500,
-          lease: int = LEASE_US, clock: Callable[[], int] | None = None) -> Round:
+          lease: int = LEASE_US, clock: Callable[[], int] | None = None,
+          stopping: Callable[[], bool] = lambda: False) -> Round:
     """Send the messages due at `now`, a claim at a time, until none is due.
 
     A message leaves only while it is surely still under this worker's claim: claimed a moment ago, or its
@@ -85,7 +86,8 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
     marked only if it still is. `lease` must outlast one send (FIRMLY_SEND_TIMEOUT, enforced by the senders)
     with room to mark it. Each claim takes what this worker can send in a quarter of the lease, measured as
     the round goes, so other workers are not kept waiting for messages held in a long batch. `clock` gives
-    the time of the leases (by default `now` moved on by the time the round has taken).
+    the time of the leases (by default `now` moved on by the time the round has taken). Once `stopping()`
+    says so, the round ends after the message in hand and gives its other claims back, due at once.
     """
     report = Round()
     places: dict[str, _Workspace] = {}
@@ -99,7 +101,10 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
         if not claimed:
             return report
         began = wallclock.monotonic_ns()
-        for row in claimed:
+        for n, row in enumerate(claimed):
+            if stopping():
+                _release(store_for, claimed[n:], now)
+                return report
             store = store_for(row.workspace)
             place = places.get(row.workspace) or _place(store)
             places[row.workspace] = place
@@ -108,6 +113,16 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
             return report
         each = (wallclock.monotonic_ns() - began) // 1000 // len(claimed)  # µs per message of this claim
         size = max(1, min(batch, lease // 4 // max(each, 1)))
+
+
+def _release(store_for: Callable[[str], Store], rows: list[OutboxRow], now: int) -> None:
+    """Give claims back unsent (the worker is stopping): due again at once for another worker, not after the
+    lease. One that was taken over meanwhile is left to its new holder."""
+    for row in rows:
+        row.status, row.next_at = "pending", now
+        store = store_for(row.workspace)
+        with store.write():
+            store.finish_outbox(row)
 
 
 @dataclass(frozen=True, slots=True)
