@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bench_outbox.py emails [--messages 5000] [--runs 5] [--db URL] [--pin] \
         [--profile] [--json-out FILE]
     .venv/bin/python benchmarks/bench_outbox.py memory [--messages 100000] [--db URL] [--pin] [--json-out FILE]
+    .venv/bin/python benchmarks/bench_outbox.py workers [--messages 150] [--workers 2] [--delay 1] \
+        [--send-timeout 30] [--db URL] [--json-out FILE]
 
 --pin puts the worker (this process) on CPU 0 and the SMTP server on CPU 1.
 
@@ -28,6 +30,12 @@ is `firmly.service.worker.drain` at the reminder's time with the channels `firml
    drain with a Mail that sends nothing (claims, the daily count, marking each message sent);
 with --profile, cProfile's top functions of one more drain.
 
+`workers` starts --workers `firmly worker` processes on the wall clock (FIRMLY_SEND_TIMEOUT=--send-timeout,
+rounds every 0.2 s) against a server that takes --delay seconds to accept each message and notes every
+Message-ID it accepts again; it reports the time until every message is marked sent (beside the ideal,
+messages × delay / workers), what the server accepted, the repeated Message-IDs (the goal: none) and, per
+worker, what it sent and what was taken over from it when its claim ran out.
+
 `memory` drains --messages (default 100,000) once and records the process's resident memory (current RSS
 from /proc/self/statm and the peak, ru_maxrss) before the drain, after 1%, 25%, 50%, 75% of the messages
 and at the end: a drain that holds what it sent would grow with the count.
@@ -40,10 +48,13 @@ import cProfile
 import json
 import multiprocessing
 import os
+import re
 import resource
+import signal
 import smtplib
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -76,16 +87,31 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # -- the SMTP server, in its own process -------------------------------------------------------------
-def _serve(port: int, count: Synchronized[int], ready: EventType, stop: EventType, cpu: int | None) -> None:
+def _serve(port: int, count: Synchronized[int], ready: EventType, stop: EventType, cpu: int | None,
+           delay: float = 0.0, repeats: Synchronized[int] | None = None) -> None:
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
-    from aiosmtpd.controller import Controller  # noqa: PLC0415 - loaded in the server process only
+    import asyncio  # noqa: PLC0415 - loaded in the server process only
+    import re  # noqa: PLC0415
+
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
     from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: PLC0415
+
+    seen: set[bytes] = set()
 
     class Counting:
         async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            if delay:  # a slow server: each message takes this long to be accepted
+                await asyncio.sleep(delay)
             with count.get_lock():
                 count.value += 1
+            if repeats is not None:  # Message-IDs accepted before
+                found = re.search(rb"^Message-ID:\s*(\S+)", envelope.original_content or b"", re.M | re.I)
+                key = found.group(1) if found else b""
+                if key in seen:
+                    with repeats.get_lock():
+                        repeats.value += 1
+                seen.add(key)
             return "250 OK"
 
     controller = Controller(Counting(), hostname="127.0.0.1", port=port)
@@ -96,15 +122,16 @@ def _serve(port: int, count: Synchronized[int], ready: EventType, stop: EventTyp
 
 
 class Server:
-    def __init__(self, cpu: int | None = None) -> None:
+    def __init__(self, cpu: int | None = None, delay: float = 0.0) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port: int = s.getsockname()[1]
         ctx = multiprocessing.get_context("spawn")
         self.count: Synchronized[int] = ctx.Value("q", 0)
+        self.repeats: Synchronized[int] = ctx.Value("q", 0)
         self.ready, self.stop = ctx.Event(), ctx.Event()
-        self.process = ctx.Process(target=_serve, args=(self.port, self.count, self.ready, self.stop, cpu),
-                                   daemon=True)
+        self.process = ctx.Process(target=_serve, args=(self.port, self.count, self.ready, self.stop, cpu, delay,
+                                                        self.repeats), daemon=True)
 
     def __enter__(self) -> Server:
         self.process.start()
@@ -202,7 +229,7 @@ def prepared(args: argparse.Namespace) -> SqlStore:
         store = build(url, args.messages)
     with store.write():
         store.c.exec_driver_sql(
-            "UPDATE outbox SET status = 'pending', attempts = 0, sent_at = NULL, error = NULL, next_at = "
+            "UPDATE outbox SET status = 'pending', attempts = 0, sent_at = NULL, error = NULL, claim = NULL, next_at = "
             + str(parse_instant(DUE)))
     return store
 
@@ -403,11 +430,51 @@ def bench_memory(args: argparse.Namespace) -> dict[str, Any]:
             "per_s": round(n / seconds), "samples": samples, "rss_growth_after_1pct_mib": round(growth, 1)}
 
 
+def bench_workers(args: argparse.Namespace) -> dict[str, Any]:
+    """--workers `firmly worker` processes on the wall clock against a server taking --delay s a message."""
+    store = prepared(args)
+    url = database(args)
+    worker.tick_all(lambda name: bootstrap.store(url, name or None), time.time_ns() // 1000)  # the clock, untimed
+    with store.read():
+        due = int(store.c.exec_driver_sql("SELECT count(*) FROM outbox WHERE status = 'pending'").scalar_one())
+    with Server(delay=args.delay) as server:
+        env = {**os.environ, "FIRMLY_DATABASE_URL": url, "FIRMLY_SMTP_URL": server.url,
+               "FIRMLY_MAIL_FROM": "bench@firmly.test", "FIRMLY_SEND_TIMEOUT": str(args.send_timeout),
+               "FIRMLY_WORKER_INTERVAL": "0.2"}
+        started = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-m", "firmly", "worker"], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(args.workers)]
+        left = due
+        while left and time.perf_counter() - started < args.limit:
+            time.sleep(0.25)
+            with store.read():
+                left = int(store.c.exec_driver_sql(
+                    "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").scalar_one())
+        seconds = time.perf_counter() - started
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)  # each ends its round (a late duplicate would still arrive), then exits
+        reports = [proc.communicate(timeout=args.limit)[1] for proc in procs]
+        accepted, repeats = server.accepted(), int(server.repeats.value)
+    sent = [sum(int(n) for n in re.findall(r"sent (\d+)", r)) for r in reports]
+    taken = [sum(int(n) for n in re.findall(r"(\d+) taken over", r)) for r in reports]
+    ideal = due * args.delay / args.workers
+    print(f"{due} messages, {args.workers} workers, {args.delay}s a message, FIRMLY_SEND_TIMEOUT={args.send_timeout}: "
+          f"all sent in {seconds:.1f}s (ideal {ideal:.1f}s); the server accepted {accepted}, {repeats} of them a "
+          f"Message-ID again; sent per worker {sent}, taken over per worker {taken}"
+          + ("" if not left else f"; {left} still unsent after {args.limit}s"))
+    return {"benchmark": "workers", "messages": due, "workers": args.workers, "delay_s": args.delay,
+            "send_timeout_s": args.send_timeout, "seconds": round(seconds, 1), "ideal_s": round(ideal, 1),
+            "accepted": accepted, "repeated_message_ids": repeats, "sent_per_worker": sent,
+            "taken_over_per_worker": taken, "unsent": left, "load_average": os.getloadavg()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="firmly outbox worker benchmarks")
     sub = parser.add_subparsers(dest="benchmark", required=True)
     for name, default, help_text in (("emails", 5_000, "emails/s through worker.drain to a local SMTP server"),
-                                     ("memory", 100_000, "resident memory over one long drain")):
+                                     ("memory", 100_000, "resident memory over one long drain"),
+                                     ("workers", 150, "several `firmly worker` processes and a slow SMTP server: "
+                                                      "each message once?")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--messages", type=int, default=default, help=f"due reminders (default {default:,})")
         p.add_argument("--db", help="a database URL (default: a SQLite file in --workdir)")
@@ -415,6 +482,11 @@ def main() -> None:
         p.add_argument("--rebuild", action="store_true", help="build the workspace again")
         p.add_argument("--json-out", type=Path, help="write the results as JSON here")
         p.add_argument("--pin", action="store_true", help="the worker on CPU 0, the SMTP server on CPU 1")
+        if name == "workers":
+            p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+            p.add_argument("--delay", type=float, default=1.0, help="seconds the server takes a message (default 1)")
+            p.add_argument("--send-timeout", type=float, default=30.0, help="FIRMLY_SEND_TIMEOUT (default 30)")
+            p.add_argument("--limit", type=float, default=600.0, help="give up after this many seconds")
         if name == "emails":
             p.add_argument("--runs", type=int, default=5, help="timed runs; the median is reported (default 5)")
             p.add_argument("--profile", action="store_true", help="print cProfile's top functions of one more run")
@@ -422,8 +494,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.messages < 100:
         parser.error("--messages must be at least 100")
-    run: Callable[[argparse.Namespace], dict[str, Any]] = bench_emails if args.benchmark == "emails" \
-        else bench_memory
+    run: Callable[[argparse.Namespace], dict[str, Any]] = {
+        "emails": bench_emails, "memory": bench_memory, "workers": bench_workers}[args.benchmark]
     results = run(args)
     results["python"] = sys.version.split()[0]
     results["when"] = iso(time.time_ns() // 1000)

@@ -41,6 +41,8 @@ SMTP_URL = Setting("smtp_url", "", "the SMTP server the worker sends email throu
 MAIL_FROM = Setting("mail_from", "firmly@localhost", "the sender address of every email (the name comes from "
                     "the workspace's sender_name)")
 WORKER_INTERVAL = Setting("worker_interval", "5", "seconds the worker waits between rounds")
+SEND_TIMEOUT = Setting("send_timeout", "30", "seconds one message may take to leave (an email over SMTP, all its "
+                       "steps together, or a webhook); a worker's claim on a message lasts twice as long")
 
 SESSION_HOURS = Setting("session_hours", "12", "hours a web UI login lasts before the password is asked again")
 
@@ -50,4 +52,4 @@ FUTURE_HORIZON = Setting("future_horizon", "1d", "how far ahead of the wall cloc
                          "sender's clock running fast); later ones are refused")
 
 SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS, SMTP_URL, MAIL_FROM, WORKER_INTERVAL,
-            SESSION_HOURS, NOW, FUTURE_HORIZON)
+            SEND_TIMEOUT, SESSION_HOURS, NOW, FUTURE_HORIZON)

@@ -6,7 +6,7 @@ import pytest
 
 from firmly.domain.engine import CounterpartyState
 from firmly.domain.events import Event, validate
-from firmly.domain.ports import Store, StoredRulebook
+from firmly.domain.ports import OutboxRow, Store, StoredRulebook
 from tests.contract.conftest import MakeStore
 
 
@@ -107,3 +107,72 @@ def test_clock_and_rulebook_versions(store: Store) -> None:
         info = store.workspace_info()
         assert info is not None and (info.clock, info.ticked) == (10, 5)
         assert [(b.version, b.effective_from) for b in store.rulebooks()] == [("1", None), ("2", 10)]
+
+
+
+# Outbox times before anything else in the test database: a claim takes due messages of every workspace, and
+# PostgreSQL's database is shared by the whole session
+T = -10**12
+
+
+def _message(i: str, due: int) -> OutboxRow:
+    return OutboxRow(f"m-{i}", f"d-{i}", "anna", "email", "anna@example.org", "Subject", "Body", None, "pending",
+                     0, due, due)
+
+
+def test_a_claim_taken_over_after_its_lease_is_fenced_off_from_its_old_holder(make_store: MakeStore) -> None:
+    """Worker A's claim runs out while it is busy; B claims the message. A can neither renew the claim (the
+    check right before sending) nor mark the message; B can, once. A's other message, which nobody took, is
+    still A's even past its lease."""
+    store, other = make_store("main"), make_store("other")
+    with store.write():
+        store.put_outbox([_message("1", T + 100), _message("2", T + 100)])
+    with other.write():  # claims span workspaces: A's claim and B's come from a store of another workspace
+        a = other.claim_outbox(T + 100, 10, T + 200, "claim-a")
+        assert other.claim_outbox(T + 199, 10, T + 300, "claim-b") == []  # still under A's lease
+        b = other.claim_outbox(T + 200, 1, T + 300, "claim-b")
+    assert sorted((r.id, r.status, r.next_at, r.claim, r.workspace) for r in a) == [
+        ("m-1", "sending", T + 200, "claim-a", store.workspace), ("m-2", "sending", T + 200, "claim-a",
+                                                                  store.workspace)]
+    assert len(b) == 1 and b[0].claim == "claim-b"
+    taken, kept = (a[0], a[1]) if a[0].id == b[0].id else (a[1], a[0])
+    with store.write():
+        assert not store.renew_outbox(taken, T + 400)  # A must not send it: B has it
+        taken.status, taken.sent_at = "sent", T + 250
+        assert not store.finish_outbox(taken)  # nor mark it
+        assert store.renew_outbox(kept, T + 400)  # its lease ran out, but nobody took it: still A's
+    with store.read():
+        rows = {r.id: r for r in store.outbox()}
+    assert (rows[taken.id].status, rows[taken.id].next_at, rows[taken.id].claim) == ("sending", T + 300, "claim-b")
+    assert (rows[kept.id].next_at, rows[kept.id].claim) == (T + 400, "claim-a")
+    mine = b[0]
+    mine.status, mine.attempts, mine.sent_at = "sent", 1, T + 260
+    with store.write():
+        assert store.renew_outbox(mine, T + 500)
+        assert store.finish_outbox(mine)
+        assert not store.finish_outbox(mine)  # a claim ends when its message is marked: once only
+        assert not store.renew_outbox(mine, T + 600)
+    with store.read():
+        done = next(r for r in store.outbox() if r.id == mine.id)
+    assert (done.status, done.attempts, done.sent_at, done.claim) == ("sent", 1, T + 260, None)
+    with other.write():  # later, only the message A kept comes round again: never the one that was sent
+        again = other.claim_outbox(T + 400, 10, T + 900, "claim-c")
+    assert [r.id for r in again if r.workspace == store.workspace] == [kept.id]
+
+
+def test_a_message_under_no_claim_is_finished_only_as_such(store: Store) -> None:
+    """`firmly outbox retry` sets a failed message pending again: it is under no claim (claim None)."""
+    with store.write():
+        store.put_outbox([_message("1", T)])
+        claimed = store.claim_outbox(T, 1, T + 200, "claim-a")[0]
+        claimed.status, claimed.error = "failed", "550 no such user"
+        assert store.finish_outbox(claimed)
+    with store.read():
+        failed = store.outbox("failed")[0]
+    assert failed.claim is None
+    failed.status, failed.next_at = "pending", T + 300
+    with store.write():
+        assert store.finish_outbox(failed)
+        assert not store.renew_outbox(failed, T + 400)  # nothing to renew: it is not claimed
+    with store.read():
+        assert [(r.status, r.next_at) for r in store.outbox()] == [("pending", T + 300)]

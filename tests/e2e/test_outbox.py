@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -160,6 +161,7 @@ class HookSink:
     rejected: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     refuse: Callable[[str], bool] = lambda _webhook_id: False
+    delay: float = 0.0  # seconds each request takes before its answer (a slow receiver)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def serve(self) -> ThreadingHTTPServer:
@@ -170,6 +172,8 @@ class HookSink:
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 webhook_id = headers.get("webhook-id", "")
+                if sink.delay:
+                    time.sleep(sink.delay)
                 with sink.lock:
                     if sink.refuse(webhook_id):
                         sink.refused.append(webhook_id)
@@ -308,8 +312,9 @@ def cli(db: str, *args: str, env: dict[str, str] | None = None, timeout: float =
                           timeout=timeout, check=False)
 
 
-def start_worker(db: str, smtp_url: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "FIRMLY_DATABASE_URL": db, "FIRMLY_SMTP_URL": smtp_url, "FIRMLY_MAIL_FROM": MAIL_FROM}
+def start_worker(db: str, smtp_url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "FIRMLY_DATABASE_URL": db, "FIRMLY_SMTP_URL": smtp_url, "FIRMLY_MAIL_FROM": MAIL_FROM,
+           **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "firmly", "worker", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -663,8 +668,9 @@ def test_killed_worker_restarted_delivers_every_message_once(db: str, capsys: py
         again = start_worker(db, sink.url, "--once", "--as-of", iso(t))
         finish(again)
         assert set(rows_of(store, "sending")) == set(claimed)
-        # after the lease, they are sent again under the same Message-ID
-        after = start_worker(db, sink.url, "--once", "--as-of", iso(t + worker.LEASE_US + 1_000_000))
+        # after the lease (it runs from the claim, a few seconds into the round), they are sent again under the
+        # same Message-ID
+        after = start_worker(db, sink.url, "--once", "--as-of", iso(t + 2 * worker.LEASE_US))
         finish(after)
         raw = Counter(m.message_id for m in sink.mails)
         assert set(raw) == {mid(r.id) for r in rows}  # every message arrived
@@ -691,6 +697,61 @@ def test_two_workers_at_once_never_send_a_message_twice(db: str) -> None:
         assert sum(sent) == 2000 and min(sent) > 0, sent  # both worked, side by side
         raw = Counter(m.message_id for m in sink.mails)
         assert len(sink.mails) == 2000 and set(raw) == {mid(r.id) for r in rows}  # raw: not one twice
+    finally:
+        sink.controller.stop()
+
+
+@pytest.mark.parametrize("channel", ["email", "webhook"])
+def test_slow_receivers_and_claims_outliving_their_lease_still_deliver_each_message_once(
+        db: str, channel: str, hooks: tuple[HookSink, str]) -> None:
+    """`firmly worker` processes on the wall clock (three for email, two for webhooks), a receiver taking 0.3 s
+    a message and a lease of 2 s (FIRMLY_SEND_TIMEOUT=1): a claimed batch takes longer to send than its lease,
+    so other workers take over the messages still waiting in it. Every message still arrives exactly once,
+    counted at the receiver by Message-ID or webhook-id."""
+    smtp = SmtpSink(delay=0.3 if channel == "email" else 0.0)
+    receiver, url = hooks
+    receiver.secret, receiver.delay = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0.3
+    smtp.controller.start()
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        store = make_workspace(db, "slow", None, "UTC", quiet_hours="off", daily_limit="1000",
+                               webhook_secret=receiver.secret)
+        rows = put_due(store, 16, time.time_ns() // 1000 - HOUR, counterparties=16, channel=channel,
+                       recipient=url if channel == "webhook" else None)
+        env = {"FIRMLY_SEND_TIMEOUT": "1", "FIRMLY_WORKER_INTERVAL": "0.1"}
+        workers = [start_worker(db, smtp.url, env=env) for _ in range(3 if channel == "email" else 2)]
+        wait_for(lambda: len(rows_of(store, "sent")) == len(rows), 60, "every message marked sent")
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)  # each ends its round (a late duplicate would arrive now), then exits
+        reports = [finish(w, timeout=30) for w in workers]
+        smtp.controller.stop()
+    arrived = Counter(m.message_id for m in smtp.mails) + Counter(mid(h.webhook_id) for h in receiver.hooks)
+    assert set(arrived) == {mid(r.id) for r in rows} and not receiver.rejected  # every message arrived
+    assert {m: n for m, n in arrived.items() if n > 1} == {}, reports  # and none twice
+    taken = sum(int(found.group(1)) for err in reports for found in re.finditer(r"(\d+) taken over", err))
+    assert taken > 0, reports  # the lease did run out under a worker: the fence, not luck, kept them single
+
+
+def test_a_stopped_worker_gives_its_claims_back_at_once(db: str) -> None:
+    """SIGTERM ends a round after the message in hand: the rest of its claim is due again at once (not after
+    the lease, a minute by default), and the next worker sends it, each message once."""
+    sink = SmtpSink(delay=0.3)
+    sink.controller.start()
+    try:
+        store = make_workspace(db, "stop", None, "UTC", quiet_hours="off", daily_limit="1000")
+        rows = put_due(store, 10, time.time_ns() // 1000 - HOUR, counterparties=10)
+        first = start_worker(db, sink.url)
+        wait_for(lambda: sink.count() >= 1, 60, "the first message")
+        first.send_signal(signal.SIGTERM)
+        finish(first)
+        states = Counter(r.status for r in rows_of(store).values())
+        assert states["sending"] == 0 and 1 <= states["sent"] < 10 and states["pending"] == 10 - states["sent"]
+        again = start_worker(db, sink.url, "--once")  # on the wall clock, right away
+        finish(again)
+        assert Counter(r.status for r in rows_of(store).values()) == {"sent": 10}
+        raw = Counter(m.message_id for m in sink.mails)
+        assert set(raw) == {mid(r.id) for r in rows} and max(raw.values()) == 1
     finally:
         sink.controller.stop()
 
@@ -816,6 +877,40 @@ def test_a_worker_reconnects_after_the_server_dropped_an_idle_connection(monkeyp
         assert (done.sent, done.retried, done.errors) == (1, 0, [])
     finally:
         sink.controller.stop()
+
+
+def test_a_send_whose_steps_each_fit_the_timeout_but_not_together_is_given_up_and_retried(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FIRMLY_SEND_TIMEOUT bounds a whole message, not each SMTP step, so the worker's claim (twice as long)
+    outlasts every send: here RCPT and DATA take 0.4 s each, 0.8 s together, against a timeout of 0.6 s."""
+    sink = SmtpSink(delay=0.4)
+    sink.rcpt = lambda _address: time.sleep(0.4)  # slow, then accepted (None)
+    sink.controller.start()
+    try:
+        monkeypatch.setenv("FIRMLY_SEND_TIMEOUT", "0.6")
+        store = make_workspace(sqlite_url, "w", None, "UTC", quiet_hours="off")
+        wire, stores = channels(monkeypatch, sink), store_for(sqlite_url)
+        t0 = at("2026-05-04T12:00:00+00:00")
+        [row] = put_due(store, 1, t0)
+        done = worker.drain(stores, t0, wire)
+        assert (done.sent, done.retried) == (0, 1)
+        assert "FIRMLY_SEND_TIMEOUT" in done.errors[0], done.errors
+        r = rows_of(store)[row.id]
+        assert (r.status, r.attempts, r.next_at, r.claim) == ("pending", 1, t0 + worker.BACKOFF[0], None)
+        sink.delay, sink.rcpt = 0.0, lambda _address: None  # the server is quick again
+        done = worker.drain(stores, r.next_at, wire)
+        assert (done.sent, done.errors) == (1, [])  # over a new connection: the timed-out one was closed
+        assert rows_of(store)[row.id].status == "sent"
+    finally:
+        sink.controller.stop()
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "86400"])
+def test_an_unusable_send_timeout_is_named_not_a_traceback(sqlite_url: str, smtp: SmtpSink, value: str) -> None:
+    proc = cli(sqlite_url, "worker", "--once", env={"FIRMLY_SMTP_URL": smtp.url, "FIRMLY_SEND_TIMEOUT": value})
+    assert proc.returncode != 0
+    assert "FIRMLY_SEND_TIMEOUT must be a number of seconds" in proc.stderr and repr(value) in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
 
 
 # -- quiet hours and the daily limit ---------------------------------------------------------------------

@@ -1,22 +1,30 @@
 """Email over SMTP: one connection kept open across a batch, STARTTLS and login when configured.
 
 FIRMLY_SMTP_URL: smtp://[user:password@]host[:port][?starttls=true] or smtps://… for TLS from the start.
+The timeout is one message's in all (connecting, every command and reply), not each step's: the worker's
+claim on a message must outlast its send.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import smtplib
 import ssl
+import time
 from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from firmly.domain.errors import FirmlyError
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 
 class MailError(Exception):
@@ -25,6 +33,32 @@ class MailError(Exception):
     def __init__(self, message: str, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class _Timed(smtplib.SMTP):
+    """smtplib with one deadline: each step waits only for what is left of it, not for the whole timeout again."""
+
+    deadline = math.inf
+
+    def _left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("sending took longer than FIRMLY_SEND_TIMEOUT allows")
+        return left
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(self._left())
+        super().send(s)
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self.sock is not None:
+            self.sock.settimeout(self._left())
+        return super().getreply()
+
+
+class _TimedSSL(_Timed, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpSender:
@@ -39,13 +73,17 @@ class SmtpSender:
         self.password = unquote(parts.password) if parts.password else None
         self.starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
         self.sender, self.timeout = sender, timeout
-        self._conn: smtplib.SMTP | None = None
+        self._conn: _Timed | None = None
 
-    def _connect(self) -> smtplib.SMTP:
-        if self._conn is None:
+    def _connect(self, deadline: float) -> smtplib.SMTP:
+        if self._conn is not None:
+            self._conn.deadline = deadline
+        else:
             context = ssl.create_default_context()
-            conn = (smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context) if self.tls
-                    else smtplib.SMTP(self.host, self.port, timeout=self.timeout))
+            left = max(deadline - time.monotonic(), 0.001)
+            conn: _Timed = _TimedSSL(timeout=left, context=context) if self.tls else _Timed(timeout=left)
+            conn.deadline = deadline
+            conn.connect(self.host, self.port)
             if self.starttls:
                 conn.starttls(context=context)
             if self.user:
@@ -75,12 +113,13 @@ class SmtpSender:
         msg["Message-ID"] = f"<{message_id}@firmly>" if message_id else make_msgid(domain="firmly")
         if reply_to:
             msg["Reply-To"] = reply_to
+        deadline = time.monotonic() + self.timeout
         try:
             try:
-                self._connect().send_message(msg)
+                self._connect(deadline).send_message(msg)
             except smtplib.SMTPServerDisconnected:  # an idle connection the server closed: open a new one once
                 self._conn = None
-                self._connect().send_message(msg)
+                self._connect(deadline).send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             # 4xx (greylisting, a full mailbox for now) is worth retrying; only 5xx for every recipient is final
             codes = [code for code, _ in exc.recipients.values()]
@@ -93,7 +132,9 @@ class SmtpSender:
             raise MailError(f"{type(exc).__name__}: {exc}") from None
 
     def close(self) -> None:
-        if self._conn is not None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.deadline = time.monotonic() + min(self.timeout, 1.0)  # a polite QUIT, but not a long wait for it
             with contextlib.suppress(smtplib.SMTPException, OSError):  # closing a broken connection may fail too
-                self._conn.quit()
-            self._conn = None
+                conn.quit()
+            conn.close()

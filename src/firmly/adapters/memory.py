@@ -207,19 +207,30 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         added = 0
         for r in rows:
             if (self.workspace, r.id) not in box:
-                box[(self.workspace, r.id)] = dataclasses.replace(r, workspace=self.workspace)
+                box[(self.workspace, r.id)] = dataclasses.replace(r, workspace=self.workspace, claim=None)
                 added += 1
         return added
 
-    def claim_outbox(self, now: int, limit: int, lease_until: int) -> list[OutboxRow]:
+    def claim_outbox(self, now: int, limit: int, lease_until: int, claim: str) -> list[OutboxRow]:
         due = sorted((r for r in self._data["outbox"].values()
                       if r.status in ("pending", "sending") and r.next_at <= now), key=lambda r: r.next_at)[:limit]
         for r in due:
-            r.status, r.next_at = "sending", lease_until
+            r.status, r.next_at, r.claim = "sending", lease_until, claim
         return [dataclasses.replace(r) for r in due]
 
-    def finish_outbox(self, row: OutboxRow) -> None:
-        self._data["outbox"][(row.workspace, row.id)] = dataclasses.replace(row)
+    def renew_outbox(self, row: OutboxRow, lease_until: int) -> bool:
+        held = self._data["outbox"].get((row.workspace, row.id))
+        if row.claim is None or held is None or held.status != "sending" or held.claim != row.claim:
+            return False
+        held.next_at = lease_until
+        return True
+
+    def finish_outbox(self, row: OutboxRow) -> bool:
+        held = self._data["outbox"].get((row.workspace, row.id))
+        if held is None or held.claim != row.claim:
+            return False
+        self._data["outbox"][(row.workspace, row.id)] = dataclasses.replace(row, claim=None)
+        return True
 
     def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
         mine = [dataclasses.replace(r) for (w, _), r in self._data["outbox"].items()

@@ -22,8 +22,10 @@ class WebhookError(Exception):
 
 
 class WebhookSender:
-    def __init__(self, timeout: float = 10.0) -> None:
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+    def __init__(self, timeout: float = 30.0) -> None:
+        # `timeout` is the whole request's (the worker's claim must outlast it). httpx times each step on its
+        # own, so they share it: a quarter to connect, a quarter to send, half for the receiver's answer
+        self.client = httpx.Client(timeout=httpx.Timeout(timeout / 4, read=timeout / 2), follow_redirects=False)
 
     def send(self, url: str, secret: str, message_id: str, payload: str, now: datetime | None = None) -> None:
         moment = now or datetime.now(UTC)

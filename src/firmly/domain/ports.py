@@ -67,6 +67,7 @@ class OutboxRow:
     sent_at: int | None = None
     error: str | None = None
     workspace: str = ""
+    claim: str | None = None  # while `sending`: the token of the claim it was taken with (next_at is its lease)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +179,20 @@ class Store(Protocol):
         """Add messages; one whose id is there already is left as it is (each is sent at most once)."""
         ...
 
-    def claim_outbox(self, now: int, limit: int, lease_until: int) -> list[OutboxRow]:
-        """Due messages of every workspace, marked `sending` until `lease_until` so no other worker takes them;
-        a `sending` message whose lease ran out (its worker died) is due again."""
+    def claim_outbox(self, now: int, limit: int, lease_until: int, claim: str) -> list[OutboxRow]:
+        """Due messages of every workspace, marked `sending` under the token `claim` until `lease_until`, so no
+        other worker takes them; a `sending` message whose lease ran out (its worker died or is slow) is due
+        again, and claiming it anew fences its old holder off (see `renew_outbox`, `finish_outbox`)."""
         ...
 
-    def finish_outbox(self, row: OutboxRow) -> None:
-        """Store a message's new status, attempts, next_at, sent_at and error."""
+    def renew_outbox(self, row: OutboxRow, lease_until: int) -> bool:
+        """Right before sending: if the message is still under `row.claim`, extend its lease to `lease_until`
+        and say True; False when another worker has claimed it since (then it must not be sent here)."""
+        ...
+
+    def finish_outbox(self, row: OutboxRow) -> bool:
+        """Store a message's new status, attempts, next_at, sent_at and error, and end its claim; only if it is
+        still under `row.claim` (None: a message under no claim). False, storing nothing, when it is not."""
         ...
 
     def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]: ...

@@ -577,9 +577,10 @@ def worker_command(once: Annotated[bool, typer.Option(help="one round, then exit
     from firmly.doors import worker as loop  # noqa: PLC0415 - the senders load only for the worker
 
     def report(done: Any) -> None:
-        if done.sent or done.failed or done.retried or done.deferred or once:
+        if done.sent or done.failed or done.retried or done.deferred or done.taken or once:
+            taken = f", {done.taken} taken over by another worker" if done.taken else ""
             err.print(f"{iso(_now())[:19]}  woken {done.woken}, sent {done.sent}, deferred {done.deferred}, "
-                      f"retrying {done.retried}, failed {done.failed}", highlight=False)
+                      f"retrying {done.retried}, failed {done.failed}{taken}", highlight=False)
         for line in done.errors[:5]:
             err.print(f"  {line}", markup=False, highlight=False)
 

@@ -1,13 +1,17 @@
 """The worker's work: move every workspace's clock to now, then send what the outbox holds.
 
-A message is claimed (status `sending`, with a lease) in one short transaction, sent, and marked in
-another; a worker that dies mid-send leaves its claims to run out, and the next worker sends them again
-under the same Message-ID / webhook-id, so a receiver sees one message. Two workers never hold the same
-claim (SQLite: one writer; PostgreSQL: FOR UPDATE SKIP LOCKED).
+A message is claimed (status `sending`, with a lease and a claim token of its own) in one short transaction,
+sent, and marked in another; a worker that dies mid-send leaves its claims to run out, and the next worker
+sends them again under the same Message-ID / webhook-id, so a receiver sees one message. Two workers never
+hold the same claim (SQLite: one writer; PostgreSQL: FOR UPDATE SKIP LOCKED), and claims are fenced: a
+worker whose claim ran out while it was busy (a slow server, a long batch) and was taken over by another
+neither sends the message nor marks it, because both steps check the claim token.
 """
 
 from __future__ import annotations
 
+import secrets
+import time as wallclock
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -22,7 +26,8 @@ from firmly.service import clock, invoices
 SECOND = 1_000_000
 BACKOFF = tuple(s * SECOND for s in (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200))
 GIVE_UP_US = 3 * 86_400 * SECOND  # retried for up to three days, then `failed` for a person to look at
-LEASE_US = 120 * SECOND
+LEASE_US = 60 * SECOND  # twice FIRMLY_SEND_TIMEOUT's default; `firmly worker` passes twice the one it has
+FIRST_CLAIM = 20  # the size of a round's first claim, before it has seen how long a message takes to send
 
 
 class Mail(Protocol):
@@ -48,6 +53,7 @@ class Round:
     deferred: int = 0
     retried: int = 0
     failed: int = 0
+    taken: int = 0  # claimed here, but the lease ran out first and another worker took them over
     errors: list[str] = field(default_factory=list)
 
 
@@ -70,23 +76,70 @@ def tick_all(store_for: Callable[[str], Store], now: int) -> int:
     return woken
 
 
-def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch: int = 500) -> Round:
-    """Send the messages due at `now`, a batch at a time, until none is due."""
+def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch: int = 500,
+          lease: int = LEASE_US, clock: Callable[[], int] | None = None,
+          stopping: Callable[[], bool] = lambda: False) -> Round:
+    """Send the messages due at `now`, a claim at a time, until none is due.
+
+    A message leaves only while it is surely still under this worker's claim: claimed a moment ago, or its
+    lease renewed right before the send by a conditional update that also checks the claim token. It is
+    marked only if it still is. `lease` must outlast one send (FIRMLY_SEND_TIMEOUT, enforced by the senders)
+    with room to mark it. Each claim takes what this worker can send in a quarter of the lease, measured as
+    the round goes, so other workers are not kept waiting for messages held in a long batch. `clock` gives
+    the time of the leases (by default `now` moved on by the time the round has taken). Once `stopping()`
+    says so, the round ends after the message in hand and gives its other claims back, due at once.
+    """
     report = Round()
     places: dict[str, _Workspace] = {}
+    started = wallclock.monotonic_ns()
+    fence = _Fence(lease, clock or (lambda: now + (wallclock.monotonic_ns() - started) // 1000))
+    size = min(batch, FIRST_CLAIM)
     while True:
         claimer = store_for("")
         with claimer.write():
-            claimed = claimer.claim_outbox(now, batch, now + LEASE_US)
+            claimed = claimer.claim_outbox(now, size, fence.clock() + lease, secrets.token_hex(16))
         if not claimed:
             return report
-        for row in claimed:
+        began = wallclock.monotonic_ns()
+        for n, row in enumerate(claimed):
+            if stopping():
+                _release(store_for, claimed[n:], now)
+                return report
             store = store_for(row.workspace)
             place = places.get(row.workspace) or _place(store)
             places[row.workspace] = place
-            _deliver(store, place, row, now, channels, report)
-        if len(claimed) < batch:
+            _deliver(store, place, row, now, channels, report, fence)
+        if len(claimed) < size:
             return report
+        each = (wallclock.monotonic_ns() - began) // 1000 // len(claimed)  # µs per message of this claim
+        size = max(1, min(batch, lease // 4 // max(each, 1)))
+
+
+def _release(store_for: Callable[[str], Store], rows: list[OutboxRow], now: int) -> None:
+    """Give claims back unsent (the worker is stopping): due again at once for another worker, not after the
+    lease. One that was taken over meanwhile is left to its new holder."""
+    for row in rows:
+        row.status, row.next_at = "pending", now
+        store = store_for(row.workspace)
+        with store.write():
+            store.finish_outbox(row)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fence:
+    lease: int
+    clock: Callable[[], int]
+
+    def holds(self, store: Store, row: OutboxRow) -> bool:
+        """Whether `row` may be sent now: still under its claim, with a lease that outlasts the send."""
+        if row.next_at - self.clock() >= self.lease * 3 // 4:
+            return True  # claimed a moment ago: no one else can have it, and the send ends well within the lease
+        with store.write():
+            until = self.clock() + self.lease  # from when the write began: waiting for it does not eat the lease
+            if not store.renew_outbox(row, until):
+                return False
+        row.next_at = until
+        return True
 
 
 def _place(store: Store) -> _Workspace:
@@ -122,7 +175,8 @@ def _next_day(place: _Workspace, now: int) -> int:
     return to_us(datetime.combine(local.date() + timedelta(days=1), start, tzinfo=place.tz))
 
 
-def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels: Channels, report: Round) -> None:
+def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels: Channels, report: Round,
+             fence: _Fence) -> None:
     later = _not_quiet(place, now) if row.channel == "email" else None
     if later is None and row.channel == "email":
         local = from_us(now).astimezone(place.tz)
@@ -132,53 +186,70 @@ def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels
                 later = _next_day(place, now)  # enough for today: the rest waits for tomorrow
     if later is not None:
         row.status, row.next_at = "pending", later
-        report.deferred += 1
-        _finish(store, row)
+        if _finish(store, row, report):
+            report.deferred += 1
         return
     row.attempts += 1
     try:
-        _send(store, place, row, now, channels)
+        send = _sender(store, place, row, channels)  # an invoice's PDF is made before the claim is checked
+        if not fence.holds(store, row):
+            report.taken += 1  # another worker has it now: it is sent there, not here
+            return
+        send()
     except Exception as exc:  # any channel's failure is recorded on the message, never lost
         permanent = bool(getattr(exc, "permanent", False))
         row.error = f"{type(exc).__name__}: {exc}"[:2000]
         if permanent or now - row.created_at >= GIVE_UP_US:
             row.status = "failed"
-            report.failed += 1
         else:
             row.status = "pending"
             row.next_at = now + BACKOFF[min(row.attempts - 1, len(BACKOFF) - 1)]
-            report.retried += 1
-        report.errors.append(f"{row.id}: {row.error}")
     else:
         row.status, row.sent_at, row.error = "sent", now, None
+    if not _finish(store, row, report):
+        return
+    if row.status == "sent":
         report.sent += 1
-    _finish(store, row)
+        return
+    if row.status == "failed":
+        report.failed += 1
+    else:
+        report.retried += 1
+    report.errors.append(f"{row.id}: {row.error}")
 
 
-def _send(store: Store, place: _Workspace, row: OutboxRow, now: int, channels: Channels) -> None:
+def _sender(store: Store, place: _Workspace, row: OutboxRow, channels: Channels) -> Callable[[], None]:
+    """The send of one message, everything it needs made ready; the call is the message leaving."""
     settings = place.settings
     if row.channel == "email":
-        if channels.mail is None:
+        mail = channels.mail
+        if mail is None:
             raise FirmlyError("no SMTP server is configured (FIRMLY_SMTP_URL)")
         attachments: tuple[tuple[str, bytes, str], ...] = ()
         if row.attachment == "invoice" and channels.invoice_pdf is not None:
             number = invoices.invoice(store, row.counterparty, row.decision).number
             attachments = ((f"invoice-{number}.pdf", channels.invoice_pdf(store, row.counterparty, row.decision),
                             "application/pdf"),)
-        channels.mail.send(row.recipient, row.subject, row.body, from_name=settings.get("sender_name", ""),
-                           reply_to=settings.get("reply_to"), message_id=row.id, attachments=attachments)
-    elif row.channel == "webhook":
-        secret = settings.get("webhook_secret")
-        if channels.hooks is None or not secret:
+        return lambda: mail.send(row.recipient, row.subject, row.body, from_name=settings.get("sender_name", ""),
+                                 reply_to=settings.get("reply_to"), message_id=row.id, attachments=attachments)
+    if row.channel == "webhook":
+        hooks, secret = channels.hooks, settings.get("webhook_secret")
+        if hooks is None or not secret:
             raise FirmlyError("no webhook secret is set: firmly webhook secret", )
-        channels.hooks.send(row.recipient, secret, row.id, row.body)  # signed at the moment it leaves
-    else:
-        raise FirmlyError(f"unknown channel {row.channel!r}")
+        return lambda: hooks.send(row.recipient, secret, row.id, row.body)  # signed at the moment it leaves
+    raise FirmlyError(f"unknown channel {row.channel!r}")
 
 
-def _finish(store: Store, row: OutboxRow) -> None:
+def _finish(store: Store, row: OutboxRow, report: Round) -> bool:
+    """Mark the message if it is still under this worker's claim; if not, say so in the round's report."""
     with store.write():
-        store.finish_outbox(row)
+        if store.finish_outbox(row):
+            return True
+    report.taken += 1
+    if row.status == "sent":  # sent after the lease ran out: the claim's new holder may send it again
+        report.errors.append(f"{row.id}: sent, but its claim had run out and another worker took it over; "
+                             "it may arrive twice (raise FIRMLY_SEND_TIMEOUT if sending takes this long)")
+    return False
 
 
 def retry(store: Store, message: str | None, now: int) -> int:

@@ -585,14 +585,14 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             return 0
         ws = self.workspace
         values = [(ws, r.id, r.decision, r.counterparty, r.channel, r.recipient, r.subject, r.body, r.attachment,
-                   r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error) for r in rows]
+                   r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, None) for r in rows]
         names = ", ".join(f'"{c.name}"' for c in outbox.columns)
         marks = ", ".join("?" for _ in outbox.columns)
         done = self.c.exec_driver_sql(self._marked(
             f"INSERT INTO outbox ({names}) VALUES ({marks}) ON CONFLICT (workspace, id) DO NOTHING"), values)
         return int(done.rowcount or 0)
 
-    def claim_outbox(self, now: int, limit: int, lease_until: int) -> list[OutboxRow]:
+    def claim_outbox(self, now: int, limit: int, lease_until: int, claim: str) -> list[OutboxRow]:
         due = and_(outbox.c.status.in_(("pending", "sending")), outbox.c.next_at <= now)
         pick = select(outbox.c.workspace, outbox.c.id).where(due).order_by(outbox.c.next_at).limit(limit)
         if self.dialect == "postgresql":
@@ -603,15 +603,27 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         claimed = []
         for workspace, oid in keys:
             row = self.c.execute(update(outbox).where(and_(outbox.c.workspace == workspace, outbox.c.id == oid, due))
-                                 .values(status="sending", next_at=lease_until).returning(*outbox.c)).first()
+                                 .values(status="sending", next_at=lease_until, claim=claim)
+                                 .returning(*outbox.c)).first()
             if row is not None:
                 claimed.append(_outbox_row(row))
         return claimed
 
-    def finish_outbox(self, row: OutboxRow) -> None:
-        self.c.execute(update(outbox).where(and_(outbox.c.workspace == row.workspace, outbox.c.id == row.id))
-                       .values(status=row.status, attempts=row.attempts, next_at=row.next_at, sent_at=row.sent_at,
-                               error=row.error))
+    def renew_outbox(self, row: OutboxRow, lease_until: int) -> bool:
+        if row.claim is None:
+            return False
+        # One conditional statement: on PostgreSQL a claim committed meanwhile is re-checked under the row lock
+        done = self.c.execute(update(outbox).where(and_(
+            outbox.c.workspace == row.workspace, outbox.c.id == row.id, outbox.c.status == "sending",
+            outbox.c.claim == row.claim)).values(next_at=lease_until))
+        return bool(done.rowcount)
+
+    def finish_outbox(self, row: OutboxRow) -> bool:
+        done = self.c.execute(update(outbox).where(and_(
+            outbox.c.workspace == row.workspace, outbox.c.id == row.id, outbox.c.claim.is_not_distinct_from(row.claim)))
+                              .values(status=row.status, attempts=row.attempts, next_at=row.next_at,
+                                      sent_at=row.sent_at, error=row.error, claim=None))
+        return bool(done.rowcount)
 
     def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
         query = select(outbox).where(outbox.c.workspace == self.workspace)
@@ -682,4 +694,4 @@ def _bulk_sql(table: Table, keys: tuple[str, ...] | None) -> tuple[str, str, str
 
 def _outbox_row(r: Any) -> OutboxRow:
     return OutboxRow(r.id, r.decision, r.counterparty, r.channel, r.recipient, r.subject, r.body, r.attachment,
-                     r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, r.workspace)
+                     r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, r.workspace, r.claim)

@@ -141,6 +141,7 @@ outbox = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("sent_at", BigInteger, nullable=True),
     Column("error", Text, nullable=True),
+    Column("claim", String(32), nullable=True),  # while `sending`: the token of the claim it is sent under
     Index("ix_outbox_due", "status", "next_at"),
     Index("ix_outbox_counterparty", "workspace", "counterparty", "sent_at"),
     Index("ix_outbox_status", "workspace", "status", "next_at"),  # a workspace's failed or pending messages
