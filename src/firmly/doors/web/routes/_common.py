@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from firmly.adapters.sql.store import SqlStore
-from firmly.domain.errors import Conflict, FirmlyError, NotFound
+from firmly.domain.errors import Busy, Conflict, FirmlyError, NotFound
 from firmly.doors.web.app import Web
 from firmly.doors.web.security import Refused, Visitor
 
@@ -35,6 +35,8 @@ def answer(call: Callable[[], T]) -> T:
         raise Refused(404, str(exc)) from None
     except Conflict as exc:
         raise Refused(409, str(exc)) from None
+    except Busy as exc:
+        raise Refused(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
     except FirmlyError as exc:
         raise Refused(400, str(exc)) from None
 

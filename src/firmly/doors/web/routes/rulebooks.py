@@ -91,7 +91,7 @@ async def upload(request: Request) -> Response:
     action = field(form, "action") or "check"
     if action == "load":
         signed_in(request, ADMIN)
-    book, problems = _parse(source, name)
+    book, problems = await run_in_threadpool(_parse, source, name)
     if book is not None and action == "load":
         try:
             loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us()))
@@ -119,7 +119,7 @@ async def what_if(request: Request) -> Response:
     form = await request.form()
     check_form(request, form)
     source, name = await _source(form)
-    book, problems = _parse(source, name)
+    book, problems = await run_in_threadpool(_parse, source, name)
     result: dict[str, Any] | None = None
     names: dict[str, str] = {}
     if book is not None:
