@@ -77,9 +77,11 @@ def test_the_simulation_that_aborted_the_server_is_refused_at_its_line(door: Doo
 def test_an_alias_bomb_on_the_upload_page_is_a_422_page(door: Door) -> None:
     c = door.client
     token = csrf(c.get("/login").text)
-    c.post("/login", data={"csrf": token, "email": f"viewer@{door.workspace}.example.org", "password": PASSWORD, "next": "/"})
+    login = {"csrf": token, "email": f"viewer@{door.workspace}.example.org", "password": PASSWORD, "next": "/"}
+    c.post("/login", data=login)
     page = c.get("/rulebooks/upload")
-    answer = c.post("/rulebooks/upload", data={"csrf": csrf(page.text), "source": alias_bomb(6), "action": "check"})
+    form = {"csrf": csrf(page.text), "source": alias_bomb(6), "action": "check"}
+    answer = c.post("/rulebooks/upload", data=form)
     assert answer.status_code == 422
     assert "stand for more than 10,000 values" in answer.text
 

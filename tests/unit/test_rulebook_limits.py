@@ -71,6 +71,7 @@ def test_a_few_aliases_still_read_as_the_values_they_name() -> None:
     ("b: &b {x: 1}\nc:\n  <<: *b\n", 3, "merge keys (<<) are not supported"),
     ("a: 1\nb: !!int 'abc'\n", 2, "'abc' is not a valid whole number"),
     ("a: 1\nb: !!float 'abc'\n", 2, "'abc' is not a valid number"),
+    ("a: !!float ''\n", 1, "'' is not a valid number"),
     ("a: 1\nb: !!timestamp 'soon'\n", 2, "'soon' is not a valid date or time"),
     ("a: 2026-02-30\n", 1, "'2026-02-30' is not a valid date or time"),
     ("a: !!python/object/apply:os.system [ls]\n", 1, "uses the tag tag:yaml.org,2002:python/object/apply:os.system"),

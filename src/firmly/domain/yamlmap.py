@@ -199,7 +199,7 @@ def _scalar(event: yaml.ScalarEvent, constructor: SafeConstructor, resolver: Res
     node = ScalarNode(tag, event.value, None, None, event.style)  # marks: the line is reported from the event
     try:
         return constructor.construct_object(node)
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError, AttributeError):
+    except (yaml.YAMLError, ValueError, TypeError, ArithmeticError, AttributeError, LookupError):
         # PyYAML's own conversions fail with a bare traceback on !!int 'abc', a bad !!timestamp, 2026-02-30
         kind = _KINDS.get(tag.removeprefix(_TAG), "value")
         raise YamlProblem(line, f"{event.value!r} is not a valid {kind}") from None
