@@ -47,6 +47,11 @@ class Cost:
     def free(self) -> bool:
         return self.dynamic == 0
 
+    @property
+    def limit(self) -> float:
+        """How large (in elements and characters) an event's data may be for this expression."""
+        return float("inf") if self.dynamic == 0 else (BUDGET // self.static) ** (1 / self.dynamic)
+
 
 def cost(text: str) -> Cost:
     """The expression's cost, or ExpressionCost saying in plain words what is too costly."""
@@ -180,24 +185,27 @@ def _show(span: float) -> str:
 
 def affordable(c: Cost, data: Any) -> bool:
     """Whether the expression, iterating this event's data, stays within BUDGET."""
-    if c.dynamic == 0:
-        return True
-    limit: float = (BUDGET // c.static) ** (1 / c.dynamic)
+    return c.dynamic == 0 or within(data, c.limit)
+
+
+def within(data: Any, limit: float) -> bool:
+    """Whether the data holds at most `limit` elements and characters."""
     return _size(data, limit) <= limit
 
 
 def _size(value: Any, limit: float) -> int:
-    """Elements of every list and characters of every text in the data, counted until past `limit`."""
+    """Elements of every list and mapping and characters of every text in the data, counted until past
+    `limit`. Runs before every evaluation of an iterating expression, so it is written for speed."""
+    if not isinstance(value, dict | list):
+        return 1 + (len(value) if isinstance(value, str) else 0)
     n = 1
-    todo = [value]
+    todo: list[Any] = [value]
     while todo and n <= limit:
         item = todo.pop()
-        if isinstance(item, dict):
-            n += len(item)
-            todo.extend(item.values())
-        elif isinstance(item, list):
-            n += len(item)
-            todo.extend(item)
-        elif isinstance(item, str):
-            n += len(item)
+        n += len(item)
+        for v in item.values() if type(item) is dict else item:
+            if type(v) is str:
+                n += len(v)
+            elif isinstance(v, dict | list):
+                todo.append(v)
     return n

@@ -70,7 +70,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
         return _build(yaml.parse(text, Loader=_Parser), build), build.lines
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
+        line = min(mark.line + 1, text.count("\n") + 1) if mark is not None else 1  # the end: the last line
         raise YamlProblem(line, f"is not valid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:  # e.g. a control character: the reader refuses it before any structure
         line = text.count("\n", 0, getattr(exc, "position", 0)) + 1

@@ -16,13 +16,12 @@ import zen
 from firmly.domain.clock import to_us
 from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
-from firmly.domain.expressions import Cost, affordable, cost
+from firmly.domain.expressions import cost, within
 from firmly.domain.ledger import Terms, terms
 from firmly.domain.rulebook import Ladder, Price, Rule, Rulebook
 from firmly.domain.scores import KarmaTerms, ScorecardTerms, karma_terms, scorecard_terms
 
 log = logging.getLogger("firmly.engine")
-_FREE = Cost()
 
 
 @dataclass(slots=True)
@@ -45,12 +44,12 @@ class Compiled:
     tz: ZoneInfo | None = None
     id: str = ""  # the rule's id and the rulebook version, resolved once: the fold reads them per decision
     version: str = ""
-    when_cost: Cost = _FREE
+    when_limit: float | None = None  # for a `when:` that iterates the event's data: how large that data may be
 
     def applies(self, event_type: str, counterparty: str, event_id: str, data: dict[str, Any]) -> bool:
         if self.when is None:
             return True
-        if not self.when_cost.free and not affordable(self.when_cost, data):
+        if self.when_limit is not None and not within(data, self.when_limit):
             # The event's data is so large that this condition would run for too long: the rule does not
             # apply to it, as with a field the event lacks. Decided by the data alone, so replay agrees.
             log.warning("rule %s skipped for event %s: its `when:` would iterate more of this event's data "
@@ -113,7 +112,7 @@ def _compile(rule: Rule, book: Rulebook) -> Compiled:
         rule=rule, book=book, ladder=ladder, group=rule.ladder_group or rule.id,
         window_us=duration_us(ladder.window) if ladder else 0,
         when=zen.compile_expression(rule.when) if rule.when else None,
-        when_cost=cost(rule.when) if rule.when else _FREE,
+        when_limit=_limit(rule.when),
         min_notice_us=duration_us(rule.min_notice) if rule.min_notice else 0,
         grace_us=duration_us(rule.grace), tz=tz,
         remind_us=tuple(sorted((duration_us(a) for a in rule.remind.at), reverse=True)) if rule.remind else (),
@@ -125,6 +124,11 @@ def _compile(rule: Rule, book: Rulebook) -> Compiled:
         compiled.thank_from = to_us(start)
         compiled.thank_until = to_us(start + (rule.thank_for or timedelta(0)))
     return compiled
+
+
+def _limit(when: str | None) -> float | None:
+    expense = cost(when) if when else None
+    return None if expense is None or expense.free else expense.limit
 
 
 def build_table(books: Iterable[Rulebook]) -> Table:
