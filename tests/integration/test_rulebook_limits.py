@@ -50,7 +50,8 @@ def door(database_url: str) -> Iterator[Door]:
     report = ingest.ingest(store, [("setup", n, validate(ev)) for n, ev in enumerate(events)])
     assert not report.rejected
     token = tokens.create(store, "admin", "limits", 0).token
-    users.create(store, f"viewer@{ws}.example.org", "viewer", PASSWORD, 0)
+    for role in ("viewer", "operator"):
+        users.create(store, f"{role}@{ws}.example.org", role, PASSWORD, 0)
     with TestClient(create_app(database_url), base_url="http://testserver") as client:
         yield Door(client, ws, database_url, {"Authorization": f"Bearer {token}"})
 
@@ -74,11 +75,16 @@ def test_the_simulation_that_aborted_the_server_is_refused_at_its_line(door: Doo
     assert door.client.get("/healthz").status_code == 200
 
 
-def test_an_alias_bomb_on_the_upload_page_is_a_422_page(door: Door) -> None:
+def sign_in(door: Door, role: str) -> TestClient:
     c = door.client
-    token = csrf(c.get("/login").text)
-    login = {"csrf": token, "email": f"viewer@{door.workspace}.example.org", "password": PASSWORD, "next": "/"}
-    c.post("/login", data=login)
+    login = {"csrf": csrf(c.get("/login").text), "email": f"{role}@{door.workspace}.example.org",
+             "password": PASSWORD, "next": "/"}
+    assert c.post("/login", data=login, follow_redirects=False).status_code == 303
+    return c
+
+
+def test_an_alias_bomb_on_the_upload_page_is_a_422_page(door: Door) -> None:
+    c = sign_in(door, "viewer")
     page = c.get("/rulebooks/upload")
     form = {"csrf": csrf(page.text), "source": alias_bomb(6), "action": "check"}
     answer = c.post("/rulebooks/upload", data=form)
@@ -103,6 +109,17 @@ def test_a_second_simulation_in_the_same_workspace_waits_its_turn(door: Door) ->
         assert busy.json()["error"]["code"] == "busy"
         assert door.client.get("/v1/rulebooks", headers=door.headers).status_code == 200  # others are served
     assert post(door, "/v1/simulations", SOURCE).status_code == 200
+
+
+def test_the_web_what_if_says_when_a_simulation_is_already_running(door: Door) -> None:
+    c = sign_in(door, "operator")
+    form = {"csrf": csrf(c.get("/rulebooks/what-if").text), "source": SOURCE}
+    with simulate._one_at_a_time(door.workspace):
+        busy = c.post("/rulebooks/what-if", data=form)
+    assert busy.status_code == 429
+    assert busy.headers["retry-after"] == str(simulate.RETRY_AFTER)
+    assert "a simulation is already running in this workspace" in busy.text
+    assert c.post("/rulebooks/what-if", data=form).status_code == 200
 
 
 def test_workspace_messages_with_bad_templates_are_refused_at_their_line(door: Door) -> None:
