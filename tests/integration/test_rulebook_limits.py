@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firmly import bootstrap
-from firmly.domain.errors import InvalidInput
+from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.domain.events import validate
 from firmly.doors.api import create_app
 from firmly.service import ingest, outbox, replay, rulebooks, simulate, tokens, users, workspace
@@ -189,3 +190,35 @@ def test_fuzz_hostile_rulebooks_through_the_api(door: Door, slot: tuple[str, str
     report = ingest.ingest(store, [("fuzz", n, validate(ev)) for n, ev in enumerate([*events, late])])
     assert not report.rejected
     assert replay.replay(store).rewritten == 0
+
+
+SETTING_VALUES = st.sampled_from([
+    "", " ", "off", "21:00-09:00", "25:00-99:99", "0", "-1", "99999999999999999999999", "3", "whsec_", "x" * 5000,
+    "http://", "https://example.org/hook", "javascript:alert(1)", "\u202e\U0001f600", "{0}", "{", "a: &a [*a]",
+    "warning:\n  en:\n    body: \"{0}\"\n", "warning:\n  en:\n    body: \"{name} {amount:>999999999}\"\n",
+    "warning:\n  en:\n    subject: \"{title}\"\n    body: \"Dear {name}: {explanation}\"\n", "!!python/object:x {}",
+    "feedback: {en: {body: !!int 'x'}}", "[" * 100 + "]" * 100, "feedback:\n  en:\n    <<: {body: x}\n",
+])
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(sorted(outbox.SETTINGS)), value=SETTING_VALUES)
+def test_fuzz_workspace_settings_never_break_a_letter(door: Door, name: str, value: str) -> None:
+    store = bootstrap.store(door.url, door.workspace)
+    try:
+        outbox.set_setting(store, name, value)
+    except FirmlyError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+    before = {m.id for m in outbox.listed(store, None)}
+    now = datetime.now(UTC).replace(microsecond=0)
+    key = uuid.uuid4().hex[:8]
+    late = [{"id": f"b-{key}", "type": "appointment.booked", "counterparty": "lucy",
+             "occurred_at": (now - timedelta(days=2)).isoformat(),
+             "data": {"appointment": key, "starts_at": (now - timedelta(hours=1)).isoformat()}},
+            {"id": f"c-{key}", "type": "appointment.cancelled", "counterparty": "lucy",
+             "occurred_at": (now - timedelta(hours=2)).isoformat(), "data": {"appointment": key}}]
+    report = ingest.ingest(store, [("fuzz", n, validate(ev)) for n, ev in enumerate(late)])
+    assert not report.rejected
+    letters = [m for m in outbox.listed(store, None) if m.id not in before and m.recipient == "lucy@example.org"]
+    assert letters and all(m.subject and m.body.startswith("Dear Lucy Grey") for m in letters), letters
+    outbox.set_setting(store, name, None)
