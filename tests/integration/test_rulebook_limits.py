@@ -119,7 +119,7 @@ def test_the_web_what_if_says_when_a_simulation_is_already_running(door: Door) -
         busy = c.post("/rulebooks/what-if", data=form)
     assert busy.status_code == 429
     assert busy.headers["retry-after"] == str(simulate.RETRY_AFTER)
-    assert "a simulation is already running in this workspace" in busy.text
+    assert "A simulation is already running in this workspace" in busy.text
     assert c.post("/rulebooks/what-if", data=form).status_code == 200
 
 

@@ -673,5 +673,5 @@ def _expression_problem(text: str) -> str | None:
     try:
         cost(text)
     except ExpressionCost as exc:
-        return f"{exc}; the rule would cost too much for every event"
+        return str(exc)
     return None
