@@ -13,7 +13,10 @@ Measures, in this order:
 3. memory per counterparty state after the fold: a deep sizeof over the states dict
    (every object counted once), the pickle size the store writes per state, and with
    --tracemalloc what the fold allocated and the states keep;
-4. with --profile: cProfile top-15 by cumulative and by own time, for the fold and for decoding.
+4. with --profile: cProfile top-15 by cumulative and by own time, for the fold and for decoding;
+5. with --when-guard: the fold with and without the per-event guard of `when:` expressions that
+   iterate the event's data (README "Limits of a rulebook"), alternating in one process, --runs each
+   (use a rulebook with such a `when:`, e.g. benchmarks/clinic-when.yaml).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 import msgspec
 
 from firmly.domain.engine import CounterpartyState, Decision, Engine, Policy
+from firmly.domain.engine import policy as policy_module
 from firmly.domain.events import Event, decode_json
 from firmly.domain.rulebook import parse_rulebook
 from profiles import summarise
@@ -75,6 +79,25 @@ def repeat(fn: Callable[[], Any], runs: int, max_seconds: float, label: str) -> 
         if seconds > max_seconds:
             break
     return times, result
+
+
+def compare_when_guard(fold: Callable[[], Any], runs: int) -> dict[str, Any]:
+    """The fold with the guard and with it switched off (no limit compiled), alternating so that the load of a
+    shared machine falls on both alike; the minimum of each is the least disturbed run."""
+    guarded = policy_module._limit
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    try:
+        for i in range(runs):
+            for mode in ("on", "off"):
+                policy_module._limit = guarded if mode == "on" else (lambda when: None)
+                seconds, _ = timed(fold)
+                times[mode].append(seconds)
+                print(f"  when guard {mode} run {i + 1}: {seconds:.3f}s", file=sys.stderr)
+    finally:
+        policy_module._limit = guarded
+    best = {mode: min(t) for mode, t in times.items()}
+    return {"runs": times, "min_on_s": best["on"], "min_off_s": best["off"],
+            "overhead": best["on"] / best["off"] - 1}
 
 
 # -- memory -------------------------------------------------------------------------------------------
@@ -212,6 +235,8 @@ def main() -> None:
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also measure state memory with tracemalloc (one extra, slower fold)")
     parser.add_argument("--json-out", type=Path, help="write the results as JSON here")
+    parser.add_argument("--when-guard", action="store_true",
+                        help="time the fold with and without the per-event guard of iterating `when:` expressions")
     args = parser.parse_args()
 
     results: dict[str, Any] = {"file": str(args.events), "python": sys.version.split()[0]}
@@ -246,6 +271,9 @@ def main() -> None:
         gc.enable()
     results["engine_nogc_s"] = statistics.median(nogc)
     results["engine_nogc_events_per_s"] = n / statistics.median(nogc)
+
+    if args.when_guard:
+        results["when_guard"] = compare_when_guard(fold, args.runs)
 
     # 3. memory per state
     gc.collect()

@@ -989,7 +989,8 @@ def test_daily_limit_counts_the_emails_a_counterparty_gets_not_webhooks(
     ("webhook_secret", "whsec_", "webhook_secret"),
     ("daily_limit", "0", "daily_limit must be a whole number above 0"),
     ("webhook_url", "ftp://example.org/hook", "webhook_url must be an http(s) URL"),
-    ("messages", "fee: [", "messages is not valid YAML"),
+    ("messages", "fee: [", "messages:1: yaml: is not valid YAML"),
+    ("messages", "fee:\n  en: {body: \"{0}\"}", "messages:2: fee.en.body: uses the field {0}"),
     ("colour", "blue", "no setting 'colour'"),
 ])
 def test_workspace_set_refuses_bad_values_with_a_message(tmp_path: Path, name: str, value: str, says: str) -> None:

@@ -37,3 +37,11 @@ class NotFound(FirmlyError):
 
 class Conflict(FirmlyError):
     """An act that contradicts what is already stored."""
+
+
+class Busy(FirmlyError):
+    """Work that waits its turn: the same kind of work is already running; ask again in `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

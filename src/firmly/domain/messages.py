@@ -9,6 +9,7 @@ template; the fields are the same: {name} {title} {why} {explanation} {amount} {
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from string import Formatter
 from typing import Any
 
 # action -> language -> list of (subject, body) variants; bodies start after the greeting.
@@ -106,6 +107,30 @@ NEXT = {"ru": "Если правило будет нарушено снова, �
         "en": "If the rule is broken again, the next step is {next}."}
 SIGN_OFF = {"ru": "С уважением,\n{signature}", "en": "Kind regards,\n{signature}"}
 COMMUNICATED = frozenset(TEMPLATES)
+PLACEHOLDERS = ("name", "title", "why", "explanation", "amount", "next", "sender", "signature")
+MAX_TEMPLATE = 10_000  # characters of one subject or body
+
+
+def template_problem(text: str) -> str | None:
+    """Why a subject or body written by a person cannot be filled in, in plain words; None if it can.
+    Only the known fields, by name, with nothing after them: `{0}` or `{name.__class__}` would fail or
+    reach into the program, and `{amount:>999999999}` would fill a letter with a gigabyte of spaces."""
+    if len(text) > MAX_TEMPLATE:
+        return f"is {len(text):,} characters long; a template is at most {MAX_TEMPLATE:,}"
+    known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+    try:
+        parts = list(Formatter().parse(text))
+    except ValueError:
+        return f"has a {{ or }} that opens or closes no field; write {{{{ and }}}} for the signs themselves " \
+               f"(the fields are {known})"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS:
+            return f"uses the field {{{name}}}, which letters do not have; the fields are {known}"
+        if spec or conversion:
+            return f"writes {{{name}}} with a format after it; write the field alone, like {{{name}}}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +168,20 @@ def compose(action: str, lang: str, f: Fields, turn: int = 0,
                    signature=f.signature or f.sender, **f.extra)
     values["why"] = WHY[lang].format(why=f.why) if f.why else ""
     values["next"] = NEXT[lang].format(next=f.next) if f.next else ""
+    variants = TEMPLATES.get(action, {}).get(lang) or [("{title}", "{explanation}")]
+    subject, body = variants[turn % len(variants)]
     own = ((overrides or {}).get(action) or {}).get(lang)
-    if own:
-        subject, body = own.get("subject", "{title}"), own.get("body", "{explanation}")
-    else:
-        variants = TEMPLATES.get(action, {}).get(lang) or [("{title}", "{explanation}")]
-        subject, body = variants[turn % len(variants)]
+    if isinstance(own, dict):  # a template stored before it was checked still never fails a send
+        subject = _own(own.get("subject", "{title}"), subject)
+        body = _own(own.get("body", "{explanation}"), body)
     text = "\n\n".join(part for part in (
         GREETING[lang].format_map(values), body.format_map(values).strip(),
         SIGN_OFF[lang].format_map(values) if values["signature"] else "") if part)
     return Letter(subject.format_map(values).strip(), _tidy(text))
+
+
+def _own(template: object, default: str) -> str:
+    return template if isinstance(template, str) and template_problem(template) is None else default
 
 
 def _tidy(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,6 +17,8 @@ from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.errors import InvalidInput, Problem
 from firmly.domain.events import KINDS, SEVERITIES
+from firmly.domain.expressions import ExpressionCost, cost
+from firmly.domain.messages import template_problem
 from firmly.domain.money import MoneyError, parse_amount
 from firmly.domain.yamlmap import Path, YamlProblem, load_with_lines
 
@@ -36,6 +39,31 @@ RULE_FIELDS = {"title", "why", "kind", "event", "min_notice", "before", "kept_by
                "ladder_group", "introduced", "thank_for", "when", "expect", "due", "cutoff", "grace", "allowed",
                "max", "per", "sum", "bill", "weight", "max_late", "polite_only", "hostile"}
 DEFAULT_EVENTS = {"channel": "request.received", "incident": "incident.reported", "grace": "grace.requested"}
+# What money, counts and scores can be (README "Limits of a rulebook"): beyond these a number is a typo
+# or an attack, and left in it would fail every event later.
+MAX_DURATION = timedelta(days=36525)  # 100 years
+EARLIEST, LATEST = date(1970, 1, 1), date(2200, 12, 31)
+MAX_COUNT = 1_000_000  # quota sizes, karma points, scorecard weights and thresholds
+MAX_STRIKES = 100  # strikes one incident may count
+MAX_EARN_BACK = 1000
+
+
+def duration(value: object) -> timedelta:
+    """A rulebook duration: as parse_duration reads it, at most 100 years."""
+    try:
+        delta = parse_duration(value)
+    except (OverflowError, ValueError) as exc:  # 10^10 days: more than timedelta holds
+        if isinstance(exc, DurationError):
+            raise
+        raise DurationError(f"is more than 100 years, got {value!r}") from None
+    if delta > MAX_DURATION:
+        raise DurationError(f"is more than 100 years, got {value!r}")
+    return delta
+
+
+def _finite(value: object) -> bool:
+    """A number, not a truth value, NaN or infinity."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +194,7 @@ class _Checker:
                 self.add((*path, key), "is required (a duration like \"24h\" or \"180d\")")
             return None
         try:
-            return parse_duration(value)
+            return duration(value)
         except DurationError as exc:
             self.add((*path, key), str(exc))
             return None
@@ -174,7 +202,7 @@ class _Checker:
     def money(self, value: object, path: Path) -> Decimal | None:
         try:
             return parse_amount(value)
-        except MoneyError as exc:
+        except (MoneyError, ArithmeticError, ValueError) as exc:
             self.add(path, f"{exc}; write money in quotes")
             return None
 
@@ -229,8 +257,12 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
         raw = doc["effective_from"]
         try:
             effective_from = parse_instant(raw.isoformat() if isinstance(raw, datetime | date) else raw)
-        except TimeError as exc:
-            c.add(("effective_from",), str(exc))
+        except (TimeError, OverflowError, ValueError) as exc:
+            c.add(("effective_from",), str(exc) if isinstance(exc, TimeError) else f"is not a time: {raw!r}")
+        else:
+            if not _EARLIEST_US <= effective_from <= _LATEST_US:
+                c.add(("effective_from",), f"must be between {EARLIEST.year} and {LATEST.year}, got {raw!r}")
+                effective_from = None
 
     prices = _prices(c, doc)
     ladders = _ladders(c, doc)
@@ -299,7 +331,7 @@ def _step(c: _Checker, raw: object, path: Path) -> Step | None:
         return Step(action, amount=amount, review=review) if amount is not None else None
     if action in ("require_prepayment", "suspend"):
         try:
-            return Step(action, duration=parse_duration(value), review=review)
+            return Step(action, duration=duration(value), review=review)
         except DurationError as exc:
             c.add(step_path, f"{action} needs its duration: {exc}")
             return None
@@ -321,8 +353,9 @@ def _ladders(c: _Checker, doc: dict[str, Any]) -> dict[str, Ladder]:
         window = c.duration(spec, path, "window", required=True)
         earn_back = spec.get("earn_back")
         if earn_back is not None and (isinstance(earn_back, bool) or not isinstance(earn_back, int)
-                                      or earn_back < 1):
-            c.add((*path, "earn_back"), f"must be a whole number of kept rules, 1 or more, got {earn_back!r}")
+                                      or not 1 <= earn_back <= MAX_EARN_BACK):
+            c.add((*path, "earn_back"),
+                  f"must be a whole number of kept rules from 1 to {MAX_EARN_BACK}, got {earn_back!r}")
             earn_back = None
         raw_steps = spec.get("steps")
         steps: list[Step] = []
@@ -398,9 +431,10 @@ def _rules(c: _Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices:
             c.add((*path, "ladder"), f"no ladder named {ladder!r} in this rulebook (ladders: {known})")
         when = c.text(spec, path, "when")
         if when is not None:
-            problem = zen.validate_expression(when)
+            problem = _expression_problem(when)
             if problem:
-                c.add((*path, "when"), f"is not a valid expression: {problem.get('source', problem)}")
+                c.add((*path, "when"), problem)
+                when = None
         remind = None
         if spec.get("remind") is not None:
             remind = _remind(c, spec["remind"], (*path, "remind"))
@@ -410,6 +444,10 @@ def _rules(c: _Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices:
             introduced = None
         if isinstance(introduced, datetime):
             introduced = introduced.date()
+        if introduced is not None and not EARLIEST <= introduced <= LATEST:
+            c.add((*path, "introduced"), f"must be a date between {EARLIEST.year} and {LATEST.year}, "
+                                         f"got {introduced.isoformat()}")
+            introduced = None
         kept_by = c.names(spec, path, "kept_by")
         values: dict[str, Any] = {}
         if kind in ("notice", "forbidden", "quota") and event is None:
@@ -472,7 +510,7 @@ def _remind(c: _Checker, raw: object, path: Path) -> Remind | None:
     parsed: list[timedelta] = []
     for i, value in enumerate(offsets):
         try:
-            parsed.append(parse_duration(value))
+            parsed.append(duration(value))
         except DurationError as exc:
             c.add((*path, "at", i), str(exc))
     return Remind(ref[0], ref[1], tuple(parsed))
@@ -481,16 +519,20 @@ def _remind(c: _Checker, raw: object, path: Path) -> Remind | None:
 def _quota(c: _Checker, spec: dict[str, Any], path: Path, prices: dict[str, Price]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     limit = spec.get("max")
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 0:
-        c.add((*path, "max"), f"is required: how many are included, a number of 0 or more, got {limit!r}")
+    if limit is None:
+        c.add((*path, "max"), f"is required: how many are included, a number from 0 to {MAX_COUNT:,}")
+    elif not _finite(limit) or not 0 <= limit <= MAX_COUNT:
+        c.add((*path, "max"), f"must be how many are included, a number from 0 to {MAX_COUNT:,}, got {limit!r}")
     else:
         values["max"] = Decimal(str(limit))
     per = c.text(spec, path, "per", required=True)
     if per is not None:
         try:
-            values["per_duration"] = parse_duration(per)
-        except DurationError:
-            if not re.match(r"^[a-z_]+$", per):
+            values["per_duration"] = duration(per)
+        except DurationError as exc:
+            if re.match(r"^\s*\d+\s*[smhdw]\s*$", per):
+                c.add((*path, "per"), str(exc))
+            elif not re.match(r"^[a-z_]+$", per):
                 c.add((*path, "per"), f"must be a data field like order or a duration like 30d, got {per!r}")
         values["per"] = per
     values["sum"] = c.text(spec, path, "sum")
@@ -513,10 +555,11 @@ def _weights(c: _Checker, spec: dict[str, Any], path: Path) -> dict[str, int | s
         where = (*path, "weight", str(severity))
         if severity not in SEVERITIES:
             c.add(where, f"unknown severity; expected one of {', '.join(SEVERITIES)}")
-        elif value == "terminate" or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        elif value == "terminate" or (isinstance(value, int) and not isinstance(value, bool)
+                                      and 0 <= value <= MAX_STRIKES):
             out[str(severity)] = value
         else:
-            c.add(where, f"must be a number of strikes or `terminate`, got {value!r}")
+            c.add(where, f"must be a number of strikes from 0 to {MAX_STRIKES} or `terminate`, got {value!r}")
     return out
 
 
@@ -556,14 +599,15 @@ def _extras(c: _Checker, doc: dict[str, Any]) -> None:
     if ("low_balance" in account) != ("top_up" in account):
         c.add(("account",), "low_balance and top_up go together: the invoice needs both a threshold and an amount")
     cost = _mapping(c, doc, ("cost_to_serve",))
-    _numbers(c, cost, ("cost_to_serve",), {"flag_ratio": (0.01, None)}, {"period"})
+    _numbers(c, cost, ("cost_to_serve",), {"flag_ratio": (0.01, 1000)}, {"period"})
     karma = _mapping(c, doc, ("karma",))
     if "bonus_per_clean_booking" in karma:
         c.money(karma["bonus_per_clean_booking"], ("karma", "bonus_per_clean_booking"))
-    _numbers(c, karma, ("karma",), {"start": (None, None), "clean_booking": (0, None)},
+    _numbers(c, karma, ("karma",), {"start": (-MAX_COUNT, MAX_COUNT), "clean_booking": (0, MAX_COUNT)},
              {"incident", "bonus_per_clean_booking"}, whole=True)
     _numbers(c, _mapping(c, doc, ("karma", "incident")), ("karma", "incident"), None, set(), whole=True)
-    _numbers(c, _mapping(c, doc, ("reviews",)), ("reviews",), {"prior_mean": (1, 5), "prior_weight": (0, None)}, set())
+    _numbers(c, _mapping(c, doc, ("reviews",)), ("reviews",), {"prior_mean": (1, 5), "prior_weight": (0, MAX_COUNT)},
+             set())
     card = _mapping(c, doc, ("scorecard",))
     for key in card.keys() - {"window", "weights", "drop_if", "replace_if"}:
         c.add(("scorecard", key), "unknown field; expected window, weights, drop_if or replace_if")
@@ -572,7 +616,8 @@ def _extras(c: _Checker, doc: dict[str, Any]) -> None:
         if key not in ("severity", "category"):
             c.add(("scorecard", "drop_if", key), "an incident is matched by severity or category")
     _numbers(c, _mapping(c, doc, ("scorecard", "replace_if")), ("scorecard", "replace_if"),
-             dict.fromkeys(("weighted_at_least", "late_at_least", "incidents_at_least"), (0, None)), set(), whole=True)
+             dict.fromkeys(("weighted_at_least", "late_at_least", "incidents_at_least"), (0, MAX_COUNT)), set(),
+             whole=True)
     for action in _mapping(c, doc, ("messages",)):
         for lang, parts in _mapping(c, doc, ("messages", action)).items():
             path: Path = ("messages", action, lang)
@@ -581,6 +626,11 @@ def _extras(c: _Checker, doc: dict[str, Any]) -> None:
             elif not isinstance(parts, dict) or not parts.keys() <= {"subject", "body"} or not all(
                     isinstance(v, str) for v in parts.values()):
                 c.add(path, "must be a mapping with subject and/or body text")
+            else:
+                for part, template in parts.items():
+                    problem = template_problem(template)
+                    if problem:
+                        c.add((*path, part), problem)
     for section, key in (("cost_to_serve", "period"), ("scorecard", "window")):
         node = _mapping(c, doc, (section,))
         if key in node:
@@ -596,10 +646,32 @@ def _numbers(c: _Checker, node: dict[str, Any], path: Path, known: dict[str, tup
         if known is not None and key not in known:
             c.add((*path, key), f"unknown field; expected {', '.join(sorted({*known, *other}))}")
             continue
-        low, high = known[key] if known is not None else (0, None)
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and (not whole or isinstance(value, int))
+        low, high = known[key] if known is not None else (0, MAX_COUNT)
+        ok = _finite(value) and (not whole or isinstance(value, int))
         if not ok or (low is not None and value < low) or (high is not None and value > high):
             kind = "a whole number" if whole else "a number"
-            bounds = f" from {low}" if low is not None else ""
-            bounds += f" to {high}" if high is not None else ""
+            bounds = f" from {low:,}" if low is not None else ""
+            bounds += f" to {high:,}" if high is not None else ""
             c.add((*path, key), f"must be {kind}{bounds}, got {value!r}")
+
+
+_EARLIEST_US = (datetime.combine(EARLIEST, datetime.min.time()) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+_LATEST_US = (datetime.combine(LATEST, datetime.max.time()) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+
+
+def _expression_problem(text: str) -> str | None:
+    """Why a `when:` cannot be a rule's condition: not ZEN, or costlier than one event may be."""
+    problem: Any
+    try:
+        problem = zen.validate_expression(text)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        problem = {"source": "the expression cannot be read"}
+    if problem:
+        return f"is not a valid expression: {problem.get('source', problem)}"
+    try:
+        cost(text)
+    except ExpressionCost as exc:
+        return str(exc)
+    return None

@@ -12,14 +12,13 @@ import json
 from datetime import time
 from typing import Any
 
-import yaml
-
 from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine
-from firmly.domain.errors import FirmlyError
+from firmly.domain.errors import FirmlyError, InvalidInput, Problem
 from firmly.domain.explain import STEP_NAMES
-from firmly.domain.messages import COMMUNICATED, Fields, compose
+from firmly.domain.messages import COMMUNICATED, Fields, compose, template_problem
 from firmly.domain.ports import OutboxRow, Store, WorkspaceInfo
+from firmly.domain.yamlmap import YamlProblem, load_with_lines
 from firmly.service import workspace
 from firmly.service.queries import public
 
@@ -51,8 +50,8 @@ def overrides(engine: Engine, st: CounterpartyState, at: int, settings: dict[str
             merged.setdefault(action, {}).update(langs)
     if settings.get("messages"):
         try:
-            own = yaml.safe_load(settings["messages"]) or {}
-        except yaml.YAMLError:
+            own = load_with_lines(settings["messages"])[0] or {}
+        except YamlProblem:  # stored before it was checked: the shipped templates stand in
             own = {}
         for action, langs in own.items() if isinstance(own, dict) else ():
             if isinstance(langs, dict):
@@ -155,14 +154,32 @@ def _check(name: str, value: str) -> None:
     elif name == "webhook_url" and not value.startswith(("http://", "https://")):
         raise FirmlyError(f"webhook_url must be an http(s) URL, got {value!r}")
     elif name == "messages":
-        try:
-            loaded = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise FirmlyError(f"messages is not valid YAML: {exc}") from None
-        if not isinstance(loaded, dict) or not all(
-                isinstance(langs, dict) and all(lang in ("ru", "en") and isinstance(parts, dict)
-                                                for lang, parts in langs.items()) for langs in loaded.values()):
-            raise FirmlyError("messages must map an action to ru/en to {subject, body}")
+        _check_messages(value)
+
+
+def _check_messages(value: str) -> None:
+    """Template overrides, with every problem named by its line and field, as a rulebook's are."""
+    try:
+        loaded, lines = load_with_lines(value)
+    except YamlProblem as exc:
+        raise InvalidInput([Problem("messages", exc.line, "yaml", exc.message)]) from None
+    if not isinstance(loaded, dict) or not all(
+            isinstance(langs, dict) and all(lang in ("ru", "en") and isinstance(parts, dict)
+                                            for lang, parts in langs.items()) for langs in loaded.values()):
+        raise FirmlyError("messages must map an action to ru/en to {subject, body}")
+    problems = []
+    for action, langs in loaded.items():
+        for lang, parts in langs.items():
+            for part, template in parts.items():
+                path = (str(action), str(lang), str(part))
+                line = lines.get(path, lines.get(path[:2], 1))
+                if part not in ("subject", "body") or not isinstance(template, str):
+                    problems.append(Problem("messages", line, ".".join(path), "a message has a subject and a body, "
+                                                                              "each text"))
+                elif (problem := template_problem(template)) is not None:
+                    problems.append(Problem("messages", line, ".".join(path), problem))
+    if problems:
+        raise InvalidInput(problems)
 
 
 def listed(store: Store, status: str | None) -> list[OutboxRow]:

@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from firmly.domain.engine import INACTIVE, Engine, Policy
 from firmly.domain.engine.decision import ACTIONS
 from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
+from firmly.domain.errors import Busy
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
 from firmly.service import workspace
 from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 
+RETRY_AFTER = 10  # seconds: a simulation over a clinic's year takes a few
+_running: set[str] = set()
+_guard = threading.Lock()
+
+
+@contextmanager
+def _one_at_a_time(workspace: str) -> Iterator[None]:
+    """One simulation per workspace in this process: each replays the whole history in memory, so a second
+    one started meanwhile (a double click, a script in a loop) would only double the memory and the wait."""
+    with _guard:
+        if workspace in _running:
+            raise Busy("a simulation is already running in this workspace; try again when it is done",
+                       RETRY_AFTER)
+        _running.add(workspace)
+    try:
+        yield
+    finally:
+        with _guard:
+            _running.discard(workspace)
+
 
 def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None) -> dict[str, Any]:
+    with _one_at_a_time(store.workspace):
+        return _simulate(store, book, since, until)
+
+
+def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None) -> dict[str, Any]:
     with quiet_gc(), store.read():
         ws = workspace.current(store)
         policy: Policy = load_policy(store, replace=book)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,9 +16,12 @@ import zen
 from firmly.domain.clock import to_us
 from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
+from firmly.domain.expressions import cost, within
 from firmly.domain.ledger import Terms, terms
 from firmly.domain.rulebook import Ladder, Price, Rule, Rulebook
 from firmly.domain.scores import KarmaTerms, ScorecardTerms, karma_terms, scorecard_terms
+
+log = logging.getLogger("firmly.engine")
 
 
 @dataclass(slots=True)
@@ -40,14 +44,26 @@ class Compiled:
     tz: ZoneInfo | None = None
     id: str = ""  # the rule's id and the rulebook version, resolved once: the fold reads them per decision
     version: str = ""
+    when_limit: float | None = None  # for a `when:` that iterates the event's data: how large that data may be
 
     def applies(self, event_type: str, counterparty: str, event_id: str, data: dict[str, Any]) -> bool:
         if self.when is None:
             return True
+        if self.when_limit is not None and not within(data, self.when_limit):
+            # The event's data is so large that this condition would run for too long: the rule does not
+            # apply to it, as with a field the event lacks. Decided by the data alone, so replay agrees.
+            log.warning("rule %s skipped for event %s: its `when:` would iterate more of this event's data "
+                        "than one event may cost", self.id, event_id)
+            return False
         context = {"type": event_type, "counterparty": counterparty, "id": event_id, "data": data}
         try:
             return bool(self.when.evaluate(context))
         except Exception:  # an expression over a field this event lacks does not apply; zen raises plainly
+            return False
+        except BaseException as exc:  # a panic in the native engine is this rule's failure, not the process's
+            if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+                raise
+            log.warning("rule %s skipped for event %s: its `when:` failed: %s", self.id, event_id, exc)
             return False
 
 
@@ -96,6 +112,7 @@ def _compile(rule: Rule, book: Rulebook) -> Compiled:
         rule=rule, book=book, ladder=ladder, group=rule.ladder_group or rule.id,
         window_us=duration_us(ladder.window) if ladder else 0,
         when=zen.compile_expression(rule.when) if rule.when else None,
+        when_limit=_limit(rule.when),
         min_notice_us=duration_us(rule.min_notice) if rule.min_notice else 0,
         grace_us=duration_us(rule.grace), tz=tz,
         remind_us=tuple(sorted((duration_us(a) for a in rule.remind.at), reverse=True)) if rule.remind else (),
@@ -107,6 +124,11 @@ def _compile(rule: Rule, book: Rulebook) -> Compiled:
         compiled.thank_from = to_us(start)
         compiled.thank_until = to_us(start + (rule.thank_for or timedelta(0)))
     return compiled
+
+
+def _limit(when: str | None) -> float | None:
+    expense = cost(when) if when else None
+    return None if expense is None or expense.free else expense.limit
 
 
 def build_table(books: Iterable[Rulebook]) -> Table:

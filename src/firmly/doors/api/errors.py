@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from firmly.adapters.sql.store import StorageError
-from firmly.domain.errors import Conflict, FirmlyError, InvalidInput, NotFound
+from firmly.domain.errors import Busy, Conflict, FirmlyError, InvalidInput, NotFound
 
 log = logging.getLogger("firmly.api")
 
@@ -59,6 +59,8 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
                                problems=problems))
     if isinstance(exc, NotFound):
         return _json(404, body("not_found", str(exc)))
+    if isinstance(exc, Busy):
+        return _json(429, body("busy", str(exc)), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, Conflict):
         return _json(409, body("conflict", str(exc)))
     if isinstance(exc, StorageError):  # the database is busy, away or not initialised: not the client's fault

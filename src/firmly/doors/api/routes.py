@@ -286,20 +286,23 @@ def list_rulebooks(who: Reader) -> list[dict[str, Any]]:
              openapi_extra=YAML_BODY, response_model=None, responses=answer(RULEBOOK_LOADED, "loaded", 201))
 async def post_rulebook(request: Request, who: Admin) -> dict[str, Any]:
     """Validates first: every problem comes back with its line and field (422) and nothing is stored."""
-    book = parse_rulebook(await _yaml(request), "request body")
+    book = await run_in_threadpool(parse_rulebook, await _yaml(request), "request body")
     loaded = await run_in_threadpool(rulebooks.load, who.store, book, _now())
     return {"id": loaded.id, "version": loaded.version, "hash": loaded.hash, "new": loaded.new,
             "warnings": [str(w) for w in book.warnings]}
 
 
 @router.post("/simulations", tags=["rulebooks"], summary="What would change under another rulebook (YAML body)",
-             openapi_extra=YAML_BODY, response_model=None, responses=answer(SIMULATION))
+             openapi_extra=YAML_BODY, response_model=None, responses={**answer(SIMULATION), 429: {
+                 "model": ErrorOut, "description": "a simulation is already running in this workspace (code busy), "
+                 "or too many requests: see Retry-After"}})
 async def post_simulation(request: Request, who: Actor,
                           since: Annotated[str | None, Query(description="count decisions from this time")] = None,
                           until: Annotated[str | None, Query(description="count decisions up to this time")] = None
                           ) -> dict[str, Any]:
-    """History replayed in memory under the changed rulebook; nothing is stored."""
-    book = parse_rulebook(await _yaml(request), "request body")
+    """History replayed in memory under the changed rulebook; nothing is stored. One simulation runs per
+    workspace at a time; another meanwhile is answered 429 (`busy`) with Retry-After."""
+    book = await run_in_threadpool(parse_rulebook, await _yaml(request), "request body")
     bounds = [_instant(v, n) if v else None for v, n in ((since, "since"), (until, "until"))]
     result: dict[str, Any] = await run_in_threadpool(simulate.simulate, who.store, book, bounds[0], bounds[1])
     return result

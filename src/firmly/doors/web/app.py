@@ -120,4 +120,6 @@ def install(app: FastAPI, url: str) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
-        return web.page(request, "error.html", http_status=exc.status, message=exc.message)
+        page = web.page(request, "error.html", http_status=exc.status, message=exc.message)
+        page.headers.update(exc.headers or {})
+        return page

@@ -35,9 +35,9 @@ class LoginRequired(Exception):
 class Refused(Exception):
     """An answer other than the page asked for: 403 (role, CSRF), 404, 400; rendered as an error page."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.headers = status, message, headers
 
 
 @dataclass(slots=True)

@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from firmly.adapters.sql.store import SqlStore
-from firmly.domain.errors import Conflict, FirmlyError, NotFound
+from firmly.domain.errors import Busy, Conflict, FirmlyError, NotFound
+from firmly.doors.web import i18n
 from firmly.doors.web.app import Web
 from firmly.doors.web.security import Refused, Visitor
 
@@ -35,12 +36,20 @@ def answer(call: Callable[[], T]) -> T:
         raise Refused(404, str(exc)) from None
     except Conflict as exc:
         raise Refused(409, str(exc)) from None
+    except Busy:
+        raise  # the page says it in the reader's language (see busy())
     except FirmlyError as exc:
         raise Refused(400, str(exc)) from None
 
 
 async def answer_async(call: Callable[[], T]) -> T:
     return await run_in_threadpool(answer, call)
+
+
+def busy(exc: Busy) -> Refused:
+    """A 429 page for work that waits its turn, in the reader's language."""
+    return Refused(429, i18n.gettext("A simulation is already running in this workspace; try again in a few "
+                                     "seconds."), {"Retry-After": str(exc.retry_after)})
 
 
 def back(to: str) -> RedirectResponse:

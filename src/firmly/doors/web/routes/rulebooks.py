@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
-from firmly.domain.errors import InvalidInput, Problem
+from firmly.domain.errors import Busy, InvalidInput, Problem
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, answer_async, back, field, store_of, web
+from firmly.doors.web.routes._common import answer, answer_async, back, busy, field, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
 from firmly.service import listing, rulebooks, simulate
 from firmly.service.policy import as_rulebook
@@ -91,7 +91,7 @@ async def upload(request: Request) -> Response:
     action = field(form, "action") or "check"
     if action == "load":
         signed_in(request, ADMIN)
-    book, problems = _parse(source, name)
+    book, problems = await run_in_threadpool(_parse, source, name)
     if book is not None and action == "load":
         try:
             loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us()))
@@ -119,12 +119,15 @@ async def what_if(request: Request) -> Response:
     form = await request.form()
     check_form(request, form)
     source, name = await _source(form)
-    book, problems = _parse(source, name)
+    book, problems = await run_in_threadpool(_parse, source, name)
     result: dict[str, Any] | None = None
     names: dict[str, str] = {}
     if book is not None:
         store = store_of(request, who)
-        result = await answer_async(lambda: simulate.simulate(store, book))
+        try:
+            result = await answer_async(lambda: simulate.simulate(store, book))
+        except Busy as exc:
+            raise busy(exc) from None
         scan = await run_in_threadpool(listing.scan, store)
         names = {r.key: r.name for r in scan.rows}
     ids = sorted({v.id for v in await run_in_threadpool(lambda: _versions(request))})
