@@ -55,9 +55,9 @@ def duration(value: object) -> timedelta:
     except (OverflowError, ValueError) as exc:  # 10^10 days: more than timedelta holds
         if isinstance(exc, DurationError):
             raise
-        raise DurationError(f"is more than 100 years, got {value!r}") from None
+        raise DurationError(f"must be at most 100 years, got {value!r}") from None
     if delta > MAX_DURATION:
-        raise DurationError(f"is more than 100 years, got {value!r}")
+        raise DurationError(f"must be at most 100 years, got {value!r}")
     return delta
 
 
