@@ -34,6 +34,7 @@ import msgspec
 import snowballstemmer
 
 from firmly.domain.errors import InvalidInput, Problem
+from firmly.domain.tone_model import ToneModel
 
 HOSTILE_KINDS: Final = ("insult", "pressure", "profanity", "threat")
 TONES: Final = ("polite", "neutral", "hostile")
@@ -63,6 +64,11 @@ THIRD_PARTY_REACH: Final = 4  # "подал иск против работода
 PAST_REACH: Final = 6       # "took my energy supplier to the ombudsman" (with a past time in the sentence)
 SUBSTITUTE_MIN: Final = 7  # a replaced letter is forgiven in Russian words this long ("прости" is not "просто")
 MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~10 MB) before the memo starts afresh
+# A dictionary's word that resembles a rude one ("бляшки", "Подписчиков") weighs this share of what the
+# model gives it: the rude words of the dictionary are the lexicons' to name.
+DICTIONARY_WEIGHT: Final = 0.5
+QUOTE_SHARE: Final = 0.5    # the model's reasons: the heaviest word and those weighing at least half as much
+QUOTE_MAX: Final = 3
 
 
 class Tone(msgspec.Struct, frozen=True):
@@ -73,6 +79,9 @@ class Tone(msgspec.Struct, frozen=True):
     phrases: tuple[str, ...]    # what made it hostile, as written, so a decision can quote it
     polite: tuple[str, ...]     # courtesy markers found
     language: str               # "ru" | "en"
+    # The hostility is only profanity, in sentences that address nobody ("мне на процессы насрать"):
+    # a rule may choose to let it pass (`undirected_profanity: civil`).
+    undirected: bool = False
 
     @property
     def hostile(self) -> bool:
@@ -104,6 +113,8 @@ _TOKEN: Final = re.compile(
     r"|([«»“”„\"])"
 )
 _WORD: Final = re.compile(r"[^\W\d_](?:\w|'(?=\w))*")
+# Markdown emphasis ("*missiles in the air*") is not a masked swear word: its stars become spaces.
+_EMPHASIS: Final = re.compile(r"(?<![\w*])\*([^\W_][^*\n]*?(?<=\w))\*(?![\w*])")
 _GAP: Final = re.compile(r"\.\.\.(\d*)")
 _GRAMMEME: Final = re.compile(r"[A-Za-z0-9-]+")
 _CYRILLIC: Final = re.compile(r"[а-я]")
@@ -121,12 +132,13 @@ _FOLDED: Final = {"shch": "sh", "sch": "sh", "kh": "h", "ts": "c", "tz": "c", "x
 _REPEATED_I: Final = re.compile(r"i{2,}")
 
 # A memo value: (atoms, atoms if the text is transliterated Russian, language marker, script: 1 Latin,
-# 2 Cyrillic, 0 other). Words the lexicon does not know share three objects: the hot loop tests identity.
-_Found = tuple[tuple[int, ...], tuple[int, ...], int, int]
+# 2 Cyrillic, 0 other, the tone model's weight). Words the lexicon does not know and the model does not
+# weigh share three objects: the hot loop tests identity.
+_Found = tuple[tuple[int, ...], tuple[int, ...], int, int, float]
 _LATIN, _CYRILLIC_SCRIPT = 1, 2
-_PLAIN_LATIN: Final[_Found] = ((), (), 0, _LATIN)
-_PLAIN_CYRILLIC: Final[_Found] = ((), (), 0, _CYRILLIC_SCRIPT)
-_PLAIN_OTHER: Final[_Found] = ((), (), 0, 0)
+_PLAIN_LATIN: Final[_Found] = ((), (), 0, _LATIN, 0.0)
+_PLAIN_CYRILLIC: Final[_Found] = ((), (), 0, _CYRILLIC_SCRIPT, 0.0)
+_PLAIN_OTHER: Final[_Found] = ((), (), 0, 0, 0.0)
 _PLAIN: Final = {f: f for f in (_PLAIN_LATIN, _PLAIN_CYRILLIC, _PLAIN_OTHER)}
 # Patterns by the atom that triggers them: the roles of one-word patterns, and the longer patterns as
 # (role, atom of the first slot, atoms of the next slots, words allowed before each). A longer pattern
@@ -158,12 +170,44 @@ def normalise(text: str) -> str:
     return low
 
 
+def _prepared(text: str) -> str:
+    low = normalise(text)
+    if "*" in low:
+        low = _EMPHASIS.sub(lambda m: f" {m[1]} ", low)  # same length: offsets hold
+    return low
+
+
+def message_words(text: str) -> list[str]:
+    """The words of a message as `analyse` reads them (normalised): what the tone model is trained on."""
+    return [m[1] for m in _TOKEN.finditer(_prepared(text)) if m.lastindex == 1]
+
+
 class Lexicon:
     """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
 
-    __slots__ = ("_by_trigger", "_exact", "_fuzzy_del", "_fuzzy_key", "_fuzzy_min", "_known", "_lock", "_markers",
-                 "_memo", "_prefix_lengths", "_prefixes", "_root_atom", "_roots", "_stem", "_stems", "_translit",
-                 "atoms", "patterns", "surfaces")
+    __slots__ = (
+        "_by_trigger",
+        "_exact",
+        "_fuzzy_del",
+        "_fuzzy_key",
+        "_fuzzy_min",
+        "_known",
+        "_lock",
+        "_markers",
+        "_memo",
+        "_model",
+        "_prefix_lengths",
+        "_prefixes",
+        "_root_atom",
+        "_roots",
+        "_spelled_right",
+        "_stem",
+        "_stems",
+        "_translit",
+        "atoms",
+        "patterns",
+        "surfaces",
+    )
 
     _by_trigger: dict[int, _Patterns]
     _exact: dict[str, tuple[int, ...]]
@@ -180,6 +224,8 @@ class Lexicon:
     _markers: dict[str, int]
     _stem: Callable[[str], str]
     _memo: dict[str, _Found]
+    _model: ToneModel | None
+    _spelled_right: Callable[[str], bool]  # a dictionary's word is not a typo of a lexicon word
     _lock: threading.Lock  # the Snowball stemmer keeps state between calls; threads take turns
     atoms: int
     patterns: int
@@ -213,7 +259,7 @@ class Lexicon:
                 found.update(self._prefixes.get(word[:n], ()))
         if self._roots is not None and self._roots.match(word):
             found.add(self._root_atom)
-        if not found and len(word) >= self._fuzzy_min and word not in self._known:
+        if not found and len(word) >= self._fuzzy_min and word not in self._known and not self._spelled_right(word):
             # Russian misspellings are mostly a wrong vowel ("прокуротура"); in English a replaced
             # letter too often makes another real word ("hopeless"/"homeless"), so not there.
             found.update(self._near(word, substitute=not latin and len(word) >= SUBSTITUTE_MIN))
@@ -221,7 +267,10 @@ class Lexicon:
                 found.update(self._near(stem, substitute=False))
         translit -= found
         script = _LATIN if latin else _CYRILLIC_SCRIPT if _CYRILLIC.match(word) else 0
-        result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0), script)
+        weight = self._model.word_weight(word) if self._model is not None else 0.0
+        if weight > 0 and self._spelled_right(word):
+            weight *= DICTIONARY_WEIGHT
+        result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0), script, weight)
         result = _PLAIN.get(result, result)
         if len(self._memo) >= MEMO_LIMIT:
             self._memo.clear()
@@ -299,8 +348,12 @@ def _english_stems(word: str, stem: Callable[[str], str]) -> set[str]:
     return {stem(w) for w in (word, word + "s", word + "es", word + "d", word + "ed", base + "ing", base + "ed")}
 
 
-def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int = 5) -> Lexicon:
-    """Compile lexicon entries into lookup tables. Raises InvalidInput naming every bad entry.
+def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int = 5,
+                  model: ToneModel | None = None, spelled_right: Callable[[str], bool] | None = None) -> Lexicon:
+    """Compile lexicon entries into lookup tables, with the tone model's second opinion if given.
+    `spelled_right(word)` says a word is in a dictionary: it is then never read as a typo of a
+    lexicon word ("депутатов" is not "депутат", "ленте" is not "лентяй"). Raises InvalidInput
+    naming every bad entry.
 
     Words of at least `fuzzy_min` letters that are not in the tables are matched with one typo;
     substitutions only in Russian words of SUBSTITUTE_MIN letters or more."""
@@ -453,7 +506,8 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         _fuzzy_min=fuzzy_min,
         _known=frozenset(known - set(exact)),
         _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
-        _root_atom=root_atom, _markers=markers, _stem=stem, _memo={}, _lock=threading.Lock(),
+        _root_atom=root_atom, _markers=markers, _stem=stem, _memo={}, _model=model, _lock=threading.Lock(),
+        _spelled_right=spelled_right or (lambda word: False),
         atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
     )
 
@@ -464,6 +518,8 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
 _Word = tuple[int, int, int, tuple[int, ...], int, int, int]
 # A pattern found: (role, first word, last word, start, end, sentence, clause, quotation or -1).
 _Hit = tuple[str, int, int, int, int, int, int, int]
+# A word the tone model weighs: (sentence, quotation or -1, weight, start, end).
+_Scored = tuple[int, int, float, int, int]
 
 
 def analyse(text: str, lexicon: Lexicon) -> Tone:
@@ -471,10 +527,11 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     knows, then the rules that keep polite writers from being called hostile (quoted speech,
     negation, "called me ...", safe phrases, threats that are history or about someone else) and
     that catch sarcasm."""
-    low = normalise(text)
+    low = _prepared(text)
     memo = lexicon._memo
     lookup = lexicon._lookup
     words: list[_Word] = []
+    scored: list[_Scored] = []  # the words the tone model weighs
     translit: list[tuple[int, tuple[int, ...]]] = []  # (position in words, atoms as transliterated Russian)
     quotes: list[list[int]] = []  # [first word inside, first word after, sentence at the opening]
     idx = sent = clause = 0
@@ -492,12 +549,14 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
             elif found is _PLAIN_LATIN:
                 latin += 1
             elif found is not _PLAIN_OTHER:
-                atoms, as_translit, marker, script = found
+                atoms, as_translit, marker, script, weight = found
                 if script == _LATIN:
                     latin += 1
                 elif script:
                     cyrillic += 1
                 marks += marker
+                if weight:
+                    scored.append((sent, quote, weight, *m.span()))
                 if atoms or as_translit:
                     start, end = m.span()
                     words.append((idx, start, end, atoms, sent, clause, quote))
@@ -535,13 +594,22 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
         language = "en"
 
     hits = _match(words, lexicon._by_trigger)
-    if not hits:
+    model = lexicon._model
+    if not hits and not (model is not None and scored):
         return Tone("neutral", (), (), (), language)
 
     reported = _reported(quotes, hits.get("reporting", ()), hits.get("first_person", ()))
     hostile: list[_Hit] = []
     for role in ("threat", "insult", "profanity", "pressure"):
         hostile += [h for h in hits.get(role, ()) if h[7] not in reported]
+    learned: list[_Hit] = []
+    if model is not None and scored:
+        sums = _sentence_scores(scored, model.bias, reported)
+        # The model speaks only where the lexicons saw nothing: what they found, excused (negated,
+        # quoted, history, "called me ...") or called safe stays their call.
+        seen = {h[5] for role in ("threat", "insult", "profanity", "pressure", "safe", "shields")
+                for h in hits.get(role, ())}
+        learned = _learned(scored, sums, model.thresholds[language], reported, seen)
     if hostile:
         hostile = _unsafe(hostile, hits.get("safe", ()), hits.get("shields", ()))
         hostile = _affirmed(hostile, hits.get("negation", ()), hits.get("negation_exceptions", ()))
@@ -552,10 +620,37 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     if irony and failure:  # praise next to a failure: sarcasm, which mocks the staff
         hostile += [("insult", *h[1:]) for h in (*irony, *failure)]
     polite = tuple(text[h[3]:h[4]] for h in _spans(h for h in hits.get("polite", ()) if h[7] not in reported))
-    if hostile:
-        kinds = tuple(sorted({h[0] for h in hostile}))
-        return Tone("hostile", kinds, tuple(text[h[3]:h[4]] for h in _spans(hostile)), polite, language)
+    if hostile or learned:
+        kinds = tuple(sorted({h[0] for h in hostile} | {h[0] for h in learned}))
+        undirected = kinds == ("profanity",) and not any(
+            a[5] == h[5] for h in hostile for a in hits.get("addressee", ()))
+        return Tone("hostile", kinds, tuple(text[h[3]:h[4]] for h in _spans([*hostile, *learned])), polite,
+                    language, undirected)
     return Tone("polite" if polite else "neutral", (), (), polite, language)
+
+
+def _sentence_scores(scored: list[_Scored], bias: float, reported: set[int]) -> dict[int, float]:
+    """The model's log-odds per sentence, leaving out reported speech."""
+    sums: dict[int, float] = {}
+    for sentence, quote, weight, _, _ in scored:
+        if quote not in reported:
+            sums[sentence] = sums.get(sentence, bias) + weight
+    return sums
+
+
+def _learned(scored: list[_Scored], sums: dict[int, float], cut: float, reported: set[int],
+             seen: set[int]) -> list[_Hit]:
+    """The tone model's findings, as insults: sentences (other than `seen` ones) whose score reaches
+    the language's threshold, quoting the words that weighed most."""
+    found: list[_Hit] = []
+    for sentence, total in sums.items():
+        if total < cut or sentence in seen:
+            continue
+        heavy = sorted((w for w in scored if w[0] == sentence and w[1] not in reported and w[2] > 0),
+                       key=lambda w: -w[2])[:QUOTE_MAX]
+        found += [("insult", 0, 0, w[3], w[4], sentence, 0, w[1]) for w in heavy
+                  if w[2] >= heavy[0][2] * QUOTE_SHARE]
+    return found
 
 
 def _match(words: list[_Word], by_trigger: dict[int, _Patterns]) -> dict[str, list[_Hit]]:
