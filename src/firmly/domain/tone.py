@@ -522,11 +522,11 @@ _Hit = tuple[str, int, int, int, int, int, int, int]
 _Scored = tuple[int, int, float, int, int]
 
 
-def analyse(text: str, lexicon: Lexicon) -> Tone:
+def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     """The tone of `text`: one tokenising pass, then pattern matching over the words the lexicon
     knows, then the rules that keep polite writers from being called hostile (quoted speech,
     negation, "called me ...", safe phrases, threats that are history or about someone else) and
-    that catch sarcasm."""
+    that catch sarcasm. `language` ("ru" | "en"), when the sender knows it, replaces the guess."""
     low = _prepared(text)
     memo = lexicon._memo
     lookup = lexicon._lookup
@@ -583,15 +583,12 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
         quotes[quote][1] = idx
 
     # Latin letters with more Russian function words than English ones: transliterated Russian.
-    if cyrillic > latin:
-        language = "ru"
-    elif marks > 0:
-        language = "ru"
+    if language not in ("ru", "en"):
+        language = "ru" if cyrillic > latin or marks > 0 else "en"
+    if language == "ru" and cyrillic <= latin:
         for k, extra in translit:
             w = words[k]
             words[k] = (*w[:3], w[3] + extra, *w[4:])
-    else:
-        language = "en"
 
     hits = _match(words, lexicon._by_trigger)
     model = lexicon._model
