@@ -2,8 +2,9 @@
 
 FILE is JSON Lines (`{"text": ..., "lang": "ru" | "en", "id": ...}`, `lang` and `id` optional) when
 its first non-empty line is a JSON object, otherwise one text a line; `-` reads standard input.
-A reading's `id` is the line's own, or its line number. A line that cannot be read is named on standard error (FILE:LINE: field: what is wrong) and the
-others are still read; the exit code is then 1.
+A reading's `id` is the line's own, or its line number. A line that cannot be read is named on
+standard error (FILE:LINE: field: what is wrong) and the others are still read; the exit code is
+then 1.
 """
 
 from __future__ import annotations
