@@ -259,12 +259,13 @@ class Lexicon:
                 found.update(self._prefixes.get(word[:n], ()))
         if self._roots is not None and self._roots.match(word):
             found.add(self._root_atom)
-        if not found and len(word) >= self._fuzzy_min and word not in self._known and not self._spelled_right(word):
-            # Russian misspellings are mostly a wrong vowel ("прокуротура"); in English a replaced
-            # letter too often makes another real word ("hopeless"/"homeless"), so not there.
-            found.update(self._near(word, substitute=not latin and len(word) >= SUBSTITUTE_MIN))
-            if stem and stem != word:
-                found.update(self._near(stem, substitute=False))
+        if (not found and not latin and len(word) >= self._fuzzy_min and word not in self._known
+                and not self._spelled_right(word)):
+            # Russian misspellings are mostly a wrong vowel ("прокуротура"), and pymorphy3's dictionary
+            # tells a real word from a slip. English has no such dictionary here, and one letter off
+            # too often makes another real word ("rolls"/"trolls", "closer"/"loser"): its common
+            # misspellings are written in the lexicon instead ("=useles").
+            found.update(self._near(word, substitute=len(word) >= SUBSTITUTE_MIN))
         translit -= found
         script = _LATIN if latin else _CYRILLIC_SCRIPT if _CYRILLIC.match(word) else 0
         weight = self._model.word_weight(word) if self._model is not None else 0.0
