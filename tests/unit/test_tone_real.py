@@ -151,8 +151,8 @@ def breaches(texts: list[str], lexicon: Lexicon) -> dict[str, list[str]]:
     _, out = Engine(Policy([book(RULES)])).run(evs)
     found: dict[str, list[str]] = {"strict": [], "lenient": []}
     for d in out:
-        if d.action == "feedback" or d.action == "warning":
-            found[d.rule].append(d.event)
+        if d.action in ("feedback", "warning") and d.rule is not None:
+            found[d.rule].append(str(d.event))
     return found
 
 
