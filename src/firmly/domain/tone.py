@@ -129,6 +129,7 @@ _TRANSLIT: Final = str.maketrans({
 _FOLD: Final = re.compile(r"shch|sch|kh|ts|tz|[xwyj']")
 _FOLDED: Final = {"shch": "sh", "sch": "sh", "kh": "h", "ts": "c", "tz": "c", "x": "h", "w": "v", "y": "i",
                   "j": "i", "'": ""}
+_REPEATS: Final = re.compile(r"([^\W\d_])\1{2,}")
 _REPEATED_I: Final = re.compile(r"i{2,}")
 
 # A memo value: (atoms, atoms if the text is transliterated Russian, language marker, script: 1 Latin,
@@ -259,17 +260,20 @@ class Lexicon:
                 found.update(self._prefixes.get(word[:n], ()))
         if self._roots is not None and self._roots.match(word):
             found.add(self._root_atom)
-        if (not found and not latin and len(word) >= self._fuzzy_min and word not in self._known
-                and not self._spelled_right(word)):
+        if not found and _REPEATS.search(word):  # "сукааа", "fuuuck": stretched for emphasis
+            found.update(self._lookup(_REPEATS.sub(r"\1", word))[0])
+        if not found and not latin and len(word) >= self._fuzzy_min and word not in self._known:
             # Russian misspellings are mostly a wrong vowel ("прокуротура"), and pymorphy3's dictionary
             # tells a real word from a slip. English has no such dictionary here, and one letter off
             # too often makes another real word ("rolls"/"trolls", "closer"/"loser"): its common
             # misspellings are written in the lexicon instead ("=useles").
-            found.update(self._near(word, substitute=len(word) >= SUBSTITUTE_MIN))
+            near = self._near(word, substitute=len(word) >= SUBSTITUTE_MIN)
+            if near and not self._spelled_right(word):  # the dictionary is asked only when it matters
+                found.update(near)
         translit -= found
         script = _LATIN if latin else _CYRILLIC_SCRIPT if _CYRILLIC.match(word) else 0
         weight = self._model.word_weight(word) if self._model is not None else 0.0
-        if weight > 0 and self._spelled_right(word):
+        if self._model is not None and weight > self._model.heavy and self._spelled_right(word):
             weight *= DICTIONARY_WEIGHT
         result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0), script, weight)
         result = _PLAIN.get(result, result)
