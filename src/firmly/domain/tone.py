@@ -536,7 +536,14 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     memo = lexicon._memo
     lookup = lexicon._lookup
     words: list[_Word] = []
-    scored: list[_Scored] = []  # the words the tone model weighs
+    # The tone model's sums per sentence (the writer's own words; quoted ones apart until we know whose
+    # they are), and the words heavy enough to be quoted as its reasons.
+    sums: dict[int, float] = {}
+    total = 0.0
+    quoted: list[tuple[int, int, float]] = []
+    heavy: list[_Scored] = []
+    model = lexicon._model
+    floor = model.quote_floor if model is not None else 0.0
     translit: list[tuple[int, tuple[int, ...]]] = []  # (position in words, atoms as transliterated Russian)
     quotes: list[list[int]] = []  # [first word inside, first word after, sentence at the opening]
     idx = sent = clause = 0
@@ -561,7 +568,12 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
                     cyrillic += 1
                 marks += marker
                 if weight:
-                    scored.append((sent, quote, weight, *m.span()))
+                    if quote < 0:
+                        total += weight
+                    else:
+                        quoted.append((sent, quote, weight))
+                    if weight > floor:
+                        heavy.append((sent, quote, weight, *m.span()))
                 if atoms or as_translit:
                     start, end = m.span()
                     words.append((idx, start, end, atoms, sent, clause, quote))
@@ -570,6 +582,9 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
             idx += 1
         elif group == 2:
             if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
+                if total:
+                    sums[sent] = total
+                    total = 0.0
                 sent += 1
             clause += 1
         elif group == 3:
@@ -586,6 +601,8 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
                 clause += 1
     if quote >= 0:
         quotes[quote][1] = idx
+    if total:
+        sums[sent] = total
 
     # Latin letters with more Russian function words than English ones: transliterated Russian.
     if language not in ("ru", "en"):
@@ -596,8 +613,7 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
             words[k] = (*w[:3], w[3] + extra, *w[4:])
 
     hits = _match(words, lexicon._by_trigger)
-    model = lexicon._model
-    if not hits and not (model is not None and scored):
+    if not hits and not heavy:
         return Tone("neutral", (), (), (), language)
 
     reported = _reported(quotes, hits.get("reporting", ()), hits.get("first_person", ()))
@@ -605,13 +621,15 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     for role in ("threat", "insult", "profanity", "pressure"):
         hostile += [h for h in hits.get(role, ()) if h[7] not in reported]
     learned: list[_Hit] = []
-    if model is not None and scored:
-        sums = _sentence_scores(scored, model.bias, reported)
+    if model is not None and heavy:
+        for sentence, q, weight in quoted:
+            if q not in reported:
+                sums[sentence] = sums.get(sentence, 0.0) + weight
         # The model speaks only where the lexicons saw nothing: what they found, excused (negated,
         # quoted, history, "called me ...") or called safe stays their call.
         seen = {h[5] for role in ("threat", "insult", "profanity", "pressure", "safe", "shields")
                 for h in hits.get(role, ())}
-        learned = _learned(scored, sums, model.thresholds[language], reported, seen)
+        learned = _learned(heavy, sums, model.thresholds[language] - model.bias, reported, seen)
     if hostile:
         hostile = _unsafe(hostile, hits.get("safe", ()), hits.get("shields", ()))
         hostile = _affirmed(hostile, hits.get("negation", ()), hits.get("negation_exceptions", ()))
@@ -631,27 +649,18 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     return Tone("polite" if polite else "neutral", (), (), polite, language)
 
 
-def _sentence_scores(scored: list[_Scored], bias: float, reported: set[int]) -> dict[int, float]:
-    """The model's log-odds per sentence, leaving out reported speech."""
-    sums: dict[int, float] = {}
-    for sentence, quote, weight, _, _ in scored:
-        if quote not in reported:
-            sums[sentence] = sums.get(sentence, bias) + weight
-    return sums
-
-
-def _learned(scored: list[_Scored], sums: dict[int, float], cut: float, reported: set[int],
+def _learned(heavy: list[_Scored], sums: dict[int, float], cut: float, reported: set[int],
              seen: set[int]) -> list[_Hit]:
-    """The tone model's findings, as insults: sentences (other than `seen` ones) whose score reaches
-    the language's threshold, quoting the words that weighed most."""
+    """The tone model's findings, as insults: sentences (other than `seen` ones) whose summed word
+    weights reach `cut`, quoting the words that weighed most."""
     found: list[_Hit] = []
     for sentence, total in sums.items():
         if total < cut or sentence in seen:
             continue
-        heavy = sorted((w for w in scored if w[0] == sentence and w[1] not in reported and w[2] > 0),
-                       key=lambda w: -w[2])[:QUOTE_MAX]
-        found += [("insult", 0, 0, w[3], w[4], sentence, 0, w[1]) for w in heavy
-                  if w[2] >= heavy[0][2] * QUOTE_SHARE]
+        reasons = sorted((w for w in heavy if w[0] == sentence and w[1] not in reported),
+                         key=lambda w: -w[2])[:QUOTE_MAX]
+        found += [("insult", 0, 0, w[3], w[4], sentence, 0, w[1]) for w in reasons
+                  if w[2] >= reasons[0][2] * QUOTE_SHARE]
     return found
 
 

@@ -27,6 +27,7 @@ from firmly.domain.errors import InvalidInput, Problem
 MAGIC: Final = b"FTM1"
 _HEADER: Final = struct.Struct("<4sB3f")
 NGRAMS: Final = (2, 3, 4, 5)
+QUOTE_FLOOR: Final = 0.03
 HEAVY: Final = 0.1  # of what a sentence needs: lighter words cannot tip one alone
 
 
@@ -47,7 +48,7 @@ class ToneModel:
     """Weights over hashed features and the decision thresholds: a sentence whose summed score (a
     log-odds) reaches `thresholds[language]` is hostile."""
 
-    __slots__ = ("bias", "bits", "heavy", "mask", "thresholds", "weights")
+    __slots__ = ("bias", "bits", "heavy", "mask", "quote_floor", "thresholds", "weights")
 
     def __init__(self, weights: array[float], bits: int, bias: float, thresholds: dict[str, float]) -> None:
         self.weights = weights
@@ -57,6 +58,8 @@ class ToneModel:
         self.thresholds = thresholds
         # A word that weighs this much could tip a sentence on its own ("бляшки"): worth a dictionary look-up.
         self.heavy = HEAVY * (min(thresholds.values()) - bias)
+        # Lighter words are never among a decision's reasons (a sentence that tips has heavier ones).
+        self.quote_floor = QUOTE_FLOOR * (min(thresholds.values()) - bias)
 
     def __repr__(self) -> str:
         return f"ToneModel(2**{self.bits} buckets, thresholds {self.thresholds})"
