@@ -133,14 +133,11 @@ _REPEATS: Final = re.compile(r"([^\W\d_])\1{2,}")
 _REPEATED_I: Final = re.compile(r"i{2,}")
 
 # A memo value: (atoms, atoms if the text is transliterated Russian, language marker, script: 1 Latin,
-# 2 Cyrillic, 0 other, the tone model's weight). Words the lexicon does not know and the model does not
-# weigh share three objects: the hot loop tests identity.
+# 2 Cyrillic, 0 other, the tone model's weight). Most words are plain (the lexicon knows nothing of
+# them): those are memoised apart, Cyrillic and Latin, as their weight alone, so that the hot loop
+# does one dictionary look-up for them.
 _Found = tuple[tuple[int, ...], tuple[int, ...], int, int, float]
 _LATIN, _CYRILLIC_SCRIPT = 1, 2
-_PLAIN_LATIN: Final[_Found] = ((), (), 0, _LATIN, 0.0)
-_PLAIN_CYRILLIC: Final[_Found] = ((), (), 0, _CYRILLIC_SCRIPT, 0.0)
-_PLAIN_OTHER: Final[_Found] = ((), (), 0, 0, 0.0)
-_PLAIN: Final = {f: f for f in (_PLAIN_LATIN, _PLAIN_CYRILLIC, _PLAIN_OTHER)}
 # Patterns by the atom that triggers them: the roles of one-word patterns, and the longer patterns as
 # (role, atom of the first slot, atoms of the next slots, words allowed before each). A longer pattern
 # is triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message
@@ -197,6 +194,8 @@ class Lexicon:
         "_markers",
         "_memo",
         "_model",
+        "_plain_cyrillic",
+        "_plain_latin",
         "_prefix_lengths",
         "_prefixes",
         "_root_atom",
@@ -225,6 +224,8 @@ class Lexicon:
     _markers: dict[str, int]
     _stem: Callable[[str], str]
     _memo: dict[str, _Found]
+    _plain_cyrillic: dict[str, float]
+    _plain_latin: dict[str, float]
     _model: ToneModel | None
     _spelled_right: Callable[[str], bool]  # a dictionary's word is not a typo of a lexicon word
     _lock: threading.Lock  # the Snowball stemmer keeps state between calls; threads take turns
@@ -276,11 +277,19 @@ class Lexicon:
         if self._model is not None and weight > self._model.heavy and self._spelled_right(word):
             weight *= DICTIONARY_WEIGHT
         result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0), script, weight)
-        result = _PLAIN.get(result, result)
-        if len(self._memo) >= MEMO_LIMIT:
-            self._memo.clear()
-        self._memo[word] = result
+        if len(self._memo) + len(self._plain_cyrillic) + len(self._plain_latin) >= MEMO_LIMIT:
+            self.forget()
+        if found or translit or result[2] or not script:
+            self._memo[word] = result
+        else:
+            (self._plain_latin if script == _LATIN else self._plain_cyrillic)[word] = weight
         return result
+
+    def forget(self) -> None:
+        """Empty the token memo (it starts afresh when full; a benchmark times the slow path)."""
+        self._memo.clear()
+        self._plain_cyrillic.clear()
+        self._plain_latin.clear()
 
     def _near(self, word: str, substitute: bool) -> set[int]:
         """Atoms of lexicon words one typo away: a letter missing, one too many, two swapped, and with
@@ -511,7 +520,8 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         _fuzzy_min=fuzzy_min,
         _known=frozenset(known - set(exact)),
         _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
-        _root_atom=root_atom, _markers=markers, _stem=stem, _memo={}, _model=model, _lock=threading.Lock(),
+        _root_atom=root_atom, _markers=markers, _stem=stem, _model=model, _lock=threading.Lock(),
+        _memo={}, _plain_cyrillic={}, _plain_latin={},
         _spelled_right=spelled_right or (lambda word: False),
         atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
     )
@@ -534,6 +544,7 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     that catch sarcasm. `language` ("ru" | "en"), when the sender knows it, replaces the guess."""
     low = _prepared(text)
     memo = lexicon._memo
+    plain_cyrillic, plain_latin = lexicon._plain_cyrillic, lexicon._plain_latin
     lookup = lexicon._lookup
     words: list[_Word] = []
     # The tone model's sums per sentence (the writer's own words; quoted ones apart until we know whose
@@ -553,32 +564,33 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
         group = m.lastindex
         if group == 1:
             word = m[1]
-            found = memo.get(word)
-            if found is None:
-                found = lookup(word)
-            if found is _PLAIN_CYRILLIC:
+            weight = plain_cyrillic.get(word)
+            if weight is not None:
                 cyrillic += 1
-            elif found is _PLAIN_LATIN:
+            elif (weight := plain_latin.get(word)) is not None:
                 latin += 1
-            elif found is not _PLAIN_OTHER:
+            else:
+                found = memo.get(word)
+                if found is None:
+                    found = lookup(word)
                 atoms, as_translit, marker, script, weight = found
                 if script == _LATIN:
                     latin += 1
                 elif script:
                     cyrillic += 1
                 marks += marker
-                if weight:
-                    if quote < 0:
-                        total += weight
-                    else:
-                        quoted.append((sent, quote, weight))
-                    if weight > floor:
-                        heavy.append((sent, quote, weight, *m.span()))
                 if atoms or as_translit:
                     start, end = m.span()
                     words.append((idx, start, end, atoms, sent, clause, quote))
                     if as_translit:
                         translit.append((len(words) - 1, as_translit))
+            if weight:
+                if quote < 0:
+                    total += weight
+                else:
+                    quoted.append((sent, quote, weight))
+                if weight > floor:
+                    heavy.append((sent, quote, weight, *m.span()))
             idx += 1
         elif group == 2:
             if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence

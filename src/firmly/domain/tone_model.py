@@ -27,7 +27,7 @@ from firmly.domain.errors import InvalidInput, Problem
 MAGIC: Final = b"FTM1"
 _HEADER: Final = struct.Struct("<4sB3f")
 NGRAMS: Final = (2, 3, 4, 5)
-QUOTE_FLOOR: Final = 0.03
+QUOTE_FLOOR: Final = 0.1
 HEAVY: Final = 0.1  # of what a sentence needs: lighter words cannot tip one alone
 
 
