@@ -45,7 +45,7 @@ def _analyser() -> tone.Analyse:
     extra = [Path(p) for p in config.LEXICONS.value().split(os.pathsep) if p]
     lexicon = load_lexicon(extra)
     bulk.keep_loaded()  # 70,000 objects that live as long as the process
-    return lambda text: analyse(text, lexicon)
+    return lambda text, language=None: analyse(text, lexicon, language)
 
 
 def clock() -> Clock:

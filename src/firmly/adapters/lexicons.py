@@ -1,5 +1,5 @@
 """Tone lexicons: the packaged YAML (firmly/lexicons/ru.yaml, en.yaml) plus a workspace's own files,
-compiled into a firmly.domain.tone.Lexicon.
+compiled into a firmly.domain.tone.Lexicon together with the packaged tone model (tone_model.bin).
 
 Russian lemmas are expanded to every form of their lexeme with pymorphy3 here, at compile time, so
 that analysis needs dictionary lookups only. Compiled lexicons are cached per list of files (and
@@ -18,15 +18,18 @@ import pymorphy3
 
 from firmly.domain.errors import InvalidInput, Problem
 from firmly.domain.tone import ROLES, Entry, Lexicon, build_lexicon
+from firmly.domain.tone_model import ToneModel
 from firmly.domain.yamlmap import YamlProblem, load_with_lines
 
 PACKAGED = ("ru.yaml", "en.yaml")
+MODEL = "tone_model.bin"  # built by benchmarks/train_tone_model.py
 SETTINGS = ("language", "gap")
 MAX_GAP = 10
 
 
-def load_lexicon(extra: Sequence[Path] = ()) -> Lexicon:
-    """The packaged lexicons plus `extra` files of the same format (a workspace's additions).
+def load_lexicon(extra: Sequence[Path] = (), *, model: bool = True) -> Lexicon:
+    """The packaged lexicons plus `extra` files of the same format (a workspace's additions), with
+    the packaged tone model unless `model` is false (training a new one).
     Raises InvalidInput naming the file, line and field of every problem."""
     fingerprints = []
     for path in extra:
@@ -35,11 +38,11 @@ def load_lexicon(extra: Sequence[Path] = ()) -> Lexicon:
         except OSError as exc:
             raise InvalidInput([Problem(str(path), None, "lexicon", f"cannot be read: {exc.strerror}")]) from None
         fingerprints.append((str(path), stat.st_mtime_ns, stat.st_size))
-    return _compiled(tuple(fingerprints))
+    return _compiled(tuple(fingerprints), model)
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(files: tuple[tuple[str, int, int], ...]) -> Lexicon:
+def _compiled(files: tuple[tuple[str, int, int], ...], model: bool) -> Lexicon:
     entries: list[Entry] = []
     package = resources.files("firmly").joinpath("lexicons")
     for name in PACKAGED:
@@ -55,12 +58,20 @@ def _compiled(files: tuple[tuple[str, int, int], ...]) -> Lexicon:
         entries += found
         problems += wrong
     try:  # compiled even when some entries were refused, so one error names every problem
-        lexicon = build_lexicon(entries, inflect)
+        lexicon = build_lexicon(entries, inflect, model=packaged_model() if model else None,
+                                spelled_right=spelled_right)
     except InvalidInput as exc:
         problems += exc.problems
     if problems:
         raise InvalidInput(sorted(problems, key=lambda p: (p.where, p.line or 0)))
     return lexicon
+
+
+@functools.cache
+def packaged_model() -> ToneModel:
+    """The tone model shipped in the package (a few MB of weights, read once per process)."""
+    return ToneModel.from_bytes(resources.files("firmly").joinpath("lexicons", MODEL).read_bytes(),
+                                f"firmly/lexicons/{MODEL}")
 
 
 def read_entries(text: str, where: str) -> list[Entry]:
@@ -132,6 +143,11 @@ def _grammemes(tag: Any) -> frozenset[str]:
     return found
 
 
+def spelled_right(word: str) -> bool:
+    """A Russian word pymorphy3's dictionary knows (as written) is not a typo."""
+    return not word.isascii() and "*" not in word and bool(_morph().word_is_known(word))
+
+
 def inflect(word: str) -> list[tuple[str, frozenset[str]]]:
     """Every form of the lexeme of the word's likeliest parse, with its grammemes; a word the
     dictionary does not know stays as written (pymorphy3's guesses for those are unreliable)."""
@@ -147,4 +163,4 @@ def inflect(word: str) -> list[tuple[str, frozenset[str]]]:
     return [*forms, (word, _grammemes(parse.tag))]
 
 
-__all__ = ["PACKAGED", "inflect", "load_lexicon", "read_entries"]
+__all__ = ["MODEL", "PACKAGED", "inflect", "load_lexicon", "packaged_model", "read_entries"]

@@ -37,7 +37,8 @@ TOP_FIELDS = {"rulebook", "version", "title", "locale", "currency", "timezone", 
 LADDER_FIELDS = {"window", "earn_back", "steps", "first_step_may_sanction"}
 RULE_FIELDS = {"title", "why", "kind", "event", "min_notice", "before", "kept_by", "remind", "ladder",
                "ladder_group", "introduced", "thank_for", "when", "expect", "due", "cutoff", "grace", "allowed",
-               "max", "per", "sum", "bill", "weight", "max_late", "polite_only", "hostile"}
+               "max", "per", "sum", "bill", "weight", "max_late", "polite_only", "hostile",
+               "undirected_profanity"}
 DEFAULT_EVENTS = {"channel": "request.received", "incident": "incident.reported", "grace": "grace.requested"}
 # What money, counts and scores can be (README "Limits of a rulebook"): beyond these a number is a typo
 # or an attack, and left in it would fail every event later.
@@ -126,6 +127,7 @@ class Rule:
     max_late: timedelta | None = None
     polite_only: bool = True
     hostile: str = "deny"
+    undirected_profanity: str = "hostile"  # grace, courtesy: "civil" lets swearing aimed at nobody pass
     line: int = 0
 
 
@@ -484,6 +486,11 @@ def _rules(c: _Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices:
             if hostile not in ("deny", "review"):
                 c.add((*path, "hostile"), f"must be deny or review, got {hostile!r}")
             values["hostile"] = hostile
+        if kind in ("grace", "courtesy"):
+            undirected = spec.get("undirected_profanity", "hostile")
+            if undirected not in ("hostile", "civil"):
+                c.add((*path, "undirected_profanity"), f"must be hostile or civil, got {undirected!r}")
+            values["undirected_profanity"] = undirected
         if kind is None:
             continue
         out[rule_id] = Rule(

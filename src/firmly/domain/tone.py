@@ -34,6 +34,7 @@ import msgspec
 import snowballstemmer
 
 from firmly.domain.errors import InvalidInput, Problem
+from firmly.domain.tone_model import ToneModel
 
 HOSTILE_KINDS: Final = ("insult", "pressure", "profanity", "threat")
 TONES: Final = ("polite", "neutral", "hostile")
@@ -63,6 +64,11 @@ THIRD_PARTY_REACH: Final = 4  # "подал иск против работода
 PAST_REACH: Final = 6       # "took my energy supplier to the ombudsman" (with a past time in the sentence)
 SUBSTITUTE_MIN: Final = 7  # a replaced letter is forgiven in Russian words this long ("прости" is not "просто")
 MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~10 MB) before the memo starts afresh
+# A dictionary's word that resembles a rude one ("бляшки", "Подписчиков") weighs this share of what the
+# model gives it: the rude words of the dictionary are the lexicons' to name.
+DICTIONARY_WEIGHT: Final = 0.5
+QUOTE_SHARE: Final = 0.5    # the model's reasons: the heaviest word and those weighing at least half as much
+QUOTE_MAX: Final = 3
 
 
 class Tone(msgspec.Struct, frozen=True):
@@ -73,6 +79,9 @@ class Tone(msgspec.Struct, frozen=True):
     phrases: tuple[str, ...]    # what made it hostile, as written, so a decision can quote it
     polite: tuple[str, ...]     # courtesy markers found
     language: str               # "ru" | "en"
+    # The hostility is only profanity, in sentences that address nobody ("мне на процессы насрать"):
+    # a rule may choose to let it pass (`undirected_profanity: civil`).
+    undirected: bool = False
 
     @property
     def hostile(self) -> bool:
@@ -104,6 +113,8 @@ _TOKEN: Final = re.compile(
     r"|([«»“”„\"])"
 )
 _WORD: Final = re.compile(r"[^\W\d_](?:\w|'(?=\w))*")
+# Markdown emphasis ("*missiles in the air*") is not a masked swear word: its stars become spaces.
+_EMPHASIS: Final = re.compile(r"(?<![\w*])\*([^\W_][^*\n]*?(?<=\w))\*(?![\w*])")
 _GAP: Final = re.compile(r"\.\.\.(\d*)")
 _GRAMMEME: Final = re.compile(r"[A-Za-z0-9-]+")
 _CYRILLIC: Final = re.compile(r"[а-я]")
@@ -118,16 +129,15 @@ _TRANSLIT: Final = str.maketrans({
 _FOLD: Final = re.compile(r"shch|sch|kh|ts|tz|[xwyj']")
 _FOLDED: Final = {"shch": "sh", "sch": "sh", "kh": "h", "ts": "c", "tz": "c", "x": "h", "w": "v", "y": "i",
                   "j": "i", "'": ""}
+_REPEATS: Final = re.compile(r"([^\W\d_])\1{2,}")
 _REPEATED_I: Final = re.compile(r"i{2,}")
 
 # A memo value: (atoms, atoms if the text is transliterated Russian, language marker, script: 1 Latin,
-# 2 Cyrillic, 0 other). Words the lexicon does not know share three objects: the hot loop tests identity.
-_Found = tuple[tuple[int, ...], tuple[int, ...], int, int]
+# 2 Cyrillic, 0 other, the tone model's weight). Most words are plain (the lexicon knows nothing of
+# them): those are memoised apart, Cyrillic and Latin, as their weight alone, so that the hot loop
+# does one dictionary look-up for them.
+_Found = tuple[tuple[int, ...], tuple[int, ...], int, int, float]
 _LATIN, _CYRILLIC_SCRIPT = 1, 2
-_PLAIN_LATIN: Final[_Found] = ((), (), 0, _LATIN)
-_PLAIN_CYRILLIC: Final[_Found] = ((), (), 0, _CYRILLIC_SCRIPT)
-_PLAIN_OTHER: Final[_Found] = ((), (), 0, 0)
-_PLAIN: Final = {f: f for f in (_PLAIN_LATIN, _PLAIN_CYRILLIC, _PLAIN_OTHER)}
 # Patterns by the atom that triggers them: the roles of one-word patterns, and the longer patterns as
 # (role, atom of the first slot, atoms of the next slots, words allowed before each). A longer pattern
 # is triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message
@@ -158,12 +168,46 @@ def normalise(text: str) -> str:
     return low
 
 
+def _prepared(text: str) -> str:
+    low = normalise(text)
+    if "*" in low:
+        low = _EMPHASIS.sub(lambda m: f" {m[1]} ", low)  # same length: offsets hold
+    return low
+
+
+def message_words(text: str) -> list[str]:
+    """The words of a message as `analyse` reads them (normalised): what the tone model is trained on."""
+    return [m[1] for m in _TOKEN.finditer(_prepared(text)) if m.lastindex == 1]
+
+
 class Lexicon:
     """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
 
-    __slots__ = ("_by_trigger", "_exact", "_fuzzy_del", "_fuzzy_key", "_fuzzy_min", "_known", "_lock", "_markers",
-                 "_memo", "_prefix_lengths", "_prefixes", "_root_atom", "_roots", "_stem", "_stems", "_translit",
-                 "atoms", "patterns", "surfaces")
+    __slots__ = (
+        "_by_trigger",
+        "_exact",
+        "_fuzzy_del",
+        "_fuzzy_key",
+        "_fuzzy_min",
+        "_known",
+        "_lock",
+        "_markers",
+        "_memo",
+        "_model",
+        "_plain_cyrillic",
+        "_plain_latin",
+        "_prefix_lengths",
+        "_prefixes",
+        "_root_atom",
+        "_roots",
+        "_spelled_right",
+        "_stem",
+        "_stems",
+        "_translit",
+        "atoms",
+        "patterns",
+        "surfaces",
+    )
 
     _by_trigger: dict[int, _Patterns]
     _exact: dict[str, tuple[int, ...]]
@@ -180,6 +224,10 @@ class Lexicon:
     _markers: dict[str, int]
     _stem: Callable[[str], str]
     _memo: dict[str, _Found]
+    _plain_cyrillic: dict[str, float]
+    _plain_latin: dict[str, float]
+    _model: ToneModel | None
+    _spelled_right: Callable[[str], bool]  # a dictionary's word is not a typo of a lexicon word
     _lock: threading.Lock  # the Snowball stemmer keeps state between calls; threads take turns
     atoms: int
     patterns: int
@@ -213,20 +261,35 @@ class Lexicon:
                 found.update(self._prefixes.get(word[:n], ()))
         if self._roots is not None and self._roots.match(word):
             found.add(self._root_atom)
-        if not found and len(word) >= self._fuzzy_min and word not in self._known:
-            # Russian misspellings are mostly a wrong vowel ("прокуротура"); in English a replaced
-            # letter too often makes another real word ("hopeless"/"homeless"), so not there.
-            found.update(self._near(word, substitute=not latin and len(word) >= SUBSTITUTE_MIN))
-            if stem and stem != word:
-                found.update(self._near(stem, substitute=False))
+        if not found and _REPEATS.search(word):  # "сукааа", "fuuuck": stretched for emphasis
+            found.update(self._lookup(_REPEATS.sub(r"\1", word))[0])
+        if not found and not latin and len(word) >= self._fuzzy_min and word not in self._known:
+            # Russian misspellings are mostly a wrong vowel ("прокуротура"), and pymorphy3's dictionary
+            # tells a real word from a slip. English has no such dictionary here, and one letter off
+            # too often makes another real word ("rolls"/"trolls", "closer"/"loser"): its common
+            # misspellings are written in the lexicon instead ("=useles").
+            near = self._near(word, substitute=len(word) >= SUBSTITUTE_MIN)
+            if near and not self._spelled_right(word):  # the dictionary is asked only when it matters
+                found.update(near)
         translit -= found
         script = _LATIN if latin else _CYRILLIC_SCRIPT if _CYRILLIC.match(word) else 0
-        result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0), script)
-        result = _PLAIN.get(result, result)
-        if len(self._memo) >= MEMO_LIMIT:
-            self._memo.clear()
-        self._memo[word] = result
+        weight = self._model.word_weight(word) if self._model is not None else 0.0
+        if self._model is not None and weight > self._model.heavy and self._spelled_right(word):
+            weight *= DICTIONARY_WEIGHT
+        result: _Found = (tuple(sorted(found)), tuple(sorted(translit)), self._markers.get(word, 0), script, weight)
+        if len(self._memo) + len(self._plain_cyrillic) + len(self._plain_latin) >= MEMO_LIMIT:
+            self.forget()
+        if found or translit or result[2] or not script:
+            self._memo[word] = result
+        else:
+            (self._plain_latin if script == _LATIN else self._plain_cyrillic)[word] = weight
         return result
+
+    def forget(self) -> None:
+        """Empty the token memo (it starts afresh when full; a benchmark times the slow path)."""
+        self._memo.clear()
+        self._plain_cyrillic.clear()
+        self._plain_latin.clear()
 
     def _near(self, word: str, substitute: bool) -> set[int]:
         """Atoms of lexicon words one typo away: a letter missing, one too many, two swapped, and with
@@ -299,8 +362,12 @@ def _english_stems(word: str, stem: Callable[[str], str]) -> set[str]:
     return {stem(w) for w in (word, word + "s", word + "es", word + "d", word + "ed", base + "ing", base + "ed")}
 
 
-def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int = 5) -> Lexicon:
-    """Compile lexicon entries into lookup tables. Raises InvalidInput naming every bad entry.
+def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int = 5,
+                  model: ToneModel | None = None, spelled_right: Callable[[str], bool] | None = None) -> Lexicon:
+    """Compile lexicon entries into lookup tables, with the tone model's second opinion if given.
+    `spelled_right(word)` says a word is in a dictionary: it is then never read as a typo of a
+    lexicon word ("депутатов" is not "депутат", "ленте" is not "лентяй"). Raises InvalidInput
+    naming every bad entry.
 
     Words of at least `fuzzy_min` letters that are not in the tables are matched with one typo;
     substitutions only in Russian words of SUBSTITUTE_MIN letters or more."""
@@ -453,7 +520,9 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         _fuzzy_min=fuzzy_min,
         _known=frozenset(known - set(exact)),
         _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
-        _root_atom=root_atom, _markers=markers, _stem=stem, _memo={}, _lock=threading.Lock(),
+        _root_atom=root_atom, _markers=markers, _stem=stem, _model=model, _lock=threading.Lock(),
+        _memo={}, _plain_cyrillic={}, _plain_latin={},
+        _spelled_right=spelled_right or (lambda word: False),
         atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
     )
 
@@ -464,17 +533,28 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
 _Word = tuple[int, int, int, tuple[int, ...], int, int, int]
 # A pattern found: (role, first word, last word, start, end, sentence, clause, quotation or -1).
 _Hit = tuple[str, int, int, int, int, int, int, int]
+# A word the tone model weighs: (sentence, quotation or -1, weight, start, end).
+_Scored = tuple[int, int, float, int, int]
 
 
-def analyse(text: str, lexicon: Lexicon) -> Tone:
+def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     """The tone of `text`: one tokenising pass, then pattern matching over the words the lexicon
     knows, then the rules that keep polite writers from being called hostile (quoted speech,
     negation, "called me ...", safe phrases, threats that are history or about someone else) and
-    that catch sarcasm."""
-    low = normalise(text)
+    that catch sarcasm. `language` ("ru" | "en"), when the sender knows it, replaces the guess."""
+    low = _prepared(text)
     memo = lexicon._memo
+    plain_cyrillic, plain_latin = lexicon._plain_cyrillic, lexicon._plain_latin
     lookup = lexicon._lookup
     words: list[_Word] = []
+    # The tone model's sums per sentence (the writer's own words; quoted ones apart until we know whose
+    # they are), and the words heavy enough to be quoted as its reasons.
+    sums: dict[int, float] = {}
+    total = 0.0
+    quoted: list[tuple[int, int, float]] = []
+    heavy: list[_Scored] = []
+    model = lexicon._model
+    floor = model.quote_floor if model is not None else 0.0
     translit: list[tuple[int, tuple[int, ...]]] = []  # (position in words, atoms as transliterated Russian)
     quotes: list[list[int]] = []  # [first word inside, first word after, sentence at the opening]
     idx = sent = clause = 0
@@ -484,15 +564,16 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
         group = m.lastindex
         if group == 1:
             word = m[1]
-            found = memo.get(word)
-            if found is None:
-                found = lookup(word)
-            if found is _PLAIN_CYRILLIC:
+            weight = plain_cyrillic.get(word)
+            if weight is not None:
                 cyrillic += 1
-            elif found is _PLAIN_LATIN:
+            elif (weight := plain_latin.get(word)) is not None:
                 latin += 1
-            elif found is not _PLAIN_OTHER:
-                atoms, as_translit, marker, script = found
+            else:
+                found = memo.get(word)
+                if found is None:
+                    found = lookup(word)
+                atoms, as_translit, marker, script, weight = found
                 if script == _LATIN:
                     latin += 1
                 elif script:
@@ -503,9 +584,19 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
                     words.append((idx, start, end, atoms, sent, clause, quote))
                     if as_translit:
                         translit.append((len(words) - 1, as_translit))
+            if weight:
+                if quote < 0:
+                    total += weight
+                else:
+                    quoted.append((sent, quote, weight))
+                if weight > floor:
+                    heavy.append((sent, quote, weight, *m.span()))
             idx += 1
         elif group == 2:
             if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
+                if total:
+                    sums[sent] = total
+                    total = 0.0
                 sent += 1
             clause += 1
         elif group == 3:
@@ -522,26 +613,35 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
                 clause += 1
     if quote >= 0:
         quotes[quote][1] = idx
+    if total:
+        sums[sent] = total
 
     # Latin letters with more Russian function words than English ones: transliterated Russian.
-    if cyrillic > latin:
-        language = "ru"
-    elif marks > 0:
-        language = "ru"
+    if language not in ("ru", "en"):
+        language = "ru" if cyrillic > latin or marks > 0 else "en"
+    if language == "ru" and cyrillic <= latin:
         for k, extra in translit:
             w = words[k]
             words[k] = (*w[:3], w[3] + extra, *w[4:])
-    else:
-        language = "en"
 
     hits = _match(words, lexicon._by_trigger)
-    if not hits:
+    if not hits and not heavy:
         return Tone("neutral", (), (), (), language)
 
     reported = _reported(quotes, hits.get("reporting", ()), hits.get("first_person", ()))
     hostile: list[_Hit] = []
     for role in ("threat", "insult", "profanity", "pressure"):
         hostile += [h for h in hits.get(role, ()) if h[7] not in reported]
+    learned: list[_Hit] = []
+    if model is not None and heavy:
+        for sentence, q, weight in quoted:
+            if q not in reported:
+                sums[sentence] = sums.get(sentence, 0.0) + weight
+        # The model speaks only where the lexicons saw nothing: what they found, excused (negated,
+        # quoted, history, "called me ...") or called safe stays their call.
+        seen = {h[5] for role in ("threat", "insult", "profanity", "pressure", "safe", "shields")
+                for h in hits.get(role, ())}
+        learned = _learned(heavy, sums, model.thresholds[language] - model.bias, reported, seen)
     if hostile:
         hostile = _unsafe(hostile, hits.get("safe", ()), hits.get("shields", ()))
         hostile = _affirmed(hostile, hits.get("negation", ()), hits.get("negation_exceptions", ()))
@@ -552,10 +652,28 @@ def analyse(text: str, lexicon: Lexicon) -> Tone:
     if irony and failure:  # praise next to a failure: sarcasm, which mocks the staff
         hostile += [("insult", *h[1:]) for h in (*irony, *failure)]
     polite = tuple(text[h[3]:h[4]] for h in _spans(h for h in hits.get("polite", ()) if h[7] not in reported))
-    if hostile:
-        kinds = tuple(sorted({h[0] for h in hostile}))
-        return Tone("hostile", kinds, tuple(text[h[3]:h[4]] for h in _spans(hostile)), polite, language)
+    if hostile or learned:
+        kinds = tuple(sorted({h[0] for h in hostile} | {h[0] for h in learned}))
+        undirected = kinds == ("profanity",) and not any(
+            a[5] == h[5] for h in hostile for a in hits.get("addressee", ()))
+        return Tone("hostile", kinds, tuple(text[h[3]:h[4]] for h in _spans([*hostile, *learned])), polite,
+                    language, undirected)
     return Tone("polite" if polite else "neutral", (), (), polite, language)
+
+
+def _learned(heavy: list[_Scored], sums: dict[int, float], cut: float, reported: set[int],
+             seen: set[int]) -> list[_Hit]:
+    """The tone model's findings, as insults: sentences (other than `seen` ones) whose summed word
+    weights reach `cut`, quoting the words that weighed most."""
+    found: list[_Hit] = []
+    for sentence, total in sums.items():
+        if total < cut or sentence in seen:
+            continue
+        reasons = sorted((w for w in heavy if w[0] == sentence and w[1] not in reported),
+                         key=lambda w: -w[2])[:QUOTE_MAX]
+        found += [("insult", 0, 0, w[3], w[4], sentence, 0, w[1]) for w in reasons
+                  if w[2] >= reasons[0][2] * QUOTE_SHARE]
+    return found
 
 
 def _match(words: list[_Word], by_trigger: dict[int, _Patterns]) -> dict[str, list[_Hit]]:

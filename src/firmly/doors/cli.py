@@ -547,8 +547,19 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
 # -- tone -----------------------------------------------------------------------------------------
 @app.command("tone")
 @friendly
-def tone_command(text: Annotated[str, typer.Argument(help="the message to analyse")], as_json: Json = False) -> None:
+def tone_command(text: Annotated[str | None, typer.Argument(help="the message to analyse")] = None,
+                 file: Annotated[str | None, typer.Option("--file", help="read every message of a .jsonl (text, "
+                                                           "lang, id) or text file, - for stdin")] = None,
+                 as_json: Json = False) -> None:
     """How firmly reads a message: polite, neutral or hostile, and the phrases that decided it."""
+    if (text is None) == (file is None):
+        raise FirmlyError("give either a TEXT or --file FILE")
+    if file is not None:
+        from firmly.doors import tone_file  # noqa: PLC0415 - only the batch reading needs it
+        if tone_file.read_file(file, tone.text_tone, sys.stdout, err):
+            raise typer.Exit(1)
+        return
+    assert text is not None
     found = tone.text_tone(text)
     if as_json:
         _print_json({"tone": found.tone, "kinds": list(found.kinds), "phrases": list(found.phrases),

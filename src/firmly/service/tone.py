@@ -7,11 +7,16 @@ test), texts carry no tone and are judged as neutral.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from firmly.domain.events import Event
 from firmly.domain.tone import Tone
 
-Analyse = Callable[[str], Tone]
+
+class Analyse(Protocol):
+    def __call__(self, text: str, language: str | None = None) -> Tone: ...
+
+
 TONE_EVENTS = frozenset({"message.received", "grace.requested"})
 
 class _Installed:
@@ -54,8 +59,9 @@ def attach(events: Iterable[Event]) -> list[Event]:
     return changed
 
 
-def text_tone(text: str) -> Tone:
+def text_tone(text: str, language: str | None = None) -> Tone:
+    """The tone of one text; `language` ("ru" | "en"), when known, replaces the analyser's guess."""
     analyse = analyser()
     if analyse is None:
         raise RuntimeError("no tone analyser is installed")
-    return analyse(text)
+    return analyse(text, language)

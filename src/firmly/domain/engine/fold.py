@@ -23,8 +23,9 @@ from firmly.domain.engine.state import CounterpartyState, Deadline, Lapse, Restr
 from firmly.domain.events import Event
 from firmly.domain.ledger import Account, Book, Posting
 from firmly.domain.money import parse_amount
-from firmly.domain.rulebook import Step
+from firmly.domain.rulebook import Rule, Step
 from firmly.domain.scores import DAY_US, Day, Incident, KarmaTerms, Track, count, day_of
+from firmly.domain.tone import Tone
 
 REVIEW_EVENT = "firmly.review"
 MONEY_EVENTS = frozenset({"payment.received", "service.rendered"})  # invoices only set due dates
@@ -46,6 +47,14 @@ def attribute(booked: dict[str, str] | None, ev: Event) -> None:
         appointment = ev.data.get("appointment")
         if appointment is not None:
             ev.partner = booked.get(str(appointment))
+
+
+def _hostile_to(rule: Rule, tone: Tone) -> bool:
+    """Whether a message counts as hostile under a grace or courtesy rule: swearing aimed at nobody
+    ("мне на процессы насрать") counts unless the rule says `undirected_profanity: civil`."""
+    if tone.tone != "hostile":
+        return False
+    return not (tone.undirected and rule.undirected_profanity == "civil")
 
 
 def route(event: Event) -> Iterator[tuple[str, str]]:
@@ -351,7 +360,7 @@ class Engine:
                 self._breach(st, c, ev.id, ev.at, out, weight=weight, params={"severity": data.get("severity")})
         elif kind == "courtesy":
             t = ev.tone
-            if t is not None and t.tone == "hostile":
+            if t is not None and _hostile_to(rule, t):
                 self._breach(st, c, ev.id, ev.at, out, params={"phrases": list(t.phrases), "kinds": list(t.kinds)})
             elif t is not None:
                 self._kept(st, c, ev.id, ev.at, out)
@@ -788,7 +797,7 @@ class Engine:
             late_by = duration_us(parse_duration(str(data["late_by"])))
         elif lapse is not None:
             late_by = (lapse.paid if lapse.paid is not None else ev.at) - lapse.due
-        hostile = t is not None and t.tone == "hostile"
+        hostile = t is not None and _hostile_to(rule, t)
         params: dict[str, Any] = {"late_by": late_by, "max_late": c.max_late_us, "tone": t.tone if t else None,
                                   "phrases": list(t.phrases) if t else [], "kinds": list(t.kinds) if t else [],
                                   "lapse": lapse_key and lapse_key.replace("\x1f", ":"),

@@ -1,0 +1,217 @@
+"""Tone on messages as people really write them: the misses and false alarms found on public labelled
+messages (swear forms, insults, regulators, near-spellings of ordinary words), the tone model beside
+the lexicons, the frequency-list guard, the per-rule policy on profanity aimed at nobody, and
+`firmly tone --file`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.unit.conftest import book, events
+from wordfreq import top_n_list
+
+from firmly.adapters.lexicons import PACKAGED, inflect, load_lexicon, packaged_model, read_entries
+from firmly.domain.engine import Engine, Policy
+from firmly.domain.errors import InvalidInput
+from firmly.domain.tone import Lexicon, analyse, build_lexicon
+from firmly.domain.tone_model import ToneModel
+
+COMMON_WORDS = 10_000
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+@pytest.mark.parametrize("text", [
+    "долбоеб", "Эти долбаебы опять всё сломали", "ахуеть у вас сервис", "хули вы молчите", "нехер так работать",
+    "шалава", "гандон", "ушлёпок", "жирная туша", "на кол их всех", "чмо",
+    "you are a retard", "stop acting like a troll", "hypocrites, all of you", "what a pussy",
+    "If this is not fixed I will report you to the CFPB",
+])
+def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
+    tone = analyse(text, lexicon)
+    assert tone.tone == "hostile", tone
+    assert tone.phrases and all(p in text for p in tone.phrases)
+
+
+@pytest.mark.parametrize("text", [
+    "Подписчиков у меня немного, я просто спрашиваю про тариф.",
+    "Депутатов опять показали по телевизору.",
+    "Прочитал в ленте новости про ваш банк.",
+    "Shiite and Sunni communities both celebrate it.",
+    "We saw *missiles in the air* last night and the branch was closed.",
+    "Странный вопрос, но где ближайшее отделение?",
+    "Жалко, что вы закрываетесь на праздники.",
+    "Холестериновые бляшки нашли на УЗИ, нужна запись к кардиологу.",
+    "Our assessment is due on Monday, could you send the form?",
+])
+def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) -> None:
+    assert analyse(text, lexicon).tone != "hostile", analyse(text, lexicon)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_no_common_word_is_a_typo_of_a_hostile_one(language: str) -> None:
+    """Of the most common words (wordfreq), those the lexicons call hostile are hostile as written:
+    none is hostile only as a near-spelling of a lexicon word."""
+    exact = load_lexicon(model=False)
+    package = resources.files("firmly").joinpath("lexicons")
+    entries = [e for name in PACKAGED
+               for e in read_entries(package.joinpath(name).read_text(encoding="utf-8"), name)]
+    strict = build_lexicon(entries, inflect, fuzzy_min=10_000)  # the same tables, no typo tolerance
+    words = top_n_list(language, COMMON_WORDS)
+    assert len(words) == COMMON_WORDS
+    by_typo = [w for w in words if analyse(w, exact).hostile and not analyse(w, strict).hostile]
+    assert by_typo == []
+
+
+def test_the_model_speaks_where_the_lexicons_are_silent_and_quotes_its_words(lexicon: Lexicon) -> None:
+    text = "Ну и тупорылые же у вас сотрудники, клоуны набитые."
+    tone = analyse(text, lexicon)
+    assert tone.tone == "hostile"
+    assert tone.phrases and all(p in text for p in tone.phrases)
+    bare = load_lexicon(model=False)
+    assert analyse("Спасибо большое, всё получилось!", lexicon) == analyse("Спасибо большое, всё получилось!", bare)
+
+
+def test_reported_speech_is_not_held_against_the_writer_by_the_model(lexicon: Lexicon) -> None:
+    text = "Кассир сказал мне: «ты тупорылый ушлёпок». Я хочу написать жалобу руководству."
+    assert "ушлёпок" not in analyse(text, lexicon).phrases
+
+
+def test_the_model_file_round_trips_and_bad_files_are_named() -> None:
+    model = packaged_model()
+    blob = model.to_bytes()
+    again = ToneModel.from_bytes(blob)
+    assert (again.bits, again.bias, again.thresholds) == (model.bits, model.bias, model.thresholds)
+    assert again.word_weight("идиот") == model.word_weight("идиот")
+    assert len(blob) <= 10_000_000
+    with pytest.raises(InvalidInput, match="is not a firmly tone model"):
+        ToneModel.from_bytes(b"PK\x03\x04 a zip file", "model.bin")
+    with pytest.raises(InvalidInput, match="damaged weights"):
+        ToneModel.from_bytes(blob[:40], "model.bin")
+    short = blob[:17] + zlib.compress(b"\0" * 16)
+    with pytest.raises(InvalidInput, match="holds 4 weights"):
+        ToneModel.from_bytes(short, "model.bin")
+
+
+def test_a_given_language_replaces_the_guess(lexicon: Lexicon) -> None:
+    assert analyse("ok", lexicon).language == "en"
+    assert analyse("ok", lexicon, "ru").language == "ru"
+
+
+# -- profanity aimed at nobody: a rule's choice ------------------------------------------------------
+
+RULES = """
+rulebook: manners
+version: "1"
+title: Manners
+locale: ru
+currency: RUB
+timezone: Europe/Moscow
+applies_to: [client]
+ladders:
+  inform:
+    window: 365d
+    earn_back: 3
+    steps: [feedback, warning]
+rules:
+  strict:
+    title: Уважительное общение
+    why: Мы вежливы с вами.
+    kind: courtesy
+    ladder: inform
+  lenient:
+    title: Уважительное общение, ругань в пустоту не в счёт
+    why: Мы вежливы с вами.
+    kind: courtesy
+    ladder: inform
+    undirected_profanity: civil
+"""
+
+
+def message(n: int, text: str) -> dict[str, Any]:
+    return {"id": f"m{n}", "type": "message.received", "counterparty": "ann",
+            "occurred_at": f"2026-03-0{n}T10:00:00+03:00", "data": {"text": text}}
+
+
+def breaches(texts: list[str], lexicon: Lexicon) -> dict[str, list[str]]:
+    evs = events(message(n, t) for n, t in enumerate(texts, 1))
+    for ev in evs:
+        ev.tone = analyse(str(ev.data["text"]), lexicon)
+    _, out = Engine(Policy([book(RULES)])).run(evs)
+    found: dict[str, list[str]] = {"strict": [], "lenient": []}
+    for d in out:
+        if d.action in ("feedback", "warning") and d.rule is not None:
+            found[d.rule].append(str(d.event))
+    return found
+
+
+def test_profanity_aimed_at_nobody_counts_unless_the_rule_lets_it_pass(lexicon: Lexicon) -> None:
+    aimless = "Мне на процессы насрать, просто верните деньги."
+    aimed = "Вы там охренели?"
+    assert analyse(aimless, lexicon).undirected and not analyse(aimed, lexicon).undirected
+    found = breaches([aimless, aimed], lexicon)
+    assert found["strict"] == ["m1", "m2"]
+    assert found["lenient"] == ["m2"]
+
+
+def test_the_policy_takes_two_values() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        book(RULES.replace("undirected_profanity: civil", "undirected_profanity: maybe"))
+    assert "undirected_profanity" in str(caught.value) and "must be hostile or civil" in str(caught.value)
+
+
+# -- firmly tone --file ----------------------------------------------------------------------------------
+
+def tone_file(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "firmly", "tone", *args], cwd=tmp_path, env=dict(os.environ),
+                          input=stdin, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_tone_file_reads_jsonl_and_names_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "messages.jsonl"
+    path.write_text("\n".join([
+        json.dumps({"id": "a", "text": "Вы там совсем охренели?"}, ensure_ascii=False),
+        json.dumps({"text": "Could you please move my visit to Friday?", "lang": "en"}),
+        "{not json",
+        json.dumps({"id": "c", "lang": "de", "text": "Hallo"}),
+        json.dumps({"id": "d"}),
+        json.dumps({"id": 7, "text": "I will report you to the CFPB"}),
+    ]) + "\n", encoding="utf-8")
+    proc = tone_file(tmp_path, "--file", str(path))
+    assert proc.returncode == 1
+    readings = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["id"] for r in readings] == ["a", 2, 7]
+    assert readings[0] == {"id": "a", "tone": "hostile", "kinds": ["insult"], "phrases": ["охренели"], "lang": "ru"}
+    assert readings[1]["tone"] == "polite" and readings[1]["lang"] == "en"
+    assert readings[2]["kinds"] == ["threat"]
+    assert proc.stderr.splitlines() == [
+        f"{path}:3: line: is not JSON (Expecting property name enclosed in double quotes at column 2)",
+        f"{path}:4: lang: must be ru or en, got 'de'",
+        f"{path}:5: text: is required and must be a string",
+    ]
+
+
+def test_tone_file_reads_plain_lines_from_stdin(tmp_path: Path) -> None:
+    proc = tone_file(tmp_path, "--file", "-", stdin="Спасибо за помощь!\n\nyou idiot\n")
+    assert proc.returncode == 0, proc.stderr
+    readings = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["id"], r["tone"]) for r in readings] == [(1, "polite"), (3, "hostile")]
+
+
+def test_tone_wants_a_text_or_a_file(tmp_path: Path) -> None:
+    proc = tone_file(tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "error: give either a TEXT or --file FILE"
+    missing = tone_file(tmp_path, "--file", "nowhere.jsonl")
+    assert missing.returncode == 1 and "nowhere.jsonl: cannot be read" in missing.stderr
