@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from firmly import redact
 from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine
 from firmly.domain.errors import FirmlyError
@@ -150,7 +151,7 @@ def _check(name: str, value: str) -> None:
             raise FirmlyError("webhook_secret must be a whsec_… secret of at least 16 base64 bytes "
                               "(firmly webhook secret makes one)")
     elif name == "webhook_url" and not value.startswith(("http://", "https://")):
-        raise FirmlyError(f"webhook_url must be an http(s) URL, got {value!r}")
+        raise FirmlyError(f"webhook_url must be an http(s) URL, got {redact.url(value)!r}")
     elif name == "messages":
         try:
             loaded = yaml.safe_load(value)

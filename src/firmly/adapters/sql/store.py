@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, fun
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from firmly import redact
 from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
     counterparties,
@@ -74,9 +75,11 @@ def make_engine(url: str) -> Engine:
     # keep scanning it sequentially once it holds millions of rows.
     options: dict[str, Any] = {"connect_args": {"prepare_threshold": None}} if "+psycopg" in url else {}
     try:
-        engine = create_engine(url, **options)
+        # hide_parameters: a failed statement's message (shown, logged) never carries the values it was sent
+        engine = create_engine(url, hide_parameters=True, **options)
     except Exception as exc:  # SQLAlchemy raises several kinds for a malformed URL
-        raise StorageError(f"FIRMLY_DATABASE_URL is not a usable database URL: {url!r} ({exc})") from None
+        raise StorageError(f"FIRMLY_DATABASE_URL is not a usable database URL: {redact.url(url)!r} "
+                           f"({redact.text(str(exc))})") from None
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
     return engine
