@@ -42,7 +42,10 @@ MAIL_FROM = Setting("mail_from", "firmly@localhost", "the sender address of ever
                     "the workspace's sender_name)")
 WORKER_INTERVAL = Setting("worker_interval", "5", "seconds the worker waits between rounds")
 
+METRICS_TOKEN = Setting("metrics_token", "", "the bearer token Prometheus scrapes /metrics with (a long random "
+                        "value); empty: /metrics answers 403 and shows nothing, since it names every workspace")
+
 SESSION_HOURS = Setting("session_hours", "12", "hours a web UI login lasts before the password is asked again")
 
 SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS, SMTP_URL, MAIL_FROM, WORKER_INTERVAL,
-            SESSION_HOURS)
+            SESSION_HOURS, METRICS_TOKEN)
