@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 the input was wrong (the message says which and where),
 
 from __future__ import annotations
 
+import errno
 import functools
 import getpass
 import json
@@ -83,6 +84,9 @@ class PlainTable(Table):
         super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **options)
 
 
+DISK_FULL = "the disk is full: what was stored before is kept; free some space and run the command again"
+
+
 def friendly(func: F) -> F:
     """Bad input is a message and exit 1, never a traceback."""
 
@@ -101,7 +105,14 @@ def friendly(func: F) -> F:
             cause = str(getattr(exc, "orig", None) or exc)
             if "no such table" in cause or "does not exist" in cause:
                 cause = "the database is not initialised: run `firmly init` first"
+            elif "database or disk is full" in cause or "No space left" in cause:
+                cause = DISK_FULL
             err.print(f"database error: {redact.text(cause)}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except OSError as exc:  # a file that cannot be written or read: a full disk, a missing directory
+            where = f" ({exc.filename})" if exc.filename else ""
+            said = DISK_FULL if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+            err.print(f"error: {redact.text(said)}{where}", markup=False, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -140,6 +140,7 @@ class Writers:
         self._starting = threading.Lock()  # the thread starts and ends under it: a wake-up is never lost
         self._stopping = False
         self._registered = False
+        self._failing: str | None = None  # why the last checkpoint failed, told once until one succeeds
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -189,9 +190,20 @@ class Writers:
                     raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
                 finally:
                     raw.close()
-            except Exception:  # the next commit wakes it again; SQLite's log stays valid meanwhile
-                log.warning("SQLite checkpoint failed", exc_info=True)
+            except Exception as exc:  # a full disk, a lost file: the next commit wakes it again
+                self._failed(exc)
+            else:
+                self._failing = None
             time.sleep(0.1)
+
+    def _failed(self, exc: Exception) -> None:
+        """One plain line per new reason, never a traceback: the write-ahead log keeps every committed change
+        meanwhile, and the command or request that cannot write says so itself."""
+        reason = str(getattr(exc, "orig", None) or exc)
+        if reason != self._failing:
+            self._failing = reason
+            log.warning("firmly: could not copy the write-ahead log into %s (%s); nothing committed is lost, "
+                        "it is tried again after the next write", self.engine.url.database, reason)
 
 
 _WRITERS: dict[int, Writers] = {}

@@ -75,7 +75,11 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
         return _json(exc.status_code, body(_CODES.get(exc.status_code, "error"), str(exc.detail)),
                      getattr(exc, "headers", None))
     if isinstance(exc, SQLAlchemyError):
-        log.error("request %s: database error: %s", rid, redact.text(str(exc)))
+        cause = str(getattr(exc, "orig", None) or exc)
+        log.error("request %s: database error: %s", rid, redact.text(cause))
+        if "database or disk is full" in cause:  # nothing of the request was stored: it may be sent again
+            return _json(503, body("unavailable", f"the server's disk is full: nothing of this request was stored; "
+                                   f"send it again later; request id {rid}"))
         return _json(503, body("unavailable", f"the database is not available; request id {rid}"))
     log.exception("request %s failed", rid, exc_info=exc)
     return _json(500, body("internal", f"something went wrong on our side; request id {rid}"))
