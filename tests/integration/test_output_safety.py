@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from firmly import bootstrap, redact
 from firmly.domain.ports import OutboxRow
 from firmly.doors.api import create_app
-from firmly.service import demo, reports, users
+from firmly.service import demo, outbox, reports, users
 from tests.conftest import forget_workspace
 
 CLINIC = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en"
@@ -143,7 +143,7 @@ def test_errors_never_echo_a_password(tmp_path: Path, args: tuple[str, ...], env
     assert says in said, said
 
 
-def test_the_outbox_list_masks_a_webhook_urls_password(tmp_path: Path) -> None:
+def test_the_outbox_and_settings_mask_a_webhook_urls_password(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'hook.db'}"
     store = bootstrap.store(db, "hook")
     demo.demo(store, "clinic-en", 0)
@@ -151,7 +151,9 @@ def test_the_outbox_list_masks_a_webhook_urls_password(tmp_path: Path) -> None:
         store.put_outbox([OutboxRow("m-1", "d-1", "tom", "webhook", "https://hooks:hunter2@example.org/in",
                                     "warning", "{}", None, "failed", 1, 0, 0,
                                     error="ConnectError: https://hooks:hunter2@example.org/in refused")])
-    for args in (("outbox", "list"), ("outbox", "list", "--json")):
+    outbox.set_setting(store, "webhook_url", "https://hooks:hunter2@example.org/in")
+    for args in (("outbox", "list"), ("outbox", "list", "--json"), ("workspace", "show"),
+                 ("workspace", "show", "--json")):
         listed = firmly(tmp_path, *args, db=db, workspace="hook")
         assert listed.returncode == 0, listed.stderr
         assert "hunter2" not in listed.stdout and "https://hooks:***@example.org/in" in listed.stdout

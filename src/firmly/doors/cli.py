@@ -661,7 +661,8 @@ def workspace_set(name: Annotated[str, typer.Argument(help=", ".join(outbox.SETT
 def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's settings."""
     found = outbox.settings(bootstrap.store(db, ws))
-    shown = {k: ("whsec_…" if k == "webhook_secret" else v) for k, v in found.items()}
+    shown = {k: "whsec_…" if k == "webhook_secret" else redact.url(v) if k == "webhook_url" else v
+             for k, v in found.items()}
     if as_json:
         _print_json(shown)
         return
