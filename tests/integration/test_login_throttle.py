@@ -141,6 +141,16 @@ def test_the_growing_wait() -> None:
     assert throttle.wait_after(free + 1_000, free) == throttle.MAX_WAIT
 
 
+def test_an_ipv6_visitor_counts_as_its_64_network() -> None:
+    store = MemoryStore("")
+    now = 10**15
+    for n in range(throttle.FREE["address"]):  # each try from another address of the same /64, another account
+        assert throttle.take_turn(store, f"x{n}@example.org", f"2001:db8:1:2::{n + 1:x}", now).wait == 0
+    assert throttle.take_turn(store, "y@example.org", "2001:db8:1:2:ffff::1", now).wait == 1
+    assert throttle.take_turn(store, "y@example.org", "2001:db8:1:3::1", now).wait == 0  # the next /64 is another
+    assert throttle.take_turn(store, "z@example.org", "::ffff:192.0.2.7", now).keys[1] == "address:192.0.2.7"
+
+
 def test_old_attempts_are_forgotten() -> None:
     store = MemoryStore("")
     now = 10**15

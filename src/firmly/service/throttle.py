@@ -13,6 +13,7 @@ client's address from X-Forwarded-For (FORWARDED_ALLOW_IPS names the trusted pro
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 
@@ -40,8 +41,21 @@ def wait_after(failures: int, free: int) -> int:
     return min(MAX_WAIT, 1 << min(failures - free, 20))
 
 
+def _network(address: str) -> str:
+    """The address as counted: an IPv6 visitor usually holds a whole /64, so the /64 is one address here."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # an IPv4 visitor on a dual-stack socket
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _keys(email: str, address: str) -> tuple[str, ...]:
-    return f"account:{normal_email(email)}"[:400], f"address:{address}"[:400]
+    return f"account:{normal_email(email)}"[:400], f"address:{_network(address)}"[:400]
 
 
 def _kind(key: str) -> str:
