@@ -44,6 +44,9 @@ WORKER_INTERVAL = Setting("worker_interval", "5", "seconds the worker waits betw
 SEND_TIMEOUT = Setting("send_timeout", "30", "seconds one message may take to leave (an email over SMTP, all its "
                        "steps together, or a webhook); a worker's claim on a message lasts twice as long")
 
+METRICS_TOKEN = Setting("metrics_token", "", "the bearer token Prometheus scrapes /metrics with (a long random "
+                        "value); empty: /metrics answers 403 and shows nothing, since it names every workspace")
+
 SESSION_HOURS = Setting("session_hours", "12", "hours a web UI login lasts before the password is asked again")
 
 NOW = Setting("now", "", "a fixed wall clock (RFC 3339, e.g. 2026-07-01T00:00:00+00:00) for demos, tests and loading "
@@ -52,4 +55,4 @@ FUTURE_HORIZON = Setting("future_horizon", "1d", "how far ahead of the wall cloc
                          "sender's clock running fast); later ones are refused")
 
 SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS, SMTP_URL, MAIL_FROM, WORKER_INTERVAL,
-            SEND_TIMEOUT, SESSION_HOURS, NOW, FUTURE_HORIZON)
+            SEND_TIMEOUT, SESSION_HOURS, METRICS_TOKEN, NOW, FUTURE_HORIZON)

@@ -30,6 +30,7 @@ EXAMPLES = ROOT / "src" / "firmly" / "examples"
 CLINIC = EXAMPLES / "clinic-en"
 ROLES = tokens.ROLES  # admin, operator, viewer, ingest
 TOM_COPIES = ("tom-2", "tom-3")
+METRICS_TOKEN = "scrape-" + uuid.uuid4().hex  # the installation's FIRMLY_METRICS_TOKEN on the test server
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -148,7 +149,7 @@ def prepare(database_url: str) -> tuple[str, str, dict[tuple[str, str], str], di
 @contextmanager
 def running(database_url: str, rate: float | None = None) -> Iterator[Api]:
     a, b, issued, ids = prepare(database_url)
-    with serve(create_app(database_url, rate)) as base:
+    with serve(create_app(database_url, rate, metrics_token=METRICS_TOKEN)) as base:
         api = Api(base, database_url, a, b, issued, ids)
         try:
             yield api

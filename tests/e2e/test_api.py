@@ -31,7 +31,17 @@ from firmly.doors.cli import app as firmly_cli
 from firmly.service import clock, ingest, queries, replay, review, rulebooks, tokens, workspace
 from firmly.service.group_commit import GroupCommit
 from tests.contract.test_group_commit import busy
-from tests.e2e.api_harness import CLINIC, EXAMPLES, ROOT, TOM_COPIES, Api, read_events, running, serve
+from tests.e2e.api_harness import (
+    CLINIC,
+    EXAMPLES,
+    METRICS_TOKEN,
+    ROOT,
+    TOM_COPIES,
+    Api,
+    read_events,
+    running,
+    serve,
+)
 
 SHARED = ROOT.parent / "shared" / "scenarios"
 STRICTER = (CLINIC / "stricter.yaml").read_bytes()
@@ -109,7 +119,7 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
 
 def metric(c: httpx.Client, name: str, **labels: str) -> float:
     """The sum of the samples of `name` whose labels include `labels`, from /metrics."""
-    text = ok_text(c.get("/metrics"))
+    text = ok_text(c.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}))
     return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
 
@@ -559,8 +569,9 @@ def test_healthz_and_metrics(api: Api) -> None:
     health = anonymous.get("/healthz")
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     assert health.headers.get("x-request-id")
-    scrape = anonymous.get("/metrics")
+    scrape = anonymous.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert scrape.status_code == 200 and scrape.headers["content-type"].startswith("text/plain")
+    assert f'workspace="{api.a}"' in scrape.text  # the operator's view: every workspace by name
     c = api.client(role="ingest")
     names = ("firmly_events_ingested_total", "firmly_events_duplicate_total", "firmly_events_rejected_total")
     before = [metric(anonymous, n, workspace=api.a) for n in names]
@@ -578,6 +589,27 @@ def test_healthz_and_metrics(api: Api) -> None:
     api.client(role="viewer").get("/v1/counterparties/tom")
     assert metric(anonymous, "firmly_request_seconds_count", method="GET", route="/v1/counterparties/{key}") >= 1
     assert metric(anonymous, "firmly_events_ingested_total", workspace=api.b) == 0
+
+
+def test_metrics_need_the_installations_token(api: Api) -> None:
+    """/metrics names every workspace: neither an anonymous caller nor any workspace's own token reads it."""
+    callers = {"anonymous": api.anonymous(), "a wrong token": api.anonymous(),
+               **{f"{role} of A": api.client(role=role) for role in sorted(EVERYONE)}}
+    for who, c in callers.items():
+        headers = {"Authorization": "Bearer not-the-metrics-token"} if who == "a wrong token" else None
+        refused = c.get("/metrics", headers=headers)
+        assert_error(refused, 401, "unauthorized")
+        assert refused.headers["www-authenticate"] == "Bearer", who
+        assert api.a not in refused.text and "firmly_decisions" not in refused.text, who
+
+
+def test_metrics_are_off_until_a_token_is_set(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FIRMLY_METRICS_TOKEN", raising=False)
+    with running(database_url) as api, serve(create_app(database_url)) as base:
+        refused = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert_error(refused, 403, "forbidden")
+        assert "FIRMLY_METRICS_TOKEN" in refused.json()["error"]["message"]
+        assert api.a not in refused.text
 
 
 EVENT_WITH_NUL = (b'{"id": "nul\\u0000", "type": "appointment.no_show", "counterparty": "c", '
@@ -749,8 +781,7 @@ ENDPOINTS: list[tuple[str, set[str], Call]] = [
     *[(f"GET /v1/reports/{name}", READ, _get(f"/v1/reports/{name}"))
       for name in ("cost-to-serve", "partners", "suppliers", "courtesy")],
     ("GET /healthz", EVERYONE, lambda api, c, role: c.get("/healthz")),
-    ("GET /metrics", EVERYONE, lambda api, c, role: c.get("/metrics")),
-]
+]  # /metrics takes no workspace's token: test_metrics_need_the_installations_token
 
 
 @pytest.mark.parametrize("role", sorted(EVERYONE))

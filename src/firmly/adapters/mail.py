@@ -21,6 +21,7 @@ from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from firmly import redact
 from firmly.domain.errors import FirmlyError
 
 if TYPE_CHECKING:
@@ -65,8 +66,8 @@ class SmtpSender:
     def __init__(self, url: str, sender: str, timeout: float = 30.0) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise FirmlyError(f"FIRMLY_SMTP_URL must look like smtp://user:password@host:587?starttls=true, "
-                              f"got {url!r}")
+            raise FirmlyError("FIRMLY_SMTP_URL must look like smtp://host:587?starttls=true (with user:password@ "
+                              f"before the host to log in) or smtps://…, got {redact.url(url)!r}")
         self.host, self.tls = parts.hostname, parts.scheme == "smtps"
         self.port = parts.port or (465 if self.tls else 25)
         self.user = unquote(parts.username) if parts.username else None

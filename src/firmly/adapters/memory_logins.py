@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from firmly.domain.ports import SessionRow, UserRow
+from firmly.domain.ports import AttemptRow, SessionRow, UserRow
 
 
 class MemoryLogins:
@@ -43,3 +43,16 @@ class MemoryLogins:
         table = self._table("web_sessions")
         for sid in [k for k, s in table.items() if s.user_id == user_id and (before is None or s.expires_at < before)]:
             del table[sid]
+
+    def login_attempts(self, keys: list[str]) -> dict[str, AttemptRow]:
+        table = self._table("login_attempts")
+        return {k: table[k] for k in keys if k in table}
+
+    def put_login_attempt(self, row: AttemptRow) -> None:
+        self._table("login_attempts")[row.key] = row
+
+    def drop_login_attempts(self, keys: list[str] | None = None, before: int | None = None) -> None:
+        table = self._table("login_attempts")
+        for key in [k for k, r in table.items()
+                    if (keys is None or k in keys) and (before is None or r.last_at < before)]:
+            del table[key]

@@ -231,6 +231,16 @@ class SessionRow:
     expires_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """Recent logins tried for one account or from one address, and until when the next one must wait."""
+
+    key: str  # "account:EMAIL" or "address:IP"
+    failures: int  # attempts counted since the last success (an attempt counts before its password is checked)
+    last_at: int
+    locked_until: int
+
+
 class UserStore(Store, Protocol):
     """A Store that also keeps the web UI's logins and sessions, found by email or session id whatever the
     store's workspace."""
@@ -255,6 +265,14 @@ class UserStore(Store, Protocol):
 
     def drop_sessions(self, user_id: str, before: int | None = None) -> None:
         """End a user's sessions (all, or those that expired before a moment)."""
+        ...
+
+    def login_attempts(self, keys: list[str]) -> dict[str, AttemptRow]: ...
+
+    def put_login_attempt(self, row: AttemptRow) -> None: ...
+
+    def drop_login_attempts(self, keys: list[str] | None = None, before: int | None = None) -> None:
+        """Forget the attempts of `keys`, or all of those last tried before a moment."""
         ...
 
 

@@ -5,7 +5,7 @@ Exit codes: 0 success, 1 the input was wrong (the message says which and where),
 
 from __future__ import annotations
 
-import csv
+import errno
 import functools
 import getpass
 import json
@@ -18,11 +18,13 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from firmly import bootstrap, config
+from firmly import bootstrap, config, redact
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.domain.render import render_html, render_markdown
@@ -75,6 +77,16 @@ Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a tabl
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class PlainTable(Table):
+    """A table whose cells are text as it is: data never becomes Rich markup (a name like `Evil [/bold]`)."""
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **options)
+
+
+DISK_FULL = "the disk is full: what was stored before is kept; free some space and run the command again"
+
+
 def friendly(func: F) -> F:
     """Bad input is a message and exit 1, never a traceback."""
 
@@ -87,14 +99,21 @@ def friendly(func: F) -> F:
                 err.print(str(problem), markup=False, highlight=False)
             raise typer.Exit(1) from None
         except FirmlyError as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False)
+            err.print(f"error: {redact.text(str(exc))}", markup=False, highlight=False)
             raise typer.Exit(1) from None
         except SQLAlchemyError as exc:
             cause = str(getattr(exc, "orig", None) or exc)
             if "no such table" in cause or "does not exist" in cause:
                 cause = "the database is not initialised: run `firmly init` first"
+            elif "database or disk is full" in cause or "No space left" in cause:
+                cause = DISK_FULL
             where = "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))  # which lines, from ingest
-            err.print(f"database error: {cause}{where}", markup=False, highlight=False)
+            err.print(f"database error: {redact.text(cause)}{where}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except OSError as exc:  # a file that cannot be written or read: a full disk, a missing directory
+            where = f" ({exc.filename})" if exc.filename else ""
+            said = DISK_FULL if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+            err.print(f"error: {redact.text(said)}{where}", markup=False, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -126,7 +145,7 @@ def init(locale: Annotated[str | None, typer.Option(help="the workspace's defaul
         raise FirmlyError(f"--locale must be ru or en, got {locale!r}")
     store = bootstrap.store(db, ws)
     info = workspace.init(store, locale, timezone, _now())
-    out.print(f"workspace [bold]{info.id}[/bold] is ready ({info.locale}, {info.timezone})")
+    out.print(f"workspace [bold]{escape(info.id)}[/bold] is ready ({escape(info.locale)}, {escape(info.timezone)})")
 
 
 # -- rulebooks ----------------------------------------------------------------------------------
@@ -171,7 +190,7 @@ def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) ->
     if as_json:
         _print_json(rows)
         return
-    table = Table("rulebook", "version", "hash", "loaded", "in force from")
+    table = PlainTable("rulebook", "version", "hash", "loaded", "in force from")
     for r in rows:
         start = str(r["effective_from"] or "the beginning")
         table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], str(r["loaded_at"])[:16], start[:16])
@@ -262,11 +281,11 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
     if as_json:
         _print_json(page)
         return
-    out.print(f"[bold]{page['name']}[/bold] ({page['key']}, {page['kind']}, tier {page['tier']}): "
-              f"[bold]{page['status']}[/bold]")
+    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {page['kind']}, "
+              f"tier {escape(page['tier'])}): [bold]{page['status']}[/bold]", highlight=False)
     for r in page["restrictions"]:
-        out.print(f"  {r['type']} until {r['until']} ({r['rule']})", highlight=False)
-    table = Table("rule", "strikes", "step", "kept in a row", "broken", "kept")
+        out.print(f"  {r['type']} until {r['until']} ({r['rule']})", markup=False, highlight=False)
+    table = PlainTable("rule", "strikes", "step", "kept in a row", "broken", "kept")
     for rule_id, r in page["rules"].items():
         table.add_row(rule_id, str(r["strikes"]), r["step"] or "—", str(r["kept_streak"]), str(r["broken"]),
                       str(r["kept"]))
@@ -274,9 +293,10 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
     account = page["account"]
     if account is not None:
         due = f", due {account['due']}" if account["due"] != "0.00" else ""
-        out.print(f"account: balance {account['balance']} {account['currency']}{due}", highlight=False)
+        out.print(f"account: balance {account['balance']} {account['currency']}{due}", markup=False,
+                  highlight=False)
     for name, value in page["scores"].items():
-        out.print(f"{name.replace('_', ' ')}: {value}", highlight=False)
+        out.print(f"{name.replace('_', ' ')}: {value}", markup=False, highlight=False)
 
 
 # -- accounts -----------------------------------------------------------------------------------
@@ -289,16 +309,17 @@ def account_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = 
         _print_json(page)
         return
     cur = page["currency"]
-    out.print(f"[bold]{page['name']}[/bold] ({page['key']}): balance [bold]{page['balance']} {cur}[/bold], "
-              f"due {page['due']} {cur}" + (f", {page['mode']}" if page["mode"] else ""), highlight=False)
-    table = Table("at", "entry", "amount", "account", "event", "service")
+    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}): "
+              f"balance [bold]{page['balance']} {escape(cur)}[/bold], due {page['due']} {escape(cur)}"
+              + (f", {escape(page['mode'])}" if page["mode"] else ""), highlight=False)
+    table = PlainTable("at", "entry", "amount", "account", "event", "service")
     for e in page["entries"]:
         sign = "+" if e["kind"] == "credit" else "−"
         table.add_row(e["at"][:16].replace("T", " "), e["memo"], f"{sign}{e['amount']}", e["account"], e["event"],
                       e["service"] or "")
     out.print(table)
     if page["prices"]:
-        prices = Table("service", "title", "price")
+        prices = PlainTable("service", "title", "price")
         for code, p in page["prices"].items():
             prices.add_row(code, p["title"], p["price"] + (" *" if p["special"] else ""))
         out.print(prices)
@@ -346,12 +367,8 @@ def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, part
     if as_json:
         _print_json(rows)
         return
-    flat = [reports.flat(r, " ") for r in rows]
-    columns = list(dict.fromkeys(c for r in flat for c in r))
     if as_csv:
-        writer = csv.DictWriter(sys.stdout, columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(flat)
+        reports.write_csv(rows, sys.stdout, " ")
         return
     _print_report(name, rows)
 
@@ -382,14 +399,14 @@ def _print_report(name: str, rows: list[dict[str, Any]]) -> None:
         out.print("no counterparties")
         return
     columns = SUMMARY.get(name) or tuple(rows[0])
-    table = Table(*(c.replace("_", " ") for c in columns), show_lines=False)
+    table = PlainTable(*(c.replace("_", " ") for c in columns), show_lines=False)
     for r in rows:
         table.add_row(*("—" if r.get(c) is None else str(r.get(c)) for c in columns))
     out.print(table)
     notes = [(r["key"], _why(name, r)) for r in rows]
     for key, note in notes:
         if note:
-            out.print(f"  [bold]{key}[/bold]: {note}", highlight=False)
+            out.print(f"  [bold]{escape(key)}[/bold]: {escape(note)}", highlight=False)
 
 
 @counterparty_app.command("list")
@@ -404,7 +421,7 @@ def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, par
         _print_json([{"key": r.key, "kind": r.kind, "name": r.name, "tier": r.tier, "status": r.status}
                      for r in rows])
         return
-    table = Table("key", "name", "kind", "tier", "status")
+    table = PlainTable("key", "name", "kind", "tier", "status")
     for r in rows:
         table.add_row(r.key, r.name, r.kind, r.tier, r.status)
     out.print(table)
@@ -416,8 +433,9 @@ def _print_decisions(rows: list[dict[str, Any]]) -> None:
         out.print("no decisions")
     for r in rows:
         amount = f" {r['amount']} {r['currency']}" if r["amount"] else ""
-        out.print(f"{r['at'][:16].replace('T', ' ')}  [bold]{r['counterparty']}[/bold]  {r['rule'] or '—'}  "
-                  f"[bold]{r['action']}[/bold]{amount}  {r['status']}  [dim]{r['id']}[/dim]", highlight=False)
+        out.print(f"{r['at'][:16].replace('T', ' ')}  [bold]{escape(r['counterparty'])}[/bold]  "
+                  f"{escape(r['rule'] or '—')}  [bold]{escape(r['action'])}[/bold]{escape(amount)}  "
+                  f"{escape(r['status'])}  [dim]{escape(r['id'])}[/dim]", highlight=False)
         out.print(f"    {r['explanation']}", markup=False, highlight=False)
 
 
@@ -463,7 +481,7 @@ def review_log(counterparty: Annotated[str | None, typer.Option(help="only this 
     if as_json:
         _print_json(rows)
         return
-    table = Table("at", "counterparty", "decision", "act", "author", "reason")
+    table = PlainTable("at", "counterparty", "decision", "act", "author", "reason")
     for r in rows:
         act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
         table.add_row(r["at"][:16], r["counterparty"], r["decision"], act, r["author"], r["reason"])
@@ -476,7 +494,7 @@ def _act(decision: str, act: str, reason: str, db: str | None, ws: str | None, s
     if as_json:
         _print_json(queries.public(row))
     else:
-        out.print(f"{decision}: {row['action']} is now {row['status']}", highlight=False)
+        out.print(f"{decision}: {row['action']} is now {row['status']}", markup=False, highlight=False)
 
 
 @review_app.command("approve")
@@ -535,11 +553,11 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     if as_json:
         _print_json(result)
         return
-    table = Table("action", "current", "simulated", "change")
+    table = PlainTable("action", "current", "simulated", "change")
     for action, counts in result["totals"].items():
         delta = counts["simulated"] - counts["current"]
         table.add_row(action, str(counts["current"]), str(counts["simulated"]), f"{delta:+d}" if delta else "")
-    out.print(f"under {result['rulebook']}:")
+    out.print(f"under {result['rulebook']}:", markup=False, highlight=False)
     out.print(table)
     out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
 
@@ -566,9 +584,9 @@ def tone_command(text: Annotated[str | None, typer.Argument(help="the message to
                      "polite": list(found.polite), "language": found.language})
         return
     colour = {"hostile": "red", "polite": "green"}.get(found.tone, "default")
-    out.print(f"[bold {colour}]{found.tone}[/bold {colour}] ({found.language})", highlight=False)
+    out.print(f"[bold {colour}]{escape(found.tone)}[/bold {colour}] ({escape(found.language)})", highlight=False)
     if found.kinds:
-        out.print(f"  hostility: {', '.join(found.kinds)}", highlight=False)
+        out.print(f"  hostility: {', '.join(found.kinds)}", markup=False, highlight=False)
     for phrase in found.phrases:
         out.print(f"  «{phrase}»", markup=False, highlight=False)
     if found.polite:
@@ -606,8 +624,9 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
     """The workspace's messages, the next due first."""
     rows: list[dict[str, Any]] = [{"id": r.id, "decision": r.decision, "counterparty": r.counterparty,
                                    "channel": r.channel,
-             "recipient": r.recipient, "subject": r.subject, "status": r.status, "attempts": r.attempts,
-             "next_at": iso(r.next_at), "sent_at": iso(r.sent_at) if r.sent_at else None, "error": r.error}
+             "recipient": redact.url(r.recipient), "subject": r.subject, "status": r.status, "attempts": r.attempts,
+             "next_at": iso(r.next_at), "sent_at": iso(r.sent_at) if r.sent_at else None,
+             "error": redact.text(r.error) if r.error else None}  # a webhook URL's password stays hidden
             for r in outbox.listed(bootstrap.store(db, ws), status)]
     if as_json:
         _print_json(rows)
@@ -616,8 +635,8 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
         out.print("no messages")
     for r in rows:  # one line each, the error below: readable at any terminal width
         when = str(r["sent_at"] or r["next_at"])[:16].replace("T", " ")
-        out.print(f"{when}  [bold]{r['status']}[/bold]  {r['channel']} → {r['recipient']}  {r['subject']}  "
-                  f"[dim]{r['id']} ×{r['attempts']}[/dim]", highlight=False)
+        out.print(f"{when}  [bold]{r['status']}[/bold]  {r['channel']} → {escape(r['recipient'])}  "
+                  f"{escape(r['subject'])}  [dim]{escape(r['id'])} ×{r['attempts']}[/dim]", highlight=False)
         if r["error"]:
             out.print(f"    {r['error']}", markup=False, highlight=False)
 
@@ -648,7 +667,7 @@ def workspace_set(name: Annotated[str, typer.Argument(help=", ".join(outbox.SETT
         except OSError as exc:
             raise FirmlyError(f"cannot read {value[1:]}: {exc.strerror}") from None
     outbox.set_setting(bootstrap.store(db, ws), name, value)
-    out.print(f"{name} {'set' if value is not None else 'removed'}")
+    out.print(f"{name} {'set' if value is not None else 'removed'}", markup=False, highlight=False)
 
 
 @workspace_app.command("show")
@@ -656,11 +675,12 @@ def workspace_set(name: Annotated[str, typer.Argument(help=", ".join(outbox.SETT
 def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's settings."""
     found = outbox.settings(bootstrap.store(db, ws))
-    shown = {k: ("whsec_…" if k == "webhook_secret" else v) for k, v in found.items()}
+    shown = {k: "whsec_…" if k == "webhook_secret" else redact.url(v) if k == "webhook_url" else v
+             for k, v in found.items()}
     if as_json:
         _print_json(shown)
         return
-    table = Table("setting", "value", "what it is")
+    table = PlainTable("setting", "value", "what it is")
     for name, help_text in outbox.SETTINGS.items():
         table.add_row(name, shown.get(name, "—"), help_text)
     out.print(table)
@@ -715,7 +735,7 @@ def token_create(role: Annotated[str, typer.Option(help="admin, operator, viewer
                      "role": issued.row.role, "name": issued.row.name})
         return
     err.print(f"token {issued.row.id} ({issued.row.role}) for workspace {issued.row.workspace}; "
-              "keep it now, it is not shown again:", highlight=False)
+              "keep it now, it is not shown again:", markup=False, highlight=False)
     sys.stdout.write(issued.token + "\n")
 
 
@@ -728,7 +748,7 @@ def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> No
     if as_json:
         _print_json(rows)
         return
-    table = Table("id", "role", "name", "created", "revoked")
+    table = PlainTable("id", "role", "name", "created", "revoked")
     for r in rows:
         table.add_row(r["id"], r["role"], r["name"], str(r["created_at"])[:16], str(r["revoked_at"] or "")[:16])
     out.print(table)
@@ -739,7 +759,7 @@ def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> No
 def token_revoke(token_id: str, db: Db = None, ws: Workspace = None) -> None:
     """Revoke a token at once (a running server notices within seconds)."""
     tokens.revoke(bootstrap.store(db, ws), token_id, _now())
-    out.print(f"token {token_id} revoked")
+    out.print(f"token {token_id} revoked", markup=False, highlight=False)
 
 
 # -- web UI logins -------------------------------------------------------------------------------
@@ -779,7 +799,7 @@ def user_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> Non
     if as_json:
         _print_json(rows)
         return
-    table = Table("email", "role", "created")
+    table = PlainTable("email", "role", "created")
     for r in rows:
         table.add_row(r["email"], r["role"], r["created_at"][:16])
     out.print(table)
@@ -803,21 +823,22 @@ def demo_command(example: Annotated[str | None, typer.Option(
     store = bootstrap.store(db, ws or (f"demo-{example}" if example else "demo"))
     if example:
         one = demo.demo(store, example, _now())
-        out.print(f"[bold]{one.example}[/bold]: {one.story}", highlight=False)
+        out.print(f"[bold]{escape(one.example)}[/bold]: {escape(one.story)}", highlight=False)
         stored, again = one.stored, one.duplicates
     else:
         with err.status("filling the demo workspace…") if err.is_terminal else nullcontext():
             report = demo.showcase(store, _now(), locale)
-        out.print(f"rulebooks: {', '.join(report.rulebooks)}", highlight=False)
+        out.print(f"rulebooks: {', '.join(report.rulebooks)}", markup=False, highlight=False)
         stored, again = report.stored, report.duplicates
-    out.print(f"stored {stored} events ({again} already there) in workspace [bold]{store.workspace}[/bold]; "
+    out.print(f"stored {stored} events ({again} already there) in workspace [bold]{escape(store.workspace)}[/bold]; "
               f"{len(queries.counterparties(store, None, None))} counterparties", highlight=False)
     waiting = review.pending(store)
     out.print(f"{len(waiting)} proposals wait for a person:")
     _print_decisions([queries.public(r) for r in waiting][:5])
     email, secret = demo.login(store, password, _now())
     address, number = host or config.HOST.value(), port or int(config.PORT.value())
-    out.print(f"\n[bold]Open http://{address}:{number}/ and log in as {email} with the password {secret}[/bold]",
+    out.print(f"\n[bold]Open http://{escape(address)}:{number}/ and log in as {escape(email)} with the password "
+              f"{escape(secret)}[/bold]",
               highlight=False)
     w = f"-w {store.workspace}"
     out.print("Or from the command line:", highlight=False)

@@ -12,6 +12,7 @@ import json
 from datetime import time
 from typing import Any
 
+from firmly import redact
 from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine
 from firmly.domain.errors import FirmlyError, InvalidInput, Problem
@@ -152,7 +153,7 @@ def _check(name: str, value: str) -> None:
             raise FirmlyError("webhook_secret must be a whsec_… secret of at least 16 base64 bytes "
                               "(firmly webhook secret makes one)")
     elif name == "webhook_url" and not value.startswith(("http://", "https://")):
-        raise FirmlyError(f"webhook_url must be an http(s) URL, got {value!r}")
+        raise FirmlyError(f"webhook_url must be an http(s) URL, got {redact.url(value)!r}")
     elif name == "messages":
         _check_messages(value)
 

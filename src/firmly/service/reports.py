@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from statistics import median
-from typing import Any
+from typing import Any, TextIO
 
 from firmly.domain.engine import CounterpartyState, Engine, Table
 from firmly.domain.money import fmt
@@ -161,3 +163,26 @@ def flat(row: dict[str, Any], list_joiner: str) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+# CSV injection (OWASP): a spreadsheet runs a cell that starts with one of these as a formula, so a counterparty
+# named `=HYPERLINK(...)` would become a link in the operator's spreadsheet. Such a cell gets a leading single
+# quote, which spreadsheets read as "text" and do not show; a plain number such as -12.50 stays a number.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell that a spreadsheet shows and never runs."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def write_csv(rows: list[dict[str, Any]], out: TextIO, list_joiner: str) -> None:
+    """Report rows as CSV (flattened as `flat`, every cell neutralised as `csv_cell`): every CSV export uses it."""
+    flat_rows = [{csv_cell(k): csv_cell(v) for k, v in flat(r, list_joiner).items()} for r in rows]
+    columns = list(dict.fromkeys(c for r in flat_rows for c in r)) or ["key", "name"]
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat_rows)

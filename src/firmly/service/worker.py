@@ -18,6 +18,7 @@ from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from firmly import redact
 from firmly.domain.clock import from_us, to_us
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import OutboxRow, Store
@@ -198,7 +199,7 @@ def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels
         send()
     except Exception as exc:  # any channel's failure is recorded on the message, never lost
         permanent = bool(getattr(exc, "permanent", False))
-        row.error = f"{type(exc).__name__}: {exc}"[:2000]
+        row.error = redact.text(f"{type(exc).__name__}: {exc}")[:2000]  # stored and shown: no secret in it
         if permanent or now - row.created_at >= GIVE_UP_US:
             row.status = "failed"
         else:

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from firmly.adapters.sql.tables import users, web_sessions
-from firmly.domain.ports import SessionRow, UserRow
+from firmly.adapters.sql.tables import login_attempts, users, web_sessions
+from firmly.domain.ports import AttemptRow, SessionRow, UserRow
 
 
 def _user(r: Any) -> UserRow:
@@ -61,4 +61,23 @@ class Logins:
         query = delete(web_sessions).where(web_sessions.c.user_id == user_id)
         if before is not None:
             query = query.where(and_(web_sessions.c.expires_at < before))
+        self.c.execute(query)
+
+    def login_attempts(self, keys: list[str]) -> dict[str, AttemptRow]:
+        rows = self.c.execute(select(login_attempts).where(login_attempts.c.key.in_(keys)))
+        return {r.key: AttemptRow(r.key, r.failures, r.last_at, r.locked_until) for r in rows}
+
+    def put_login_attempt(self, row: AttemptRow) -> None:
+        # read and written in one write transaction (SQLite's one writer, PostgreSQL's workspace lock): no race
+        values = {"failures": row.failures, "last_at": row.last_at, "locked_until": row.locked_until}
+        done = self.c.execute(update(login_attempts).where(login_attempts.c.key == row.key).values(**values))
+        if not done.rowcount:
+            self.c.execute(insert(login_attempts).values(key=row.key, **values))
+
+    def drop_login_attempts(self, keys: list[str] | None = None, before: int | None = None) -> None:
+        query = delete(login_attempts)
+        if keys is not None:
+            query = query.where(login_attempts.c.key.in_(keys))
+        if before is not None:
+            query = query.where(login_attempts.c.last_at < before)
         self.c.execute(query)

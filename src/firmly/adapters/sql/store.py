@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Table, and_, bindparam, create_engine, event, fun
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from firmly import redact
 from firmly.adapters.sql.connectors import Connectors
 from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
@@ -79,9 +80,11 @@ def make_engine(url: str) -> Engine:
     # keep scanning it sequentially once it holds millions of rows.
     options: dict[str, Any] = {"connect_args": {"prepare_threshold": None}} if "+psycopg" in url else {}
     try:
-        engine = create_engine(url, **options)
+        # hide_parameters: a failed statement's message (shown, logged) never carries the values it was sent
+        engine = create_engine(url, hide_parameters=True, **options)
     except Exception as exc:  # SQLAlchemy raises several kinds for a malformed URL
-        raise StorageError(f"FIRMLY_DATABASE_URL is not a usable database URL: {url!r} ({exc})") from None
+        raise StorageError(f"FIRMLY_DATABASE_URL is not a usable database URL: {redact.url(url)!r} "
+                           f"({redact.text(str(exc))})") from None
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
     return engine
@@ -142,6 +145,7 @@ class Writers:
         self._starting = threading.Lock()  # the thread starts and ends under it: a wake-up is never lost
         self._stopping = False
         self._registered = False
+        self._failing: str | None = None  # why the last checkpoint failed, told once until one succeeds
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -191,9 +195,20 @@ class Writers:
                     raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
                 finally:
                     raw.close()
-            except Exception:  # the next commit wakes it again; SQLite's log stays valid meanwhile
-                log.warning("SQLite checkpoint failed", exc_info=True)
+            except Exception as exc:  # a full disk, a lost file: the next commit wakes it again
+                self._failed(exc)
+            else:
+                self._failing = None
             time.sleep(0.1)
+
+    def _failed(self, exc: Exception) -> None:
+        """One plain line per new reason, never a traceback: the write-ahead log keeps every committed change
+        meanwhile, and the command or request that cannot write says so itself."""
+        reason = str(getattr(exc, "orig", None) or exc)
+        if reason != self._failing:
+            self._failing = reason
+            log.warning("firmly: could not copy the write-ahead log into %s (%s); nothing committed is lost, "
+                        "it is tried again after the next write", self.engine.url.database, reason)
 
 
 _WRITERS: dict[int, Writers] = {}

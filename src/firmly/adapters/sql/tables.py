@@ -236,3 +236,12 @@ connector_attendance = Table(
     Column("due", BigInteger, nullable=False),  # starts_at + attended_after, UTC microseconds
     Index("ix_connector_attendance_due", "workspace", "due"),
 )
+
+login_attempts = Table(
+    "login_attempts", metadata,  # web UI logins tried, per account and per address: throttled across processes
+    Column("key", String(400), primary_key=True),  # "account:EMAIL" or "address:IP"
+    Column("failures", Integer, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger, nullable=False),
+    Index("ix_login_attempts_last", "last_at"),  # the old ones are forgotten
+)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from firmly import bootstrap, config
@@ -20,19 +21,26 @@ from firmly.service import bulk
 from firmly.service.group_commit import GroupCommit
 
 log = logging.getLogger("firmly.api")
+METRICS_REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": routes.ErrorOut, "description": "no FIRMLY_METRICS_TOKEN given, or another one"},
+    403: {"model": routes.ErrorOut, "description": "FIRMLY_METRICS_TOKEN is not set: /metrics is off"}}
 
 DESCRIPTION = """Send events from your booking system, CRM or bank core and read firmly's decisions back.
 
-Every request but `/healthz` and `/metrics` carries `Authorization: Bearer TOKEN`; a token belongs to
+Every request but `/healthz` carries `Authorization: Bearer TOKEN`; a token belongs to
 one workspace and has a role: `admin`, `operator` (reviews, counterparties), `viewer` (read only) or
 `ingest` (events only). Create one with `firmly token create --workspace W --role R`.
+`/metrics` (every workspace's figures) takes the installation's own `FIRMLY_METRICS_TOKEN` instead, and is
+off while that is not set.
 Errors are `{"error": {"code", "message", "field"}}`."""
 
 
-def create_app(database_url: str | None = None, rate: float | None = None, long_lived: bool = False) -> FastAPI:
+def create_app(database_url: str | None = None, rate: float | None = None, long_lived: bool = False,
+               metrics_token: str | None = None) -> FastAPI:
     """The API and the web UI. `long_lived`: the process serves until it is stopped, so what it has loaded when
     it starts is left out of the collector's full collections (`bulk.keep_loaded`)."""
     url = config.DATABASE_URL.value(database_url)
+    scrape_token = config.METRICS_TOKEN.value(metrics_token)
     engine = bootstrap.engine(url)
     writer = GroupCommit()
 
@@ -75,8 +83,19 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
                                 status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
-    def prometheus() -> Response:
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (with FIRMLY_METRICS_TOKEN)",
+             response_class=Response, responses=METRICS_REFUSALS)
+    def prometheus(request: Request) -> Response:
+        # The figures are labelled with every workspace's name: only the installation's operator may read them,
+        # with a token of their own (a workspace's API token must not see the others)
+        if not scrape_token:
+            raise errors.ApiError(403, "forbidden", f"/metrics is off: set {config.METRICS_TOKEN.env} on the server "
+                                  "and scrape with Authorization: Bearer <that token>")
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), scrape_token.encode()):
+            raise errors.ApiError(401, "unauthorized", "/metrics needs Authorization: Bearer with the server's "
+                                  f"{config.METRICS_TOKEN.env}", "Authorization",
+                                  headers={"WWW-Authenticate": "Bearer"})
         return metrics.render()
 
     return app

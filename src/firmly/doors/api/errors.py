@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
+from firmly import redact
 from firmly.adapters.sql.store import StorageError
 from firmly.domain.errors import Busy, Conflict, FirmlyError, InvalidInput, NotFound
 
@@ -64,10 +65,10 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, Conflict):
         return _json(409, body("conflict", str(exc)))
     if isinstance(exc, StorageError):  # the database is busy, away or not initialised: not the client's fault
-        log.error("request %s: %s", rid, exc)
-        return _json(503, body("unavailable", f"{exc}; request id {rid}"))
+        log.error("request %s: %s", rid, redact.text(str(exc)))
+        return _json(503, body("unavailable", f"{redact.text(str(exc))}; request id {rid}"))
     if isinstance(exc, FirmlyError):
-        return _json(400, body("bad_request", str(exc)))
+        return _json(400, body("bad_request", redact.text(str(exc))))
     if isinstance(exc, RequestValidationError):
         error: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
@@ -80,7 +81,11 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
         return _json(422, body("invalid", f"the database refused a value of the request ({_first_line(exc.orig)}); "
                                           f"request id {rid}"))
     if isinstance(exc, SQLAlchemyError):
-        log.error("request %s: database error: %s", rid, exc)
+        cause = str(getattr(exc, "orig", None) or exc)
+        log.error("request %s: database error: %s", rid, redact.text(cause))
+        if "database or disk is full" in cause:  # nothing of the request was stored: it may be sent again
+            return _json(503, body("unavailable", f"the server's disk is full: nothing of this request was stored; "
+                                   f"send it again later; request id {rid}"))
         return _json(503, body("unavailable", f"the database is not available; request id {rid}"))
     log.exception("request %s failed", rid, exc_info=exc)
     return _json(500, body("internal", f"something went wrong on our side; request id {rid}"))

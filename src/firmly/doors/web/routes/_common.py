@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
+from firmly import redact
 from firmly.adapters.sql.store import SqlStore
 from firmly.domain.errors import Busy, Conflict, FirmlyError, NotFound
 from firmly.doors.web import i18n
@@ -33,13 +34,13 @@ def answer(call: Callable[[], T]) -> T:
     try:
         return call()
     except NotFound as exc:
-        raise Refused(404, str(exc)) from None
+        raise Refused(404, redact.text(str(exc))) from None
     except Conflict as exc:
-        raise Refused(409, str(exc)) from None
+        raise Refused(409, redact.text(str(exc))) from None
     except Busy:
         raise  # the page says it in the reader's language (see busy())
     except FirmlyError as exc:
-        raise Refused(400, str(exc)) from None
+        raise Refused(400, redact.text(str(exc))) from None
 
 
 async def answer_async(call: Callable[[], T]) -> T:

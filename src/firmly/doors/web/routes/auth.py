@@ -21,7 +21,7 @@ from firmly.doors.web.security import (
     store,
     visitor,
 )
-from firmly.service import users
+from firmly.service import throttle, users
 
 router = APIRouter()
 
@@ -41,7 +41,18 @@ async def login(request: Request) -> Response:
     email, password, target = field(form, "email"), form.get("password"), safe_next(field(form, "next"))
     found = None
     if isinstance(password, str) and email:
+        address = request.client.host if request.client else "unknown"
+        turn = await run_in_threadpool(throttle.take_turn, store(request), email, address, now_us())
+        if turn.wait:  # refused before the password is looked at: a guess made now tells nothing
+            message = i18n.ngettext("Too many attempts; try again in %(num)s second.",
+                                    "Too many attempts; try again in %(num)s seconds.", turn.wait) % {"num": turn.wait}
+            refused: HTMLResponse = web(request).page(request, "login.html", http_status=429, next=target,
+                                                      email=email, error=message)
+            refused.headers["Retry-After"] = str(turn.wait)
+            return refused
         found = await run_in_threadpool(users.authenticate, store(request), email, password)
+        if found is not None:
+            await run_in_threadpool(throttle.succeeded, store(request), turn, now_us())
     if found is None or found.role not in users.ROLES:
         page: HTMLResponse = web(request).page(request, "login.html", http_status=401, next=target, email=email,
                                                error=i18n.gettext("Wrong email or password."))

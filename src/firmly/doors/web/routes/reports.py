@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -27,12 +26,8 @@ def _rows(request: Request, name: str) -> list[dict[str, Any]]:
 
 @router.get("/reports/{name}.csv")
 def as_csv(request: Request, name: str) -> Response:
-    rows = [reports.flat(r, ", ") for r in _rows(request, name)]
     out = io.StringIO()
-    columns = list(dict.fromkeys(c for r in rows for c in r)) or ["key", "name"]
-    writer = csv.DictWriter(out, columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    reports.write_csv(_rows(request, name), out, ", ")
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
