@@ -1,4 +1,4 @@
-"""Group commit: one writer thread per process stores the ingest requests that wait, a few events at a time.
+"""Group commit: a writer thread stores the ingest requests that wait, a few events at a time.
 
 A database has one writer at a time, and each transaction costs about a millisecond before any event in it
 (begin, the workspace row, the rulebooks, the commit). Requests that queue for the writer one by one pay that
@@ -9,7 +9,8 @@ request, so one request's failure is never another's.
 
 A transaction holds at most `max_events` events, and the workspaces with requests waiting take turns: a large
 request is stored in slices, with other workspaces' requests between them, so one event of another workspace
-waits for one slice, not for the whole request. A request's answer comes once its last slice is stored (its
+waits for one slice, not for the whole request (on PostgreSQL, where each workspace has a writer of its own,
+for none). A request's answer comes once its last slice is stored (its
 results, in order, are its slices' results one after another); should a slice fail, the request gets the error
 and its remaining slices are not stored: the slices before it are, and sending the request again completes it
 (events are idempotent by id: those stored come back as `duplicate`). A crash loses at most the slice in flight.
@@ -56,35 +57,52 @@ def _where(store: Store) -> tuple[int, str]:
     return id(getattr(store, "engine", store)), store.workspace
 
 
+def _lane(store: Store) -> tuple[int, str] | None:
+    """Which writer thread stores a request. PostgreSQL writes each workspace under a lock of its own, so each
+    workspace gets its own writer there and never waits for another's transaction; SQLite has one writer per
+    database anyway (and the memory store none of its own), so elsewhere one writer serves them all."""
+    return _where(store) if getattr(store, "dialect", None) == "postgresql" else None
+
+
+@dataclass(slots=True, eq=False)
+class _Writer:
+    queue: queue.SimpleQueue[_Request | None]
+    thread: threading.Thread
+
+
 class GroupCommit:
-    """`submit` queues a request and returns at once; the writer thread starts with the first request."""
+    """`submit` queues a request and returns at once; a writer thread starts with the first request."""
 
     def __init__(self, max_events: int = MAX_EVENTS) -> None:
         self.max_events = max_events
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._writers: dict[tuple[int, str] | None, _Writer] = {}
         self._lock = threading.Lock()
+        self._counting = threading.Lock()
         self.groups = 0  # transactions written, for the metrics: requests / groups is how much was shared
 
     def submit(self, store: Store, parsed: list[Parsed]) -> Future[IngestReport]:
         request = _Request(store, parsed)
+        lane = _lane(store)
         with self._lock:  # queued under the lock, so that a close() meanwhile stops the writer after it
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="firmly-writer", daemon=True)
-                self._thread.start()
-            self._queue.put(request)
+            writer = self._writers.get(lane)
+            if writer is None:
+                waiting: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+                thread = threading.Thread(target=self._run, args=(waiting,), name="firmly-writer", daemon=True)
+                writer = self._writers[lane] = _Writer(waiting, thread)
+                thread.start()
+            writer.queue.put(request)
         return request.done
 
     def close(self) -> None:
-        """Store what is queued, then stop the writer (a later submit starts another)."""
+        """Store what is queued, then stop the writers (a later submit starts another)."""
         with self._lock:
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                self._queue.put(None)
-        if thread is not None:
-            thread.join()
+            writers, self._writers = list(self._writers.values()), {}
+            for writer in writers:
+                writer.queue.put(None)
+        for writer in writers:
+            writer.thread.join()
 
-    def _run(self) -> None:
+    def _run(self, arriving: queue.SimpleQueue[_Request | None]) -> None:
         # Per workspace, its requests in arrival order; the workspaces in the order of their turns
         waiting: dict[tuple[int, str], deque[_Request]] = {}
         stop = False
@@ -92,13 +110,13 @@ class GroupCommit:
             if not waiting:
                 if stop:
                     return
-                first = self._queue.get()
+                first = arriving.get()
                 if first is None:
                     return
                 waiting.setdefault(_where(first.store), deque()).append(first)
             while not stop:  # whatever else is queued by now (never past a close(): what follows is the next writer's)
                 try:
-                    more = self._queue.get_nowait()
+                    more = arriving.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
@@ -148,7 +166,8 @@ class GroupCommit:
                 if not part.request.failed:
                     self._store([part])
             return
-        self.groups += 1
+        with self._counting:
+            self.groups += 1
         for part, own in zip(group, split(report, [p.parsed for p in group]), strict=True):
             request = part.request
             whole = own if request.report is None else _merged(request.report, own)
