@@ -1,4 +1,4 @@
-"""Group commit: a writer thread stores the ingest requests that wait, a few events at a time.
+"""Group commit: a writer thread stores the ingest requests that wait as few transactions.
 
 A database has one writer at a time, and each transaction costs about a millisecond before any event in it
 (begin, the workspace row, the rulebooks, the commit). Requests that queue for the writer one by one pay that
@@ -7,10 +7,13 @@ gets exactly its own results, as if it had been stored alone: events later in a 
 (a retry of an event in the same group is a `duplicate`), and a group that fails is stored again request by
 request, so one request's failure is never another's.
 
-A transaction holds at most `max_events` events, and the workspaces with requests waiting take turns: a large
-request is stored in slices, with other workspaces' requests between them, so one event of another workspace
-waits for one slice, not for the whole request (on PostgreSQL, where each workspace has a writer of its own,
-for none). A request's answer comes once its last slice is stored (its
+On PostgreSQL each workspace has a writer of its own (its transactions hold its own advisory lock), so
+another workspace's request never waits for its transaction. Where one writer serves every workspace (SQLite,
+one writer per database; the memory store), a transaction holds at most `shared_events` events and the
+workspaces with requests waiting take turns: a large request is stored in slices, with other workspaces'
+requests between them, so one event of another workspace waits for one slice, not for the whole request.
+
+A request larger than a transaction is stored in slices. It is answered once its last slice is stored (its
 results, in order, are its slices' results one after another); should a slice fail, the request gets the error
 and its remaining slices are not stored: the slices before it are, and sending the request again completes it
 (events are idempotent by id: those stored come back as `duplicate`). A crash loses at most the slice in flight.
@@ -29,9 +32,11 @@ from firmly.domain.ports import Store
 from firmly.service import ingest
 from firmly.service.ingest import IngestReport, Parsed, Rejection
 
-# Per transaction. A late event refolds its counterparty's history (about 1 ms of work at a million events), so
-# this bounds what another workspace's request waits behind to a few tens of milliseconds.
-MAX_EVENTS = 25
+MAX_EVENTS = 20_000  # per transaction: a crash loses at most the transaction in flight
+# Per transaction of a writer that serves several workspaces (SQLite's): a late event refolds its counterparty's
+# history (about 1 ms of work at a million events), so this bounds what another workspace's request waits
+# behind to a few tens of milliseconds. A workspace's own writer (PostgreSQL's) need not: nobody waits behind it.
+SHARED_EVENTS = 25
 
 
 @dataclass(slots=True, eq=False)
@@ -73,8 +78,9 @@ class _Writer:
 class GroupCommit:
     """`submit` queues a request and returns at once; a writer thread starts with the first request."""
 
-    def __init__(self, max_events: int = MAX_EVENTS) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS, shared_events: int = SHARED_EVENTS) -> None:
         self.max_events = max_events
+        self.shared_events = min(shared_events, max_events)
         self._writers: dict[tuple[int, str] | None, _Writer] = {}
         self._lock = threading.Lock()
         self._counting = threading.Lock()
@@ -87,7 +93,8 @@ class GroupCommit:
             writer = self._writers.get(lane)
             if writer is None:
                 waiting: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-                thread = threading.Thread(target=self._run, args=(waiting,), name="firmly-writer", daemon=True)
+                limit = self.max_events if lane is not None else self.shared_events
+                thread = threading.Thread(target=self._run, args=(waiting, limit), name="firmly-writer", daemon=True)
                 writer = self._writers[lane] = _Writer(waiting, thread)
                 thread.start()
             writer.queue.put(request)
@@ -102,7 +109,7 @@ class GroupCommit:
         for writer in writers:
             writer.thread.join()
 
-    def _run(self, arriving: queue.SimpleQueue[_Request | None]) -> None:
+    def _run(self, arriving: queue.SimpleQueue[_Request | None], limit: int) -> None:
         # Per workspace, its requests in arrival order; the workspaces in the order of their turns
         waiting: dict[tuple[int, str], deque[_Request]] = {}
         stop = False
@@ -125,7 +132,7 @@ class GroupCommit:
                     waiting.setdefault(_where(more.store), deque()).append(more)
             where = next(iter(waiting))
             requests = waiting.pop(where)
-            group = self._take(requests)
+            group = self._take(requests, limit)
             if requests:
                 waiting[where] = requests  # its next slice after the other workspaces' turns
             if group:
@@ -135,17 +142,17 @@ class GroupCommit:
                     for part in group:
                         self._fail(part.request, exc)
 
-    def _take(self, requests: deque[_Request]) -> list[_Slice]:
-        """One workspace's next transaction: its waiting requests' next items, up to `max_events`."""
+    def _take(self, requests: deque[_Request], limit: int) -> list[_Slice]:
+        """One workspace's next transaction: its waiting requests' next items, up to `limit`."""
         group: list[_Slice] = []
         size = 0
-        while requests and size < self.max_events:
+        while requests and size < limit:
             request = requests[0]
             if request.failed or (not request.started and not request.done.set_running_or_notify_cancel()):
                 requests.popleft()  # cancelled while queued, or a slice of it failed: the rest is not stored
                 continue
             request.started = True
-            items = request.parsed[request.taken:request.taken + self.max_events - size]
+            items = request.parsed[request.taken:request.taken + limit - size]
             request.taken += len(items)
             size += len(items)
             last = request.taken >= len(request.parsed)
