@@ -217,8 +217,7 @@ def main() -> None:
     writer.close()
     result = {
         "backend": args.backend, "history_events": stored.events - 1, "events": args.count, "post": args.post,
-        "max_events": writer.max_events, "shared_events": getattr(writer, "shared_events", None),  # older code: none
-        "transactions": writer.groups,
+        "max_events": writer.max_events, "transactions": writer.groups,
         "runs_s": {k: [round(s, 3) for s in v] for k, v in runs.items()},
         "median_s": {k: round(statistics.median(v), 3) for k, v in runs.items()},
         "ratio": round(statistics.median(runs["backdated"]) / statistics.median(runs["in_order"]), 2),

@@ -9,12 +9,11 @@ request, so one request's failure is never another's.
 
 On PostgreSQL each workspace has a writer of its own (its transactions hold its own advisory lock), so
 another workspace's request never waits for its transaction. Where one writer serves every workspace (SQLite,
-one writer per database; the memory store), a transaction holds at most `shared_events` events and the
-workspaces with requests waiting take turns: a large request is stored in slices, with other workspaces'
-requests between them, so one event of another workspace waits for one slice, not for the whole request.
+one writer per database; the memory store), the workspaces with requests waiting take turns, a transaction
+each.
 
-A request larger than a transaction is stored in slices. It is answered once its last slice is stored (its
-results, in order, are its slices' results one after another); should a slice fail, the request gets the error
+A request larger than a transaction (`max_events`) is stored in slices. It is answered once its last slice is
+stored (its results, in order, are its slices' results one after another); should a slice fail, it gets the error
 and its remaining slices are not stored: the slices before it are, and sending the request again completes it
 (events are idempotent by id: those stored come back as `duplicate`). A crash loses at most the slice in flight.
 """
@@ -32,11 +31,11 @@ from firmly.domain.ports import Store
 from firmly.service import ingest
 from firmly.service.ingest import IngestReport, Parsed, Rejection
 
-MAX_EVENTS = 20_000  # per transaction: a crash loses at most the transaction in flight
-# Per transaction of a writer that serves several workspaces (SQLite's): a late event refolds its counterparty's
-# history (about 1 ms of work at a million events), so this bounds what another workspace's request waits
-# behind to a few tens of milliseconds. A workspace's own writer (PostgreSQL's) need not: nobody waits behind it.
-SHARED_EVENTS = 25
+# Per transaction: a crash loses at most the transaction in flight. Not smaller, though a smaller one would
+# bound what another workspace waits for on SQLite: a request cut in slices is decided slice by slice, and an
+# event dated before one of an earlier slice then refolds its counterparty, where stored as one it would not;
+# the decisions come out the same, but the superseded ones stored on the way and the counts told differ.
+MAX_EVENTS = 20_000
 
 
 @dataclass(slots=True, eq=False)
@@ -78,9 +77,8 @@ class _Writer:
 class GroupCommit:
     """`submit` queues a request and returns at once; a writer thread starts with the first request."""
 
-    def __init__(self, max_events: int = MAX_EVENTS, shared_events: int = SHARED_EVENTS) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS) -> None:
         self.max_events = max_events
-        self.shared_events = min(shared_events, max_events)
         self._writers: dict[tuple[int, str] | None, _Writer] = {}
         self._lock = threading.Lock()
         self._counting = threading.Lock()
@@ -93,8 +91,7 @@ class GroupCommit:
             writer = self._writers.get(lane)
             if writer is None:
                 waiting: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-                limit = self.max_events if lane is not None else self.shared_events
-                thread = threading.Thread(target=self._run, args=(waiting, limit), name="firmly-writer", daemon=True)
+                thread = threading.Thread(target=self._run, args=(waiting,), name="firmly-writer", daemon=True)
                 writer = self._writers[lane] = _Writer(waiting, thread)
                 thread.start()
             writer.queue.put(request)
@@ -109,7 +106,7 @@ class GroupCommit:
         for writer in writers:
             writer.thread.join()
 
-    def _run(self, arriving: queue.SimpleQueue[_Request | None], limit: int) -> None:
+    def _run(self, arriving: queue.SimpleQueue[_Request | None]) -> None:
         # Per workspace, its requests in arrival order; the workspaces in the order of their turns
         waiting: dict[tuple[int, str], deque[_Request]] = {}
         stop = False
@@ -132,7 +129,7 @@ class GroupCommit:
                     waiting.setdefault(_where(more.store), deque()).append(more)
             where = next(iter(waiting))
             requests = waiting.pop(where)
-            group = self._take(requests, limit)
+            group = self._take(requests, self.max_events)
             if requests:
                 waiting[where] = requests  # its next slice after the other workspaces' turns
             if group:
