@@ -1,7 +1,8 @@
 """Backdated events in a big workspace, against the same events in order, and what another workspace waits.
 
     .venv/bin/python benchmarks/bench_late.py benchmarks/data/clinic-1m.jsonl --backend sqlite \
-        [--base benchmarks/data/late-base-1m.db] [--events 1000] [--post 100] [--rounds 3] [--json-out FILE]
+        [--base benchmarks/data/late-base-1m.db] [--events 1000] [--post 100] [--rounds 3] [--max-events N] \
+        [--json-out FILE]
     .venv/bin/python benchmarks/bench_late.py benchmarks/data/clinic-1m.jsonl --backend postgresql \
         [--base firmly_late_base] ...
 
@@ -45,6 +46,7 @@ from firmly import bootstrap
 from firmly.adapters.sql.store import SqlStore
 from firmly.service import ingest, rulebooks, workspace
 from firmly.service.group_commit import GroupCommit
+from generate import WALL_CLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMLY = ROOT / ".venv" / "bin" / "firmly"
@@ -173,8 +175,10 @@ def main() -> None:
     parser.add_argument("--events", dest="count", type=int, default=1000)
     parser.add_argument("--post", type=int, default=100, help="events per request")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--max-events", type=int, help="events per transaction of the writer (default: its own)")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
+    os.environ.setdefault("FIRMLY_NOW", WALL_CLOCK)  # the history's own wall clock, as the other ingest benchmarks
     base = args.base or ("benchmarks/data/late-base.db" if args.backend == "sqlite" else "firmly_late_base")
     build_base(args.events, args.backend, base)
     clients = pick_clients(args.events, args.count * args.rounds)
@@ -186,7 +190,7 @@ def main() -> None:
     with store.read():
         stored = store.workspace_info()
     assert stored is not None and stored.clock is not None
-    writer = GroupCommit()
+    writer = GroupCommit() if args.max_events is None else GroupCommit(max_events=args.max_events)
     other = Other(writer, other_store)
     other.start()
     time.sleep(2)
@@ -213,6 +217,7 @@ def main() -> None:
     writer.close()
     result = {
         "backend": args.backend, "history_events": stored.events - 1, "events": args.count, "post": args.post,
+        "max_events": writer.max_events, "transactions": writer.groups,
         "runs_s": {k: [round(s, 3) for s in v] for k, v in runs.items()},
         "median_s": {k: round(statistics.median(v), 3) for k, v in runs.items()},
         "ratio": round(statistics.median(runs["backdated"]) / statistics.median(runs["in_order"]), 2),

@@ -212,6 +212,78 @@ def test_requests_for_two_workspaces_are_stored_apart(make_store: MakeStore, wri
     assert stored_ids(two, ["sam-ns1", "tia-cp", "uma-cp"]) == {"sam-ns1", "tia-cp"}
 
 
+# -- slices: a large request shares the writer -----------------------------------------------------------------
+def test_a_request_larger_than_a_transaction_is_stored_in_slices_and_answered_as_if_alone(
+        make_store: MakeStore) -> None:
+    store, alone = clinic(make_store("sliced")), clinic(make_store("sliced-alone"))
+    missed = no_show("pia", 1, "2026-07-02T10:00:00+01:00")
+    request = [upsert("pia"), missed, bad_rating("pia-r", "pia"), *late_cancel("pia", 4), missed,
+               upsert("pia", "Not Pia"), no_show("pia", 2, "2026-07-20T10:00:00+01:00")]
+    writer = GroupCommit(max_events=3)
+    try:
+        report = writer.submit(store, parsed(request)).result(WAIT)
+    finally:
+        writer.close()
+    assert writer.groups == 3, "8 items, at most 3 a transaction"
+    assert seen(report) == seen(ingest.ingest(alone, parsed(request), detailed=True))
+    # not vacuous: a retry and a conflict in later slices than the events they repeat, a rejection kept in its place
+    assert [r["status"] for r in report.results or []] == [
+        "stored", "stored", "rejected", "stored", "stored", "duplicate", "rejected", "stored"]
+    assert [(r.line, r.field) for r in report.rejected] == [(2, "data.rating"), (6, "id")]
+    assert report.decisions > 0
+    assert queries.decisions(store) == queries.decisions(alone)
+
+
+def test_another_workspaces_event_is_stored_between_the_slices_of_a_large_request(
+        make_store: MakeStore) -> None:
+    big, small = clinic(make_store("big")), clinic(make_store("small"))
+    large = [upsert(f"rex{n}") for n in range(6)]
+    writer = GroupCommit(max_events=2)
+    finished: list[str] = []
+    stored_when_small_finished: list[set[str]] = []
+    own_writers = getattr(big, "dialect", None) == "postgresql"  # a writer per workspace
+
+    def small_finished(_: Future[IngestReport]) -> None:
+        finished.append("small")
+        if not own_writers:  # in the one writer's thread, between transactions (a store is used by one thread)
+            stored_when_small_finished.append(stored_ids(big, ids([large])))
+
+    try:
+        with busy(writer, big):
+            first = writer.submit(big, parsed(large))
+            second = writer.submit(small, parsed([upsert("sue")]))  # queued after the whole large request
+            first.add_done_callback(lambda _: finished.append("large"))
+            second.add_done_callback(small_finished)
+            if own_writers:  # the other workspace's event is stored while this workspace's writer is still busy
+                assert second.result(WAIT).stored == 1 and not first.done()
+        assert first.result(WAIT).stored == 6 and second.result(WAIT).stored == 1
+    finally:
+        writer.close()
+    assert finished == ["small", "large"], "the single event did not wait for the whole large request"
+    if not own_writers:  # one writer for both: it was stored right after the first slice
+        assert stored_when_small_finished == [{"rex0-cp", "rex1-cp"}]
+    assert writer.groups == 1 + 3 + 1, "the busy writer's own, three slices, the other workspace's"
+    assert [r["id"] for r in first.result().results or []] == ids([large])
+
+
+def test_a_failing_slice_fails_its_request_and_sending_it_again_completes_it(make_store: MakeStore) -> None:
+    store = clinic(make_store("slice-fails"))
+    request = [upsert("tom"), no_show("tom", 1, "2026-07-02T10:00:00+01:00"), upsert("una"),
+               {**upsert("vera"), "id": "boom-vera"}, upsert("wim"), upsert("xan")]
+    writer = GroupCommit(max_events=2)
+    try:
+        failed = writer.submit(cast(Store, Faulty(store, "boom")), parsed(request))
+        with pytest.raises(RuntimeError, match="boom-vera"):
+            failed.result(WAIT)
+        assert writer.groups == 1, "the first slice was stored; the failing one and those after it were not"
+        assert stored_ids(store, ids([request])) == {"tom-cp", "tom-ns1"}
+        again = writer.submit(store, parsed(request)).result(WAIT)
+    finally:
+        writer.close()
+    assert [r["status"] for r in again.results or []] == ["duplicate", "duplicate"] + ["stored"] * 4
+    assert stored_ids(store, ids([request])) == set(ids([request]))
+
+
 # -- one event id in two requests of a group ----------------------------------------------------------------
 def test_an_event_sent_by_two_requests_of_a_group_is_stored_once(make_store: MakeStore,
                                                                   writer: GroupCommit) -> None:

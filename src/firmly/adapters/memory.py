@@ -159,11 +159,11 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                        if r["status"] not in leave_out and (since is None or r["at"] >= since)
                        and (until is None or r["at"] <= until))
 
-    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparties: Collection[str] | None = None) -> dict[str, tuple[Any, ...]]:
         return {i: (r["counterparty"], r["rule"], r["at"], r["n"], r["action"], r["status"], r["amount"],
                     r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
                 for i, r in self._data["decisions"].get(self.workspace, {}).items()
-                if counterparty is None or r["counterparty"] == counterparty}
+                if counterparties is None or r["counterparty"] in counterparties}
 
     def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
         for row, blob, _ in self._data["states"].get(self.workspace, {}).values():
@@ -175,9 +175,9 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         for p in postings:
             mine[p.id] = p
 
-    def drop_postings(self, counterparty: str | None = None) -> None:
+    def drop_postings(self, counterparties: Collection[str] | None = None) -> None:
         mine = self._data["postings"].setdefault(self.workspace, {})
-        for pid in [i for i, p in mine.items() if counterparty is None or p.counterparty == counterparty]:
+        for pid in [i for i, p in mine.items() if counterparties is None or p.counterparty in counterparties]:
             del mine[pid]
 
     def postings(self, counterparty: str) -> list[Posting]:

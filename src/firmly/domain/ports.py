@@ -136,8 +136,8 @@ class Store(Protocol):
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]: ...
 
-    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
-        """Every decision's (or one counterparty's) stored fields but its explanation: (counterparty, rule, at,
+    def decision_facts(self, counterparties: Collection[str] | None = None) -> dict[str, tuple[Any, ...]]:
+        """Every decision's (or these counterparties') stored fields but its explanation: (counterparty, rule, at,
         n, action, status, amount, currency, event, evidence tuple, step, version, params dict)."""
         ...
 
@@ -154,8 +154,8 @@ class Store(Protocol):
         """Store ledger postings; one with an id already stored replaces it (a posting is made once)."""
         ...
 
-    def drop_postings(self, counterparty: str | None = None) -> None:
-        """Forget derived postings (of one counterparty, or all) before they are folded again."""
+    def drop_postings(self, counterparties: Collection[str] | None = None) -> None:
+        """Forget derived postings (of these counterparties, or all) before they are folded again."""
         ...
 
     def postings(self, counterparty: str) -> list[Posting]:

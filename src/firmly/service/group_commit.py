@@ -1,4 +1,4 @@
-"""Group commit: one writer thread per process stores every ingest request that is waiting as one transaction.
+"""Group commit: a writer thread stores the ingest requests that wait as few transactions.
 
 A database has one writer at a time, and each transaction costs about a millisecond before any event in it
 (begin, the workspace row, the rulebooks, the commit). Requests that queue for the writer one by one pay that
@@ -6,13 +6,23 @@ each; taken together they pay it once, so a busy server answers sooner instead o
 gets exactly its own results, as if it had been stored alone: events later in a group see those before them
 (a retry of an event in the same group is a `duplicate`), and a group that fails is stored again request by
 request, so one request's failure is never another's.
+
+On PostgreSQL each workspace has a writer of its own (its transactions hold its own advisory lock), so
+another workspace's request never waits for its transaction. Where one writer serves every workspace (SQLite,
+one writer per database; the memory store), the workspaces with requests waiting take turns, a transaction
+each.
+
+A request larger than a transaction (`max_events`) is stored in slices. It is answered once its last slice is
+stored (its results, in order, are its slices' results one after another); should a slice fail, it gets the error
+and its remaining slices are not stored: the slices before it are, and sending the request again completes it
+(events are idempotent by id: those stored come back as `duplicate`). A crash loses at most the slice in flight.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,92 +31,167 @@ from firmly.domain.ports import Store
 from firmly.service import ingest
 from firmly.service.ingest import IngestReport, Parsed, Rejection
 
-MAX_EVENTS = 20_000  # per group: a group is one transaction, and a crash loses at most the group in flight
+# Per transaction: a crash loses at most the transaction in flight. Not smaller, though a smaller one would
+# bound what another workspace waits for on SQLite: a request cut in slices is decided slice by slice, and an
+# event dated before one of an earlier slice then refolds its counterparty, where stored as one it would not;
+# the decisions come out the same, but the superseded ones stored on the way and the counts told differ.
+MAX_EVENTS = 20_000
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Request:
     store: Store
     parsed: list[Parsed]
     done: Future[IngestReport] = field(default_factory=Future)
+    taken: int = 0  # items handed to the writer so far
+    started: bool = False
+    failed: bool = False
+    report: IngestReport | None = None  # its slices' reports so far, merged
+
+
+@dataclass(slots=True)
+class _Slice:
+    request: _Request
+    parsed: list[Parsed]
+    last: bool  # the request's last slice: its answer is due once this one is stored
+
+
+def _where(store: Store) -> tuple[int, str]:
+    """Which database and workspace a request writes to: requests to one of them can share a transaction."""
+    return id(getattr(store, "engine", store)), store.workspace
+
+
+def _lane(store: Store) -> tuple[int, str] | None:
+    """Which writer thread stores a request. PostgreSQL writes each workspace under a lock of its own, so each
+    workspace gets its own writer there and never waits for another's transaction; SQLite has one writer per
+    database anyway (and the memory store none of its own), so elsewhere one writer serves them all."""
+    return _where(store) if getattr(store, "dialect", None) == "postgresql" else None
+
+
+@dataclass(slots=True, eq=False)
+class _Writer:
+    queue: queue.SimpleQueue[_Request | None]
+    thread: threading.Thread
 
 
 class GroupCommit:
-    """`submit` queues a request and returns at once; the writer thread starts with the first request."""
+    """`submit` queues a request and returns at once; a writer thread starts with the first request."""
 
     def __init__(self, max_events: int = MAX_EVENTS) -> None:
         self.max_events = max_events
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._writers: dict[tuple[int, str] | None, _Writer] = {}
         self._lock = threading.Lock()
+        self._counting = threading.Lock()
         self.groups = 0  # transactions written, for the metrics: requests / groups is how much was shared
 
     def submit(self, store: Store, parsed: list[Parsed]) -> Future[IngestReport]:
         request = _Request(store, parsed)
+        lane = _lane(store)
         with self._lock:  # queued under the lock, so that a close() meanwhile stops the writer after it
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="firmly-writer", daemon=True)
-                self._thread.start()
-            self._queue.put(request)
+            writer = self._writers.get(lane)
+            if writer is None:
+                waiting: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+                thread = threading.Thread(target=self._run, args=(waiting,), name="firmly-writer", daemon=True)
+                writer = self._writers[lane] = _Writer(waiting, thread)
+                thread.start()
+            writer.queue.put(request)
         return request.done
 
     def close(self) -> None:
-        """Store what is queued, then stop the writer (a later submit starts another)."""
+        """Store what is queued, then stop the writers (a later submit starts another)."""
         with self._lock:
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                self._queue.put(None)
-        if thread is not None:
-            thread.join()
+            writers, self._writers = list(self._writers.values()), {}
+            for writer in writers:
+                writer.queue.put(None)
+        for writer in writers:
+            writer.thread.join()
 
-    def _run(self) -> None:
+    def _run(self, arriving: queue.SimpleQueue[_Request | None]) -> None:
+        # Per workspace, its requests in arrival order; the workspaces in the order of their turns
+        waiting: dict[tuple[int, str], deque[_Request]] = {}
+        stop = False
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group, size, stop = [first], len(first.parsed), False
-            while size < self.max_events:
+            if not waiting:
+                if stop:
+                    return
+                first = arriving.get()
+                if first is None:
+                    return
+                waiting.setdefault(_where(first.store), deque()).append(first)
+            while not stop:  # whatever else is queued by now (never past a close(): what follows is the next writer's)
                 try:
-                    more = self._queue.get_nowait()
+                    more = arriving.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
                     stop = True
-                    break
-                group.append(more)
-                size += len(more.parsed)
-            by_workspace: dict[tuple[int, str], list[_Request]] = {}
-            for request in group:
-                where = (id(getattr(request.store, "engine", request.store)), request.store.workspace)
-                by_workspace.setdefault(where, []).append(request)
-            for requests in by_workspace.values():
+                else:
+                    waiting.setdefault(_where(more.store), deque()).append(more)
+            where = next(iter(waiting))
+            requests = waiting.pop(where)
+            group = self._take(requests, self.max_events)
+            if requests:
+                waiting[where] = requests  # its next slice after the other workspaces' turns
+            if group:
                 try:
-                    self._store(requests)
+                    self._store(group)
                 except Exception as exc:  # the writer must outlive any one group
-                    for request in requests:
-                        if not request.done.done():
-                            request.done.set_exception(exc)
-            if stop:
-                return
+                    for part in group:
+                        self._fail(part.request, exc)
 
-    def _store(self, requests: list[_Request]) -> None:
-        live = [r for r in requests if r.done.set_running_or_notify_cancel()]
-        if live:
-            self._write(live)
+    def _take(self, requests: deque[_Request], limit: int) -> list[_Slice]:
+        """One workspace's next transaction: its waiting requests' next items, up to `limit`."""
+        group: list[_Slice] = []
+        size = 0
+        while requests and size < limit:
+            request = requests[0]
+            if request.failed or (not request.started and not request.done.set_running_or_notify_cancel()):
+                requests.popleft()  # cancelled while queued, or a slice of it failed: the rest is not stored
+                continue
+            request.started = True
+            items = request.parsed[request.taken:request.taken + limit - size]
+            request.taken += len(items)
+            size += len(items)
+            last = request.taken >= len(request.parsed)
+            group.append(_Slice(request, items, last))
+            if last:
+                requests.popleft()
+        return group
 
-    def _write(self, live: list[_Request]) -> None:
+    def _store(self, group: list[_Slice]) -> None:
         try:
-            report = ingest.ingest(live[0].store, [item for r in live for item in r.parsed], detailed=True)
+            report = ingest.ingest(group[0].request.store, [item for part in group for item in part.parsed],
+                                   detailed=True)
         except Exception as exc:  # handed to the requests that wait for it
-            if len(live) == 1:
-                live[0].done.set_exception(exc)
+            if len(group) == 1:
+                self._fail(group[0].request, exc)
                 return
-            for request in live:  # alone, so that a failure is only its own request's
-                self._write([request])
+            for part in group:  # alone, so that a failure is only its own request's
+                if not part.request.failed:
+                    self._store([part])
             return
-        self.groups += 1
-        for request, own in zip(live, split(report, [r.parsed for r in live]), strict=True):
-            request.done.set_result(own)
+        with self._counting:
+            self.groups += 1
+        for part, own in zip(group, split(report, [p.parsed for p in group]), strict=True):
+            request = part.request
+            whole = own if request.report is None else _merged(request.report, own)
+            if part.last:
+                request.done.set_result(whole)
+            else:
+                request.report = whole
+
+    @staticmethod
+    def _fail(request: _Request, exc: Exception) -> None:
+        request.failed = True
+        if not request.done.done():
+            request.done.set_exception(exc)
+
+
+def _merged(before: IngestReport, after: IngestReport) -> IngestReport:
+    """A request's report over two slices: the second's results follow the first's."""
+    return IngestReport(stored=before.stored + after.stored, duplicates=before.duplicates + after.duplicates,
+                        decisions=before.decisions + after.decisions, rejected=before.rejected + after.rejected,
+                        results=(before.results or []) + (after.results or []))
 
 
 def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestReport]:

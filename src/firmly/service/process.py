@@ -49,10 +49,10 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
     rows = decision_rows(engine, out, states, ws)
     ids = {ev.id for ev in new}
     caused = Counter(str(row["event"]) for row in rows)
-    for key in sorted(late):
-        again = refold(store, engine, key, roles[key], states, ws)
-        rows.extend(again)  # a refold's decisions name older events: they are the late event's doing
-        caused.update(str(row["event"]) if row["event"] in ids else late[key] for row in again)
+    if late:
+        for key, again in refold(store, engine, {key: roles[key] for key in late}, states, ws).items():
+            rows.extend(again)  # a refold's decisions name older events: they are the late event's doing
+            caused.update(str(row["event"]) if row["event"] in ids else late[key] for row in again)
     store.put_decisions(rows)
     store.put_postings(postings)
     outbox.letters(store, engine, rows, states, ws, wall)  # in the same transaction as the decisions
@@ -60,35 +60,44 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
     return caused
 
 
-def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, CounterpartyState],
-           ws: WorkspaceInfo) -> list[dict[str, object]]:
-    """Recompute one counterparty from its whole history, as replay would; its ledger is posted anew."""
-    old = states.get(key)
-    fresh = engine.new_state(key, role)
-    out: list[Decision] = []
-    history = store.events_about([key])
+def refold(store: Store, engine: Engine, roles: dict[str, str], states: dict[str, CounterpartyState],
+           ws: WorkspaceInfo) -> dict[str, list[dict[str, object]]]:
+    """Recompute these counterparties (key -> role) from their whole histories, as replay would; their ledgers
+    are posted anew. All of them at once: one search each for their events, their stored decisions and their
+    postings, where a refold one by one cost a few random reads per counterparty."""
+    keys = sorted(roles)
+    fresh = {key: engine.new_state(key, roles[key]) for key in keys}
+    out: dict[str, list[Decision]] = {key: [] for key in keys}
+    history = store.events_about(keys)  # oldest first, as each history is folded
     for ev in standing(history, withdrawn(ev for ev in history if ev.type == RETRACTED)):
         for routed, routed_role in route(ev):
-            if routed == key:
-                engine.apply(fresh, ev, out, routed_role)
-    if old is not None:
-        engine.advance(fresh, old.fired_until, out)
-    states[key] = fresh
-    store.drop_postings(key)
+            if routed in fresh:
+                engine.apply(fresh[routed], ev, out[routed], routed_role)
+    for key in keys:
+        old = states.get(key)
+        if old is not None:
+            engine.advance(fresh[key], old.fired_until, out[key])
+    states.update(fresh)
+    store.drop_postings(keys)
     store.put_postings(engine.take_postings())
-    final: dict[str, Decision] = {}
-    for d in out:  # the last word on each decision
-        final[d.id] = d
-    # Only the decisions the late event changed are written (and explained, and told): the rest of the
-    # history's decisions come out of the refold as they were stored.
-    stored = store.decision_facts(counterparty=key)
-    rows = [decision_row(engine, d, fresh, ws) for d in final.values() if stored.get(d.id) != facts(d)]
-    gone = [i for i, fact in stored.items() if i not in final and fact[_STATUS] != "superseded"]
-    for row in store.decisions(ids=gone) if gone else []:
+    stored = store.decision_facts(keys)
+    final: dict[str, dict[str, Decision]] = {key: {} for key in keys}
+    rows: dict[str, list[dict[str, object]]] = {}
+    for key in keys:
+        mine = final[key]
+        for d in out[key]:  # the last word on each decision
+            mine[d.id] = d
+        # Only the decisions the late event changed are written (and explained, and told): the rest of the
+        # history's decisions come out of the refold as they were stored.
+        rows[key] = [decision_row(engine, d, fresh[key], ws) for d in mine.values() if stored.get(d.id) != facts(d)]
+    gone = {i: fact[_COUNTERPARTY] for i, fact in stored.items()  # decision id -> whose refold no longer makes it
+            if i not in final[fact[_COUNTERPARTY]] and fact[_STATUS] != "superseded"}
+    for row in store.decisions(ids=list(gone)) if gone else []:
         obsolete = row_to_decision(row)
         obsolete.status = "superseded"
-        rows.append(decision_row(engine, obsolete, fresh, ws))
+        key = gone[str(row["id"])]
+        rows[key].append(decision_row(engine, obsolete, fresh[key], ws))
     return rows
 
 
-_STATUS = 5  # in a decision's facts
+_COUNTERPARTY, _STATUS = 0, 5  # in a decision's facts

@@ -370,6 +370,25 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                                     (self.workspace, *part, *(types or ()))))
         return found
 
+    def _by_keys(self, sql: str, wanted: list[str], types: list[str] | None = None, rows: bool = True) -> list[Any]:
+        """As `_by_ids`, for a column whose index leads with the workspace and the key: PostgreSQL gets one
+        statement per key, all in one round trip (a pipeline), since with `= ANY` it may plan a search of the
+        workspace's whole index filtered by the keys; SQLite searches the index for each of an IN list."""
+        if not wanted:
+            return []
+        if self.dialect != "postgresql" or len(wanted) < 2:
+            if rows:
+                return self._by_ids(sql, wanted, types)
+            marks = ", ".join("?" for _ in wanted)
+            self._run(f"{sql} IN ({marks})" if wanted else sql, (self.workspace, *wanted))
+            return []
+        raw: Any = self.c.connection.driver_connection
+        statement = self._marked(sql + " = ?" + ("" if types is None else ' AND "type" = ANY(?)'))
+        more = () if types is None else (types,)
+        with _driver(self.engine, sql), raw.pipeline():
+            cursors = [raw.execute(statement, (self.workspace, key, *more)) for key in wanted]
+        return [r for cursor in cursors for r in cursor.fetchall()] if rows else []
+
     def append_events(self, new: list[Event]) -> None:
         if not new:
             return
@@ -429,7 +448,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         out: dict[int, Event] = {}
         for column in ("counterparty", "partner"):
             sql = f"SELECT {names} FROM events WHERE workspace = ? AND {column}"
-            out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_ids(sql, wanted, kinds)))
+            out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_keys(sql, wanted, kinds)))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
     def all_events(self) -> Iterator[Event]:
@@ -536,14 +555,14 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             query = query.where(decisions.c.at <= until)
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
-    def decision_facts(self, counterparty: str | None = None) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparties: Collection[str] | None = None) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
         sql = ('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, step, '
                "version, params FROM decisions WHERE workspace = ?")
-        if counterparty is None:
+        if counterparties is None:
             rows: Iterable[Any] = self._stream(sql, 50_000)
-        else:  # a late event's refold: what it compares its decisions with, by the index
-            rows = self._rows(sql + " AND counterparty = ?", (self.workspace, counterparty))
+        else:  # late events' refolds: what they compare their decisions with, by the index, in one search
+            rows = self._by_keys(sql + " AND counterparty", list(counterparties))
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------
@@ -562,11 +581,14 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             self._bulk(postings, [(ws, p.id, p.counterparty, p.at, p.n, p.debit, p.credit, str(p.amount), p.currency,
                                    p.event, p.decision, p.service, p.memo) for p in new], ("workspace", "id"))
 
-    def drop_postings(self, counterparty: str | None = None) -> None:
-        if counterparty is None:
-            self._run("DELETE FROM postings WHERE workspace = ?", (self.workspace,))
-        else:  # a late event's refold posts its counterparty's ledger anew
-            self._run("DELETE FROM postings WHERE workspace = ? AND counterparty = ?", (self.workspace, counterparty))
+    def drop_postings(self, counterparties: Collection[str] | None = None) -> None:
+        sql = "DELETE FROM postings WHERE workspace = ?"
+        if counterparties is None:
+            self._run(sql, (self.workspace,))
+            return
+        wanted = list(counterparties)  # late events' refolds post their counterparties' ledgers anew
+        for i in range(0, len(wanted), _CHUNK):
+            self._by_keys(sql + " AND counterparty", wanted[i:i + _CHUNK], rows=False)
 
     def postings(self, counterparty: str) -> list[Posting]:
         rows = self.c.execute(select(postings).where(and_(postings.c.workspace == self.workspace,
