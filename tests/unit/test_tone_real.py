@@ -59,6 +59,50 @@ def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) ->
     assert analyse(text, lexicon).tone != "hostile", analyse(text, lexicon)
 
 
+# From the project's customer sets: threats that are not the writer's own (quoted with apostrophes after
+# a reporting verb, history, against a third party, the writer being taken to court), the writer's trade,
+# someone else's review, praise, a legal team that agrees, papers for the tax office.
+@pytest.mark.parametrize("text", [
+    "The agent told me 'see you in court' on the phone. Is that really how you talk to customers?",
+    "My husband yelled 'I'm suing you!' at the screen when the app crashed, haha. Anyway, it works now.",
+    "My son joked 'I'll sue you' at the hygienist, sorry about that! Can we book his next cleaning?",
+    "Your receptionist said 'take it up with the ombudsman then'. Is that the clinic's official position?",
+    "My former landlord is taking me to small claims court, so I need bank statements for March to June.",
+    "When I was a student I took my landlord to small claims court, so I know how slow it is.",
+    "Our previous agency was taken to court by its own staff, so we're looking for someone reliable.",
+    "I work as a paralegal and deal with lawsuits all day; today I just need to update my address.",
+    "I'm a journalist writing about mortgage rates. Who can I talk to in your press office?",
+    "I saw a one-star review of your clinic on Google and wanted to ask if that issue has been fixed.",
+    "Our legal team has reviewed the contract and is happy to sign.",
+    "The customers' cards were blocked again, and the 'fix' did nothing. Please look into it.",
+    "Мужчина в очереди ругался «да я вас засужу», а я хотел только спросить про прививку.",
+    "Бывший работодатель задолжал мне зарплату, я подал на него в трудовую инспекцию. Нужна выписка.",
+    "Меня вызывают в суд свидетелем, можно перенести приём?",
+    "Оставила отзыв о вашей клинике на Яндекс Картах, пять звёзд!",
+    "Пожалуйста, исправьте ошибку в выписке до конца недели — мне нужно сдать документы в налоговую.",
+])
+def test_threats_that_are_not_the_writers_own_intent_are_not_hostile(lexicon: Lexicon, text: str) -> None:
+    tone = analyse(text, lexicon)
+    assert not tone.hostile, tone
+
+
+# The same words as the writer's own intent stay threats.
+@pytest.mark.parametrize("text", [
+    "See you in court.",
+    "I told them: 'I'm suing you' and I meant it.",
+    "I will take you to small claims court if the refund is not here by Friday.",
+    "Our legal team will be in touch about this breach.",
+    "I'll leave a one-star review everywhere.",
+    "Я вас засужу.",
+    "Подам на вас в трудовую инспекцию.",
+    "Вызову вам налоговую, так и знайте.",
+    "Оставлю отзыв о вашей клинике на Яндекс Картах, всем расскажу.",
+])
+def test_the_writers_own_threats_stay_threats(lexicon: Lexicon, text: str) -> None:
+    tone = analyse(text, lexicon)
+    assert tone.hostile and "threat" in tone.kinds, tone
+
+
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_no_common_word_is_a_typo_of_a_hostile_one(language: str) -> None:
     """Of the most common words (wordfreq), those the lexicons call hostile are hostile as written:

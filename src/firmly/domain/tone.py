@@ -105,12 +105,14 @@ Inflect = Callable[[str], Sequence[tuple[str, frozenset[str]]]]
 
 _APOSTROPHES: Final = ("’", "‘", "ʼ", "`")
 # One pass: words (letters first, then letters, digits, masking asterisks, inner apostrophes),
-# sentence ends, clause breaks, quotation marks.
+# sentence ends, clause breaks, quotation marks. An apostrophe is a quotation mark only where it
+# opens (after a space, before a letter: "told me 'see you in court'") or closes one; inside or
+# at the end of a word ("won't", "customers'") it is not.
 _TOKEN: Final = re.compile(
     r"([^\W\d_][\w*]*(?:'[\w*]+)*)"
-    r"|([.!?…]+(?=[\s\"»”]|$)|\n)"
+    r"|([.!?…]+(?=[\s\"»”']|$)|\n)"
     r"|([,;:()\[\]—–]| - )"
-    r"|([«»“”„\"])"
+    r"|([«»“”„\"]|'(?<![^\s(\[:]')(?=[^\W\d_])|'(?<=[^\W\d_.!?,]')(?!\w))"
 )
 _WORD: Final = re.compile(r"[^\W\d_](?:\w|'(?=\w))*")
 # Markdown emphasis ("*missiles in the air*") is not a masked swear word: its stars become spaces.
@@ -603,6 +605,8 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
             clause += 1
         else:
             mark = m[4]
+            if mark == "'" and quote < 0 and not low[m.end():m.end() + 1].isalpha():
+                continue  # a closing apostrophe with nothing open: a plural possessive ("customers'")
             if quote >= 0 and mark not in "«„":
                 quotes[quote][1] = idx
                 quote = -1
