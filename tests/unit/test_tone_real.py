@@ -86,6 +86,24 @@ def test_threats_that_are_not_the_writers_own_intent_are_not_hostile(lexicon: Le
     assert not tone.hostile, tone
 
 
+# From the training folds' civil messages: an adverb, a verb and exclamations that share a form with insults.
+@pytest.mark.parametrize("text", [
+    "Судя по странной траектории он тупо уснул или плохо стало.",
+    "Без повода кидать в чс не надо.",
+    "Кидает свои фото в ленту каждый день.",
+    "Вот это страна... с ума сойти можно.",
+    "Я Сашу только через неделю увижу, я ж с ума сойду.",
+])
+def test_forms_shared_with_insults_are_not_insults(lexicon: Lexicon, text: str) -> None:
+    tone = analyse(text, lexicon)
+    assert not tone.hostile, tone
+
+
+@pytest.mark.parametrize("text", ["Вы тупые?", "Ты туп как пробка", "Кидалы, верните деньги", "Вы с ума сошли?"])
+def test_the_insults_beside_them_stay(lexicon: Lexicon, text: str) -> None:
+    assert analyse(text, lexicon).hostile
+
+
 # The same words as the writer's own intent stay threats.
 @pytest.mark.parametrize("text", [
     "See you in court.",
