@@ -99,6 +99,25 @@ def test_forms_shared_with_insults_are_not_insults(lexicon: Lexicon, text: str) 
     assert not tone.hostile, tone
 
 
+# From the English training folds' civil messages: someone else's followers, a zoo visited, a cartoon.
+@pytest.mark.parametrize("text", [
+    "Him and his followers are doing all they can.",
+    "We took the kids to the zoo on Saturday.",
+    "I really love Mickey Mouse Clubhouse.",
+])
+def test_mentions_that_are_not_aimed_at_the_reader(lexicon: Lexicon, text: str) -> None:
+    assert not analyse(text, lexicon).hostile
+
+
+@pytest.mark.parametrize("text", [
+    "All my followers on Instagram will hear how you treat customers.",
+    "This clinic is a zoo.",
+    "What a Mickey Mouse outfit.",
+])
+def test_the_same_words_aimed_at_the_reader_stay(lexicon: Lexicon, text: str) -> None:
+    assert analyse(text, lexicon).hostile
+
+
 @pytest.mark.parametrize("text", ["Вы тупые?", "Ты туп как пробка", "Кидалы, верните деньги", "Вы с ума сошли?"])
 def test_the_insults_beside_them_stay(lexicon: Lexicon, text: str) -> None:
     assert analyse(text, lexicon).hostile
