@@ -37,6 +37,9 @@ def lexicon() -> Lexicon:
     "шалава", "гандон", "ушлёпок", "жирная туша", "на кол их всех", "чмо",
     "you are a retard", "stop acting like a troll", "hypocrites, all of you", "what a pussy",
     "If this is not fixed I will report you to the CFPB",
+    "козлина!", "по моему ты осёл", "Чем меньше на эту парашу обращать внимания - тем лучше", "блевотина!",
+    "а этот манипулятор херов не думает", "стадо ослов", "тебя за такое надо за яйца подвесить",
+    "кто продает, тем руки отрубить", "этих всех перестрелять надо",
 ])
 def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
     tone = analyse(text, lexicon)
@@ -97,6 +100,11 @@ def test_threats_that_are_not_the_writers_own_intent_are_not_hostile(lexicon: Le
 def test_forms_shared_with_insults_are_not_insults(lexicon: Lexicon, text: str) -> None:
     tone = analyse(text, lexicon)
     assert not tone.hostile, tone
+
+
+@pytest.mark.parametrize("text", ["Дом осел на метр за зиму.", "Картины их повесить в коридоре?"])
+def test_the_words_beside_new_insults_are_plain(lexicon: Lexicon, text: str) -> None:
+    assert not analyse(text, lexicon).hostile
 
 
 # From the English training folds' civil messages: someone else's followers, a zoo visited, a cartoon.
