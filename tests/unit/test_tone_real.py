@@ -21,7 +21,7 @@ from wordfreq import top_n_list
 from firmly.adapters.lexicons import PACKAGED, inflect, load_lexicon, packaged_model, read_entries
 from firmly.domain.engine import Engine, Policy
 from firmly.domain.errors import InvalidInput
-from firmly.domain.tone import Lexicon, analyse, build_lexicon
+from firmly.domain.tone import Lexicon, analyse, build_lexicon, message_sentences
 from firmly.domain.tone_model import ToneModel
 
 COMMON_WORDS = 10_000
@@ -304,3 +304,10 @@ def test_tone_wants_a_text_or_a_file(tmp_path: Path) -> None:
     assert proc.stderr.strip() == "error: give either a TEXT or --file FILE"
     missing = tone_file(tmp_path, "--file", "nowhere.jsonl")
     assert missing.returncode == 1 and "nowhere.jsonl: cannot be read" in missing.stderr
+
+
+def test_sentences_for_the_model_thresholds_split_as_analyse_does() -> None:
+    assert message_sentences('Hi. He said "why? no" ok! «да?» ну. The customers\' cards') == [
+        ["hi"], ["he", "said", "why", "no", "ok"], ["да", "ну"], ["the", "customers", "cards"]]
+    assert message_sentences("She told me 'see you in court?' and left.") == [
+        ["she", "told", "me", "see", "you", "in", "court", "and", "left"]]

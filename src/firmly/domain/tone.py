@@ -182,6 +182,27 @@ def message_words(text: str) -> list[str]:
     return [m[1] for m in _TOKEN.finditer(_prepared(text)) if m.lastindex == 1]
 
 
+def message_sentences(text: str) -> list[list[str]]:
+    """The words of each sentence as `analyse` splits them (a "?" inside a quotation does not end the
+    writer's sentence): the tone model scores sentences, so its thresholds are chosen on them."""
+    low = _prepared(text)
+    sentences: list[list[str]] = [[]]
+    quoted = False
+    for m in _TOKEN.finditer(low):
+        group = m.lastindex
+        if group == 1:
+            sentences[-1].append(m[1])
+        elif group == 2:
+            if not quoted and sentences[-1]:
+                sentences.append([])
+        elif group == 4:
+            mark = m[4]
+            if mark == "'" and not quoted and not low[m.end():m.end() + 1].isalpha():
+                continue
+            quoted = mark in "«„" if quoted else mark != "»"
+    return [words for words in sentences if words]
+
+
 class Lexicon:
     """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
 
