@@ -21,7 +21,7 @@ from wordfreq import top_n_list
 from firmly.adapters.lexicons import PACKAGED, inflect, load_lexicon, packaged_model, read_entries
 from firmly.domain.engine import Engine, Policy
 from firmly.domain.errors import InvalidInput
-from firmly.domain.tone import Lexicon, analyse, build_lexicon
+from firmly.domain.tone import Lexicon, analyse, build_lexicon, message_sentences
 from firmly.domain.tone_model import ToneModel
 
 COMMON_WORDS = 10_000
@@ -37,6 +37,9 @@ def lexicon() -> Lexicon:
     "шалава", "гандон", "ушлёпок", "жирная туша", "на кол их всех", "чмо",
     "you are a retard", "stop acting like a troll", "hypocrites, all of you", "what a pussy",
     "If this is not fixed I will report you to the CFPB",
+    "козлина!", "по моему ты осёл", "Чем меньше на эту парашу обращать внимания - тем лучше", "блевотина!",
+    "а этот манипулятор херов не думает", "стадо ослов", "тебя за такое надо за яйца подвесить",
+    "кто продает, тем руки отрубить", "этих всех перестрелять надо",
 ])
 def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
     tone = analyse(text, lexicon)
@@ -57,6 +60,92 @@ def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
 ])
 def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) -> None:
     assert analyse(text, lexicon).tone != "hostile", analyse(text, lexicon)
+
+
+# From the project's customer sets: threats that are not the writer's own (quoted with apostrophes after
+# a reporting verb, history, against a third party, the writer being taken to court), the writer's trade,
+# someone else's review, praise, a legal team that agrees, papers for the tax office.
+@pytest.mark.parametrize("text", [
+    "The agent told me 'see you in court' on the phone. Is that really how you talk to customers?",
+    "My husband yelled 'I'm suing you!' at the screen when the app crashed, haha. Anyway, it works now.",
+    "My son joked 'I'll sue you' at the hygienist, sorry about that! Can we book his next cleaning?",
+    "Your receptionist said 'take it up with the ombudsman then'. Is that the clinic's official position?",
+    "My former landlord is taking me to small claims court, so I need bank statements for March to June.",
+    "When I was a student I took my landlord to small claims court, so I know how slow it is.",
+    "Our previous agency was taken to court by its own staff, so we're looking for someone reliable.",
+    "I work as a paralegal and deal with lawsuits all day; today I just need to update my address.",
+    "I'm a journalist writing about mortgage rates. Who can I talk to in your press office?",
+    "I saw a one-star review of your clinic on Google and wanted to ask if that issue has been fixed.",
+    "Our legal team has reviewed the contract and is happy to sign.",
+    "The customers' cards were blocked again, and the 'fix' did nothing. Please look into it.",
+    "Мужчина в очереди ругался «да я вас засужу», а я хотел только спросить про прививку.",
+    "Бывший работодатель задолжал мне зарплату, я подал на него в трудовую инспекцию. Нужна выписка.",
+    "Меня вызывают в суд свидетелем, можно перенести приём?",
+    "Оставила отзыв о вашей клинике на Яндекс Картах, пять звёзд!",
+    "Пожалуйста, исправьте ошибку в выписке до конца недели — мне нужно сдать документы в налоговую.",
+])
+def test_threats_that_are_not_the_writers_own_intent_are_not_hostile(lexicon: Lexicon, text: str) -> None:
+    tone = analyse(text, lexicon)
+    assert not tone.hostile, tone
+
+
+# From the training folds' civil messages: an adverb, a verb and exclamations that share a form with insults.
+@pytest.mark.parametrize("text", [
+    "Судя по странной траектории он тупо уснул или плохо стало.",
+    "Без повода кидать в чс не надо.",
+    "Кидает свои фото в ленту каждый день.",
+    "Вот это страна... с ума сойти можно.",
+    "Я Сашу только через неделю увижу, я ж с ума сойду.",
+])
+def test_forms_shared_with_insults_are_not_insults(lexicon: Lexicon, text: str) -> None:
+    tone = analyse(text, lexicon)
+    assert not tone.hostile, tone
+
+
+@pytest.mark.parametrize("text", ["Дом осел на метр за зиму.", "Картины их повесить в коридоре?"])
+def test_the_words_beside_new_insults_are_plain(lexicon: Lexicon, text: str) -> None:
+    assert not analyse(text, lexicon).hostile
+
+
+# From the English training folds' civil messages: someone else's followers, a zoo visited, a cartoon.
+@pytest.mark.parametrize("text", [
+    "Him and his followers are doing all they can.",
+    "We took the kids to the zoo on Saturday.",
+    "I really love Mickey Mouse Clubhouse.",
+])
+def test_mentions_that_are_not_aimed_at_the_reader(lexicon: Lexicon, text: str) -> None:
+    assert not analyse(text, lexicon).hostile
+
+
+@pytest.mark.parametrize("text", [
+    "All my followers on Instagram will hear how you treat customers.",
+    "This clinic is a zoo.",
+    "What a Mickey Mouse outfit.",
+])
+def test_the_same_words_aimed_at_the_reader_stay(lexicon: Lexicon, text: str) -> None:
+    assert analyse(text, lexicon).hostile
+
+
+@pytest.mark.parametrize("text", ["Вы тупые?", "Ты туп как пробка", "Кидалы, верните деньги", "Вы с ума сошли?"])
+def test_the_insults_beside_them_stay(lexicon: Lexicon, text: str) -> None:
+    assert analyse(text, lexicon).hostile
+
+
+# The same words as the writer's own intent stay threats.
+@pytest.mark.parametrize("text", [
+    "See you in court.",
+    "I told them: 'I'm suing you' and I meant it.",
+    "I will take you to small claims court if the refund is not here by Friday.",
+    "Our legal team will be in touch about this breach.",
+    "I'll leave a one-star review everywhere.",
+    "Я вас засужу.",
+    "Подам на вас в трудовую инспекцию.",
+    "Вызову вам налоговую, так и знайте.",
+    "Оставлю отзыв о вашей клинике на Яндекс Картах, всем расскажу.",
+])
+def test_the_writers_own_threats_stay_threats(lexicon: Lexicon, text: str) -> None:
+    tone = analyse(text, lexicon)
+    assert tone.hostile and "threat" in tone.kinds, tone
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
@@ -215,3 +304,10 @@ def test_tone_wants_a_text_or_a_file(tmp_path: Path) -> None:
     assert proc.stderr.strip() == "error: give either a TEXT or --file FILE"
     missing = tone_file(tmp_path, "--file", "nowhere.jsonl")
     assert missing.returncode == 1 and "nowhere.jsonl: cannot be read" in missing.stderr
+
+
+def test_sentences_for_the_model_thresholds_split_as_analyse_does() -> None:
+    assert message_sentences('Hi. He said "why? no" ok! «да?» ну. The customers\' cards') == [
+        ["hi"], ["he", "said", "why", "no", "ok"], ["да", "ну"], ["the", "customers", "cards"]]
+    assert message_sentences("She told me 'see you in court?' and left.") == [
+        ["she", "told", "me", "see", "you", "in", "court", "and", "left"]]

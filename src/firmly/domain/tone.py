@@ -105,12 +105,14 @@ Inflect = Callable[[str], Sequence[tuple[str, frozenset[str]]]]
 
 _APOSTROPHES: Final = ("’", "‘", "ʼ", "`")
 # One pass: words (letters first, then letters, digits, masking asterisks, inner apostrophes),
-# sentence ends, clause breaks, quotation marks.
+# sentence ends, clause breaks, quotation marks. An apostrophe is a quotation mark only where it
+# opens (after a space, before a letter: "told me 'see you in court'") or closes one; inside or
+# at the end of a word ("won't", "customers'") it is not.
 _TOKEN: Final = re.compile(
     r"([^\W\d_][\w*]*(?:'[\w*]+)*)"
-    r"|([.!?…]+(?=[\s\"»”]|$)|\n)"
+    r"|([.!?…]+(?=[\s\"»”']|$)|\n)"
     r"|([,;:()\[\]—–]| - )"
-    r"|([«»“”„\"])"
+    r"|([«»“”„\"]|'(?<![^\s(\[:]')(?=[^\W\d_])|'(?<=[^\W\d_.!?,]')(?!\w))"
 )
 _WORD: Final = re.compile(r"[^\W\d_](?:\w|'(?=\w))*")
 # Markdown emphasis ("*missiles in the air*") is not a masked swear word: its stars become spaces.
@@ -178,6 +180,27 @@ def _prepared(text: str) -> str:
 def message_words(text: str) -> list[str]:
     """The words of a message as `analyse` reads them (normalised): what the tone model is trained on."""
     return [m[1] for m in _TOKEN.finditer(_prepared(text)) if m.lastindex == 1]
+
+
+def message_sentences(text: str) -> list[list[str]]:
+    """The words of each sentence as `analyse` splits them (a "?" inside a quotation does not end the
+    writer's sentence): the tone model scores sentences, so its thresholds are chosen on them."""
+    low = _prepared(text)
+    sentences: list[list[str]] = [[]]
+    quoted = False
+    for m in _TOKEN.finditer(low):
+        group = m.lastindex
+        if group == 1:
+            sentences[-1].append(m[1])
+        elif group == 2:
+            if not quoted and sentences[-1]:
+                sentences.append([])
+        elif group == 4:
+            mark = m[4]
+            if mark == "'" and not quoted and not low[m.end():m.end() + 1].isalpha():
+                continue
+            quoted = mark in "«„" if quoted else mark != "»"
+    return [words for words in sentences if words]
 
 
 class Lexicon:
@@ -603,6 +626,8 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
             clause += 1
         else:
             mark = m[4]
+            if mark == "'" and quote < 0 and not low[m.end():m.end() + 1].isalpha():
+                continue  # a closing apostrophe with nothing open: a plural possessive ("customers'")
             if quote >= 0 and mark not in "«„":
                 quotes[quote][1] = idx
                 quote = -1
