@@ -200,22 +200,31 @@ def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) ->
 @rulebook_app.command("render")
 @friendly
 def rulebook_render(file: Path,
-                    fmt: Annotated[str, typer.Option("--format", help="md or html")] = "md",
+                    fmt: Annotated[str, typer.Option("--format", help="md, html or pdf")] = "md",
                     lang: Annotated[str | None, typer.Option(help="ru or en (default: the rulebook's)")] = None,
                     output: Annotated[Path | None, typer.Option("-o", "--output", help="write to a file")] = None,
                     ) -> None:
     """The rules of cooperation as people read them: the appendix to a contract."""
     if lang is not None and lang not in ("ru", "en"):
         raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
-    book = rulebooks.read(file)
-    if fmt == "md":
-        text = render_markdown(book, lang)
-    elif fmt == "html":
-        text = render_html(book, lang)
-    elif fmt == "pdf":
-        raise FirmlyError("--format pdf is not available in this version; use md or html")
-    else:
-        raise FirmlyError(f"--format must be md or html, got {fmt!r}")
+    if fmt not in ("md", "html", "pdf"):
+        raise FirmlyError(f"--format must be md, html or pdf, got {fmt!r}")
+    book = rulebooks.read(file)  # a broken rulebook is reported as FILE:LINE before anything is drawn
+    if fmt == "pdf":
+        # A PDF goes to a file, or down a pipe (`> appendix.pdf`, `| lp`); never as bytes onto a terminal.
+        if output is None and sys.stdout.isatty():
+            raise FirmlyError("a PDF cannot be shown on a terminal: add -o FILE.pdf (or redirect the output)")
+        from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes ~0.7 s to import; only here
+
+        pdf = documents.html_to_pdf(render_html(book, lang))
+        if output is not None:
+            output.write_bytes(pdf)
+            err.print(f"written {output}", markup=False, highlight=False)
+        else:
+            sys.stdout.buffer.write(pdf)
+            sys.stdout.flush()
+        return
+    text = render_markdown(book, lang) if fmt == "md" else render_html(book, lang)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         err.print(f"written {output}", markup=False, highlight=False)
