@@ -42,6 +42,10 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
                 late[key] = ev.id  # a retraction, too, changes what came before it: the history is folded again
                 continue
             engine.apply(st, ev, out, role)
+    if ws.ticked is not None:  # the clock has been ticked past some of these events: their timers fire as in replay
+        for key, st in states.items():
+            if key not in late:
+                engine.advance(st, ws.ticked, out)
     postings = engine.take_postings()
     if late:
         out = [d for d in out if d.counterparty not in late]
@@ -71,8 +75,8 @@ def refold(store: Store, engine: Engine, key: str, role: str, states: dict[str, 
         for routed, routed_role in route(ev):
             if routed == key:
                 engine.apply(fresh, ev, out, routed_role)
-    if old is not None:
-        engine.advance(fresh, old.fired_until, out)
+    until = max(old.fired_until if old is not None else -(2**62), ws.ticked if ws.ticked is not None else -(2**62))
+    engine.advance(fresh, until, out)
     states[key] = fresh
     store.drop_postings(key)
     store.put_postings(engine.take_postings())
