@@ -42,10 +42,13 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
                 late[key] = ev.id  # a retraction, too, changes what came before it: the history is folded again
                 continue
             engine.apply(st, ev, out, role)
-    if ws.ticked is not None:  # the clock has been ticked past some of these events: their timers fire as in replay
+    ticked = ws.ticked
+    if ticked is not None:  # the clock was ticked past timers these events set: they fire now, as in replay
         for key, st in states.items():
-            if key not in late:
-                engine.advance(st, ws.ticked, out)
+            # only a state with such a timer: moving the others to the tick would make their next event dated
+            # before it a late one, refolded (a file of past events ingested a chunk at a time)
+            if st.timers and st.timers[0][0] <= ticked and key not in late:
+                engine.advance(st, ticked, out)
     postings = engine.take_postings()
     if late:
         out = [d for d in out if d.counterparty not in late]
