@@ -112,6 +112,9 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
     def events_of_type(self, kind: str) -> list[Event]:
         return [ev for ev in self.all_events() if ev.type == kind]
 
+    def has_events_from(self, at: int) -> bool:
+        return any(ev.at >= at for ev in self._mine())
+
     def set_tones(self, found: list[Event]) -> None:
         tones = {ev.id: ev.tone for ev in found}
         for ev in self._mine():

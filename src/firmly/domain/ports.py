@@ -119,6 +119,10 @@ class Store(Protocol):
 
     def events_of_type(self, kind: str) -> list[Event]: ...
 
+    def has_events_from(self, at: int) -> bool:
+        """Whether an event dated `at` or later is stored."""
+        ...
+
     def set_tones(self, found: list[Event]) -> None:
         """Renew the stored tone of these events (a replay under a changed lexicon)."""
         ...

@@ -42,6 +42,13 @@ def process(store: Store, engine: Engine, new: list[Event], ws: WorkspaceInfo, n
                 late[key] = ev.id  # a retraction, too, changes what came before it: the history is folded again
                 continue
             engine.apply(st, ev, out, role)
+    ticked = ws.ticked
+    if ticked is not None:  # the clock was ticked past timers these events set: they fire now, as in replay
+        for key, st in states.items():
+            # only a state with such a timer: moving the others to the tick would make their next event dated
+            # before it a late one, refolded (a file of past events ingested a chunk at a time)
+            if st.timers and st.timers[0][0] <= ticked and key not in late:
+                engine.advance(st, ticked, out)
     postings = engine.take_postings()
     if late:
         out = [d for d in out if d.counterparty not in late]
@@ -73,10 +80,10 @@ def refold(store: Store, engine: Engine, roles: dict[str, str], states: dict[str
         for routed, routed_role in route(ev):
             if routed in fresh:
                 engine.apply(fresh[routed], ev, out[routed], routed_role)
+    ticked = ws.ticked if ws.ticked is not None else -(2**62)
     for key in keys:
         old = states.get(key)
-        if old is not None:
-            engine.advance(fresh[key], old.fired_until, out[key])
+        engine.advance(fresh[key], max(old.fired_until if old is not None else -(2**62), ticked), out[key])
     states.update(fresh)
     store.drop_postings(keys)
     store.put_postings(engine.take_postings())

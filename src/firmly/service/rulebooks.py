@@ -44,14 +44,29 @@ def load(store: Store, book: Rulebook, now: int) -> Loaded:
                                "content; give the changed rulebook a new version")
         _refuse_clashes(book, [as_rulebook(s) for s in stored if s.id != book.id])
         first = not any(s.id == book.id for s in stored)
-        effective = book.effective_from if book.effective_from is not None else (ws.clock or 0)
+        effective = book.effective_from if book.effective_from is not None else _after(ws.clock)
         store.add_rulebook(StoredRulebook(book.id, book.version, book.hash, book.source, now,
                                           None if first and book.effective_from is None else effective))
         replayed = False
-        if first and ws.clock is not None:  # a first version governs all events, also those already stored
+        if ws.clock is not None and (first or _decided_from(store, effective, ws.clock)):
+            # A first version governs all events, also those already stored; a later one, the events from its
+            # effective_from, some of which were decided under the version before it: they are decided again,
+            # as replay would, so that replaying later rewrites nothing.
             replay_in_transaction(store)
             replayed = True
         return Loaded(book.id, book.version, book.hash, new=True, replayed=replayed)
+
+
+def _after(clock: int | None) -> int:
+    """Where a later version loaded without an effective_from starts: just after the engine clock. Everything
+    up to the clock, its own instant included, is decided already, under the version that was in force."""
+    return 0 if clock is None else clock + 1
+
+
+def _decided_from(store: Store, effective: int, clock: int) -> bool:
+    """Whether anything from `effective` on is decided already: the clock (events, ticks) has reached it, or an
+    event dated after the clock (ahead of it, within the horizon) is stored."""
+    return effective <= clock or store.has_events_from(effective)
 
 
 def _refuse_clashes(book: Rulebook, others: list[Rulebook]) -> None:

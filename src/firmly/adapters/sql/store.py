@@ -456,6 +456,9 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         yield from self._rows_to_events(self._stream(
             f'SELECT {names} FROM events WHERE workspace = ? ORDER BY "at", seq', 20_000))
 
+    def has_events_from(self, at: int) -> bool:
+        return bool(self._rows('SELECT 1 FROM events WHERE workspace = ? AND "at" >= ? LIMIT 1', (self.workspace, at)))
+
     def set_tones(self, found: list[Event]) -> None:
         """Renew the stored tone of these events (a replay under a changed lexicon)."""
         encode = _json.encode

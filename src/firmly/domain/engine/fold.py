@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from heapq import heappop, heappush
 from operator import attrgetter
 from typing import Any
 
 from firmly.domain.clock import TimeError, parse_instant, to_us
-from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
+from firmly.domain.engine import values
 from firmly.domain.engine.decision import Decision, decision_id
 from firmly.domain.engine.policy import CLOSING, Compiled, Policy, Table, Timed
 from firmly.domain.engine.state import CounterpartyState, Deadline, Lapse, Restriction, ref_key
 from firmly.domain.events import Event
 from firmly.domain.ledger import Account, Book, Posting
-from firmly.domain.money import parse_amount
 from firmly.domain.rulebook import Rule, Step
 from firmly.domain.scores import DAY_US, Day, Incident, KarmaTerms, Track, count, day_of
 from firmly.domain.tone import Tone
@@ -103,7 +102,7 @@ class Engine:
             self._booking(st, ev)
         if kind == "counterparty.upserted":
             if role == "subject":
-                self._upsert(st, ev.data)
+                self._upsert(st, ev.data, ev.id)
             return
         if kind == REVIEW_EVENT:
             self._act(st, ev, out)
@@ -180,7 +179,7 @@ class Engine:
             st.booked = {**(st.booked or {}), appointment: ev.partner}
 
     # -- counterparty facts -------------------------------------------------------------------
-    def _upsert(self, st: CounterpartyState, data: dict[str, Any]) -> None:
+    def _upsert(self, st: CounterpartyState, data: dict[str, Any], event: str) -> None:
         info = dict(st.info or {})
         for name in ("name", "email", "phone", "locale", "timezone", "switching_cost"):
             if data.get(name) is not None:
@@ -191,9 +190,13 @@ class Engine:
         if isinstance(data.get("tier"), str):
             st.tier = data["tier"]
         if isinstance(data.get("rulebooks"), list):
-            st.rulebooks = tuple(sorted(data["rulebooks"])) or None
+            st.rulebooks = tuple(sorted(str(b) for b in data["rulebooks"])) or None
         if isinstance(data.get("prices"), dict):
-            st.prices = {**(st.prices or {}), **{k: Decimal(v) for k, v in data["prices"].items()}}
+            prices = dict(st.prices or {})
+            for code, price in data["prices"].items():
+                if values.amount(price, event, f"prices.{code}") is not None:
+                    prices[code] = Decimal(price)  # as written: "45" stays 45, not 45.00, as it always has
+            st.prices = prices
 
     # -- timed things: references, reminders, deadlines ---------------------------------------
     def _push(self, st: CounterpartyState, at: int, kind: str, a: str = "", b: str = "") -> None:
@@ -388,7 +391,7 @@ class Engine:
         if rule.cutoff and data.get("for_date"):
             try:
                 day = date.fromisoformat(str(data["for_date"])) - timedelta(days=1)
-            except ValueError:
+            except (ValueError, OverflowError):  # not a date, or the first day there is
                 return
             hour, minute = (int(x) for x in rule.cutoff.split(":"))
             due = to_us(datetime.combine(day, time(hour, minute), tzinfo=c.tz)) + c.grace_us
@@ -427,10 +430,10 @@ class Engine:
         data = ev.data
         amount = Decimal(1)
         if rule.sum:
-            try:
-                amount = Decimal(str(data.get(rule.sum, 0)))
-            except InvalidOperation:
-                return
+            summed = values.number(data.get(rule.sum, 0), ev.id, rule.sum)
+            if summed is None:
+                return  # not a number: the rule does not count this event
+            amount = summed
         if c.per_us is not None:
             windows = st.quota_window if st.quota_window is not None else {}
             st.quota_window = windows
@@ -634,7 +637,10 @@ class Engine:
             price = self._price(st, table, code)
             if price is None:
                 return  # not on any price list: a service that is not sold separately
-            amount = price * Decimal(str(data.get("quantity") or 1))
+            quantity = values.number(data.get("quantity") or 1, ev.id, "quantity")
+            if quantity is None:
+                return
+            amount = price * quantity
             if amount <= 0:
                 return  # a free service posts nothing
             book = self._book(st, table)
@@ -644,7 +650,10 @@ class Engine:
                 book.charge(ev.at, amount, ev.id, "service", "service", code)
                 self._low(st, table, book, ev.id, ev.at, out)
         elif ev.type == "payment.received":
-            amount = parse_amount(data["amount"])
+            paid = values.amount(data.get("amount"), ev.id, "amount")
+            if paid is None:
+                return
+            amount = paid
             if table.account is None:  # no account to hold money: a payment only settles what is owed here
                 amount = min(amount, st.account.due if st.account is not None else Decimal(0))
                 if amount <= 0:
@@ -696,17 +705,23 @@ class Engine:
         bucket = self._day(st, table, ev.at)
         kind = ev.type
         if kind == "work.logged":
-            minutes = int(data.get("minutes") or 0)
-            bucket.minutes += minutes
-            if data.get("in_tariff") is False:
-                bucket.out_of_tariff += minutes
+            minutes = values.whole(data.get("minutes") or 0, ev.id, "minutes")
+            if minutes is not None:
+                bucket.minutes += minutes
+                if data.get("in_tariff") is False:
+                    bucket.out_of_tariff += minutes
         elif kind == "request.received":
-            bucket.minutes += int(data.get("effort_minutes") or 0)
+            minutes = values.whole(data.get("effort_minutes") or 0, ev.id, "effort_minutes")
+            bucket.minutes += minutes or 0
             bucket.topics = count(bucket.topics, str(data.get("topic") or "other"))
         elif kind == "service.rendered":
-            bucket.services = count(bucket.services, str(data.get("service")), int(data.get("quantity") or 1))
+            quantity = values.whole(data.get("quantity") or 1, ev.id, "quantity")
+            if quantity is not None:
+                bucket.services = count(bucket.services, str(data.get("service")), quantity)
         else:
-            bucket.revenue += parse_amount(data["amount"])
+            revenue = values.amount(data.get("amount"), ev.id, "amount")
+            if revenue is not None:
+                bucket.revenue += revenue
 
     # -- partners and suppliers: incidents, clean bookings, karma, reviews, deliveries --------------
     def _track(self, st: CounterpartyState, table: Table, ev: Event, role: str) -> None:
@@ -755,8 +770,9 @@ class Engine:
                         self._book(st, table).bonus(ev.at, karma.bonus, ev.id, revoke=True)
                         track.bonus -= karma.bonus
         elif kind == "review.received":
-            if data.get("publish") is True:
-                track.rating_sum += int(data["rating"])
+            rating = values.whole(data.get("rating"), ev.id, "rating") if data.get("publish") is True else None
+            if rating is not None:
+                track.rating_sum += rating
                 track.rating_n += 1
         elif kind == "delivery.completed" and data.get("due_at") is not None:
             try:
@@ -793,9 +809,9 @@ class Engine:
                 lapse_key, lapse = ref_key(name, value), st.lapses[ref_key(name, value)]
                 break
         late_by: int | None = None
-        if data.get("late_by") is not None:
-            late_by = duration_us(parse_duration(str(data["late_by"])))
-        elif lapse is not None:
+        if data.get("late_by") is not None:  # not a duration: as if it were not given
+            late_by = values.duration(data["late_by"], ev.id, "late_by")
+        if late_by is None and lapse is not None:
             late_by = (lapse.paid if lapse.paid is not None else ev.at) - lapse.due
         hostile = t is not None and _hostile_to(rule, t)
         params: dict[str, Any] = {"late_by": late_by, "max_late": c.max_late_us, "tone": t.tone if t else None,
