@@ -76,6 +76,18 @@ def test_rich_markup_in_data_is_printed_as_text(tmp_path: Path, loaded: str) -> 
             assert "Evil [/bold] [link=http://x]here[/link]" in said, said
 
 
+def test_a_connectors_name_is_printed_as_text(tmp_path: Path, loaded: str) -> None:
+    done = firmly(tmp_path, "connector", "add", "calcom", "--name", MARKUP_NAME, "--json", db=loaded)
+    assert done.returncode == 0, done.stdout + done.stderr
+    made = json.loads(done.stdout)["id"]
+    for args in (("connector", "list"), ("connector", "show", made)):
+        shown = firmly(tmp_path, *args, db=loaded)
+        said = shown.stdout + shown.stderr
+        assert shown.returncode == 0, (args, said)
+        assert "Traceback" not in said and "MarkupError" not in said
+        assert MARKUP_NAME in said.replace("\n", ""), (args, said)
+
+
 def test_csv_exports_neutralise_formulas(tmp_path: Path, loaded: str) -> None:
     done = firmly(tmp_path, "report", "cost-to-serve", "--csv", db=loaded)
     assert done.returncode == 0, done.stderr

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from firmly import bootstrap
 from firmly.domain.clock import iso
 from firmly.domain.connectors import SOURCES
 from firmly.domain.errors import FirmlyError
-from firmly.doors.cli import Db, Json, Workspace, _print_json, app, err, friendly, out
+from firmly.doors.cli import Db, Json, PlainTable, Workspace, _print_json, app, err, friendly, out
 from firmly.service import connectors
 
 connector_app = typer.Typer(help="Connectors: webhooks from Cal.com, Calendly and other booking tools, turned "
@@ -88,7 +87,7 @@ def connector_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -
     if not rows:
         out.print("no connectors: add one with `firmly connector add SOURCE`", markup=False)
         return
-    table = Table("id", "source", "name", "path")
+    table = PlainTable("id", "source", "name", "path")  # a name is data: printed as written, never as markup
     for r in rows:
         table.add_row(r["id"], r["source"], r["name"], r["path"])
     out.print(table)
