@@ -299,7 +299,17 @@ def render_html(book: Rulebook, lang: str | None = None) -> str:
         body.append("</ol>")
     lang_attr = lang if lang in WORDS else book.locale
     return (f"<!doctype html>\n<html lang=\"{lang_attr}\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(book.title)}</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+            f"<title>{html.escape(book.title)}</title>{_PRINT_STYLE}</head><body>\n" + "\n".join(body)
+            + "\n</body></html>\n")
+
+
+# The page a business prints or sends as PDF: A4, a font with Cyrillic, the invoice's measure and greys.
+_PRINT_STYLE = ("<style>@page { size: A4; margin: 18mm 18mm 20mm; } "
+                "html { font-family: \"DejaVu Sans\", sans-serif; font-size: 10pt; color: #1d2430; "
+                "line-height: 1.45; } "
+                "h1 { font-size: 16pt; margin: 0 0 4mm; } "
+                "h2 { font-size: 11.5pt; margin: 7mm 0 2mm; color: #2d3748; } "
+                "p, li { margin: 0 0 2mm; } ol { padding-left: 6mm; }</style>")
 
 
 def _inline(text: str) -> str:
