@@ -3,6 +3,8 @@ no sender's typo (2062 for 2026) can move the time by which the rest of the work
 
 from __future__ import annotations
 
+from firmly.domain.durations import counted
+
 _SECOND = 1_000_000
 _YEAR = 365 * 86_400 * _SECOND
 
@@ -26,4 +28,4 @@ def span(us: int) -> str:
 
 
 def _count(n: int, unit: str) -> str:
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+    return counted(n, (unit, f"{unit}s"))
