@@ -11,10 +11,10 @@ neither sends the message nor marks it, because both steps check the claim token
 from __future__ import annotations
 
 import secrets
-import time as wallclock
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from time import monotonic_ns
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -92,8 +92,8 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
     """
     report = Round()
     places: dict[str, _Workspace] = {}
-    started = wallclock.monotonic_ns()
-    fence = _Fence(lease, clock or (lambda: now + (wallclock.monotonic_ns() - started) // 1000))
+    started = monotonic_ns()
+    fence = _Fence(lease, clock or (lambda: now + (monotonic_ns() - started) // 1000))
     size = min(batch, FIRST_CLAIM)
     while True:
         claimer = store_for("")
@@ -101,7 +101,7 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
             claimed = claimer.claim_outbox(now, size, fence.clock() + lease, secrets.token_hex(16))
         if not claimed:
             return report
-        began = wallclock.monotonic_ns()
+        began = monotonic_ns()
         for n, row in enumerate(claimed):
             if stopping():
                 _release(store_for, claimed[n:], now)
@@ -112,7 +112,7 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
             _deliver(store, place, row, now, channels, report, fence)
         if len(claimed) < size:
             return report
-        each = (wallclock.monotonic_ns() - began) // 1000 // len(claimed)  # µs per message of this claim
+        each = (monotonic_ns() - began) // 1000 // len(claimed)  # µs per message of this claim
         size = max(1, min(batch, lease // 4 // max(each, 1)))
 
 
