@@ -22,6 +22,7 @@ from firmly import bootstrap
 from firmly.adapters.memory import MemoryStore
 from firmly.doors.api import create_app
 from firmly.doors.web.routes import auth
+from firmly.doors.web.testing import wait_until_healthy
 from firmly.service import demo, throttle, users
 
 PASSWORD = "correct horse battery"
@@ -185,15 +186,7 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[str, str]]:
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        wait_until_healthy(base, lambda: server.poll() is None, seconds=60, pause=0.1)
         yield base, "two@example.org"
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -7,7 +7,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,21 +45,27 @@ def serve(url: str, app: FastAPI | None = None) -> Iterator[str]:
     thread.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"the server did not answer /healthz on {base}")
-            time.sleep(0.02)
+        wait_until_healthy(base, thread.is_alive, seconds=20, pause=0.02)
         yield base
     finally:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def wait_until_healthy(base: str, alive: Callable[[], bool], seconds: float, pause: float) -> None:
+    """Until the server at `base` answers /healthz with 200; RuntimeError once `seconds` pass or it is not
+    `alive()` (a thread that ended, a process that exited)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or not alive():
+            raise RuntimeError(f"the server did not answer /healthz on {base}")
+        time.sleep(pause)
 
 
 def launch(playwright: Any) -> Any:
