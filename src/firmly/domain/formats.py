@@ -1,0 +1,84 @@
+"""Times and money as a person of a language writes them (Babel's CLDR data; no I/O, no clock).
+
+Every text a person reads goes through these: a moment in the reader's time zone, without seconds,
+the zone named where it could be doubted; an amount with its currency sign as the locale places it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.dates import get_timezone_name
+from babel.numbers import format_currency as _babel_currency
+from babel.numbers import format_decimal as _babel_decimal
+
+from firmly.domain.money import Money
+
+LANGUAGES = ("ru", "en")
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang if lang in LANGUAGES else "en")
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local(moment: datetime | int, zone: str) -> datetime:
+    """An aware moment (or UTC microseconds) in the reader's zone."""
+    if isinstance(moment, int):
+        moment = datetime.fromtimestamp(moment / 1_000_000, _zone("UTC"))
+    if moment.tzinfo is None:
+        raise ValueError("a time a person reads must carry its zone")
+    return moment.astimezone(_zone(zone))
+
+
+def zone_label(moment: datetime | int, zone: str) -> str:
+    """The zone as people name it where that is short ("MSK"), else its offset ("+03:00")."""
+    local = _local(moment, zone)
+    abbreviation = local.tzname() or ""
+    if abbreviation.isalpha():
+        return abbreviation
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def format_time(moment: datetime | int, zone: str, lang: str, *, seconds: bool = False,
+                with_zone: bool = False) -> str:
+    """A moment as a date and a time of day in the reader's zone: "10.09.2026, 09:00" / "9/10/26, 9:00 AM"."""
+    local = _local(moment, zone)
+    text = _babel_datetime(local, "medium" if seconds else "short", tzinfo=local.tzinfo, locale=_locale(lang))
+    return f"{text} {zone_label(local, zone)}" if with_zone else text
+
+
+def format_date(day: date | datetime | int, lang: str, zone: str = "UTC", form: str = "medium") -> str:
+    """A day as the language writes it ("10 сент. 2026 г." / "Sep 10, 2026")."""
+    if isinstance(day, (datetime, int)):
+        day = _local(day, zone).date()
+    return _babel_date(day, form, locale=_locale(lang))
+
+
+def format_money(money: Money | tuple[Decimal, str], lang: str) -> str:
+    """An amount with its currency as the locale writes it: "3 000,00 ₽", "£25.00"."""
+    amount, currency = (money.amount, money.currency) if isinstance(money, Money) else money
+    return _babel_currency(amount, currency, locale=_locale(lang))
+
+
+def format_number(value: Decimal | int, lang: str, digits: int = 2) -> str:
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return _babel_decimal(value, pattern, locale=_locale(lang))
+
+
+def zone_name(zone: str, lang: str) -> str:
+    """A zone's name in words ("Moscow Time"), for headers that explain the times below them."""
+    return str(get_timezone_name(_zone(zone), locale=_locale(lang)))

@@ -1,0 +1,39 @@
+"""Times and money as people of each language write them."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from firmly.domain.formats import format_date, format_money, format_time, zone_label
+from firmly.domain.money import Money
+
+NINE_IN_MOSCOW = datetime(2026, 9, 10, 6, 0, tzinfo=UTC)
+
+
+def test_a_time_is_shown_in_the_readers_zone_without_seconds() -> None:
+    assert format_time(NINE_IN_MOSCOW, "Europe/Moscow", "ru") == "10.09.2026, 09:00"
+    assert format_time(NINE_IN_MOSCOW, "Europe/London", "en").endswith("7:00\u202fAM")
+
+
+def test_the_zone_is_named_when_asked() -> None:
+    assert format_time(NINE_IN_MOSCOW, "Europe/Moscow", "ru", with_zone=True).endswith("09:00 MSK")
+    assert zone_label(NINE_IN_MOSCOW, "Asia/Yekaterinburg") == "+05:00"
+
+
+def test_microseconds_since_the_epoch_are_moments_too() -> None:
+    us = int(NINE_IN_MOSCOW.timestamp()) * 1_000_000
+    assert format_time(us, "Europe/Moscow", "ru") == "10.09.2026, 09:00"
+    assert format_date(us, "en", "Europe/Moscow") == "Sep 10, 2026"
+
+
+def test_money_carries_its_currency_as_the_locale_writes_it() -> None:
+    assert format_money(Money(Decimal("3000.00"), "RUB"), "ru") == "3\u00a0000,00\u00a0₽"
+    assert format_money((Decimal("25.00"), "GBP"), "en") == "£25.00"
+
+
+def test_a_naive_time_is_refused() -> None:
+    try:
+        format_time(datetime(2026, 1, 1), "UTC", "en")
+    except ValueError as exc:
+        assert "zone" in str(exc)
+    else:
+        raise AssertionError("a naive time was formatted")
