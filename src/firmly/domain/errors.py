@@ -16,7 +16,24 @@ class Problem:
     where: str  # a file name, "line 3" or an event id
     line: int | None
     field: str
-    message: str
+    message: str  # in English: `template` with `params`
+    template: str = ""  # the message before its parameters: the key a door translates it by
+    params: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, where: str, line: int | None, field: str, template: str, **params: object) -> Problem:
+        """A problem whose message is a template with parameters, so a door can say it in the reader's language."""
+        texts = tuple((k, str(v)) for k, v in params.items())
+        message = template.format(**dict(texts)) if texts else template
+        return cls(where, line, field, message, template, texts)
+
+    def text(self, template: str | None = None) -> str:
+        """`FILE:LINE: field: message`, with the message from `template` (a translation) when given."""
+        message = self.message
+        if template is not None:
+            message = template.format(**dict(self.params)) if self.params else template
+        place = f"{self.where}:{self.line}" if self.line is not None else self.where
+        return f"{place}: {self.field}: {message}"
 
     def __str__(self) -> str:
         place = f"{self.where}:{self.line}" if self.line is not None else self.where

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -13,44 +14,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import zen
 
+from firmly.domain.checker import Checker, finite
 from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.errors import InvalidInput, Problem
-from firmly.domain.events import KINDS, SEVERITIES
+from firmly.domain.events import KINDS
 from firmly.domain.expressions import ExpressionCost, cost
 from firmly.domain.messages import template_problem
-from firmly.domain.money import MoneyError, parse_amount
 from firmly.domain.yamlmap import Path, YamlProblem, load_with_lines
 
-RULE_KINDS = ("notice", "forbidden", "deadline", "channel", "quota", "courtesy", "incident", "grace")
 STEP_ACTIONS = ("feedback", "warning", "fee", "require_prepayment", "suspend", "terminate")
 SANCTIONS = ("fee", "require_prepayment", "suspend", "terminate")
 LOCALES = ("ru", "en")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
-_CUTOFF = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_REF = re.compile(r"^[a-z_]+\.[a-z_]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 TOP_FIELDS = {"rulebook", "version", "title", "locale", "currency", "timezone", "applies_to", "effective_from",
               "ladders", "tiers", "rules", "account", "prices", "cost_to_serve", "karma", "reviews", "scorecard",
               "description", "messages"}
 LADDER_FIELDS = {"window", "earn_back", "steps", "first_step_may_sanction"}
-RULE_FIELDS = {"title", "why", "kind", "event", "min_notice", "before", "kept_by", "remind", "ladder",
-               "ladder_group", "introduced", "thank_for", "when", "expect", "due", "cutoff", "grace", "allowed",
-               "max", "per", "sum", "bill", "weight", "max_late", "polite_only", "hostile",
-               "undirected_profanity"}
-DEFAULT_EVENTS = {"channel": "request.received", "incident": "incident.reported", "grace": "grace.requested"}
+# The fields every rule has; each kind adds its own (engine/kinds).
+RULE_FIELDS = frozenset({"title", "why", "kind", "event", "kept_by", "remind", "ladder", "ladder_group", "introduced",
+                         "thank_for", "when"})
 # What money, counts and scores can be (README "Limits of a rulebook"): beyond these a number is a typo
 # or an attack, and left in it would fail every event later.
 EARLIEST, LATEST = date(1970, 1, 1), date(2200, 12, 31)
 MAX_COUNT = 1_000_000  # quota sizes, karma points, scorecard weights and thresholds
-MAX_STRIKES = 100  # strikes one incident may count
 MAX_EARN_BACK = 1000
-
-
-def _finite(value: object) -> bool:
-    """A number, not a truth value, NaN or infinity."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +75,9 @@ class Remind:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A rule: the fields every rule has, then the built-in kinds' own (the rulebook's appendix reads them);
+    a kind of its own keeps its typed spec in `spec`."""
+
     id: str
     title: str
     why: str
@@ -114,6 +107,7 @@ class Rule:
     polite_only: bool = True
     hostile: str = "deny"
     undirected_profanity: str = "hostile"  # grace, courtesy: "civil" lets swearing aimed at nobody pass
+    spec: Any = None
     line: int = 0
 
 
@@ -144,75 +138,13 @@ class Rulebook:
     warnings: tuple[Problem, ...] = ()
 
 
-class _Checker:
-    """Collects problems with their lines, so that one run reports them all."""
-
-    def __init__(self, where: str, lines: dict[Path, int]) -> None:
-        self.where = where
-        self.lines = lines
-        self.problems: list[Problem] = []
-        self.warnings: list[Problem] = []
-
-    def line(self, path: Path) -> int:
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 1)
-
-    def add(self, path: Path, message: str, *, warning: bool = False) -> None:
-        name = ".".join(str(p) for p in path) or "rulebook"
-        problem = Problem(self.where, self.line(path), name, message)
-        (self.warnings if warning else self.problems).append(problem)
-
-    def text(self, node: dict[str, Any], path: Path, key: str, *, required: bool = False) -> str | None:
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.add((*path, key), "is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.add((*path, key), f"must be text, got {value!r}")
-            return None
-        return str(value)
-
-    def duration(self, node: dict[str, Any], path: Path, key: str, *, required: bool = False
-                 ) -> timedelta | None:
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.add((*path, key), "is required (a duration like \"24h\" or \"180d\")")
-            return None
-        try:
-            return parse_duration(value)
-        except DurationError as exc:
-            self.add((*path, key), str(exc))
-            return None
-
-    def money(self, value: object, path: Path) -> Decimal | None:
-        try:
-            return parse_amount(value)
-        except (MoneyError, ArithmeticError, ValueError) as exc:
-            self.add(path, f"{exc}; write money in quotes")
-            return None
-
-    def names(self, node: dict[str, Any], path: Path, key: str) -> tuple[str, ...]:
-        value = node.get(key)
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.add((*path, key), "must be a list of names")
-            return ()
-        return tuple(value)
-
-
 def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
     """A validated Rulebook, or InvalidInput with every problem as FILE:LINE: field: message."""
     try:
         doc, lines = load_with_lines(text)
     except YamlProblem as exc:
         raise InvalidInput([Problem(where, exc.line, "yaml", exc.message)]) from None
-    c = _Checker(where, lines)
+    c = Checker(where, lines)
     if not isinstance(doc, dict):
         raise InvalidInput([Problem(where, 1, "rulebook", "must be a YAML mapping of fields")])
     for key in doc:
@@ -263,7 +195,7 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
         extra=extra, warnings=tuple(c.warnings))
 
 
-def _mapping(c: _Checker, doc: dict[str, Any], path: Path) -> dict[str, Any]:
+def _mapping(c: Checker, doc: dict[str, Any], path: Path) -> dict[str, Any]:
     node: Any = doc
     for part in path:
         node = node.get(part) if isinstance(node, dict) else None
@@ -275,7 +207,7 @@ def _mapping(c: _Checker, doc: dict[str, Any], path: Path) -> dict[str, Any]:
     return node
 
 
-def _prices(c: _Checker, doc: dict[str, Any]) -> dict[str, Price]:
+def _prices(c: Checker, doc: dict[str, Any]) -> dict[str, Price]:
     out: dict[str, Price] = {}
     for code, spec in _mapping(c, doc, ("prices",)).items():
         path: Path = ("prices", code)
@@ -289,7 +221,7 @@ def _prices(c: _Checker, doc: dict[str, Any]) -> dict[str, Price]:
     return out
 
 
-def _step(c: _Checker, raw: object, path: Path) -> Step | None:
+def _step(c: Checker, raw: object, path: Path) -> Step | None:
     review = False
     if isinstance(raw, str):
         action, value = raw, None
@@ -324,7 +256,7 @@ def _step(c: _Checker, raw: object, path: Path) -> Step | None:
     return Step(action, review=review)
 
 
-def _ladders(c: _Checker, doc: dict[str, Any]) -> dict[str, Ladder]:
+def _ladders(c: Checker, doc: dict[str, Any]) -> dict[str, Ladder]:
     out: dict[str, Ladder] = {}
     for name, spec in _mapping(c, doc, ("ladders",)).items():
         path: Path = ("ladders", str(name))
@@ -373,23 +305,17 @@ def _step_action(raw: object) -> str | None:
     return None
 
 
-def _ref(c: _Checker, spec: dict[str, Any], path: Path, key: str) -> tuple[str, str] | None:
-    value = c.text(spec, path, key)
-    if value is None:
-        return None
-    if not _REF.match(value):
-        c.add((*path, key), f"must name <entity>.<field> like appointment.starts_at, got {value!r}")
-        return None
-    entity, _, name = value.partition(".")
-    return entity, name
-
-
-def _rules(c: _Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices: dict[str, Price]
+def _rules(c: Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices: dict[str, Price]
            ) -> dict[str, Rule]:
+    # Imported here: the kinds' handlers import the engine, which imports this module.
+    from firmly.domain.engine.kinds import KINDS as RULE_KINDS  # noqa: PLC0415
+    from firmly.domain.engine.kinds.base import Context  # noqa: PLC0415
+
     raw_rules = _mapping(c, doc, ("rules",))
     if not raw_rules and "rules" not in doc:
         c.add(("rules",), "is required: at least one rule")
     declared_ladders = set(_mapping(c, doc, ("ladders",)))
+    known_fields = RULE_FIELDS.union(*(k.fields for k in RULE_KINDS.values()))
     out: dict[str, Rule] = {}
     for raw_id, spec in raw_rules.items():
         rule_id = str(raw_id)
@@ -400,19 +326,24 @@ def _rules(c: _Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices:
         if not _ID.match(rule_id):
             c.add(path, "a rule id is a plain identifier (letters, digits, _ and -)")
         for key in spec:
-            if key not in RULE_FIELDS:
-                c.add((*path, str(key)), "unknown field for a rule")
-        kind = c.text(spec, path, "kind", required=True)
-        if kind is not None and kind not in RULE_KINDS:
-            c.add((*path, "kind"), f"unknown rule kind {kind!r}; expected one of {', '.join(RULE_KINDS)}")
-            kind = None
+            if key not in known_fields:
+                near = _near(str(key), known_fields)
+                if near:
+                    c.add((*path, str(key)), "unknown field for a rule; did you mean `{near}`?", near=near)
+                else:
+                    c.add((*path, str(key)), "unknown field for a rule")
+        name = c.text(spec, path, "kind", required=True)
+        kind = RULE_KINDS.get(name) if name is not None else None
+        if name is not None and kind is None:
+            c.add((*path, "kind"), "unknown rule kind {name}; expected one of {choices}", name=repr(name),
+                  choices=", ".join(RULE_KINDS))
         title = c.text(spec, path, "title", required=True) or rule_id
         why = c.text(spec, path, "why") or ""
-        event = c.text(spec, path, "event") or DEFAULT_EVENTS.get(kind or "")
+        event = c.text(spec, path, "event") or (kind.default_event if kind else None)
         ladder = c.text(spec, path, "ladder")
         if ladder is not None and ladder not in declared_ladders:
-            known = ", ".join(sorted(declared_ladders)) or "none"
-            c.add((*path, "ladder"), f"no ladder named {ladder!r} in this rulebook (ladders: {known})")
+            c.add((*path, "ladder"), "no ladder named {name} in this rulebook (ladders: {known})", name=repr(ladder),
+                  known=", ".join(sorted(declared_ladders)) or "none")
         when = c.text(spec, path, "when")
         if when is not None:
             problem = _expression_problem(when)
@@ -422,72 +353,47 @@ def _rules(c: _Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices:
         remind = None
         if spec.get("remind") is not None:
             remind = _remind(c, spec["remind"], (*path, "remind"))
-        introduced = spec.get("introduced")
-        if introduced is not None and not isinstance(introduced, date):
-            c.add((*path, "introduced"), f"must be a date like 2026-03-01, got {introduced!r}")
-            introduced = None
-        if isinstance(introduced, datetime):
-            introduced = introduced.date()
-        if introduced is not None and not EARLIEST <= introduced <= LATEST:
-            c.add((*path, "introduced"), f"must be a date between {EARLIEST.year} and {LATEST.year}, "
-                                         f"got {introduced.isoformat()}")
-            introduced = None
+        introduced = _introduced(c, spec.get("introduced"), (*path, "introduced"))
         kept_by = c.names(spec, path, "kept_by")
-        values: dict[str, Any] = {}
-        if kind in ("notice", "forbidden", "quota") and event is None:
-            c.add((*path, "event"), f"is required for a {kind} rule: the event type it watches")
-        if kind == "notice":
-            values["min_notice"] = c.duration(spec, path, "min_notice", required=True)
-            values["before"] = _ref(c, spec, path, "before") or (
-                (remind.entity, remind.field) if remind else ("appointment", "starts_at"))
-        elif kind == "deadline":
-            values["expect"] = c.text(spec, path, "expect", required=True)
-            values["due"] = _ref(c, spec, path, "due")
-            cutoff = c.text(spec, path, "cutoff")
-            if cutoff is not None and not _CUTOFF.match(cutoff):
-                c.add((*path, "cutoff"), f"must be a time of day like \"14:00\", got {cutoff!r}")
-            values["cutoff"] = cutoff
-            if values["due"] is None and cutoff is None:
-                c.add((*path, "due"), "a deadline needs `due: <entity>.<field>` or `cutoff: \"HH:MM\"`")
-            values["grace"] = c.duration(spec, path, "grace") or timedelta(0)
-        elif kind == "channel":
-            values["allowed"] = c.names(spec, path, "allowed")
-            if not values["allowed"]:
-                c.add((*path, "allowed"), "is required: the channels requests may come through")
-        elif kind == "quota":
-            values.update(_quota(c, spec, path, prices))
-        elif kind == "incident":
-            values["weight"] = _weights(c, spec, path)
-        elif kind == "grace":
-            values["max_late"] = c.duration(spec, path, "max_late", required=True)
-            polite_only = spec.get("polite_only", True)
-            if not isinstance(polite_only, bool):
-                c.add((*path, "polite_only"), "must be true or false")
-            values["polite_only"] = bool(polite_only)
-            hostile = spec.get("hostile", "deny")
-            if hostile not in ("deny", "review"):
-                c.add((*path, "hostile"), f"must be deny or review, got {hostile!r}")
-            values["hostile"] = hostile
-        if kind in ("grace", "courtesy"):
-            undirected = spec.get("undirected_profanity", "hostile")
-            if undirected not in ("hostile", "civil"):
-                c.add((*path, "undirected_profanity"), f"must be hostile or civil, got {undirected!r}")
-            values["undirected_profanity"] = undirected
+        if kind is not None and kind.needs_event and event is None:
+            c.add((*path, "event"), "is required for a {kind} rule: the event type it watches", kind=kind.name)
         if kind is None:
             continue
+        values = kind.check(c, spec, path, Context(event, remind, prices))
         out[rule_id] = Rule(
-            id=rule_id, title=title, why=why, kind=kind, event=event, kept_by=kept_by, remind=remind,
+            id=rule_id, title=title, why=why, kind=kind.name, event=event, kept_by=kept_by, remind=remind,
             ladder=ladder if ladder in ladders else None, ladder_group=c.text(spec, path, "ladder_group"),
             introduced=introduced, thank_for=c.duration(spec, path, "thank_for"), when=when,
             line=c.line(path), **{k: v for k, v in values.items() if v is not None})
     return out
 
 
-def _remind(c: _Checker, raw: object, path: Path) -> Remind | None:
+def _near(key: str, known: Iterable[str]) -> str | None:
+    """The known field name a mistyped one is a near miss of, if any."""
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    return close[0] if close else None
+
+
+def _introduced(c: Checker, introduced: object, path: Path) -> date | None:
+    if introduced is None:
+        return None
+    if not isinstance(introduced, date):
+        c.add(path, "must be a date like 2026-03-01, got {value}", value=repr(introduced))
+        return None
+    if isinstance(introduced, datetime):
+        introduced = introduced.date()
+    if not EARLIEST <= introduced <= LATEST:
+        c.add(path, "must be a date between {first} and {last}, got {value}", first=EARLIEST.year, last=LATEST.year,
+              value=introduced.isoformat())
+        return None
+    return introduced
+
+
+def _remind(c: Checker, raw: object, path: Path) -> Remind | None:
     if not isinstance(raw, dict):
         c.add(path, "must say `before: <entity>.<field>` and `at: [48h, 3h]`")
         return None
-    ref = _ref(c, raw, path, "before")
+    ref = c.ref(raw, path, "before")
     if ref is None:
         if raw.get("before") is None:
             c.add((*path, "before"), "is required: the time the reminders count back from")
@@ -505,54 +411,7 @@ def _remind(c: _Checker, raw: object, path: Path) -> Remind | None:
     return Remind(ref[0], ref[1], tuple(parsed))
 
 
-def _quota(c: _Checker, spec: dict[str, Any], path: Path, prices: dict[str, Price]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    limit = spec.get("max")
-    if limit is None:
-        c.add((*path, "max"), f"is required: how many are included, a number from 0 to {MAX_COUNT:,}")
-    elif not _finite(limit) or not 0 <= limit <= MAX_COUNT:
-        c.add((*path, "max"), f"must be how many are included, a number from 0 to {MAX_COUNT:,}, got {limit!r}")
-    else:
-        values["max"] = Decimal(str(limit))
-    per = c.text(spec, path, "per", required=True)
-    if per is not None:
-        try:
-            values["per_duration"] = parse_duration(per)
-        except DurationError as exc:
-            if re.match(r"^\s*\d+\s*[smhdw]\s*$", per):
-                c.add((*path, "per"), str(exc))
-            elif not re.match(r"^[a-z_]+$", per):
-                c.add((*path, "per"), f"must be a data field like order or a duration like 30d, got {per!r}")
-        values["per"] = per
-    values["sum"] = c.text(spec, path, "sum")
-    bill = c.text(spec, path, "bill")
-    if bill is not None and prices and bill not in prices:
-        c.add((*path, "bill"), f"no price {bill!r} in this rulebook's prices ({', '.join(sorted(prices))})")
-    values["bill"] = bill
-    return values
-
-
-def _weights(c: _Checker, spec: dict[str, Any], path: Path) -> dict[str, int | str]:
-    raw = spec.get("weight")
-    if raw is None:
-        return {"minor": 1, "major": 1, "fatal": "terminate"}
-    if not isinstance(raw, dict):
-        c.add((*path, "weight"), "must map severity (minor, major, fatal) to strikes or `terminate`")
-        return {}
-    out: dict[str, int | str] = {}
-    for severity, value in raw.items():
-        where = (*path, "weight", str(severity))
-        if severity not in SEVERITIES:
-            c.add(where, f"unknown severity; expected one of {', '.join(SEVERITIES)}")
-        elif value == "terminate" or (isinstance(value, int) and not isinstance(value, bool)
-                                      and 0 <= value <= MAX_STRIKES):
-            out[str(severity)] = value
-        else:
-            c.add(where, f"must be a number of strikes from 0 to {MAX_STRIKES} or `terminate`, got {value!r}")
-    return out
-
-
-def _tiers(c: _Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str, Tier]:
+def _tiers(c: Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str, Tier]:
     out: dict[str, Tier] = {}
     declared = set(_mapping(c, doc, ("rules",)))
     for name, spec in _mapping(c, doc, ("tiers",)).items():
@@ -575,7 +434,7 @@ def _tiers(c: _Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str
     return out
 
 
-def _extras(c: _Checker, doc: dict[str, Any]) -> None:
+def _extras(c: Checker, doc: dict[str, Any]) -> None:
     """The sections the ledger and the scores read: account, cost_to_serve, karma, reviews, scorecard."""
     account = _mapping(c, doc, ("account",))
     for key in account.keys() - {"mode", "low_balance", "top_up", "credit_limit"}:
@@ -626,7 +485,7 @@ def _extras(c: _Checker, doc: dict[str, Any]) -> None:
             c.duration(node, (section,), key)
 
 
-def _numbers(c: _Checker, node: dict[str, Any], path: Path, known: dict[str, tuple[float | None, float | None]] | None,
+def _numbers(c: Checker, node: dict[str, Any], path: Path, known: dict[str, tuple[float | None, float | None]] | None,
              other: set[str], whole: bool = False) -> None:
     """Numeric settings within bounds; `known` None means every key is a name with a number."""
     for key, value in node.items():
@@ -636,7 +495,7 @@ def _numbers(c: _Checker, node: dict[str, Any], path: Path, known: dict[str, tup
             c.add((*path, key), f"unknown field; expected {', '.join(sorted({*known, *other}))}")
             continue
         low, high = known[key] if known is not None else (0, MAX_COUNT)
-        ok = _finite(value) and (not whole or isinstance(value, int))
+        ok = finite(value) and (not whole or isinstance(value, int))
         if not ok or (low is not None and value < low) or (high is not None and value > high):
             kind = "a whole number" if whole else "a number"
             bounds = f" from {low:,}" if low is not None else ""

@@ -16,6 +16,8 @@ import zen
 from firmly.domain.clock import to_us
 from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
+from firmly.domain.engine.kinds import KINDS
+from firmly.domain.engine.kinds.base import Fire, Judge
 from firmly.domain.expressions import cost, within
 from firmly.domain.ledger import Terms, terms
 from firmly.domain.rulebook import Ladder, Price, Rule, Rulebook
@@ -45,6 +47,9 @@ class Compiled:
     id: str = ""  # the rule's id and the rulebook version, resolved once: the fold reads them per decision
     version: str = ""
     when_limit: float | None = None  # for a `when:` that iterates the event's data: how large that data may be
+    judge: Judge = KINDS["forbidden"].judge  # its kind's handler, set by _compile: the fold calls it directly
+    fire: Fire | None = None  # its kind's timer handler, if the kind sets timers
+    spec: Any = None  # what a kind of its own compiled from the rule's spec
 
     def applies(self, event_type: str, counterparty: str, event_id: str, data: dict[str, Any]) -> bool:
         if self.when is None:
@@ -108,17 +113,15 @@ Plan = tuple[tuple[Compiled, ...], tuple[Compiled, ...], tuple[Compiled, ...], b
 def _compile(rule: Rule, book: Rulebook) -> Compiled:
     ladder = book.ladders.get(rule.ladder) if rule.ladder else None
     tz = ZoneInfo(book.timezone)
+    kind = KINDS[rule.kind]
     compiled = Compiled(
         rule=rule, book=book, ladder=ladder, group=rule.ladder_group or rule.id,
         window_us=duration_us(ladder.window) if ladder else 0,
         when=zen.compile_expression(rule.when) if rule.when else None,
-        when_limit=_limit(rule.when),
-        min_notice_us=duration_us(rule.min_notice) if rule.min_notice else 0,
-        grace_us=duration_us(rule.grace), tz=tz,
+        when_limit=_limit(rule.when), tz=tz,
         remind_us=tuple(sorted((duration_us(a) for a in rule.remind.at), reverse=True)) if rule.remind else (),
-        per_us=duration_us(rule.per_duration) if rule.per_duration else None, id=rule.id,
-        max_late_us=duration_us(rule.max_late) if rule.max_late is not None else None,
-        version=f"{book.id}@{book.version}")
+        id=rule.id, version=f"{book.id}@{book.version}", judge=kind.judge, fire=kind.fire)
+    kind.prepare(compiled)
     if rule.introduced is not None:
         start = datetime.combine(rule.introduced, time(0), tzinfo=tz)
         compiled.thank_from = to_us(start)
@@ -152,19 +155,7 @@ def build_table(books: Iterable[Rulebook]) -> Table:
         for rule in book.rules.values():
             c = _compile(rule, book)
             table.rules[rule.id] = c
-            if rule.kind == "deadline":
-                if rule.expect:
-                    table.expected.setdefault(rule.expect, []).append(c)
-                if rule.due:
-                    refs.add(rule.due)
-                    table.deadlines.setdefault(rule.due, []).append(c)
-            elif rule.kind in ("courtesy",):
-                for kind in ("message.received", "grace.requested"):
-                    table.judged.setdefault(kind, []).append(c)
-            elif rule.event:
-                table.judged.setdefault(rule.event, []).append(c)
-            if rule.kind == "notice" and rule.before:
-                refs.add(rule.before)
+            KINDS[rule.kind].wire(c, table, refs)
             for kind in rule.kept_by:
                 table.kept.setdefault(kind, []).append(c)
             if rule.remind:

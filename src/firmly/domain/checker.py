@@ -1,0 +1,109 @@
+"""The rulebook's checker: collects every problem with its line, so that one run reports them all."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from firmly.domain.durations import DurationError, parse_duration
+from firmly.domain.errors import Problem
+from firmly.domain.money import MoneyError, parse_amount
+from firmly.domain.yamlmap import Path
+
+_REF = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+
+def finite(value: object) -> bool:
+    """A number, not a truth value, NaN or infinity."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class Checker:
+    """Reads typed values out of a YAML mapping; what cannot be read becomes a Problem at its line."""
+
+    def __init__(self, where: str, lines: dict[Path, int]) -> None:
+        self.where = where
+        self.lines = lines
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def line(self, path: Path) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def add(self, path: Path, template: str, *, warning: bool = False, **params: object) -> None:
+        """A problem at `path`; its message is `template` with `params`, so a door can translate it."""
+        name = ".".join(str(p) for p in path) or "rulebook"
+        problem = Problem.of(self.where, self.line(path), name, template, **params)
+        (self.warnings if warning else self.problems).append(problem)
+
+    def text(self, node: dict[str, Any], path: Path, key: str, *, required: bool = False) -> str | None:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.add((*path, key), "is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.add((*path, key), "must be text, got {value}", value=repr(value))
+            return None
+        return str(value)
+
+    def duration(self, node: dict[str, Any], path: Path, key: str, *, required: bool = False
+                 ) -> timedelta | None:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.add((*path, key), "is required (a duration like \"24h\" or \"180d\")")
+            return None
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            self.add((*path, key), str(exc))
+            return None
+
+    def money(self, value: object, path: Path) -> Decimal | None:
+        try:
+            return parse_amount(value)
+        except (MoneyError, ArithmeticError, ValueError) as exc:
+            self.add(path, "{reason}; write money in quotes", reason=str(exc))
+            return None
+
+    def names(self, node: dict[str, Any], path: Path, key: str) -> tuple[str, ...]:
+        value = node.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.add((*path, key), "must be a list of names")
+            return ()
+        return tuple(value)
+
+    def ref(self, node: dict[str, Any], path: Path, key: str) -> tuple[str, str] | None:
+        """An `<entity>.<field>` reference such as appointment.starts_at."""
+        value = self.text(node, path, key)
+        if value is None:
+            return None
+        if not _REF.match(value):
+            self.add((*path, key), "must name <entity>.<field> like appointment.starts_at, got {value}",
+                     value=repr(value))
+            return None
+        entity, _, name = value.partition(".")
+        return entity, name
+
+    def flag(self, node: dict[str, Any], path: Path, key: str, default: bool) -> bool:
+        value = node.get(key, default)
+        if not isinstance(value, bool):
+            self.add((*path, key), "must be true or false")
+        return bool(value)
+
+    def choice(self, node: dict[str, Any], path: Path, key: str, choices: tuple[str, ...]) -> str:
+        """One of `choices`, the first being the default."""
+        value = node.get(key, choices[0])
+        if value not in choices:
+            self.add((*path, key), "must be {choices}, got {value}", choices=" or ".join(choices), value=repr(value))
+        return str(value)
