@@ -13,6 +13,9 @@ from firmly.domain.errors import Problem
 from firmly.domain.money import MoneyError, parse_amount
 from firmly.domain.yamlmap import Path
 
+# What counts and scores in a rulebook can be (README "Limits of a rulebook"): beyond this a number is a typo
+# or an attack, and left in it would fail every event later.
+MAX_COUNT = 1_000_000  # quota sizes, karma points, scorecard weights and thresholds
 _REF = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
@@ -40,6 +43,18 @@ class Checker:
         name = ".".join(str(p) for p in path) or "rulebook"
         problem = Problem.of(self.where, self.line(path), name, template, **params)
         (self.warnings if warning else self.problems).append(problem)
+
+    def mapping(self, doc: dict[str, Any], path: Path) -> dict[str, Any]:
+        """The mapping at `path` in `doc`; empty when absent, and a problem when it is not a mapping."""
+        node: Any = doc
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return {}
+        if not isinstance(node, dict):
+            self.add(path, "must be a mapping of names to settings")
+            return {}
+        return node
 
     def text(self, node: dict[str, Any], path: Path, key: str, *, required: bool = False) -> str | None:
         value = node.get(key)

@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 
 from firmly.domain.money import quantize
+from firmly.domain.sections import AccountSection
 
 BALANCE, DUE = "balance", "due"  # the counterparty's accounts
 CASH, REVENUE, SANCTIONS, BONUSES = "cash", "revenue", "sanctions", "bonuses"  # the business's accounts
@@ -40,19 +41,11 @@ class Terms:
     currency: str = "RUB"
 
 
-def terms(section: dict[str, Any] | None, currency: str) -> Terms | None:
-    if not section:
+def terms(section: AccountSection | None, currency: str) -> Terms | None:
+    """The account terms the fold keeps, from the rulebook's typed `account:` section."""
+    if section is None:
         return None
-
-    def money(name: str) -> Decimal | None:
-        value = section.get(name)
-        return None if value is None else quantize(Decimal(str(value)))
-
-    mode = str(section.get("mode") or "prepaid")
-    limit = money("credit_limit")
-    if limit is None and mode == "prepaid":
-        limit = ZERO  # prepaid means nothing is rendered on credit unless the rulebook says so
-    return Terms(mode, money("low_balance"), money("top_up"), limit, currency)
+    return Terms(section.mode, section.low_balance, section.top_up, section.credit_limit, currency)
 
 
 class Account(msgspec.Struct, gc=False):

@@ -6,10 +6,11 @@ import html
 from datetime import timedelta
 from decimal import Decimal
 
-from firmly.domain.durations import describe, parse_duration
+from firmly.domain.durations import describe
 from firmly.domain.money import fmt
 from firmly.domain.rulebook import Ladder, Rule, Rulebook, Step
 from firmly.domain.scores import TESTS
+from firmly.domain.sections import COST_PERIOD, FLAG_RATIO
 
 WORDS = {
     "ru": {
@@ -226,47 +227,46 @@ def _money(value: object, currency: str) -> str:
 def _terms_lines(book: Rulebook, lang: str) -> list[str]:
     """The account, cost-to-serve, karma and scorecard sections, in the words the engine enforces."""
     w = WORDS[lang]
-    extra, cur, out = book.extra, book.currency, []
-    account = extra.get("account")
+    sections, cur, out = book.sections, book.currency, []
+    account = sections.account
     if account:
-        mode = str(account.get("mode") or "prepaid")
-        heading = w["account"] if mode == "prepaid" else w["account_postpaid"]
-        out += [f"## {heading}", "", w[mode].format(own=w["own"])]
-        if account.get("low_balance") is not None and account.get("top_up") is not None:
-            out.append(w["low"].format(low=_money(account["low_balance"], cur), top_up=_money(account["top_up"], cur)))
-        limit = account.get("credit_limit", "0.00" if mode == "prepaid" else None)
-        if limit is not None:
-            zero = Decimal(str(limit)) == 0
-            out.append(w["limit_zero"] if zero else w["limit"].format(limit=_money(limit, cur)))
+        heading = w["account"] if account.mode == "prepaid" else w["account_postpaid"]
+        out += [f"## {heading}", "", w[account.mode].format(own=w["own"])]
+        if account.low_balance is not None and account.top_up is not None:
+            out.append(w["low"].format(low=_money(account.low_balance, cur), top_up=_money(account.top_up, cur)))
+        if account.credit_limit is not None:
+            zero = account.credit_limit == 0
+            out.append(w["limit_zero"] if zero else w["limit"].format(limit=_money(account.credit_limit, cur)))
         out += [w["sanctions"], ""]
-    cost = extra.get("cost_to_serve")
+    cost = sections.cost_to_serve
     if cost:
-        period = _dur(parse_duration(str(cost.get("period") or "90d")), lang)
-        out += [f"## {w['cost']}", "", w["cost_text"].format(period=period, ratio=cost.get("flag_ratio", 3)), ""]
-    karma, reviews = extra.get("karma"), extra.get("reviews")
+        period = _dur(cost.period or COST_PERIOD, lang)
+        ratio = cost.flag_ratio if cost.flag_ratio is not None else FLAG_RATIO
+        out += [f"## {w['cost']}", "", w["cost_text"].format(period=period, ratio=ratio), ""]
+    karma, reviews = sections.karma, sections.reviews
     if karma or reviews:
         out += [f"## {w['karma']}", ""]
         if karma:
-            incidents = ", ".join(f"{_sev(k, lang)} −{v}" for k, v in (karma.get("incident") or {}).items())
-            out.append(w["karma_text"].format(start=karma.get("start", 50), clean=karma.get("clean_booking", 1),
+            incidents = ", ".join(f"{_sev(k, lang)} −{v}" for k, v in karma.incident.items())
+            out.append(w["karma_text"].format(start=karma.start, clean=karma.clean_booking,
                                               incidents=incidents or "—"))
-            if karma.get("bonus_per_clean_booking") is not None:
-                out.append(w["bonus"].format(bonus=_money(karma["bonus_per_clean_booking"], cur)))
+            if karma.bonus_per_clean_booking is not None:
+                out.append(w["bonus"].format(bonus=_money(karma.bonus_per_clean_booking, cur)))
         if reviews:
-            out.append(w["reviews"].format(weight=reviews.get("prior_weight", 5), mean=reviews.get("prior_mean", 4)))
+            out.append(w["reviews"].format(weight=reviews.prior_weight, mean=reviews.prior_mean))
         out.append("")
-    card = extra.get("scorecard")
+    card = sections.scorecard
     if card:
-        window = _dur(parse_duration(str(card.get("window") or "365d")), lang)
+        window = _dur(card.window, lang)
         weights = ", ".join(f"{w['late_delivery'] if k == 'late_delivery' else _sev(k, lang)} — {v}"
-                            for k, v in (card.get("weights") or {}).items())
+                            for k, v in card.weights.items())
         out += [f"## {w['scorecard']}", "", w["scorecard_text"].format(window=window, weights=weights or "—")]
-        if card.get("drop_if"):
+        if card.drop_if:
             out.append(w["drop"].format(drop=", ".join(f"{_sev(k, lang)} = {_sev(v, lang)}"
-                                                       for k, v in card["drop_if"].items())))
+                                                       for k, v in card.drop_if.items())))
         tests = TESTS[lang]
         joiner = " или " if lang == "ru" else " or "
-        replace = joiner.join(tests.get(k, k + " {n}").format(n=v) for k, v in (card.get("replace_if") or {}).items())
+        replace = joiner.join(tests.get(k, k + " {n}").format(n=v) for k, v in card.replace_if.items())
         if replace:
             out.append(w["replace"].format(replace=replace))
         out.append("")

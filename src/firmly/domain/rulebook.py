@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import zen
 
-from firmly.domain.checker import Checker, finite
+from firmly.domain.checker import Checker
 from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.errors import InvalidInput, Problem
 from firmly.domain.events import KINDS
 from firmly.domain.expressions import ExpressionCost, cost
-from firmly.domain.messages import template_problem
+from firmly.domain.sections import Sections, check_sections, parse_sections
 from firmly.domain.yamlmap import Path, YamlProblem, load_with_lines
 
 STEP_ACTIONS = ("feedback", "warning", "fee", "require_prepayment", "suspend", "terminate")
@@ -36,10 +36,8 @@ LADDER_FIELDS = {"window", "earn_back", "steps", "first_step_may_sanction"}
 # The fields every rule has; each kind adds its own (engine/kinds).
 RULE_FIELDS = frozenset({"title", "why", "kind", "event", "kept_by", "remind", "ladder", "ladder_group", "introduced",
                          "thank_for", "when"})
-# What money, counts and scores can be (README "Limits of a rulebook"): beyond these a number is a typo
-# or an attack, and left in it would fail every event later.
+# The dates a rule may be introduced on (README "Limits of a rulebook"); counts are in checker.MAX_COUNT.
 EARLIEST, LATEST = date(1970, 1, 1), date(2200, 12, 31)
-MAX_COUNT = 1_000_000  # quota sizes, karma points, scorecard weights and thresholds
 MAX_EARN_BACK = 1000
 
 
@@ -134,8 +132,9 @@ class Rulebook:
     effective_from: int | None  # UTC microseconds; None: from the engine clock at load
     source: str
     hash: str
-    extra: dict[str, Any]  # account, karma, scorecard, ...: kept for the parts that read them
+    extra: dict[str, Any]  # the sections as written; `messages` is read from here
     warnings: tuple[Problem, ...] = ()
+    sections: Sections = field(default_factory=Sections)  # account, cost_to_serve, karma, reviews, scorecard
 
 
 def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
@@ -184,7 +183,7 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
     ladders = _ladders(c, doc)
     rules = _rules(c, doc, ladders, prices)
     tiers = _tiers(c, doc, rules)
-    _extras(c, doc)
+    check_sections(c, doc)
     if c.problems:
         raise InvalidInput(c.problems)
     extra = {k: doc[k] for k in ("account", "cost_to_serve", "karma", "reviews", "scorecard", "messages") if k in doc}
@@ -192,24 +191,12 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
         id=book_id, version=version, title=title, locale=locale, currency=currency, timezone=timezone,
         applies_to=applies_to, ladders=ladders, tiers=tiers, rules=rules, prices=prices,
         effective_from=effective_from, source=text, hash=hashlib.sha256(text.encode()).hexdigest(),
-        extra=extra, warnings=tuple(c.warnings))
-
-
-def _mapping(c: Checker, doc: dict[str, Any], path: Path) -> dict[str, Any]:
-    node: Any = doc
-    for part in path:
-        node = node.get(part) if isinstance(node, dict) else None
-    if node is None:
-        return {}
-    if not isinstance(node, dict):
-        c.add(path, "must be a mapping of names to settings")
-        return {}
-    return node
+        extra=extra, warnings=tuple(c.warnings), sections=parse_sections(doc))
 
 
 def _prices(c: Checker, doc: dict[str, Any]) -> dict[str, Price]:
     out: dict[str, Price] = {}
-    for code, spec in _mapping(c, doc, ("prices",)).items():
+    for code, spec in c.mapping(doc, ("prices",)).items():
         path: Path = ("prices", code)
         if isinstance(spec, dict):
             amount = c.money(spec.get("price"), (*path, "price"))
@@ -258,7 +245,7 @@ def _step(c: Checker, raw: object, path: Path) -> Step | None:
 
 def _ladders(c: Checker, doc: dict[str, Any]) -> dict[str, Ladder]:
     out: dict[str, Ladder] = {}
-    for name, spec in _mapping(c, doc, ("ladders",)).items():
+    for name, spec in c.mapping(doc, ("ladders",)).items():
         path: Path = ("ladders", str(name))
         if not isinstance(spec, dict):
             c.add(path, "must be a mapping with window, earn_back and steps")
@@ -311,10 +298,10 @@ def _rules(c: Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices: 
     from firmly.domain.engine.kinds import KINDS as RULE_KINDS  # noqa: PLC0415
     from firmly.domain.engine.kinds.base import Context  # noqa: PLC0415
 
-    raw_rules = _mapping(c, doc, ("rules",))
+    raw_rules = c.mapping(doc, ("rules",))
     if not raw_rules and "rules" not in doc:
         c.add(("rules",), "is required: at least one rule")
-    declared_ladders = set(_mapping(c, doc, ("ladders",)))
+    declared_ladders = set(c.mapping(doc, ("ladders",)))
     known_fields = RULE_FIELDS.union(*(k.fields for k in RULE_KINDS.values()))
     out: dict[str, Rule] = {}
     for raw_id, spec in raw_rules.items():
@@ -413,8 +400,8 @@ def _remind(c: Checker, raw: object, path: Path) -> Remind | None:
 
 def _tiers(c: Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str, Tier]:
     out: dict[str, Tier] = {}
-    declared = set(_mapping(c, doc, ("rules",)))
-    for name, spec in _mapping(c, doc, ("tiers",)).items():
+    declared = set(c.mapping(doc, ("rules",)))
+    for name, spec in c.mapping(doc, ("tiers",)).items():
         path: Path = ("tiers", str(name))
         if not isinstance(spec, dict):
             c.add(path, "must be a mapping with exempt and surcharge")
@@ -424,7 +411,7 @@ def _tiers(c: Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str,
             if rule_id not in declared:
                 c.add((*path, "exempt", i), f"no rule named {rule_id!r} in this rulebook")
         surcharge: dict[str, Decimal] = {}
-        for rule_id, amount in _mapping(c, doc, (*path, "surcharge")).items():
+        for rule_id, amount in c.mapping(doc, (*path, "surcharge")).items():
             if rule_id not in declared:
                 c.add((*path, "surcharge", str(rule_id)), f"no rule named {rule_id!r} in this rulebook")
             money = c.money(amount, (*path, "surcharge", str(rule_id)))
@@ -432,75 +419,6 @@ def _tiers(c: Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str,
                 surcharge[str(rule_id)] = money
         out[str(name)] = Tier(str(name), frozenset(exempt), surcharge)
     return out
-
-
-def _extras(c: Checker, doc: dict[str, Any]) -> None:
-    """The sections the ledger and the scores read: account, cost_to_serve, karma, reviews, scorecard."""
-    account = _mapping(c, doc, ("account",))
-    for key in account.keys() - {"mode", "low_balance", "top_up", "credit_limit"}:
-        c.add(("account", key), "unknown field; expected mode, low_balance, top_up or credit_limit")
-    for key in ("low_balance", "top_up", "credit_limit"):
-        if key in account:
-            c.money(account[key], ("account", key))
-    if "mode" in account and account["mode"] not in ("prepaid", "postpaid"):
-        c.add(("account", "mode"), f"must be prepaid or postpaid, got {account['mode']!r}")
-    if ("low_balance" in account) != ("top_up" in account):
-        c.add(("account",), "low_balance and top_up go together: the invoice needs both a threshold and an amount")
-    cost = _mapping(c, doc, ("cost_to_serve",))
-    _numbers(c, cost, ("cost_to_serve",), {"flag_ratio": (0.01, 1000)}, {"period"})
-    karma = _mapping(c, doc, ("karma",))
-    if "bonus_per_clean_booking" in karma:
-        c.money(karma["bonus_per_clean_booking"], ("karma", "bonus_per_clean_booking"))
-    _numbers(c, karma, ("karma",), {"start": (-MAX_COUNT, MAX_COUNT), "clean_booking": (0, MAX_COUNT)},
-             {"incident", "bonus_per_clean_booking"}, whole=True)
-    _numbers(c, _mapping(c, doc, ("karma", "incident")), ("karma", "incident"), None, set(), whole=True)
-    _numbers(c, _mapping(c, doc, ("reviews",)), ("reviews",), {"prior_mean": (1, 5), "prior_weight": (0, MAX_COUNT)},
-             set())
-    card = _mapping(c, doc, ("scorecard",))
-    for key in card.keys() - {"window", "weights", "drop_if", "replace_if"}:
-        c.add(("scorecard", key), "unknown field; expected window, weights, drop_if or replace_if")
-    _numbers(c, _mapping(c, doc, ("scorecard", "weights")), ("scorecard", "weights"), None, set(), whole=True)
-    for key in _mapping(c, doc, ("scorecard", "drop_if")):
-        if key not in ("severity", "category"):
-            c.add(("scorecard", "drop_if", key), "an incident is matched by severity or category")
-    _numbers(c, _mapping(c, doc, ("scorecard", "replace_if")), ("scorecard", "replace_if"),
-             dict.fromkeys(("weighted_at_least", "late_at_least", "incidents_at_least"), (0, MAX_COUNT)), set(),
-             whole=True)
-    for action in _mapping(c, doc, ("messages",)):
-        for lang, parts in _mapping(c, doc, ("messages", action)).items():
-            path: Path = ("messages", action, lang)
-            if lang not in ("ru", "en"):
-                c.add(path, "a message is written per language: ru or en")
-            elif not isinstance(parts, dict) or not parts.keys() <= {"subject", "body"} or not all(
-                    isinstance(v, str) for v in parts.values()):
-                c.add(path, "must be a mapping with subject and/or body text")
-            else:
-                for part, template in parts.items():
-                    problem = template_problem(template)
-                    if problem:
-                        c.add((*path, part), problem)
-    for section, key in (("cost_to_serve", "period"), ("scorecard", "window")):
-        node = _mapping(c, doc, (section,))
-        if key in node:
-            c.duration(node, (section,), key)
-
-
-def _numbers(c: Checker, node: dict[str, Any], path: Path, known: dict[str, tuple[float | None, float | None]] | None,
-             other: set[str], whole: bool = False) -> None:
-    """Numeric settings within bounds; `known` None means every key is a name with a number."""
-    for key, value in node.items():
-        if key in other:
-            continue
-        if known is not None and key not in known:
-            c.add((*path, key), f"unknown field; expected {', '.join(sorted({*known, *other}))}")
-            continue
-        low, high = known[key] if known is not None else (0, MAX_COUNT)
-        ok = finite(value) and (not whole or isinstance(value, int))
-        if not ok or (low is not None and value < low) or (high is not None and value > high):
-            kind = "a whole number" if whole else "a number"
-            bounds = f" from {low:,}" if low is not None else ""
-            bounds += f" to {high:,}" if high is not None else ""
-            c.add((*path, key), f"must be {kind}{bounds}, got {value!r}")
 
 
 def _expression_problem(text: str) -> str | None:

@@ -14,7 +14,16 @@ from typing import Any
 
 import msgspec
 
-from firmly.domain.durations import counted
+from firmly.domain.durations import counted, to_us
+from firmly.domain.sections import (
+    CLEAN_BOOKING,
+    KARMA_START,
+    PRIOR_MEAN,
+    PRIOR_WEIGHT,
+    KarmaSection,
+    ReviewsSection,
+    ScorecardSection,
+)
 
 DAY_US = 86_400_000_000
 
@@ -154,15 +163,18 @@ class Track(msgspec.Struct, gc=False):
     recent: dict[str, int] | None = None  # appointment -> time of its clean booking, while an incident may revoke it
 
 
+REVOKE_WITHIN_US = 365 * DAY_US  # how long after a visit an incident still takes back its clean booking
+
+
 @dataclass(frozen=True, slots=True)
 class KarmaTerms:
-    start: int = 50
-    clean_booking: int = 1
+    start: int = KARMA_START
+    clean_booking: int = CLEAN_BOOKING
     incident: dict[str, int] | None = None
     bonus: Decimal | None = None
-    prior_mean: Decimal = Decimal(4)
-    prior_weight: int = 5
-    revoke_within_us: int = 365 * DAY_US  # how long after the visit an incident still takes back a clean booking
+    prior_mean: Decimal = PRIOR_MEAN
+    prior_weight: int = PRIOR_WEIGHT
+    revoke_within_us: int = REVOKE_WITHIN_US  # how long after the visit an incident still takes back a clean booking
     enabled: bool = True  # a rulebook may keep reviews without karma
 
 
@@ -174,28 +186,24 @@ class ScorecardTerms:
     replace_if: dict[str, int]  # weighted_at_least, late_at_least, incidents_at_least
 
 
-REPLACE_TESTS = ("weighted_at_least", "late_at_least", "incidents_at_least")
 
 
-def karma_terms(karma: dict[str, Any] | None, reviews: dict[str, Any] | None) -> KarmaTerms | None:
-    if not karma and not reviews:
+def karma_terms(karma: KarmaSection | None, reviews: ReviewsSection | None) -> KarmaTerms | None:
+    """What the fold and the reports read of the `karma:` and `reviews:` sections (a rulebook may keep
+    reviews without karma)."""
+    if karma is None and reviews is None:
         return None
-    enabled = bool(karma)
-    karma, reviews = karma or {}, reviews or {}
-    bonus = karma.get("bonus_per_clean_booking")
-    return KarmaTerms(
-        enabled=enabled, start=int(karma.get("start", 50)), clean_booking=int(karma.get("clean_booking", 1)),
-        incident={str(k): int(v) for k, v in (karma.get("incident") or {}).items()},
-        bonus=Decimal(str(bonus)) if bonus is not None else None,
-        prior_mean=Decimal(str(reviews.get("prior_mean", 4))), prior_weight=int(reviews.get("prior_weight", 5)))
+    k, r = karma or KarmaSection(), reviews or ReviewsSection()
+    return KarmaTerms(enabled=karma is not None, start=k.start, clean_booking=k.clean_booking,
+                      incident=dict(k.incident), bonus=k.bonus_per_clean_booking, prior_mean=r.prior_mean,
+                      prior_weight=r.prior_weight)
 
 
-def scorecard_terms(section: dict[str, Any] | None, window_us: int) -> ScorecardTerms | None:
-    if not section:
+def scorecard_terms(section: ScorecardSection | None) -> ScorecardTerms | None:
+    if section is None:
         return None
-    return ScorecardTerms(window_us, {str(k): int(v) for k, v in (section.get("weights") or {}).items()},
-                          {str(k): str(v) for k, v in (section.get("drop_if") or {}).items()},
-                          {str(k): int(v) for k, v in (section.get("replace_if") or {}).items()})
+    return ScorecardTerms(to_us(section.window), dict(section.weights), dict(section.drop_if),
+                          dict(section.replace_if))
 
 
 def rating(track: Track, t: KarmaTerms) -> float | None:

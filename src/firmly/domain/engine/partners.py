@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from firmly.domain.clock import TimeError, parse_instant
+from firmly.domain.durations import to_us
 from firmly.domain.engine import values
 from firmly.domain.engine.ladder import LadderFold
 from firmly.domain.engine.policy import Table
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.events import Event
-from firmly.domain.scores import DAY_US, Incident, KarmaTerms, Track
+from firmly.domain.scores import DAY_US, REVOKE_WITHIN_US, Incident, KarmaTerms, Track
+from firmly.domain.sections import SCORECARD_WINDOW
 
-YEAR_US = 365 * DAY_US
+INCIDENTS_KEPT_US = to_us(SCORECARD_WINDOW)  # without a scorecard, incidents are kept for its default window
 
 
 class PartnerFold(LadderFold):
@@ -27,7 +29,7 @@ class PartnerFold(LadderFold):
                 return  # an incident was already reported for it: not clean
             track.clean += 1
             recent = track.recent if track.recent is not None else {}
-            within = karma.revoke_within_us if karma is not None else YEAR_US
+            within = karma.revoke_within_us if karma is not None else REVOKE_WITHIN_US
             if recent and min(recent.values()) <= ev.at - within:
                 recent = {a: t for a, t in recent.items() if t > ev.at - within}
             recent[appointment] = ev.at
@@ -44,7 +46,7 @@ class PartnerFold(LadderFold):
         if kind == "incident.reported":
             severity = str(data.get("severity") or "minor")
             about = data.get("appointment")
-            keep = table.scorecard.window_us if table.scorecard else YEAR_US
+            keep = table.scorecard.window_us if table.scorecard else INCIDENTS_KEPT_US
             if track.incidents and track.incidents[0].at <= ev.at - keep:
                 track.incidents = [i for i in track.incidents if i.at > ev.at - keep]
             track.incidents.append(Incident(ev.at, ev.id, severity, data.get("category"),
@@ -70,7 +72,7 @@ class PartnerFold(LadderFold):
             except TimeError:
                 return
             if ev.at > due:
-                keep = table.scorecard.window_us if table.scorecard else YEAR_US
+                keep = table.scorecard.window_us if table.scorecard else INCIDENTS_KEPT_US
                 track.late = [*(x for x in track.late or () if x[0] > ev.at - keep), (ev.at, ev.id)]
 
     def _record(self, st: CounterpartyState, karma: KarmaTerms | None) -> Track:

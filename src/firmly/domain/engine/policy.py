@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import zen
 
 from firmly.domain.clock import to_us
-from firmly.domain.durations import parse_duration
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine.kinds import KINDS
 from firmly.domain.engine.kinds.base import Fire, Judge
@@ -22,6 +21,7 @@ from firmly.domain.expressions import cost, within
 from firmly.domain.ledger import Terms, terms
 from firmly.domain.rulebook import Ladder, Price, Rule, Rulebook
 from firmly.domain.scores import KarmaTerms, ScorecardTerms, karma_terms, scorecard_terms
+from firmly.domain.sections import COST_PERIOD, FLAG_RATIO
 
 log = logging.getLogger("firmly.engine")
 
@@ -89,8 +89,8 @@ class Table:
     account: Terms | None = None  # the first rulebook's `account:` section
     prices: dict[str, Price] = field(default_factory=dict)
     currency: str = "RUB"
-    cost_period_us: int = 90 * 86_400_000_000
-    flag_ratio: Decimal = Decimal(3)
+    cost_period_us: int = duration_us(COST_PERIOD)
+    flag_ratio: Decimal = FLAG_RATIO
     karma: KarmaTerms | None = None  # karma, bonuses and reviews of partners
     scorecard: ScorecardTerms | None = None
 
@@ -140,17 +140,15 @@ def build_table(books: Iterable[Rulebook]) -> Table:
     for book in reversed(table.books):  # the first rulebook wins where two define the same
         table.prices.update(book.prices)
         table.currency = book.currency
-        table.account = terms(book.extra.get("account"), book.currency) or table.account
-        cost = book.extra.get("cost_to_serve") or {}
-        if cost.get("period"):
-            table.cost_period_us = duration_us(parse_duration(str(cost["period"])))
-        if cost.get("flag_ratio") is not None:
-            table.flag_ratio = Decimal(str(cost["flag_ratio"]))
-        table.karma = karma_terms(book.extra.get("karma"), book.extra.get("reviews")) or table.karma
-        card = book.extra.get("scorecard")
-        if card:
-            window = duration_us(parse_duration(str(card.get("window") or "365d")))
-            table.scorecard = scorecard_terms(card, window)
+        sections = book.sections
+        table.account = terms(sections.account, book.currency) or table.account
+        cost = sections.cost_to_serve
+        if cost is not None and cost.period is not None:
+            table.cost_period_us = duration_us(cost.period)
+        if cost is not None and cost.flag_ratio is not None:
+            table.flag_ratio = cost.flag_ratio
+        table.karma = karma_terms(sections.karma, sections.reviews) or table.karma
+        table.scorecard = scorecard_terms(sections.scorecard) or table.scorecard
     for book in table.books:
         for rule in book.rules.values():
             c = _compile(rule, book)

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from firmly.domain.checker import finite
+from firmly.domain.checker import MAX_COUNT, finite
 from firmly.domain.durations import DurationError, parse_duration, to_us
 from firmly.domain.engine import values
 from firmly.domain.engine.kinds.base import Context, RuleKind, applies
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from firmly.domain.events import Event
     from firmly.domain.yamlmap import Path
 
-MAX_COUNT = 1_000_000
 
 
 def check(c: Checker, spec: dict[str, Any], path: Path, ctx: Context) -> dict[str, Any]:
