@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from firmly.domain.durations import DurationError, parse_duration
-from firmly.domain.errors import Problem
+from firmly.domain.errors import NEAR_MISS, Problem
 from firmly.domain.money import MoneyError, parse_amount
 from firmly.domain.yamlmap import Path
 
@@ -43,6 +45,15 @@ class Checker:
         name = ".".join(str(p) for p in path) or "rulebook"
         problem = Problem.of(self.where, self.line(path), name, template, **params)
         (self.warnings if warning else self.problems).append(problem)
+
+    def unknown(self, path: Path, template: str, known: Iterable[str], **params: object) -> None:
+        """An unknown field; when it is a near miss of a known one, the problem names that one too."""
+        close = difflib.get_close_matches(str(path[-1]), sorted(known), n=1)
+        if close:
+            params["near"] = close[0]
+            template += NEAR_MISS
+        name = ".".join(str(p) for p in path)
+        self.problems.append(Problem.of(self.where, self.line(path), name, template, **params))
 
     def mapping(self, doc: dict[str, Any], path: Path) -> dict[str, Any]:
         """The mapping at `path` in `doc`; empty when absent, and a problem when it is not a mapping."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+NEAR_MISS = "; did you mean `{near}`?"  # what a problem adds when a name is a near miss of a known one
+
 
 class FirmlyError(Exception):
     """Base of every error that is the user's input, not a bug."""

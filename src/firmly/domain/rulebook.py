@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -148,7 +146,8 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
         raise InvalidInput([Problem(where, 1, "rulebook", "must be a YAML mapping of fields")])
     for key in doc:
         if key not in TOP_FIELDS:
-            c.add((str(key),), f"unknown field; expected one of {', '.join(sorted(TOP_FIELDS))}")
+            c.unknown((str(key),), "unknown field; expected one of {choices}", TOP_FIELDS,
+                      choices=", ".join(sorted(TOP_FIELDS)))
     book_id = c.text(doc, (), "rulebook", required=True) or ""
     if book_id and not _ID.match(book_id):
         c.add(("rulebook",), "must be a plain identifier (letters, digits, _ and -)")
@@ -156,28 +155,33 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
     title = c.text(doc, (), "title", required=True) or ""
     locale = c.text(doc, (), "locale") or "ru"
     if locale not in LOCALES:
-        c.add(("locale",), f"must be ru or en, got {locale!r}")
+        c.add(("locale",), "must be ru or en, got {value}", value=repr(locale))
     currency = c.text(doc, (), "currency") or "RUB"
     if not _CURRENCY.match(currency):
-        c.add(("currency",), f"must be a three-letter ISO code like RUB, got {currency!r}")
+        c.add(("currency",), "must be a three-letter ISO code like RUB, got {value}", value=repr(currency))
     timezone = c.text(doc, (), "timezone") or "UTC"
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        c.add(("timezone",), f"is not a time zone name like Europe/Moscow: {timezone!r}")
+        c.add(("timezone",), "is not a time zone name like Europe/Moscow: {value}", value=repr(timezone))
     applies_to = c.names(doc, (), "applies_to")
     if not applies_to:
-        c.add(("applies_to",), f"is required: the counterparty kinds this rulebook governs ({', '.join(KINDS)})")
+        c.add(("applies_to",), "is required: the counterparty kinds this rulebook governs ({choices})",
+              choices=", ".join(KINDS))
     for i, kind in enumerate(applies_to):
         if kind not in KINDS:
-            c.add(("applies_to", i), f"unknown counterparty kind {kind!r}; expected one of {', '.join(KINDS)}")
+            c.add(("applies_to", i), "unknown counterparty kind {name}; expected one of {choices}", name=repr(kind),
+                  choices=", ".join(KINDS))
     effective_from = None
     if doc.get("effective_from") is not None:
         raw = doc["effective_from"]
         try:
             effective_from = parse_instant(raw.isoformat() if isinstance(raw, datetime | date) else raw)
         except (TimeError, OverflowError, ValueError) as exc:  # parse_instant keeps times within 1970-2200
-            c.add(("effective_from",), str(exc) if isinstance(exc, TimeError) else f"is not a time: {raw!r}")
+            if isinstance(exc, TimeError):
+                c.add(("effective_from",), str(exc))
+            else:
+                c.add(("effective_from",), "is not a time: {value}", value=repr(raw))
 
     prices = _prices(c, doc)
     ladders = _ladders(c, doc)
@@ -185,13 +189,17 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
     tiers = _tiers(c, doc, rules)
     check_sections(c, doc)
     if c.problems:
-        raise InvalidInput(c.problems)
+        raise InvalidInput(sorted(c.problems, key=_by_line))
     extra = {k: doc[k] for k in ("account", "cost_to_serve", "karma", "reviews", "scorecard", "messages") if k in doc}
     return Rulebook(
         id=book_id, version=version, title=title, locale=locale, currency=currency, timezone=timezone,
         applies_to=applies_to, ladders=ladders, tiers=tiers, rules=rules, prices=prices,
         effective_from=effective_from, source=text, hash=hashlib.sha256(text.encode()).hexdigest(),
-        extra=extra, warnings=tuple(c.warnings), sections=parse_sections(doc))
+        extra=extra, warnings=tuple(sorted(c.warnings, key=_by_line)), sections=parse_sections(doc))
+
+
+def _by_line(problem: Problem) -> int:
+    return problem.line or 0
 
 
 def _prices(c: Checker, doc: dict[str, Any]) -> dict[str, Price]:
@@ -219,14 +227,16 @@ def _step(c: Checker, raw: object, path: Path) -> Step | None:
         review = bool(review_raw)
         keys = [k for k in raw if k != "review"]
         if len(keys) != 1:
-            c.add(path, f"a step names one action ({', '.join(STEP_ACTIONS)}), got {keys!r}")
+            c.add(path, "a step names one action ({choices}), got {value}", choices=", ".join(STEP_ACTIONS),
+                  value=repr(keys))
             return None
         action, value = str(keys[0]), raw[keys[0]]
     else:
-        c.add(path, f"a step is one of {', '.join(STEP_ACTIONS)}, got {raw!r}")
+        c.add(path, "a step is one of {choices}, got {value}", choices=", ".join(STEP_ACTIONS), value=repr(raw))
         return None
     if action not in STEP_ACTIONS:
-        c.add(path, f"unknown step {action!r}; expected one of {', '.join(STEP_ACTIONS)}")
+        c.add(path, "unknown step {name}; expected one of {choices}", name=repr(action),
+              choices=", ".join(STEP_ACTIONS))
         return None
     step_path = (*path, action) if isinstance(raw, dict) else path
     if action == "fee":
@@ -236,7 +246,7 @@ def _step(c: Checker, raw: object, path: Path) -> Step | None:
         try:
             return Step(action, duration=parse_duration(value), review=review)
         except DurationError as exc:
-            c.add(step_path, f"{action} needs its duration: {exc}")
+            c.add(step_path, "{step} needs its duration: {reason}", step=action, reason=str(exc))
             return None
     if action == "terminate" and value not in (True, None):
         c.add(step_path, "write `terminate: true`")
@@ -252,13 +262,14 @@ def _ladders(c: Checker, doc: dict[str, Any]) -> dict[str, Ladder]:
             continue
         for key in spec:
             if key not in LADDER_FIELDS:
-                c.add((*path, str(key)), f"unknown field; expected one of {', '.join(sorted(LADDER_FIELDS))}")
+                c.unknown((*path, str(key)), "unknown field; expected one of {choices}", LADDER_FIELDS,
+                          choices=", ".join(sorted(LADDER_FIELDS)))
         window = c.duration(spec, path, "window", required=True)
         earn_back = spec.get("earn_back")
         if earn_back is not None and (isinstance(earn_back, bool) or not isinstance(earn_back, int)
                                       or not 1 <= earn_back <= MAX_EARN_BACK):
-            c.add((*path, "earn_back"),
-                  f"must be a whole number of kept rules from 1 to {MAX_EARN_BACK}, got {earn_back!r}")
+            c.add((*path, "earn_back"), "must be a whole number of kept rules from 1 to {max}, got {value}",
+                  max=MAX_EARN_BACK, value=repr(earn_back))
             earn_back = None
         raw_steps = spec.get("steps")
         steps: list[Step] = []
@@ -272,8 +283,8 @@ def _ladders(c: Checker, doc: dict[str, Any]) -> dict[str, Ladder]:
             first = _step_action(raw_steps[0])
             if first in SANCTIONS and spec.get("first_step_may_sanction") is not True:
                 c.add((*path, "steps", 0),
-                      f"the first step is {first}: a ladder must give feedback or a warning before any "
-                      "fee or restriction (set first_step_may_sanction: true to allow it)")
+                      "the first step is {step}: a ladder must give feedback or a warning before any "
+                      "fee or restriction (set first_step_may_sanction: true to allow it)", step=first)
             for i, step in enumerate(steps):
                 if step.action == "terminate" and not step.review:
                     c.add((*path, "steps", i), "terminate without review: a person will not be asked first",
@@ -314,11 +325,7 @@ def _rules(c: Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices: 
             c.add(path, "a rule id is a plain identifier (letters, digits, _ and -)")
         for key in spec:
             if key not in known_fields:
-                near = _near(str(key), known_fields)
-                if near:
-                    c.add((*path, str(key)), "unknown field for a rule; did you mean `{near}`?", near=near)
-                else:
-                    c.add((*path, str(key)), "unknown field for a rule")
+                c.unknown((*path, str(key)), "unknown field for a rule", known_fields)
         name = c.text(spec, path, "kind", required=True)
         kind = RULE_KINDS.get(name) if name is not None else None
         if name is not None and kind is None:
@@ -332,11 +339,8 @@ def _rules(c: Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices: 
             c.add((*path, "ladder"), "no ladder named {name} in this rulebook (ladders: {known})", name=repr(ladder),
                   known=", ".join(sorted(declared_ladders)) or "none")
         when = c.text(spec, path, "when")
-        if when is not None:
-            problem = _expression_problem(when)
-            if problem:
-                c.add((*path, "when"), problem)
-                when = None
+        if when is not None and not _expression_ok(c, when, (*path, "when")):
+            when = None
         remind = None
         if spec.get("remind") is not None:
             remind = _remind(c, spec["remind"], (*path, "remind"))
@@ -353,12 +357,6 @@ def _rules(c: Checker, doc: dict[str, Any], ladders: dict[str, Ladder], prices: 
             introduced=introduced, thank_for=c.duration(spec, path, "thank_for"), when=when,
             line=c.line(path), **{k: v for k, v in values.items() if v is not None})
     return out
-
-
-def _near(key: str, known: Iterable[str]) -> str | None:
-    """The known field name a mistyped one is a near miss of, if any."""
-    close = difflib.get_close_matches(key, sorted(known), n=1)
-    return close[0] if close else None
 
 
 def _introduced(c: Checker, introduced: object, path: Path) -> date | None:
@@ -409,11 +407,11 @@ def _tiers(c: Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str,
         exempt = c.names(spec, path, "exempt")
         for i, rule_id in enumerate(exempt):
             if rule_id not in declared:
-                c.add((*path, "exempt", i), f"no rule named {rule_id!r} in this rulebook")
+                c.add((*path, "exempt", i), "no rule named {name} in this rulebook", name=repr(rule_id))
         surcharge: dict[str, Decimal] = {}
         for rule_id, amount in c.mapping(doc, (*path, "surcharge")).items():
             if rule_id not in declared:
-                c.add((*path, "surcharge", str(rule_id)), f"no rule named {rule_id!r} in this rulebook")
+                c.add((*path, "surcharge", str(rule_id)), "no rule named {name} in this rulebook", name=repr(rule_id))
             money = c.money(amount, (*path, "surcharge", str(rule_id)))
             if money is not None:
                 surcharge[str(rule_id)] = money
@@ -421,8 +419,8 @@ def _tiers(c: Checker, doc: dict[str, Any], rules: dict[str, Rule]) -> dict[str,
     return out
 
 
-def _expression_problem(text: str) -> str | None:
-    """Why a `when:` cannot be a rule's condition: not ZEN, or costlier than one event may be."""
+def _expression_ok(c: Checker, text: str, path: Path) -> bool:
+    """Whether a `when:` can be a rule's condition: ZEN, and no costlier than one event may be."""
     problem: Any
     try:
         problem = zen.validate_expression(text)
@@ -431,9 +429,11 @@ def _expression_problem(text: str) -> str | None:
             raise
         problem = {"source": "the expression cannot be read"}
     if problem:
-        return f"is not a valid expression: {problem.get('source', problem)}"
+        c.add(path, "is not a valid expression: {reason}", reason=problem.get("source", problem))
+        return False
     try:
         cost(text)
     except ExpressionCost as exc:
-        return str(exc)
-    return None
+        c.add(path, str(exc))
+        return False
+    return True

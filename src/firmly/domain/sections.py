@@ -27,6 +27,8 @@ PRIOR_MEAN = Decimal(4)  # reviews: the mean a partner starts from ...
 PRIOR_WEIGHT = 5  # ... counted as this many reviews
 SCORECARD_WINDOW = timedelta(days=365)
 REPLACE_TESTS = ("weighted_at_least", "late_at_least", "incidents_at_least")
+ACCOUNT_FIELDS = frozenset({"mode", "low_balance", "top_up", "credit_limit"})
+SCORECARD_FIELDS = frozenset({"window", "weights", "drop_if", "replace_if"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +138,8 @@ def check_sections(c: Checker, doc: dict[str, Any]) -> None:
 
 
 def _check_account(c: Checker, account: dict[str, Any]) -> None:
-    for key in account.keys() - {"mode", "low_balance", "top_up", "credit_limit"}:
-        c.add(("account", key), "unknown field; expected mode, low_balance, top_up or credit_limit")
+    for key in account.keys() - ACCOUNT_FIELDS:
+        c.unknown(("account", key), "unknown field; expected mode, low_balance, top_up or credit_limit", ACCOUNT_FIELDS)
     for key in ("low_balance", "top_up", "credit_limit"):
         if key in account:
             c.money(account[key], ("account", key))
@@ -149,8 +151,9 @@ def _check_account(c: Checker, account: dict[str, Any]) -> None:
 
 def _check_scorecard(c: Checker, doc: dict[str, Any]) -> None:
     card = c.mapping(doc, ("scorecard",))
-    for key in card.keys() - {"window", "weights", "drop_if", "replace_if"}:
-        c.add(("scorecard", key), "unknown field; expected window, weights, drop_if or replace_if")
+    for key in card.keys() - SCORECARD_FIELDS:
+        c.unknown(("scorecard", key), "unknown field; expected window, weights, drop_if or replace_if",
+                  SCORECARD_FIELDS)
     _numbers(c, c.mapping(doc, ("scorecard", "weights")), ("scorecard", "weights"), None, set(), whole=True)
     for key in c.mapping(doc, ("scorecard", "drop_if")):
         if key not in ("severity", "category"):
@@ -175,19 +178,23 @@ def _check_messages(c: Checker, doc: dict[str, Any]) -> None:
                         c.add((*path, part), problem)
 
 
-def _numbers(c: Checker, node: dict[str, Any], path: Path, known: dict[str, tuple[float | None, float | None]] | None,
+def _numbers(c: Checker, node: dict[str, Any], path: Path, known: dict[str, tuple[float, float]] | None,
              other: set[str], whole: bool = False) -> None:
     """Numeric settings within bounds; `known` None means every key is a name with a number."""
     for key, value in node.items():
         if key in other:
             continue
         if known is not None and key not in known:
-            c.add((*path, key), "unknown field; expected {choices}", choices=", ".join(sorted({*known, *other})))
+            c.unknown((*path, key), "unknown field; expected {choices}", {*known, *other},
+                      choices=", ".join(sorted({*known, *other})))
             continue
         low, high = known[key] if known is not None else (0, MAX_COUNT)
         ok = finite(value) and (not whole or isinstance(value, int))
-        if not ok or (low is not None and value < low) or (high is not None and value > high):
-            bounds = f" from {low:,}" if low is not None else ""
-            bounds += f" to {high:,}" if high is not None else ""
-            c.add((*path, key), ("must be a whole number{bounds}, got {value}" if whole
-                                 else "must be a number{bounds}, got {value}"), bounds=bounds, value=repr(value))
+        if ok and low <= value <= high:
+            continue
+        if whole:
+            c.add((*path, key), "must be a whole number from {low} to {high}, got {value}", low=f"{low:,}",
+                  high=f"{high:,}", value=repr(value))
+        else:
+            c.add((*path, key), "must be a number from {low} to {high}, got {value}", low=f"{low:,}", high=f"{high:,}",
+                  value=repr(value))
