@@ -7,8 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from firmly.domain.durations import describe
+from firmly.domain.ladders import Ladder, Step
 from firmly.domain.money import fmt
-from firmly.domain.rulebook import Ladder, Rule, Rulebook, Step
+from firmly.domain.rulebook import Rule, Rulebook
 from firmly.domain.scores import TESTS
 from firmly.domain.sections import COST_PERIOD, FLAG_RATIO
 

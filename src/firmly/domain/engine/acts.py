@@ -6,7 +6,7 @@ from firmly.domain.engine.decision import Decision
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.engine.timers import TimerFold
 from firmly.domain.events import Event
-from firmly.domain.rulebook import Step
+from firmly.domain.ladders import Step
 
 Out = list[Decision]
 

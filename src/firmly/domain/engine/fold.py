@@ -15,6 +15,7 @@ from typing import Any
 from firmly.domain.engine import values
 from firmly.domain.engine.acts import ActsFold
 from firmly.domain.engine.decision import Decision
+from firmly.domain.engine.policy import Table
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.events import Event
 
@@ -23,6 +24,7 @@ MONEY_EVENTS = frozenset({"payment.received", "service.rendered"})  # invoices o
 EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged", "request.received"})
 TONE_EVENTS = frozenset({"message.received", "grace.requested"})
 TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
+FACT_EVENTS = TRACK_EVENTS | TONE_EVENTS | EFFORT_EVENTS
 Out = list[Decision]
 _order = attrgetter("at", "seq")
 
@@ -53,13 +55,7 @@ class Engine(ActsFold):
 
     def apply(self, st: CounterpartyState, ev: Event, out: Out, role: str = "subject") -> None:
         at = ev.at
-        timers = st.timers
-        if timers and timers[0][0] < at:
-            self._fire(st, at - 1, out)
-        if at - 1 > st.fired_until:
-            st.fired_until = at - 1
-        if at > st.last_at:
-            st.last_at = at
+        self._tick(st, at, out)
         kind = ev.type
         if role == "subject" and (ev.partner is not None or st.booked) and "appointment" in ev.data:
             self._booking(st, ev)
@@ -71,32 +67,48 @@ class Engine(ActsFold):
             self._act(st, ev, out)
             return
         table = self.table(st, at)
-        judged, expected, kept, closing = table.plans.get(kind) or table.plan(kind)
+        judges, kept, closing = table.plans.get(kind) or table.plan(kind)
         data = ev.data
         for timed in table.timed:
             ref = timed[0]
             entity_id = data.get(ref[0])
             if entity_id is not None and data.get(ref[1]) is not None:
                 self._set_ref(st, timed, str(entity_id), ev, out)
-        if kind in TRACK_EVENTS:
-            self._track(st, table, ev, role)
-        if kind in TONE_EVENTS and role == "subject" and isinstance(ev.data.get("text"), str):
-            st.messages += 1
-            if ev.tone is not None and ev.tone.tone == "hostile":
-                st.hostile += 1
-        if kind in EFFORT_EVENTS and role == "subject":
-            self._effort(st, table, ev)
-            if kind in MONEY_EVENTS:
-                self._money(st, table, ev, out)
-        for c in judged:
-            c.judge(self, st, c, ev, role, out)
-        for c in expected:
+        if kind in FACT_EVENTS:
+            self._facts(st, table, ev, role, out)
+        for c in judges:
             c.judge(self, st, c, ev, role, out)
         for c in kept:
             if c.when is None or c.applies(kind, ev.counterparty, ev.id, data):
                 self._kept(st, c, ev.id, at, out)
         if closing:
             self._close(st, table, kind, kind.partition(".")[0], data, at, out)
+
+    def _tick(self, st: CounterpartyState, at: int, out: Out) -> None:
+        """The clock reaches an event: the timers due before it fire first."""
+        timers = st.timers
+        if timers and timers[0][0] < at:
+            self._fire(st, at - 1, out)
+        if at - 1 > st.fired_until:
+            st.fired_until = at - 1
+        if at > st.last_at:
+            st.last_at = at
+
+    def _facts(self, st: CounterpartyState, table: Table, ev: Event, role: str, out: Out) -> None:
+        """What an event tells beside the rules: a partner's record, the tone of messages, effort and money."""
+        kind = ev.type
+        if kind in TRACK_EVENTS:
+            self._track(st, table, ev, role)
+        if role != "subject":
+            return
+        if kind in TONE_EVENTS and isinstance(ev.data.get("text"), str):
+            st.messages += 1
+            if ev.tone is not None and ev.tone.tone == "hostile":
+                st.hostile += 1
+        if kind in EFFORT_EVENTS:
+            self._effort(st, table, ev)
+            if kind in MONEY_EVENTS:
+                self._money(st, table, ev, out)
 
     def advance(self, st: CounterpartyState, until: int, out: Out) -> None:
         """Let the clock reach `until`: fire every timer due by then."""

@@ -10,7 +10,7 @@ from firmly.domain.engine.decision import Decision, decision_id
 from firmly.domain.engine.money import MoneyFold
 from firmly.domain.engine.policy import Compiled
 from firmly.domain.engine.state import CounterpartyState, Restriction
-from firmly.domain.rulebook import Step
+from firmly.domain.ladders import Step
 
 Out = list[Decision]
 

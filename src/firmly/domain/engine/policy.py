@@ -18,8 +18,9 @@ from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine.kinds import KINDS
 from firmly.domain.engine.kinds.base import Fire, Judge
 from firmly.domain.expressions import cost, within
+from firmly.domain.ladders import Ladder
 from firmly.domain.ledger import Terms, terms
-from firmly.domain.rulebook import Ladder, Price, Rule, Rulebook
+from firmly.domain.rulebook import Price, Rule, Rulebook
 from firmly.domain.scores import KarmaTerms, ScorecardTerms, karma_terms, scorecard_terms
 from firmly.domain.sections import COST_PERIOD, FLAG_RATIO
 
@@ -95,19 +96,21 @@ class Table:
     scorecard: ScorecardTerms | None = None
 
     def plan(self, kind: str) -> Plan:
-        """Everything one event type needs, found with a single lookup per event."""
+        """Everything one event type needs, found with a single lookup per event: the rules that judge it
+        (those it may break or keep, then the deadlines it fulfils), the rules it keeps, and whether it
+        closes an entity."""
         plan = self.plans.get(kind)
         if plan is None:
             expected = tuple(self.expected.get(kind, ()))
             closing = kind.rpartition(".")[2] in CLOSING or bool(expected)
-            plan = self.plans[kind] = (tuple(self.judged.get(kind, ())), expected,
-                                       tuple(self.kept.get(kind, ())), closing)
+            plan = self.plans[kind] = ((*self.judged.get(kind, ()), *expected), tuple(self.kept.get(kind, ())),
+                                       closing)
         return plan
 
 
 CLOSING = frozenset({"cancelled", "attended", "no_show", "completed", "closed"})  # an entity that is done
 Timed = tuple[tuple[str, str], tuple[Compiled, ...], tuple[Compiled, ...]]
-Plan = tuple[tuple[Compiled, ...], tuple[Compiled, ...], tuple[Compiled, ...], bool]
+Plan = tuple[tuple[Compiled, ...], tuple[Compiled, ...], bool]
 
 
 def _compile(rule: Rule, book: Rulebook) -> Compiled:
