@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from firmly.domain.durations import DurationError, parse_duration
-from firmly.domain.errors import NEAR_MISS, Problem
+from firmly.domain.errors import IN_QUOTES, NEAR_MISS, Problem, ValueProblem
 from firmly.domain.money import MoneyError, parse_amount
 from firmly.domain.yamlmap import Path
 
@@ -42,9 +42,11 @@ class Checker:
 
     def add(self, path: Path, template: str, *, warning: bool = False, **params: object) -> None:
         """A problem at `path`; its message is `template` with `params`, so a door can translate it."""
-        name = ".".join(str(p) for p in path) or "rulebook"
-        problem = Problem.of(self.where, self.line(path), name, template, **params)
-        (self.warnings if warning else self.problems).append(problem)
+        self._put(path, template, params, warning)
+
+    def refused(self, path: Path, exc: ValueProblem, ending: str = "") -> None:
+        """A problem at `path` with a value's own problem as its message (and a hint ending it)."""
+        self._put(path, exc.template + ending, exc.params)
 
     def unknown(self, path: Path, template: str, known: Iterable[str], **params: object) -> None:
         """An unknown field; when it is a near miss of a known one, the problem names that one too."""
@@ -52,8 +54,12 @@ class Checker:
         if close:
             params["near"] = close[0]
             template += NEAR_MISS
-        name = ".".join(str(p) for p in path)
-        self.problems.append(Problem.of(self.where, self.line(path), name, template, **params))
+        self._put(path, template, params)
+
+    def _put(self, path: Path, template: str, params: Mapping[str, object], warning: bool = False) -> None:
+        name = ".".join(str(p) for p in path) or "rulebook"
+        problem = Problem.of(self.where, self.line(path), name, template, **params)
+        (self.warnings if warning else self.problems).append(problem)
 
     def mapping(self, doc: dict[str, Any], path: Path) -> dict[str, Any]:
         """The mapping at `path` in `doc`; empty when absent, and a problem when it is not a mapping."""
@@ -88,15 +94,17 @@ class Checker:
         try:
             return parse_duration(value)
         except DurationError as exc:
-            self.add((*path, key), str(exc))
+            self.refused((*path, key), exc)
             return None
 
     def money(self, value: object, path: Path) -> Decimal | None:
         try:
             return parse_amount(value)
-        except (MoneyError, ArithmeticError, ValueError) as exc:
+        except MoneyError as exc:
+            self.refused(path, exc, IN_QUOTES)
+        except (ArithmeticError, ValueError) as exc:
             self.add(path, "{reason}; write money in quotes", reason=str(exc))
-            return None
+        return None
 
     def names(self, node: dict[str, Any], path: Path, key: str) -> tuple[str, ...]:
         value = node.get(key)

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NEAR_MISS = "; did you mean `{near}`?"  # what a problem adds when a name is a near miss of a known one
+
+def N_(message: str) -> str:
+    """gettext's mark: the doors' catalogues extract the message (babel.cfg) and translate it when shown."""
+    return message
+
+
+NEAR_MISS = N_("; did you mean `{near}`?")  # what a problem adds when a name is a near miss of a known one
+IN_QUOTES = N_("; write money in quotes")  # what a rulebook's problem adds to a money value's
+HINTS = (NEAR_MISS, IN_QUOTES)  # endings a door translates apart from the message they end
+
+
+class ValueProblem(ValueError):
+    """A value that is not what it should be; its message is a template with parameters, as a Problem's."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = {k: str(v) for k, v in params.items()}
+        super().__init__(template.format(**self.params) if params else template)
 
 
 class FirmlyError(Exception):
@@ -23,7 +40,7 @@ class Problem:
     params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, where: str, line: int | None, field: str, template: str, **params: object) -> Problem:
+    def of(cls, where: str, line: int | None, field: str, template: str, /, **params: object) -> Problem:
         """A problem whose message is a template with parameters, so a door can say it in the reader's language."""
         texts = tuple((k, str(v)) for k, v in params.items())
         message = template.format(**dict(texts)) if texts else template

@@ -304,7 +304,7 @@ def _remind(c: Checker, raw: object, path: Path) -> Remind | None:
         try:
             parsed.append(parse_duration(value))
         except DurationError as exc:
-            c.add((*path, "at", i), str(exc))
+            c.refused((*path, "at", i), exc)
     return Remind(ref[0], ref[1], tuple(parsed))
 
 

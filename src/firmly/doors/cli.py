@@ -28,6 +28,7 @@ from firmly import bootstrap, config, redact
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.domain.render import render_html, render_markdown
+from firmly.doors.catalogues import LOCALES, problem_text
 from firmly.service import (
     accounts,
     clock,
@@ -154,12 +155,36 @@ def _show_warnings(book: Any) -> None:
         err.print(f"warning: {warning}", markup=False, highlight=False)
 
 
+def _reader_language(lang: str | None, db: str | None, ws: str | None) -> str:
+    """--lang, else the workspace's language where there is a workspace, else English."""
+    if lang is not None:
+        if lang not in LOCALES:
+            raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
+        return lang
+    url = config.DATABASE_URL.value(db)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return "en"  # no database here to take a language from, and a check creates none
+    try:
+        return workspace.language(bootstrap.store(db, ws)) or "en"
+    except (FirmlyError, SQLAlchemyError):  # a database not initialised, or out of reach: the check goes on
+        return "en"
+
+
 @rulebook_app.command("check")
 @friendly
-def rulebook_check(file: Path) -> None:
-    """Validate a rulebook: exit 0, or 1 with each problem as FILE:LINE: field: message."""
-    book = rulebooks.read(file)
-    _show_warnings(book)
+def rulebook_check(file: Path,
+                   lang: Annotated[str | None, typer.Option(help="ru or en (default: the workspace's)")] = None,
+                   db: Db = None, ws: Workspace = None) -> None:
+    """Validate a rulebook: exit 0, or 1 with each problem as FILE:LINE: field: message, in the reader's language."""
+    language = _reader_language(lang, db, ws)
+    try:
+        book = rulebooks.read(file)
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            err.print(problem_text(problem, language), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    for warning in book.warnings:
+        err.print(f"warning: {problem_text(warning, language)}", markup=False, highlight=False)
     out.print(f"{file}: rulebook {book.id} version {book.version} is valid "
               f"({len(book.rules)} rules, {len(book.ladders)} ladders)", markup=False, highlight=False)
 

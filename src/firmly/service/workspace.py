@@ -22,6 +22,13 @@ def current(store: Store) -> WorkspaceInfo:
     return ws
 
 
+def language(store: Store) -> str | None:
+    """The workspace's language, or None where there is no workspace yet."""
+    with store.read():
+        ws = store.workspace_info()
+    return ws.locale if ws is not None else None
+
+
 def version(store: Store, ws: WorkspaceInfo) -> tuple[Any, ...]:
     """A key that changes whenever what the workspace's derived figures depend on does: its history, clock and
     rules. Caches of whole-workspace scans are kept under it."""

@@ -39,7 +39,7 @@ def check(c: Checker, spec: dict[str, Any], path: Path, ctx: Context) -> dict[st
             values["per_duration"] = parse_duration(per)
         except DurationError as exc:
             if re.match(r"^\s*\d+\s*[smhdw]\s*$", per):
-                c.add((*path, "per"), str(exc))
+                c.refused((*path, "per"), exc)
             elif not re.match(r"^[a-z_]+$", per):
                 c.add((*path, "per"), "must be a data field like order or a duration like 30d, got {value}",
                       value=repr(per))
