@@ -15,6 +15,8 @@ from firmly.domain.engine import Engine, Policy
 from firmly.domain.engine.kinds import KINDS, register
 from firmly.domain.engine.kinds.base import Context, RuleKind, applies
 from firmly.domain.errors import InvalidInput
+from firmly.domain.explain import explain
+from firmly.domain.render import render_markdown
 
 if TYPE_CHECKING:
     from firmly.domain.checker import Checker
@@ -123,3 +125,11 @@ def test_a_replay_in_chunks_gives_the_same_decisions() -> None:
     _, rest = engine.run(evs[4:], states, until=us(msk("2026-03-10T00:00")))
     assert [(d.id, d.action, d.status) for d in first + rest] == [(d.id, d.action, d.status) for d in whole]
     assert any(d.action == "warning" for d in whole)
+
+
+def test_the_appendix_and_the_explanations_take_the_new_kind() -> None:
+    chat = book(RULEBOOK)
+    assert "## 1. Write briefly" in render_markdown(chat, "en")
+    (d,) = fold(chat, [said(1, "far too many words here")], until=msk("2026-03-05T00:00")).decisions("anna")
+    said_to_them = explain(d, title="Write briefly", why="", next_step=None, locale="en", timezone="UTC")
+    assert said_to_them.startswith('The rule "Write briefly" was broken (m1).')
