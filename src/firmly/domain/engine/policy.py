@@ -37,6 +37,7 @@ class Compiled:
     group: str
     window_us: int
     when: Any  # a compiled ZEN expression, or None
+    judge: Judge  # its kind's handler: the fold calls it directly
     min_notice_us: int = 0
     grace_us: int = 0
     thank_from: int | None = None
@@ -48,7 +49,6 @@ class Compiled:
     id: str = ""  # the rule's id and the rulebook version, resolved once: the fold reads them per decision
     version: str = ""
     when_limit: float | None = None  # for a `when:` that iterates the event's data: how large that data may be
-    judge: Judge = KINDS["forbidden"].judge  # its kind's handler, set by _compile: the fold calls it directly
     fire: Fire | None = None  # its kind's timer handler, if the kind sets timers
     spec: Any = None  # what a kind of its own compiled from the rule's spec
 
