@@ -3,8 +3,15 @@ language or --lang's, the web's upload page in the page's; each keeps FILE:LINE:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
+from babel.messages.pofile import read_po
+
+from firmly.domain.errors import InvalidInput
+from firmly.domain.rulebook import parse_rulebook
+from firmly.doors.catalogues import CATALOGUES, problem_text
 from tests.integration.test_cli import firmly
 from tests.integration.test_rulebook_limits import SOURCE, Door, door, sign_in  # noqa: F401 - `door` is a fixture
 from tests.integration.test_web import csrf
@@ -52,3 +59,26 @@ def test_the_web_check_says_problems_in_the_pages_language(door: Door) -> None: 
     page = c.get("/rulebooks/upload")
     answer = c.post("/rulebooks/upload", data={"csrf": csrf(page.text), "source": BROKEN, "action": "check"})
     assert "unknown field for a rule; did you mean `min_notice`?" in answer.text
+
+
+def test_every_russian_problem_keeps_its_templates_parameters() -> None:
+    catalogue = read_po((CATALOGUES / "ru" / "LC_MESSAGES" / "messages.po").open("rb"), locale="ru")
+    braced = [(m.id, m.string) for m in catalogue if isinstance(m.id, str) and "{" in m.id]
+    assert len(braced) > 30
+    for source, russian in braced:
+        assert isinstance(russian, str) and russian, source
+        assert set(re.findall(r"\{\w+\}", russian)) == set(re.findall(r"\{\w+\}", source)), source
+
+
+def test_a_problem_is_said_in_russian_with_its_values_and_hint() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_rulebook(BROKEN.replace("window: 120d", "window: 120 days", 1).replace("currency: GBP", "currency: gbp"),
+                       "clinic.yaml")
+    said = [problem_text(p, "ru") for p in caught.value.problems]
+    assert said == [
+        "clinic.yaml:5: currency: должно быть трёхбуквенным кодом ISO вроде RUB; указано 'gbp'",
+        "clinic.yaml:11: ladders.attendance.window: должно быть длительностью вроде \"24h\" или \"90d\" "
+        "(s, m, h, d или w); указано '120 days'",
+        f"clinic.yaml:{LINE}: rules.late_change.min_notise: неизвестное поле правила; может быть, `min_notice`?",
+    ]
+    assert [problem_text(p, "en") for p in caught.value.problems] == [str(p) for p in caught.value.problems]

@@ -46,17 +46,13 @@ class Problem:
         message = template.format(**dict(texts)) if texts else template
         return cls(where, line, field, message, template, texts)
 
-    def text(self, template: str | None = None) -> str:
-        """`FILE:LINE: field: message`, with the message from `template` (a translation) when given."""
-        message = self.message
-        if template is not None:
-            message = template.format(**dict(self.params)) if self.params else template
+    def said(self, message: str) -> str:
+        """`FILE:LINE: field: message`, with this message (the problem's own, or its translation)."""
         place = f"{self.where}:{self.line}" if self.line is not None else self.where
         return f"{place}: {self.field}: {message}"
 
     def __str__(self) -> str:
-        place = f"{self.where}:{self.line}" if self.line is not None else self.where
-        return f"{place}: {self.field}: {self.message}"
+        return self.said(self.message)
 
 
 class InvalidInput(FirmlyError):

@@ -51,5 +51,4 @@ def problem_message(problem: Problem, lang: str) -> str:
 
 def problem_text(problem: Problem, lang: str) -> str:
     """`FILE:LINE: field: message`, the message in `lang`."""
-    place = f"{problem.where}:{problem.line}" if problem.line is not None else problem.where
-    return f"{place}: {problem.field}: {problem_message(problem, lang)}"
+    return problem.said(problem_message(problem, lang))
