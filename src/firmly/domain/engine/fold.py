@@ -25,6 +25,7 @@ EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged"
 TONE_EVENTS = frozenset({"message.received", "grace.requested"})
 TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
 FACT_EVENTS = TRACK_EVENTS | TONE_EVENTS | EFFORT_EVENTS
+NO_RULES = frozenset({"counterparty.upserted", REVIEW_EVENT})
 Out = list[Decision]
 _order = attrgetter("at", "seq")
 
@@ -55,19 +56,21 @@ class Engine(ActsFold):
 
     def apply(self, st: CounterpartyState, ev: Event, out: Out, role: str = "subject") -> None:
         at = ev.at
-        self._tick(st, at, out)
+        timers = st.timers
+        if timers and timers[0][0] < at:  # the timers due before the event fire first
+            self._fire(st, at - 1, out)
+        if at - 1 > st.fired_until:
+            st.fired_until = at - 1
+        if at > st.last_at:
+            st.last_at = at
         kind = ev.type
-        if role == "subject" and (ev.partner is not None or st.booked) and "appointment" in ev.data:
+        if role == "subject" and (ev.partner is not None or st.booked):
             self._booking(st, ev)
-        if kind == "counterparty.upserted":
-            if role == "subject":
-                self._upsert(st, ev.data, ev.id)
-            return
-        if kind == REVIEW_EVENT:
-            self._act(st, ev, out)
+        if kind in NO_RULES:
+            self._outside_rules(st, ev, out, role)
             return
         table = self.table(st, at)
-        judges, kept, closing = table.plans.get(kind) or table.plan(kind)
+        handlers, closing = table.plans.get(kind) or table.plan(kind)
         data = ev.data
         for timed in table.timed:
             ref = timed[0]
@@ -76,23 +79,17 @@ class Engine(ActsFold):
                 self._set_ref(st, timed, str(entity_id), ev, out)
         if kind in FACT_EVENTS:
             self._facts(st, table, ev, role, out)
-        for c in judges:
-            c.judge(self, st, c, ev, role, out)
-        for c in kept:
-            if c.when is None or c.applies(kind, ev.counterparty, ev.id, data):
-                self._kept(st, c, ev.id, at, out)
+        for handle, c in handlers:
+            handle(self, st, c, ev, role, out)
         if closing:
             self._close(st, table, kind, kind.partition(".")[0], data, at, out)
 
-    def _tick(self, st: CounterpartyState, at: int, out: Out) -> None:
-        """The clock reaches an event: the timers due before it fire first."""
-        timers = st.timers
-        if timers and timers[0][0] < at:
-            self._fire(st, at - 1, out)
-        if at - 1 > st.fired_until:
-            st.fired_until = at - 1
-        if at > st.last_at:
-            st.last_at = at
+    def _outside_rules(self, st: CounterpartyState, ev: Event, out: Out, role: str) -> None:
+        """A counterparty's own facts, or a person's act on a proposal: no rule judges these."""
+        if ev.type == REVIEW_EVENT:
+            self._act(st, ev, out)
+        elif role == "subject":
+            self._upsert(st, ev.data, ev.id)
 
     def _facts(self, st: CounterpartyState, table: Table, ev: Event, role: str, out: Out) -> None:
         """What an event tells beside the rules: a partner's record, the tone of messages, effort and money."""
@@ -144,6 +141,9 @@ class Engine(ActsFold):
         return states, out
 
     def _booking(self, st: CounterpartyState, ev: Event) -> None:
+        """Which partner an appointment was booked into, until it is over."""
+        if "appointment" not in ev.data:
+            return
         attribute(st.booked, ev)
         appointment = str(ev.data["appointment"])
         if ev.type in APPOINTMENT_OVER:

@@ -16,7 +16,7 @@ import zen
 from firmly.domain.clock import to_us
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine.kinds import KINDS
-from firmly.domain.engine.kinds.base import Fire, Judge
+from firmly.domain.engine.kinds.base import Fire, Judge, kept_by
 from firmly.domain.expressions import cost, within
 from firmly.domain.ladders import Ladder
 from firmly.domain.ledger import Terms, terms
@@ -96,21 +96,22 @@ class Table:
     scorecard: ScorecardTerms | None = None
 
     def plan(self, kind: str) -> Plan:
-        """Everything one event type needs, found with a single lookup per event: the rules that judge it
-        (those it may break or keep, then the deadlines it fulfils), the rules it keeps, and whether it
-        closes an entity."""
+        """Everything one event type needs, found with a single lookup per event: each rule it concerns with
+        the handler to call (the rules it may break or keep, the deadlines it fulfils, then the rules it
+        keeps by `kept_by:`), and whether it closes an entity."""
         plan = self.plans.get(kind)
         if plan is None:
             expected = tuple(self.expected.get(kind, ()))
             closing = kind.rpartition(".")[2] in CLOSING or bool(expected)
-            plan = self.plans[kind] = ((*self.judged.get(kind, ()), *expected), tuple(self.kept.get(kind, ())),
-                                       closing)
+            handlers = [(c.judge, c) for c in (*self.judged.get(kind, ()), *expected)]
+            handlers += [(kept_by, c) for c in self.kept.get(kind, ())]
+            plan = self.plans[kind] = (tuple(handlers), closing)
         return plan
 
 
 CLOSING = frozenset({"cancelled", "attended", "no_show", "completed", "closed"})  # an entity that is done
 Timed = tuple[tuple[str, str], tuple[Compiled, ...], tuple[Compiled, ...]]
-Plan = tuple[tuple[Compiled, ...], tuple[Compiled, ...], bool]
+Plan = tuple[tuple[tuple[Judge, Compiled], ...], bool]
 
 
 def _compile(rule: Rule, book: Rulebook) -> Compiled:

@@ -67,6 +67,12 @@ class RuleKind:
     needs_event: bool = False  # a rule of this kind must say which event type it watches
 
 
+def kept_by(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
+    """An event the rule names in `kept_by:` keeps it, where its `when:` holds."""
+    if c.when is None or c.applies(ev.type, ev.counterparty, ev.id, ev.data):
+        engine._kept(st, c, ev.id, ev.at, out)
+
+
 def counts_against(data: dict[str, Any], role: str) -> bool:
     """Whether an act was this counterparty's doing: not the provider's, not unknown, and the partner's
     only when it says `by: partner`."""

@@ -24,7 +24,7 @@ def check(c: Checker, spec: dict[str, Any], path: Path, ctx: Context) -> dict[st
 
 
 def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
-    if not applies(c, ev):
+    if c.when is not None and not applies(c, ev):
         return
     channel = ev.data.get("channel")
     if channel is None:

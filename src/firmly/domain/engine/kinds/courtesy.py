@@ -28,7 +28,7 @@ def wire(c: Compiled, table: Table, refs: set[tuple[str, str]]) -> None:
 
 
 def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
-    if not applies(c, ev):
+    if c.when is not None and not applies(c, ev):
         return
     t = ev.tone
     if t is not None and hostile_to(c.rule, t):

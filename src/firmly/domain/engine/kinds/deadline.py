@@ -89,7 +89,7 @@ def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: s
                 if lapse is not None and lapse.paid is None:
                     lapse.paid = ev.at
             return
-    if not applies(c, ev):
+    if c.when is not None and not applies(c, ev):
         return
     if rule.cutoff and data.get("for_date"):
         try:

@@ -21,7 +21,7 @@ def check(c: Checker, spec: dict[str, Any], path: Path, ctx: Context) -> dict[st
 
 
 def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
-    if counts_against(ev.data, role) and applies(c, ev):
+    if counts_against(ev.data, role) and (c.when is None or applies(c, ev)):
         engine._breach(st, c, ev.id, ev.at, out)
 
 

@@ -31,7 +31,7 @@ def prepare(c: Compiled) -> None:
 
 
 def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
-    if not applies(c, ev):
+    if c.when is not None and not applies(c, ev):
         return
     rule, data, t = c.rule, ev.data, ev.tone
     lapse_key, lapse = None, None

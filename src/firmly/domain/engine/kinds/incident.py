@@ -41,7 +41,7 @@ def check(c: Checker, spec: dict[str, Any], path: Path, ctx: Context) -> dict[st
 
 
 def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
-    if not applies(c, ev):
+    if c.when is not None and not applies(c, ev):
         return
     severity = ev.data.get("severity")
     weight = c.rule.weight.get(str(severity), 1)

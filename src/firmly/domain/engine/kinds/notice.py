@@ -38,7 +38,7 @@ def wire(c: Compiled, table: Table, refs: set[tuple[str, str]]) -> None:
 
 def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
     data = ev.data
-    if not counts_against(data, role) or not applies(c, ev):
+    if not counts_against(data, role) or (c.when is not None and not applies(c, ev)):
         return
     before = c.rule.before
     assert before is not None

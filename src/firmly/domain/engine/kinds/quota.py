@@ -58,7 +58,7 @@ def prepare(c: Compiled) -> None:
 
 
 def judge(engine: Engine, st: CounterpartyState, c: Compiled, ev: Event, role: str, out: list[Decision]) -> None:
-    if not applies(c, ev):
+    if c.when is not None and not applies(c, ev):
         return
     rule = c.rule
     data = ev.data
