@@ -70,10 +70,10 @@ from typing import Any
 
 from firmly import bootstrap
 from firmly.adapters.mail import SmtpSender
-from firmly.adapters.sql.store import SqlStore, StorageError
+from firmly.adapters.sql.store import SqlStore
 from firmly.domain.clock import iso, parse_instant
+from firmly.domain.errors import StorageError
 from firmly.domain.events import validate
-from firmly.doors import worker as worker_door
 from firmly.service import clock, ingest, outbox, rulebooks, worker, workspace
 from profiles import summarise
 
@@ -263,7 +263,7 @@ class Watched:
 def drain_once(store: SqlStore, url: str, server: Server, mail: worker.Mail | None = None,
                profile: cProfile.Profile | None = None) -> tuple[float, worker.Round]:
     server.reset()
-    wire = worker_door.channels(url)  # what `firmly worker` wires (the invoice PDF, webhooks) ...
+    wire = bootstrap.channels()  # what `firmly worker` wires (the invoice PDF, webhooks) ...
     wire.mail = mail or SmtpSender(server.url, "bench@firmly.test")  # ... to this server
 
     def store_for(name: str) -> SqlStore:

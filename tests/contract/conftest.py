@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ MakeStore = Callable[[str], Store]
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeStore]:
     """A factory of initialised stores sharing one database: one per workspace name."""
     if request.param == "memory":
         shared: dict[str, MemoryStore] = {}
@@ -32,7 +32,8 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:
             workspace.init(store, "ru", "Europe/Moscow", 0)
             return store
 
-        return memory
+        yield memory
+        return
     url = f"sqlite:///{tmp_path / 'contract.db'}" if request.param == "sqlite" else \
         request.getfixturevalue("postgres_url")
     engine = make_engine(url)
@@ -43,7 +44,8 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:
         workspace.init(store, "ru", "Europe/Moscow", 0)
         return store
 
-    return sql
+    yield sql
+    engine.dispose()  # its pooled connections closed now, not left to the garbage collector
 
 
 @pytest.fixture

@@ -22,11 +22,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 
 from firmly import bootstrap, config, redact
 from firmly.domain.clock import TimeError, iso, parse_instant
-from firmly.domain.errors import FirmlyError, InvalidInput
+from firmly.domain.errors import FirmlyError, InvalidInput, StorageError, StorageFull, ValueRefused
 from firmly.domain.render import render_html, render_markdown
 from firmly.service import (
     accounts,
@@ -98,17 +97,13 @@ def friendly(func: F) -> F:
             for problem in exc.problems:
                 err.print(str(problem), markup=False, highlight=False)
             raise typer.Exit(1) from None
-        except FirmlyError as exc:
-            err.print(f"error: {redact.text(str(exc))}", markup=False, highlight=False)
-            raise typer.Exit(1) from None
-        except SQLAlchemyError as exc:
-            cause = str(getattr(exc, "orig", None) or exc)
-            if "no such table" in cause or "does not exist" in cause:
-                cause = "the database is not initialised: run `firmly init` first"
-            elif "database or disk is full" in cause or "No space left" in cause:
-                cause = DISK_FULL
+        except (StorageError, ValueRefused) as exc:
+            cause = DISK_FULL if isinstance(exc, StorageFull) else str(exc)
             where = "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))  # which lines, from ingest
             err.print(f"database error: {redact.text(cause)}{where}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except FirmlyError as exc:
+            err.print(f"error: {redact.text(str(exc))}", markup=False, highlight=False)
             raise typer.Exit(1) from None
         except OSError as exc:  # a file that cannot be written or read: a full disk, a missing directory
             where = f" ({exc.filename})" if exc.filename else ""
@@ -214,9 +209,7 @@ def rulebook_render(file: Path,
         # A PDF goes to a file, or down a pipe (`> appendix.pdf`, `| lp`); never as bytes onto a terminal.
         if output is None and sys.stdout.isatty():
             raise FirmlyError("a PDF cannot be shown on a terminal: add -o FILE.pdf (or redirect the output)")
-        from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes ~0.7 s to import; only here
-
-        pdf = documents.html_to_pdf(render_html(book, lang))
+        pdf = bootstrap.documents().html_to_pdf(render_html(book, lang))
         if output is not None:
             output.write_bytes(pdf)
             err.print(f"written {output}", markup=False, highlight=False)
@@ -347,8 +340,7 @@ def account_invoice(key: str,
     """Write the top-up invoice of a prepaid account as a PDF or HTML document."""
     if fmt not in ("pdf", "html"):
         raise FirmlyError(f"--format must be pdf or html, got {fmt!r}")
-    from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes ~0.7 s to import; only here
-
+    documents = bootstrap.documents()
     inv = invoices.invoice(bootstrap.store(db, ws), key, decision)
     path = to or Path(f"invoice-{inv.number}.{fmt}")
     try:
@@ -699,9 +691,7 @@ def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False) -
 @friendly
 def webhook_secret(db: Db = None, ws: Workspace = None) -> None:
     """Make a new signing secret for the workspace's webhooks and print it once for the receiver."""
-    from firmly.adapters.webhook import new_secret  # noqa: PLC0415
-
-    secret = new_secret()
+    secret = bootstrap.webhook_secret()
     outbox.set_setting(bootstrap.store(db, ws), "webhook_secret", secret)
     err.print("the receiver verifies webhooks with this secret (Standard Webhooks); keep it safe:")
     sys.stdout.write(secret + "\n")

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from firmly.adapters.sql.store import SqlStore
-from firmly.domain.ports import TokenRow
+from firmly.domain.ports import Storage, TokenRow
 from firmly.doors.api.errors import ApiError
 from firmly.service import tokens
 
@@ -32,7 +31,7 @@ class Principal:
     workspace: str
     role: str
     name: str
-    store: SqlStore
+    store: Storage
 
 
 class Bucket:
@@ -59,7 +58,7 @@ class Bucket:
 class Gate:
     """Finds the caller from its token (cached briefly), enforces its role and its rate."""
 
-    def __init__(self, store_for: Callable[[str], SqlStore], rate: float) -> None:
+    def __init__(self, store_for: Callable[[str], Storage], rate: float) -> None:
         self.store_for = store_for
         self.bucket = Bucket(rate, max(rate, 1.0)) if rate > 0 else None
         self._seen: dict[str, tuple[float, TokenRow | None]] = {}

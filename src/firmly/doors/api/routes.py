@@ -13,10 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from firmly.adapters.sql.store import SqlStore
 from firmly.domain import limits
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.events import EventError, decode_raw
+from firmly.domain.ports import Storage
 from firmly.domain.rulebook import parse_rulebook
 from firmly.doors.api.auth import Actor, Admin, Principal, Reader, Sender
 from firmly.doors.api.errors import ApiError
@@ -198,7 +198,7 @@ async def get_counterparty(key: str, who: Reader) -> Response:
     return counterparty_page(who.store, key)
 
 
-def counterparty_page(store: SqlStore, key: str) -> Response:
+def counterparty_page(store: Storage, key: str) -> Response:
     """The hottest read, a few indexed lookups (~0.3 ms): answered on the event loop, as a thread-pool hop and a
     validation of the returned dict would cost more than the work itself."""
     return Response(_encode(queries.counterparty(store, key)), media_type="application/json")

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from firmly import bootstrap
-from firmly.adapters.sql.store import SqlStore
+from firmly.domain.ports import Storage
 from firmly.doors.web import i18n
 from firmly.doors.web.security import CSRF, LoginRequired, Refused, Visitor, set_cookie, visitor
 from firmly.doors.web.terms import term
@@ -50,7 +50,7 @@ class Web:
         self.env.globals.update(LOCALES=i18n.LOCALES, term_of=term, vendor=lambda name: (VENDOR[name].is_file()))
         self._workspaces: dict[str, tuple[str, str]] = {}
 
-    def store(self, ws: str) -> SqlStore:
+    def store(self, ws: str) -> Storage:
         return bootstrap.store(self.url, ws)
 
     def _workspace(self, ws: str) -> tuple[str, str]:
