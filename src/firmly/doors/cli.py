@@ -29,6 +29,7 @@ from firmly.domain.errors import FirmlyError, InvalidInput, StorageError, Storag
 from firmly.domain.render import render_html, render_markdown
 from firmly.service import (
     accounts,
+    bulk,
     clock,
     demo,
     ingest,
@@ -245,9 +246,11 @@ def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .
         columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("ingest", total=total)
-            report = ingest.ingest(store, parsed(), progress=lambda n: bar.advance(task, n))
+            with bulk.quiet_gc():
+                report = ingest.ingest(store, parsed(), progress=lambda n: bar.advance(task, n))
     else:
-        report = ingest.ingest(store, parsed())
+        with bulk.quiet_gc():
+            report = ingest.ingest(store, parsed())
     if as_json:
         _print_json(report.as_dict())
     else:
@@ -528,7 +531,8 @@ def review_dismiss(decision: str, reason: Reason, db: Db = None, ws: Workspace =
 @friendly
 def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Rebuild all derived state (strikes, status, decisions) from the event log."""
-    with err.status("replaying the event log…") if err.is_terminal and not as_json else nullcontext():
+    with err.status("replaying the event log…") if err.is_terminal and not as_json else nullcontext(), \
+            bulk.quiet_gc():
         report = replay.replay(bootstrap.store(db, ws))
     if as_json:
         _print_json({"events": report.events, "counterparties": report.counterparties,
@@ -547,7 +551,7 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     """What would change under another rulebook: replayed in memory, nothing stored."""
     book = rulebooks.read(rulebook)
     with err.status("replaying history under the changed rulebook…") if err.is_terminal and not as_json \
-            else nullcontext():
+            else nullcontext(), bulk.quiet_gc():
         result = simulate.simulate(bootstrap.store(db, ws), book,
                                    _instant(since, "--since") if since else None,
                                    _instant(until, "--until") if until else None)

@@ -18,7 +18,6 @@ from firmly.domain.errors import FirmlyError, ValueRefused
 from firmly.domain.events import CATALOGUE, FLAGS, NUMBERS, Check, Event, EventError, decode_raw, validate
 from firmly.domain.ports import Store
 from firmly.service import future, tone, wallclock, workspace
-from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -240,9 +239,8 @@ def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], Non
            detailed: bool = False, now: int | None = None) -> IngestReport:
     """Store and decide; `detailed` adds each event's own result (stored, duplicate, rejected). `now`: the wall
     clock the events arrive at (default: the installed one, read as each chunk arrives)."""
-    with quiet_gc():
-        report = IngestReport(results=[], caused=Counter()) if detailed else IngestReport()
-        return _ingest(store, parsed, progress, report, now)
+    report = IngestReport(results=[], caused=Counter()) if detailed else IngestReport()
+    return _ingest(store, parsed, progress, report, now)
 
 
 def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None,
