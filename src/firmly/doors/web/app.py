@@ -19,6 +19,7 @@ from firmly.domain.ports import Storage
 from firmly.doors.web import i18n
 from firmly.doors.web.security import CSRF, LoginRequired, Refused, Visitor, set_cookie, visitor
 from firmly.doors.web.terms import term
+from firmly.doors.web.visitors import VisitorFirst
 from firmly.service import workspace
 
 log = logging.getLogger("firmly.web")
@@ -99,6 +100,7 @@ def install(app: FastAPI, url: str) -> None:
     from firmly.doors.web.routes import router  # noqa: PLC0415 - the routes import this module's Web
 
     app.state.web = web = Web(url)
+    app.add_middleware(VisitorFirst)  # the visitor's database reads in a thread, not on the event loop
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

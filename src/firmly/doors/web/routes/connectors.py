@@ -98,6 +98,7 @@ async def upload(request: Request) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise Refused(400, i18n.gettext("Choose a file to import."))
     raw = await upload.read(MAX_BYTES + 1)
+    await upload.close()  # its spooled file closed now, not left to the collector
     if len(raw) > MAX_BYTES:
         raise Refused(413, i18n.gettext("A file to import is at most 5 MiB."))
     name = upload.filename

@@ -140,6 +140,7 @@ async def _source(form: Any) -> tuple[str, str]:
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(MAX_BYTES + 1)
+        await upload.close()  # its spooled file closed now, not left to the collector
         if len(raw) > MAX_BYTES:
             raise Refused(413, i18n.gettext("A rulebook is at most 1 MiB."))
         try:
