@@ -5,15 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from firmly.adapters.memory import MemoryStore
 from firmly.adapters.sql.store import SqlStore, make_engine
-from firmly.domain.ports import Store
+from firmly.domain.ports import Logins, Operations, Store
 from firmly.service import workspace
 
-MakeStore = Callable[[str], Store]
+
+class Contracted(Store, Logins, Operations, Protocol):
+    """The ports every backend implements, memory included (connectors are the SQL stores' alone)."""
+
+
+MakeStore = Callable[[str], Contracted]
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -23,7 +29,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeS
         shared: dict[str, MemoryStore] = {}
         first = MemoryStore()
 
-        def memory(name: str) -> Store:
+        def memory(name: str) -> Contracted:
             store = shared.get(name)
             if store is None:
                 store = MemoryStore(name)
@@ -39,7 +45,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeS
     engine = make_engine(url)
     suffix = uuid.uuid4().hex[:8]  # PostgreSQL's database is shared by the session: fresh workspaces
 
-    def sql(name: str) -> Store:
+    def sql(name: str) -> Contracted:
         store = SqlStore(engine, f"{name}-{suffix}")
         workspace.init(store, "ru", "Europe/Moscow", 0)
         return store
@@ -49,5 +55,5 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeS
 
 
 @pytest.fixture
-def store(make_store: MakeStore) -> Store:
+def store(make_store: MakeStore) -> Contracted:
     return make_store("main")

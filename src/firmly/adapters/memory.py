@@ -287,5 +287,13 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         body = None if found is None else self._data["payloads"].get((self.workspace, found[1]))
         return None if found is None or body is None else (found[0], body)
 
+    def ping(self) -> None:
+        """Memory always answers."""
+
+    def decision_counts(self) -> list[tuple[str, str, str, int]]:
+        counted = Counter((w, r["action"], r["status"]) for w, rows in self._data["decisions"].items()
+                          for r in rows.values())
+        return sorted((w, a, s, n) for (w, a, s), n in counted.items())
+
     def all_workspaces(self) -> list[str]:
         return sorted(self._data["workspaces"])

@@ -412,8 +412,8 @@ class ConnectorStore(Store, Connectors, Protocol):
     """A Store that also keeps connectors."""
 
 
-class Storage(Store, Logins, Connectors, Protocol):
-    """Everything a database keeps, as the doors are handed it by `bootstrap`."""
+class Operations(Protocol):
+    """What the installation's operator asks of the database as a whole."""
 
     def ping(self) -> None:
         """Raises (a StorageError) unless the database answers."""
@@ -422,6 +422,10 @@ class Storage(Store, Logins, Connectors, Protocol):
     def decision_counts(self) -> list[tuple[str, str, str, int]]:
         """Every workspace's decisions counted by (workspace, action, status): the metrics, at scrape time."""
         ...
+
+
+class Storage(Store, Logins, Connectors, Operations, Protocol):
+    """Everything a database keeps, as the doors are handed it by `bootstrap`."""
 
 
 class Documents(Protocol):

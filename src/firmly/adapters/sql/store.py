@@ -293,7 +293,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
     def decision_counts(self) -> list[tuple[str, str, str, int]]:
         with self.read():
             rows = self.c.execute(select(decisions.c.workspace, decisions.c.action, decisions.c.status, func.count())
-                                  .group_by(decisions.c.workspace, decisions.c.action, decisions.c.status))
+                                  .group_by(decisions.c.workspace, decisions.c.action, decisions.c.status)
+                                  .order_by(decisions.c.workspace, decisions.c.action, decisions.c.status))
             return [(w, a, s, n) for w, a, s, n in rows]
 
     def migrate(self) -> None:
