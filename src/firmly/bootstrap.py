@@ -6,7 +6,7 @@ import atexit
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -18,7 +18,10 @@ from firmly.domain.durations import DurationError, parse_duration, to_us
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Clock, Documents, Store
 from firmly.domain.tone import analyse
-from firmly.service import bulk, tone, wallclock, worker
+from firmly.service import bulk, tone, wallclock
+
+if TYPE_CHECKING:
+    from firmly.service import worker
 
 
 @lru_cache(maxsize=8)
@@ -92,7 +95,7 @@ def channels() -> worker.Channels:
     """What the outbox sends through: SMTP (if FIRMLY_SMTP_URL is set), webhooks, and invoices as PDF."""
     from firmly.adapters.mail import SmtpSender  # noqa: PLC0415 - the senders load only for the worker
     from firmly.adapters.webhook import WebhookSender  # noqa: PLC0415
-    from firmly.service import invoices  # noqa: PLC0415
+    from firmly.service import invoices, worker  # noqa: PLC0415
 
     smtp = config.SMTP_URL.value()
     timeout = send_timeout()

@@ -62,3 +62,12 @@ class StorageFailed(StorageError):
 
 class ValueRefused(FirmlyError):
     """A value the database refuses to store (too long, out of range): the input's fault, not the database's."""
+
+
+class Undelivered(FirmlyError):
+    """A message a channel (SMTP, a webhook) did not accept; `permanent` when sending it again cannot help
+    (a refused recipient, a receiver that answers 4xx)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
