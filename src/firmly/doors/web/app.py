@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -122,6 +123,7 @@ def install(app: FastAPI, url: str) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
-        page = web.page(request, "error.html", http_status=exc.status, message=exc.message)
+        # in a worker thread: the visitor and the workspace's zone may not have been read yet (database calls)
+        page = await run_in_threadpool(web.page, request, "error.html", http_status=exc.status, message=exc.message)
         page.headers.update(exc.headers or {})
         return page

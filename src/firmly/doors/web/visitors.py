@@ -22,7 +22,9 @@ def _find(request: Request) -> Visitor:
 
 
 class VisitorFirst:
-    """Plain ASGI middleware: only requests for pages that carry a session cookie take the thread hop."""
+    """Plain ASGI middleware: only requests for pages that carry a session cookie take the thread hop (a plain
+    `def` page would find its visitor in its own worker thread too, but which page answers is known only after
+    routing, inside)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
