@@ -1,4 +1,8 @@
-"""What the use cases need from storage, as Protocols; adapters implement them."""
+"""What the use cases need from storage, as narrow Protocols (one per concern) and the rows they pass;
+adapters implement them, and `Store` is their union for wiring.
+
+Over 400 lines on purpose: every port is here, each small, so that one file answers "what may the core ask
+of the outside world"; splitting it would scatter that answer."""
 
 from __future__ import annotations
 
