@@ -70,10 +70,10 @@ from typing import Any
 
 from firmly import bootstrap
 from firmly.adapters.mail import SmtpSender
-from firmly.adapters.sql.store import SqlStore, StorageError
+from firmly.adapters.sql.store import SqlStore
 from firmly.domain.clock import iso, parse_instant
+from firmly.domain.errors import StorageError
 from firmly.domain.events import validate
-from firmly.doors import worker as worker_door
 from firmly.service import clock, ingest, outbox, rulebooks, worker, workspace
 from profiles import summarise
 
@@ -259,11 +259,14 @@ class Watched:
             self.samples.append({"at": self.marks[self.sent], "sent": self.sent, **rss()})
             print(f"  {self.marks[self.sent]:>4} sent after {time.perf_counter() - self.started:.0f}s", flush=True)
 
+    def close(self) -> None:
+        self.mail.close()
+
 
 def drain_once(store: SqlStore, url: str, server: Server, mail: worker.Mail | None = None,
                profile: cProfile.Profile | None = None) -> tuple[float, worker.Round]:
     server.reset()
-    wire = worker_door.channels(url)  # what `firmly worker` wires (the invoice PDF, webhooks) ...
+    wire = bootstrap.channels()  # what `firmly worker` wires (the invoice PDF, webhooks) ...
     wire.mail = mail or SmtpSender(server.url, "bench@firmly.test")  # ... to this server
 
     def store_for(name: str) -> SqlStore:
@@ -298,6 +301,9 @@ class Timed:
         finally:
             self.seconds += time.perf_counter() - started
 
+    def close(self) -> None:
+        self.mail.close()
+
 
 class NoMail:
     """A Mail that sends nothing: the drain's own cost (claims, the daily count, marking each message sent)."""
@@ -309,6 +315,9 @@ class NoMail:
              message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
         with self.server.count.get_lock():
             self.server.count.value += 1
+
+    def close(self) -> None:
+        """Nothing was opened."""
 
 
 def floor(store: SqlStore, server: Server, how: str) -> float:

@@ -6,6 +6,7 @@ import atexit
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -15,9 +16,12 @@ from firmly.adapters.sql.store import SqlStore, make_engine
 from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration, to_us
 from firmly.domain.errors import FirmlyError
-from firmly.domain.ports import Clock
+from firmly.domain.ports import Clock, Documents, Store
 from firmly.domain.tone import analyse
 from firmly.service import bulk, tone, wallclock
+
+if TYPE_CHECKING:
+    from firmly.service import worker
 
 
 @lru_cache(maxsize=8)
@@ -65,6 +69,56 @@ def future_horizon() -> int:
         return to_us(parse_duration(config.FUTURE_HORIZON.value()))
     except DurationError as exc:
         raise FirmlyError(f"{config.FUTURE_HORIZON.env} {exc}") from None
+
+
+def documents() -> Documents:
+    """The PDF and HTML documents (WeasyPrint takes ~0.7 s to import: loaded by the first command that draws one)."""
+    from firmly.adapters import documents as drawn  # noqa: PLC0415
+
+    return drawn
+
+
+def send_timeout() -> float:
+    """FIRMLY_SEND_TIMEOUT in seconds: how long one message may take to leave."""
+    text = config.SEND_TIMEOUT.value()
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise FirmlyError(f"{config.SEND_TIMEOUT.env} must be a number of seconds above 0 and at most 3600, "
+                          f"got {text!r}")
+    return seconds
+
+
+def channels() -> worker.Channels:
+    """What the outbox sends through: SMTP (if FIRMLY_SMTP_URL is set), webhooks, and invoices as PDF."""
+    from firmly.adapters.mail import SmtpSender  # noqa: PLC0415 - the senders load only for the worker
+    from firmly.adapters.webhook import WebhookSender  # noqa: PLC0415
+    from firmly.service import invoices, worker  # noqa: PLC0415
+
+    smtp = config.SMTP_URL.value()
+    timeout = send_timeout()
+    mail = SmtpSender(smtp, config.MAIL_FROM.value(), timeout) if smtp else None
+
+    def pdf(store: Store, key: str, decision: str) -> bytes:
+        return documents().invoice_pdf(invoices.invoice(store, key, decision))
+
+    return worker.Channels(mail, WebhookSender(timeout), pdf)
+
+
+def webhook_secret() -> str:
+    """A new signing secret for the workspace's webhooks (Standard Webhooks' form)."""
+    from firmly.adapters.webhook import new_secret  # noqa: PLC0415
+
+    return new_secret()
+
+
+def read_calendar(raw: bytes, where: str, zone: str) -> dict[str, Any]:
+    """An .ics export or iTIP message as the `ical` connector's payload."""
+    from firmly.adapters import ical  # noqa: PLC0415 - icalendar loads only for a calendar
+
+    return ical.read(raw, where, zone)
 
 
 tone.install(_analyser)

@@ -704,7 +704,7 @@ def test_the_counterparty_page_on_its_fast_path_is_the_querys_own_answer(api: Ap
 def test_a_busy_database_is_a_503_not_the_clients_fault() -> None:
     from starlette.requests import Request  # noqa: PLC0415 - only this test builds a bare request
 
-    from firmly.adapters.sql.store import StorageError  # noqa: PLC0415
+    from firmly.domain.errors import StorageError  # noqa: PLC0415
     from firmly.doors.api.errors import response_for  # noqa: PLC0415
 
     request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "state": {"request_id": "r1"}})

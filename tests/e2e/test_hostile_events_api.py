@@ -14,11 +14,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.exc import DataError
 from starlette.requests import Request
 
 from firmly import bootstrap
 from firmly.domain import limits
+from firmly.domain.errors import ValueRefused
 from firmly.domain.ports import Store
 from firmly.doors.api import create_app, errors
 from firmly.service import replay, rulebooks, tokens, workspace
@@ -185,7 +185,7 @@ def test_fuzzing_post_events_never_answers_5xx_and_keeps_the_good_events(live: L
 
 
 def test_a_value_the_database_refuses_is_the_requests_fault_not_a_503() -> None:
-    refusal = DataError("INSERT INTO events ...", {}, Exception("value too long for type character varying(200)"))
+    refusal = ValueRefused("value too long for type character varying(200)")
     response = errors.response_for(Request({"type": "http", "method": "POST", "path": "/v1/events",
                                             "headers": [], "state": {}}), refusal)
     assert response.status_code == 422

@@ -48,7 +48,6 @@ from firmly.adapters.sql.store import SqlStore
 from firmly.domain.clock import iso, parse_instant, to_us
 from firmly.domain.events import validate
 from firmly.domain.ports import OutboxRow
-from firmly.doors import worker as worker_door
 from firmly.doors.cli import app as firmly_cli
 from firmly.service import ingest, outbox, review, rulebooks, worker, workspace
 
@@ -277,7 +276,7 @@ def channels(monkeypatch: pytest.MonkeyPatch, sink: SmtpSink) -> worker.Channels
     """What `firmly worker` wires: the real SmtpSender, WebhookSender and invoice PDF."""
     monkeypatch.setenv("FIRMLY_SMTP_URL", sink.url)
     monkeypatch.setenv("FIRMLY_MAIL_FROM", MAIL_FROM)
-    return worker_door.channels(None)
+    return bootstrap.channels()
 
 
 def store_for(db: str) -> Callable[[str], SqlStore]:

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from firmly.adapters.sql import store as store_module
-from firmly.adapters.sql.store import SqlStore, StorageError, _writers, make_engine
+from firmly.adapters.sql.store import SqlStore, _writers, make_engine
+from firmly.domain.errors import StorageError, StorageFailed
 from firmly.service import workspace
 from tests.integration.test_cli import EXAMPLE, firmly
 
@@ -52,10 +53,13 @@ def test_a_writer_waits_for_the_one_holding_the_lock_file(tmp_path: Path) -> Non
         assert workspace.current(store).clock == 42
 
 
-def test_a_driver_error_comes_as_sqlalchemys_so_the_doors_explain_it(tmp_path: Path) -> None:
+def test_a_driver_error_leaves_the_store_as_a_domain_error_so_the_doors_explain_it(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    with pytest.raises(DBAPIError, match="no such table"), store.read():
+    with pytest.raises(StorageError, match="run `firmly init` first") as raised, store.read():
         store._rows("SELECT * FROM nowhere", ())
+    assert isinstance(raised.value.__cause__, DBAPIError)  # the driver's error is kept as the cause, for the log
+    with pytest.raises(StorageFailed, match="syntax error"), store.read():
+        store._rows("SELEKT 1", ())
     empty = SqlStore(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"), "w")
     with pytest.raises(StorageError, match="run `firmly init` first"), empty.read():
         empty.workspace_info()

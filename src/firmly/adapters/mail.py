@@ -22,18 +22,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from firmly import redact
-from firmly.domain.errors import FirmlyError
+from firmly.domain.errors import FirmlyError, Undelivered
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
 
-class MailError(Exception):
-    """A message was not accepted; `permanent` when retrying cannot help (a refused recipient)."""
-
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+class MailError(Undelivered):
+    """A message the SMTP server did not accept; `permanent` when retrying cannot help (a refused recipient)."""
 
 
 class _Timed(smtplib.SMTP):
@@ -84,11 +80,15 @@ class SmtpSender:
             left = max(deadline - time.monotonic(), 0.001)
             conn: _Timed = _TimedSSL(timeout=left, context=context) if self.tls else _Timed(timeout=left)
             conn.deadline = deadline
-            conn.connect(self.host, self.port)
-            if self.starttls:
-                conn.starttls(context=context)
-            if self.user:
-                conn.login(self.user, self.password or "")
+            try:
+                conn.connect(self.host, self.port)
+                if self.starttls:
+                    conn.starttls(context=context)
+                if self.user:
+                    conn.login(self.user, self.password or "")
+            except BaseException:
+                conn.close()  # a connection that failed half-way is closed here: nothing else holds it
+                raise
             self._conn = conn
         return self._conn
 

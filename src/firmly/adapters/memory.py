@@ -24,7 +24,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         self._data: dict[str, Any] = {"workspaces": {}, "rulebooks": [], "events": [], "by_id": {},
                                       "states": {}, "decisions": {},
                                       "postings": {}, "tokens": {}, "outbox": {},
-                                      "settings": {}}
+                                      "settings": {}, "attendance": {}, "payloads": {}, "payload_events": {}}
         self._open = False
 
     @contextmanager
@@ -37,7 +37,8 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         try:
             yield
         except BaseException:
-            self._data = snapshot
+            self._data.clear()  # in place: other workspaces' stores over the same data see the rollback too
+            self._data.update(snapshot)
             raise
         finally:
             self._open = False
@@ -45,6 +46,14 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
     @contextmanager
     def read(self) -> Iterator[None]:
         yield
+
+    @property
+    def database(self) -> object:
+        return self._data
+
+    @property
+    def parallel_workspaces(self) -> bool:
+        return False  # one process, one lock-free dict: writers take turns anyway
 
     def migrate(self) -> None:
         """Nothing to migrate in memory."""
@@ -254,6 +263,37 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
             mine.pop(name, None)
         else:
             mine[name] = value
+
+    def expect_attendance(self, connector_id: str, appointment: str, counterparty: str, due: int | None) -> None:
+        if due is None:
+            self._data["attendance"].pop((self.workspace, appointment), None)
+        else:
+            self._data["attendance"][(self.workspace, appointment)] = (connector_id, counterparty, due)
+
+    def attendance_due(self, until: int) -> list[tuple[str, str, str, int]]:
+        due = [(c, a, k, at) for (w, a), (c, k, at) in self._data["attendance"].items()
+               if w == self.workspace and at <= until]
+        return sorted(due, key=lambda r: (r[3], r[1]))
+
+    def keep_payload(self, connector_id: str, digest: str, body: str, received_at: int,
+                     event_ids: Iterable[str]) -> None:
+        if body:
+            self._data["payloads"].setdefault((self.workspace, digest), body)
+        for event_id in set(event_ids):
+            self._data["payload_events"].setdefault((self.workspace, event_id), (connector_id, digest))
+
+    def payload_of(self, event_id: str) -> tuple[str, str] | None:
+        found = self._data["payload_events"].get((self.workspace, event_id))
+        body = None if found is None else self._data["payloads"].get((self.workspace, found[1]))
+        return None if found is None or body is None else (found[0], body)
+
+    def ping(self) -> None:
+        """Memory always answers."""
+
+    def decision_counts(self) -> list[tuple[str, str, str, int]]:
+        counted = Counter((w, r["action"], r["status"]) for w, rows in self._data["decisions"].items()
+                          for r in rows.values())
+        return sorted((w, a, s, n) for (w, a, s), n in counted.items())
 
     def all_workspaces(self) -> list[str]:
         return sorted(self._data["workspaces"])

@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 import httpx
 from standardwebhooks import Webhook
 
+from firmly.domain.errors import Undelivered
+
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-class WebhookError(Exception):
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+class WebhookError(Undelivered):
+    """A delivery the receiver did not accept; `permanent` when retrying cannot help."""
 
 
 class WebhookSender:

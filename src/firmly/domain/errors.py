@@ -77,3 +77,29 @@ class Busy(FirmlyError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StorageError(FirmlyError):
+    """The database failed: it cannot be reached, is busy or not initialised. Not the input's fault; nothing of
+    the transaction that met it is stored. Adapters raise it (or a kind below) for their own errors."""
+
+
+class StorageFull(StorageError):
+    """The database's disk is full: what was stored before is kept, and the same work may be sent again."""
+
+
+class StorageFailed(StorageError):
+    """Any other failure of the database, its cause kept for the log; the caller is told only that it failed."""
+
+
+class ValueRefused(FirmlyError):
+    """A value the database refuses to store (too long, out of range): the input's fault, not the database's."""
+
+
+class Undelivered(FirmlyError):
+    """A message a channel (SMTP, a webhook) did not accept; `permanent` when sending it again cannot help
+    (a refused recipient, a receiver that answers 4xx)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

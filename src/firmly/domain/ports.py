@@ -1,4 +1,8 @@
-"""What the use cases need from storage, as Protocols; adapters implement them."""
+"""What the use cases need from storage, as narrow Protocols (one per concern) and the rows they pass;
+adapters implement them, and `Store` is their union for wiring.
+
+Over 400 lines on purpose: every port is here, each small, so that one file answers "what may the core ask
+of the outside world"; splitting it would scatter that answer."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any, Protocol
 
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.events import Event
+from firmly.domain.invoice import Invoice
 from firmly.domain.ledger import Posting
 
 
@@ -81,10 +86,21 @@ class TokenRow:
     revoked_at: int | None
 
 
-class Store(Protocol):
-    """One workspace's storage: the event log, rulebooks, derived state and decisions."""
+class Transactions(Protocol):
+    """One workspace's unit of work: every other port's methods run inside one of these."""
 
     workspace: str
+
+    @property
+    def database(self) -> object:
+        """Which database: stores of one database, whatever their workspace, have the same one (compared by
+        identity), so caches and writers keyed by it never mix two databases."""
+        ...
+
+    @property
+    def parallel_workspaces(self) -> bool:
+        """Whether writes to two workspaces of the database run at once (each under a lock of its own)."""
+        ...
 
     def write(self) -> AbstractContextManager[None]:
         """A transaction that holds the workspace's write lock; everything in it lands or nothing."""
@@ -93,6 +109,10 @@ class Store(Protocol):
     def read(self) -> AbstractContextManager[None]: ...
 
     def migrate(self) -> None: ...
+
+
+class Workspaces(Protocol):
+    """The workspace itself, its clock and its rulebooks."""
 
     def ensure_workspace(self, locale: str | None, timezone: str | None, now: int) -> WorkspaceInfo: ...
 
@@ -103,6 +123,14 @@ class Store(Protocol):
     def rulebooks(self) -> list[StoredRulebook]: ...
 
     def add_rulebook(self, book: StoredRulebook) -> None: ...
+
+    def all_workspaces(self) -> list[str]:
+        """Every workspace in the database (the worker serves them all)."""
+        ...
+
+
+class EventLog(Protocol):
+    """The events, append-only, in arrival order."""
 
     def digests(self, ids: Iterable[str]) -> dict[str, str]: ...
 
@@ -127,6 +155,10 @@ class Store(Protocol):
         """Renew the stored tone of these events (a replay under a changed lexicon)."""
         ...
 
+
+class States(Protocol):
+    """Each counterparty's derived state, as the fold left it."""
+
     def load_states(self, keys: Iterable[str]) -> dict[str, CounterpartyState]: ...
 
     def save_states(self, states: Iterable[CounterpartyState], now: int) -> None: ...
@@ -134,6 +166,14 @@ class Store(Protocol):
     def states_due(self, until: int) -> list[str]: ...
 
     def counterparties(self, kind: str | None = None, status: str | None = None) -> list[CounterpartyRow]: ...
+
+    def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
+        """Every counterparty's state (of one kind), streamed: reports over the whole workspace."""
+        ...
+
+
+class Decisions(Protocol):
+    """What the rules decided, with their explanations and review status."""
 
     def put_decisions(self, rows: list[dict[str, Any]]) -> None: ...
 
@@ -150,9 +190,9 @@ class Store(Protocol):
         """How many decisions each (counterparty, action) has, statuses in `leave_out` not counted."""
         ...
 
-    def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
-        """Every counterparty's state (of one kind), streamed: reports over the whole workspace."""
-        ...
+
+class Ledger(Protocol):
+    """Money: the postings of prepaid accounts, deposits and fees."""
 
     def put_postings(self, postings: list[Posting]) -> None:
         """Store ledger postings; one with an id already stored replaces it (a posting is made once)."""
@@ -166,6 +206,10 @@ class Store(Protocol):
         """One counterparty's postings, oldest first."""
         ...
 
+
+class Tokens(Protocol):
+    """The API's bearer tokens (hashes only)."""
+
     def add_token(self, token: TokenRow) -> None: ...
 
     def tokens(self) -> list[TokenRow]:
@@ -178,7 +222,10 @@ class Store(Protocol):
         """A token by its public id, whatever its workspace: how a request finds its workspace."""
         ...
 
-    # -- the outbox -------------------------------------------------------------------------------------
+
+class Outbox(Protocol):
+    """Messages to send, each at most once, claimed by one worker at a time."""
+
     def put_outbox(self, rows: list[OutboxRow]) -> int:
         """Add messages; one whose id is there already is left as it is (each is sent at most once)."""
         ...
@@ -205,13 +252,43 @@ class Store(Protocol):
         """How many messages (of a channel) went to a counterparty since a moment (the daily limit)."""
         ...
 
+
+class Settings(Protocol):
+    """A workspace's own settings (the webhook secret, the tone lexicon's digest), by name."""
+
     def settings(self) -> dict[str, str]: ...
 
-    def set_setting(self, name: str, value: str | None) -> None: ...
-
-    def all_workspaces(self) -> list[str]:
-        """Every workspace in the database (the worker serves them all)."""
+    def set_setting(self, name: str, value: str | None) -> None:
+        """Set a setting, or forget it (None)."""
         ...
+
+
+class Attendance(Protocol):
+    """What connectors leave for the clock: visits to record as attended when due, and each event's delivery."""
+
+    def expect_attendance(self, connector_id: str, appointment: str, counterparty: str, due: int | None) -> None:
+        """A visit to record as attended at `due` unless it ends otherwise first; None forgets it (it did)."""
+        ...
+
+    def attendance_due(self, until: int) -> list[tuple[str, str, str, int]]:
+        """(connector, appointment, counterparty, due) of the visits due by `until`, earliest first."""
+        ...
+
+    def keep_payload(self, connector_id: str, digest: str, body: str, received_at: int,
+                     event_ids: Iterable[str]) -> None:
+        """The delivery's body once, and which events it gave; an event keeps the first delivery it came in.
+        A clock-made event (`attended_after`) has no body: only its connector is kept."""
+        ...
+
+    def payload_of(self, event_id: str) -> tuple[str, str] | None:
+        """(connector, original body) of an event a connector stored with a body."""
+        ...
+
+
+class Store(Transactions, Workspaces, EventLog, States, Decisions, Ledger, Tokens, Outbox, Settings, Attendance,
+            Protocol):
+    """One workspace's storage: the union of the narrow ports above, for wiring and for the use cases that
+    need several of them in one transaction."""
 
 
 # -- web UI logins (appended: the Protocol's annotations are lazy, so these may follow it) ---------------
@@ -245,9 +322,9 @@ class AttemptRow:
     locked_until: int
 
 
-class UserStore(Store, Protocol):
-    """A Store that also keeps the web UI's logins and sessions, found by email or session id whatever the
-    store's workspace."""
+class Logins(Protocol):
+    """The web UI's logins, sessions and login attempts, found by email or session id whatever the store's
+    workspace."""
 
     def put_user(self, user: UserRow) -> None:
         """Add a login, or replace the one with the same id (a new password or role)."""
@@ -304,8 +381,8 @@ class FailureRow:
     status: str  # open | done
 
 
-class ConnectorStore(Store, Protocol):
-    """A Store that also keeps connectors, the aliases of rescheduled bookings, payloads and dead letters."""
+class Connectors(Protocol):
+    """Connectors, the aliases of rescheduled bookings, the payloads and the dead letters."""
 
     def add_connector(self, row: ConnectorRow) -> None: ...
 
@@ -321,15 +398,6 @@ class ConnectorStore(Store, Protocol):
 
     def put_aliases(self, connector_id: str, aliases: dict[str, str]) -> None: ...
 
-    def keep_payload(self, connector_id: str, digest: str, body: str, received_at: int,
-                     event_ids: Iterable[str]) -> None: ...
-
-    def payload_of(self, event_id: str) -> tuple[str, str] | None: ...
-
-    def expect_attendance(self, connector_id: str, appointment: str, counterparty: str, due: int | None) -> None: ...
-
-    def attendance_due(self, until: int) -> list[tuple[str, str, str, int]]: ...
-
     def listed_events(self, counterparty: str | None, kind: str | None, source: str | None,
                       limit: int) -> list[dict[str, Any]]: ...
 
@@ -338,3 +406,37 @@ class ConnectorStore(Store, Protocol):
     def failures(self, connector_id: str, status: str | None = "open") -> list[FailureRow]: ...
 
     def settle_failure(self, failure_id: str, status: str, reason: str) -> None: ...
+
+
+class UserStore(Store, Logins, Protocol):
+    """A Store that also keeps the web UI's logins and sessions."""
+
+
+class ConnectorStore(Store, Connectors, Protocol):
+    """A Store that also keeps connectors."""
+
+
+class Operations(Protocol):
+    """What the installation's operator asks of the database as a whole."""
+
+    def ping(self) -> None:
+        """Raises (a StorageError) unless the database answers."""
+        ...
+
+    def decision_counts(self) -> list[tuple[str, str, str, int]]:
+        """Every workspace's decisions counted by (workspace, action, status): the metrics, at scrape time."""
+        ...
+
+
+class Storage(Store, Logins, Connectors, Operations, Protocol):
+    """Everything a database keeps, as the doors are handed it by `bootstrap`."""
+
+
+class Documents(Protocol):
+    """Documents drawn from HTML: the rulebook appendix and invoices as PDF."""
+
+    def html_to_pdf(self, html: str) -> bytes: ...
+
+    def invoice_html(self, inv: Invoice) -> str: ...
+
+    def invoice_pdf(self, inv: Invoice) -> bytes: ...

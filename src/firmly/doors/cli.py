@@ -22,15 +22,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 
 from firmly import bootstrap, config, redact
 from firmly.domain.clock import TimeError, iso, parse_instant
-from firmly.domain.errors import FirmlyError, InvalidInput
+from firmly.domain.errors import FirmlyError, InvalidInput, StorageError, StorageFull, ValueRefused
 from firmly.domain.render import render_html, render_markdown
 from firmly.doors.catalogues import LOCALES, problem_text
 from firmly.service import (
     accounts,
+    bulk,
     clock,
     demo,
     ingest,
@@ -99,17 +99,13 @@ def friendly(func: F) -> F:
             for problem in exc.problems:
                 err.print(str(problem), markup=False, highlight=False)
             raise typer.Exit(1) from None
-        except FirmlyError as exc:
-            err.print(f"error: {redact.text(str(exc))}", markup=False, highlight=False)
-            raise typer.Exit(1) from None
-        except SQLAlchemyError as exc:
-            cause = str(getattr(exc, "orig", None) or exc)
-            if "no such table" in cause or "does not exist" in cause:
-                cause = "the database is not initialised: run `firmly init` first"
-            elif "database or disk is full" in cause or "No space left" in cause:
-                cause = DISK_FULL
+        except (StorageError, ValueRefused) as exc:
+            cause = DISK_FULL if isinstance(exc, StorageFull) else str(exc)
             where = "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))  # which lines, from ingest
             err.print(f"database error: {redact.text(cause)}{where}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except FirmlyError as exc:
+            err.print(f"error: {redact.text(str(exc))}", markup=False, highlight=False)
             raise typer.Exit(1) from None
         except OSError as exc:  # a file that cannot be written or read: a full disk, a missing directory
             where = f" ({exc.filename})" if exc.filename else ""
@@ -239,9 +235,7 @@ def rulebook_render(file: Path,
         # A PDF goes to a file, or down a pipe (`> appendix.pdf`, `| lp`); never as bytes onto a terminal.
         if output is None and sys.stdout.isatty():
             raise FirmlyError("a PDF cannot be shown on a terminal: add -o FILE.pdf (or redirect the output)")
-        from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes ~0.7 s to import; only here
-
-        pdf = documents.html_to_pdf(render_html(book, lang))
+        pdf = bootstrap.documents().html_to_pdf(render_html(book, lang))
         if output is not None:
             output.write_bytes(pdf)
             err.print(f"written {output}", markup=False, highlight=False)
@@ -277,9 +271,11 @@ def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .
         columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("ingest", total=total)
-            report = ingest.ingest(store, parsed(), progress=lambda n: bar.advance(task, n))
+            with bulk.quiet_gc():
+                report = ingest.ingest(store, parsed(), progress=lambda n: bar.advance(task, n))
     else:
-        report = ingest.ingest(store, parsed())
+        with bulk.quiet_gc():
+            report = ingest.ingest(store, parsed())
     if as_json:
         _print_json(report.as_dict())
     else:
@@ -372,8 +368,7 @@ def account_invoice(key: str,
     """Write the top-up invoice of a prepaid account as a PDF or HTML document."""
     if fmt not in ("pdf", "html"):
         raise FirmlyError(f"--format must be pdf or html, got {fmt!r}")
-    from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes ~0.7 s to import; only here
-
+    documents = bootstrap.documents()
     inv = invoices.invoice(bootstrap.store(db, ws), key, decision)
     path = to or Path(f"invoice-{inv.number}.{fmt}")
     try:
@@ -561,7 +556,8 @@ def review_dismiss(decision: str, reason: Reason, db: Db = None, ws: Workspace =
 @friendly
 def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Rebuild all derived state (strikes, status, decisions) from the event log."""
-    with err.status("replaying the event log…") if err.is_terminal and not as_json else nullcontext():
+    with err.status("replaying the event log…") if err.is_terminal and not as_json else nullcontext(), \
+            bulk.quiet_gc():
         report = replay.replay(bootstrap.store(db, ws))
     if as_json:
         _print_json({"events": report.events, "counterparties": report.counterparties,
@@ -580,7 +576,7 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     """What would change under another rulebook: replayed in memory, nothing stored."""
     book = rulebooks.read(rulebook)
     with err.status("replaying history under the changed rulebook…") if err.is_terminal and not as_json \
-            else nullcontext():
+            else nullcontext(), bulk.quiet_gc():
         result = simulate.simulate(bootstrap.store(db, ws), book,
                                    _instant(since, "--since") if since else None,
                                    _instant(until, "--until") if until else None)
@@ -724,9 +720,7 @@ def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False) -
 @friendly
 def webhook_secret(db: Db = None, ws: Workspace = None) -> None:
     """Make a new signing secret for the workspace's webhooks and print it once for the receiver."""
-    from firmly.adapters.webhook import new_secret  # noqa: PLC0415
-
-    secret = new_secret()
+    secret = bootstrap.webhook_secret()
     outbox.set_setting(bootstrap.store(db, ws), "webhook_secret", secret)
     err.print("the receiver verifies webhooks with this secret (Standard Webhooks); keep it safe:")
     sys.stdout.write(secret + "\n")

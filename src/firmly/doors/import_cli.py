@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from firmly import bootstrap
-from firmly.adapters import ical
 from firmly.domain.connectors import csvfile
 from firmly.domain.errors import FirmlyError
 from firmly.doors.cli import Db, Json, Workspace, _print_json, app, friendly, out
@@ -54,7 +53,7 @@ def import_ical(files: Annotated[list[Path], typer.Argument(help=".ics exports o
             raw = file.read_bytes()
         except OSError as exc:
             raise FirmlyError(f"cannot read {file}: {exc.strerror}") from None
-        payloads.append((file.name, ical.read(raw, file.name, zone)))
+        payloads.append((file.name, bootstrap.read_calendar(raw, file.name, zone)))
     row, done = connectors.import_files(store, "ical", connector, payloads, time.time_ns() // 1000)
     _report(row, done, as_json)
 

@@ -11,6 +11,9 @@ from contextlib import contextmanager
 
 @contextmanager
 def quiet_gc() -> Iterator[None]:
+    """The collector off for one bulk command of a process of its own (`firmly ingest`, `replay`, `simulate`):
+    only the command line's door uses it. Never in a server: it would pause collection for every request in
+    flight, whose garbage would pile up while a what-if runs."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

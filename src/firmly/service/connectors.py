@@ -277,24 +277,20 @@ def _expect(store: ConnectorStore, connector_id: str, mapped: Mapped, after_us: 
 def attend(store: Store, as_of: int) -> int:
     """Record as attended the visits whose `attended_after` passed by `as_of` with nothing else heard of them:
     clock-made events with ids and times of their own, so a replay or a second tick makes the same ones."""
-    due_of = getattr(store, "attendance_due", None)
-    if due_of is None:  # a store without connectors (the in-memory one)
-        return 0
-    connector_store: ConnectorStore = store  # type: ignore[assignment]
-    with connector_store.read():
-        due = due_of(as_of)
+    with store.read():
+        due = store.attendance_due(as_of)
     if not due:
         return 0
     raws = [{"id": f"{appointment}:attended-after", "type": "appointment.attended", "counterparty": key,
              "occurred_at": iso(at), "data": {"appointment": appointment, "time_from": "attended_after"}}
             for _, appointment, key, at in due]
-    with connector_store.write():
-        report = ingest.ingest(connector_store, ingest.parsed("attended_after", raws))
+    with store.write():
+        report = ingest.ingest(store, ingest.parsed("attended_after", raws))
         for connector_id, appointment, key, _ in due:
-            connector_store.expect_attendance(connector_id, appointment, key, None)
-        for event_id in [r["id"] for r in raws]:
-            connector_store.keep_payload(next(c for c, a, _, _ in due if f"{a}:attended-after" == event_id),
-                                         "clock", "", as_of, [event_id])
+            store.expect_attendance(connector_id, appointment, key, None)
+        for event_id in [str(r["id"]) for r in raws]:
+            store.keep_payload(next(c for c, a, _, _ in due if f"{a}:attended-after" == event_id),
+                               "clock", "", as_of, [event_id])
     return report.stored
 
 

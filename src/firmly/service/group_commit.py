@@ -58,14 +58,14 @@ class _Slice:
 
 def _where(store: Store) -> tuple[int, str]:
     """Which database and workspace a request writes to: requests to one of them can share a transaction."""
-    return id(getattr(store, "engine", store)), store.workspace
+    return id(store.database), store.workspace
 
 
 def _lane(store: Store) -> tuple[int, str] | None:
     """Which writer thread stores a request. PostgreSQL writes each workspace under a lock of its own, so each
     workspace gets its own writer there and never waits for another's transaction; SQLite has one writer per
     database anyway (and the memory store none of its own), so elsewhere one writer serves them all."""
-    return _where(store) if getattr(store, "dialect", None) == "postgresql" else None
+    return _where(store) if store.parallel_workspaces else None
 
 
 @dataclass(slots=True, eq=False)

@@ -14,11 +14,10 @@ from typing import Any
 
 from firmly.domain import limits
 from firmly.domain.engine import CounterpartyState, Engine, attribute
-from firmly.domain.errors import FirmlyError
+from firmly.domain.errors import FirmlyError, ValueRefused
 from firmly.domain.events import CATALOGUE, FLAGS, NUMBERS, Check, Event, EventError, decode_raw, validate
 from firmly.domain.ports import Store
 from firmly.service import future, tone, wallclock, workspace
-from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -240,9 +239,8 @@ def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], Non
            detailed: bool = False, now: int | None = None) -> IngestReport:
     """Store and decide; `detailed` adds each event's own result (stored, duplicate, rejected). `now`: the wall
     clock the events arrive at (default: the installed one, read as each chunk arrives)."""
-    with quiet_gc():
-        report = IngestReport(results=[], caused=Counter()) if detailed else IngestReport()
-        return _ingest(store, parsed, progress, report, now)
+    report = IngestReport(results=[], caused=Counter()) if detailed else IngestReport()
+    return _ingest(store, parsed, progress, report, now)
 
 
 def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None,
@@ -288,7 +286,7 @@ def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: i
             return
         name, line, item = batch[0]
         event = item.id if isinstance(item, Event) else None
-        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         rejection = Rejection(name, line, event, "event", f"the database refused a value of it ({cause})")
         report.rejected.append(rejection)
         if report.results is not None:
@@ -297,8 +295,8 @@ def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: i
 
 
 def _refused_value(exc: BaseException) -> bool:
-    """A database's refusal of a value (DB-API DataError: too long, out of range), not of the request."""
-    return isinstance(exc, OverflowError) or any(kind.__name__ == "DataError" for kind in type(exc).__mro__)
+    """A database's refusal of a value (too long, out of range), not of the request."""
+    return isinstance(exc, OverflowError | ValueRefused)
 
 
 def _lines(batch: list[Parsed]) -> str:

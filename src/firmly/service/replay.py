@@ -12,7 +12,6 @@ from firmly.domain.events import Event
 from firmly.domain.money import fmt
 from firmly.domain.ports import Store
 from firmly.service import tone, workspace
-from firmly.service.bulk import quiet_gc
 from firmly.service.policy import decision_row, load_policy, row_to_decision
 
 
@@ -25,7 +24,7 @@ class ReplayReport:
 
 
 def replay(store: Store) -> ReplayReport:
-    with quiet_gc(), store.write():
+    with store.write():
         return replay_in_transaction(store)
 
 

@@ -15,7 +15,6 @@ from firmly.domain.errors import Busy
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
 from firmly.service import workspace
-from firmly.service.bulk import quiet_gc
 from firmly.service.policy import load_policy
 
 RETRY_AFTER = 10  # seconds: a simulation over a clinic's year takes a few
@@ -45,7 +44,7 @@ def simulate(store: Store, book: Rulebook, since: int | None = None, until: int 
 
 
 def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None) -> dict[str, Any]:
-    with quiet_gc(), store.read():
+    with store.read():
         ws = workspace.current(store)
         policy: Policy = load_policy(store, replace=book)
         current = store.decision_tally(INACTIVE, since, until)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from firmly import redact
 from firmly.domain.clock import from_us, to_us
-from firmly.domain.errors import FirmlyError
+from firmly.domain.errors import FirmlyError, Undelivered
 from firmly.domain.ports import OutboxRow, Store
 from firmly.service import clock, invoices
 
@@ -35,6 +35,10 @@ class Mail(Protocol):
     def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
              message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None: ...
 
+    def close(self) -> None:
+        """End the connection kept open between messages."""
+        ...
+
 
 class Hooks(Protocol):
     def send(self, url: str, secret: str, message_id: str, payload: str, now: datetime | None = None) -> None: ...
@@ -45,6 +49,11 @@ class Channels:
     mail: Mail | None
     hooks: Hooks | None
     invoice_pdf: Callable[[Store, str, str], bytes] | None = None  # (store, counterparty, decision) -> PDF
+
+    def close(self) -> None:
+        """After a round: the mail connection is not kept idle until the next one (servers drop it anyway)."""
+        if self.mail is not None:
+            self.mail.close()
 
 
 @dataclass(slots=True)
@@ -90,6 +99,14 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
     the time of the leases (by default `now` moved on by the time the round has taken). Once `stopping()`
     says so, the round ends after the message in hand and gives its other claims back, due at once.
     """
+    try:
+        return _drain(store_for, now, channels, batch, lease, clock, stopping)
+    finally:
+        channels.close()
+
+
+def _drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch: int, lease: int,
+           clock: Callable[[], int] | None, stopping: Callable[[], bool]) -> Round:
     report = Round()
     places: dict[str, _Workspace] = {}
     started = monotonic_ns()
@@ -198,7 +215,7 @@ def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels
             return
         send()
     except Exception as exc:  # any channel's failure is recorded on the message, never lost
-        permanent = bool(getattr(exc, "permanent", False))
+        permanent = isinstance(exc, Undelivered) and exc.permanent
         row.error = redact.text(f"{type(exc).__name__}: {exc}")[:2000]  # stored and shown: no secret in it
         if permanent or now - row.created_at >= GIVE_UP_US:
             row.status = "failed"

@@ -32,5 +32,5 @@ def language(store: Store) -> str | None:
 def version(store: Store, ws: WorkspaceInfo) -> tuple[Any, ...]:
     """A key that changes whenever what the workspace's derived figures depend on does: its history, clock and
     rules. Caches of whole-workspace scans are kept under it."""
-    return (id(getattr(store, "engine", store)), store.workspace, ws.events, ws.clock, ws.ticked,
+    return (id(store.database), store.workspace, ws.events, ws.clock, ws.ticked,
             tuple((r.id, r.version, r.hash) for r in store.rulebooks()))

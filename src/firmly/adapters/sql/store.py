@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from firmly import redact
 from firmly.adapters.sql.connectors import Connectors
+from firmly.adapters.sql.errors import NOT_INITIALISED, domain_errors
 from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
     OPEN_DECISIONS,
@@ -37,7 +38,7 @@ from firmly.adapters.sql.tables import (
     workspaces,
 )
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
-from firmly.domain.errors import FirmlyError
+from firmly.domain.errors import StorageError
 from firmly.domain.events import Event
 from firmly.domain.ledger import Posting
 from firmly.domain.ports import CounterpartyRow, OutboxRow, StoredRulebook, TokenRow, WorkspaceInfo
@@ -56,10 +57,6 @@ _EVENT_COLUMNS = (events.c.id, events.c.type, events.c.counterparty, events.c.oc
 _tones = msgspec.json.Decoder(Tone)
 _DECISION_KEYS = tuple(c.name for c in decisions.columns if c.name != "workspace")
 _DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
-
-
-class StorageError(FirmlyError):
-    """The database cannot be reached or is not initialised."""
 
 
 @contextmanager
@@ -228,6 +225,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         self.engine = engine
         self.workspace = workspace
         self.dialect = engine.dialect.name
+        self.database: object = engine
+        self.parallel_workspaces = self.dialect == "postgresql"  # an advisory lock per workspace (see _connect)
         self._conn: Connection | None = None
         self._added_since_analyze = 0
 
@@ -254,7 +253,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                 raise StorageError(f"cannot open the database: {exc.orig}") from None
             conn.info["write"] = write
             try:
-                with conn.begin():
+                with domain_errors(), conn.begin():
                     if write and self.dialect == "postgresql":
                         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:w))"), {"w": self.workspace})
                     self._conn = conn
@@ -288,13 +287,20 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
 
     def ping(self) -> None:
         """Raises unless the database answers."""
-        with self.engine.connect() as conn:
+        with domain_errors(), self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    def decision_counts(self) -> list[tuple[str, str, str, int]]:
+        with self.read():
+            rows = self.c.execute(select(decisions.c.workspace, decisions.c.action, decisions.c.status, func.count())
+                                  .group_by(decisions.c.workspace, decisions.c.action, decisions.c.status)
+                                  .order_by(decisions.c.workspace, decisions.c.action, decisions.c.status))
+            return [(w, a, s, n) for w, a, s, n in rows]
 
     def migrate(self) -> None:
         from firmly.adapters.sql import migrate  # noqa: PLC0415 (Alembic only here: other commands start quicker)
 
-        with self.engine.connect() as conn:
+        with domain_errors(), self.engine.connect() as conn:
             conn.info["write"] = True
             migrate.upgrade(conn)
             conn.commit()
@@ -319,7 +325,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                               (self.workspace,))
         except Exception as exc:  # sqlite3's OperationalError, psycopg's UndefinedTable
             if "does not exist" in str(exc) or "no such table" in str(exc):
-                raise StorageError("the database is not initialised: run `firmly init` first") from None
+                raise StorageError(NOT_INITIALISED) from None
             raise
         return WorkspaceInfo(*rows[0]) if rows else None
 

@@ -41,7 +41,6 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
     it starts is left out of the collector's full collections (`bulk.keep_loaded`)."""
     url = config.DATABASE_URL.value(database_url)
     scrape_token = config.METRICS_TOKEN.value(metrics_token)
-    engine = bootstrap.engine(url)
     writer = GroupCommit()
 
     @asynccontextmanager
@@ -56,7 +55,7 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
     app.state.writer = writer  # every event sent to this process goes through its one writer
     app.state.gate = gate = Gate(lambda ws: bootstrap.store(url, ws),
                                  float(config.RATE_LIMIT.value()) if rate is None else rate)
-    app.state.metrics = metrics = Metrics(engine)
+    app.state.metrics = metrics = Metrics(lambda: bootstrap.store(url, "").decision_counts())
     errors.install(app)
 
     app.add_middleware(CounterpartyPage, gate=gate)  # inside Observe: request ids and latency apply to it too

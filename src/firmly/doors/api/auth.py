@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from firmly.adapters.sql.store import SqlStore
-from firmly.domain.ports import TokenRow
+from firmly.domain.ports import Storage, TokenRow
 from firmly.doors.api.errors import ApiError
 from firmly.service import tokens
 
@@ -32,7 +32,7 @@ class Principal:
     workspace: str
     role: str
     name: str
-    store: SqlStore
+    store: Storage
 
 
 class Bucket:
@@ -59,7 +59,7 @@ class Bucket:
 class Gate:
     """Finds the caller from its token (cached briefly), enforces its role and its rate."""
 
-    def __init__(self, store_for: Callable[[str], SqlStore], rate: float) -> None:
+    def __init__(self, store_for: Callable[[str], Storage], rate: float) -> None:
         self.store_for = store_for
         self.bucket = Bucket(rate, max(rate, 1.0)) if rate > 0 else None
         self._seen: dict[str, tuple[float, TokenRow | None]] = {}
@@ -75,14 +75,25 @@ class Gate:
         self._seen[presented] = (now, row)
         return row
 
+    def _known(self, presented: str) -> bool:
+        cached = self._seen.get(presented)
+        return cached is not None and time.monotonic() - cached[0] < _TTL
+
+    async def admit(self, request: Request, roles: tuple[str, ...]) -> Principal:
+        """As calling the gate, from async code: a token not in the cache is looked up in a worker thread, so a
+        slow database never stalls the event loop (and every request on it)."""
+        presented = _presented(request)
+        if presented and not self._known(presented):
+            await run_in_threadpool(self._verify, presented)
+        return self(request, roles)
+
     def __call__(self, request: Request, roles: tuple[str, ...]) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, presented = header.partition(" ")
-        if scheme.lower() != "bearer" or not presented.strip():
+        presented = _presented(request)
+        if not presented:
             raise ApiError(401, "unauthorized", "send the header Authorization: Bearer TOKEN "
                            "(create one with `firmly token create`)", "Authorization",
                            headers={"WWW-Authenticate": "Bearer"})
-        row = self._verify(presented.strip())
+        row = self._verify(presented)
         if row is None:
             raise ApiError(401, "unauthorized", "the token is not valid or was revoked", "Authorization",
                            headers={"WWW-Authenticate": "Bearer"})
@@ -95,6 +106,12 @@ class Gate:
             raise ApiError(403, "forbidden", f"a {row.role} token may not do this (needs {' or '.join(roles)})")
         request.state.token = row.id
         return Principal(row.id, row.workspace, row.role, row.name, self.store_for(row.workspace))
+
+
+def _presented(request: Request) -> str:
+    """The bearer token the request carries, or ""."""
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return presented.strip() if scheme.lower() == "bearer" else ""
 
 
 def document_bearer(schema: dict[str, Any]) -> dict[str, Any]:
@@ -111,11 +128,12 @@ def _need(*roles: str) -> Any:
     """A route dependency: the caller, if its token has one of `roles`."""
 
     # async, so that FastAPI runs it on the event loop rather than in its thread pool: the token is almost
-    # always cached, and a hop to a thread costs more than the check. The bearer scheme is documented in the
-    # OpenAPI by `document_bearer`, not by a dependency that every request would resolve.
+    # always cached, and a hop to a thread costs more than the check; a miss goes to a thread (`Gate.admit`).
+    # The bearer scheme is documented in the OpenAPI by `document_bearer`, not by a dependency that every
+    # request would resolve.
     async def check(request: Request) -> Principal:
-        principal: Principal = request.app.state.gate(request, roles)
-        return principal
+        gate: Gate = request.app.state.gate
+        return await gate.admit(request, roles)
 
     return Depends(check)
 

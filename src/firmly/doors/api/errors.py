@@ -9,12 +9,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from firmly import redact
-from firmly.adapters.sql.store import StorageError
-from firmly.domain.errors import Busy, Conflict, FirmlyError, InvalidInput, NotFound
+from firmly.domain.errors import (
+    Busy,
+    Conflict,
+    FirmlyError,
+    InvalidInput,
+    NotFound,
+    StorageError,
+    StorageFailed,
+    StorageFull,
+    ValueRefused,
+)
 
 log = logging.getLogger("firmly.api")
 
@@ -64,6 +72,17 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
         return _json(429, body("busy", str(exc)), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, Conflict):
         return _json(409, body("conflict", str(exc)))
+    if isinstance(exc, ValueRefused):  # a value the database refuses (too long, out of range): the request's fault
+        log.warning("request %s: the database refused a value: %s", rid, exc)
+        return _json(422, body("invalid", f"the database refused a value of the request ({_first_line(exc)}); "
+                                          f"request id {rid}"))
+    if isinstance(exc, StorageFull):  # nothing of the request was stored: it may be sent again
+        log.error("request %s: database error: %s", rid, redact.text(str(exc)))
+        return _json(503, body("unavailable", f"the server's disk is full: nothing of this request was stored; "
+                               f"send it again later; request id {rid}"))
+    if isinstance(exc, StorageFailed):  # the driver's words go to the log only
+        log.error("request %s: database error: %s", rid, redact.text(str(exc)))
+        return _json(503, body("unavailable", f"the database is not available; request id {rid}"))
     if isinstance(exc, StorageError):  # the database is busy, away or not initialised: not the client's fault
         log.error("request %s: %s", rid, redact.text(str(exc)))
         return _json(503, body("unavailable", f"{redact.text(str(exc))}; request id {rid}"))
@@ -76,17 +95,6 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, HTTPException):
         return _json(exc.status_code, body(_CODES.get(exc.status_code, "error"), str(exc.detail)),
                      getattr(exc, "headers", None))
-    if isinstance(exc, DataError):  # a value the database refuses (too long, out of range): the request's fault
-        log.warning("request %s: the database refused a value: %s", rid, exc.orig)
-        return _json(422, body("invalid", f"the database refused a value of the request ({_first_line(exc.orig)}); "
-                                          f"request id {rid}"))
-    if isinstance(exc, SQLAlchemyError):
-        cause = str(getattr(exc, "orig", None) or exc)
-        log.error("request %s: database error: %s", rid, redact.text(cause))
-        if "database or disk is full" in cause:  # nothing of the request was stored: it may be sent again
-            return _json(503, body("unavailable", f"the server's disk is full: nothing of this request was stored; "
-                                   f"send it again later; request id {rid}"))
-        return _json(503, body("unavailable", f"the database is not available; request id {rid}"))
     log.exception("request %s failed", rid, exc_info=exc)
     return _json(500, body("internal", f"something went wrong on our side; request id {rid}"))
 
@@ -100,5 +108,5 @@ def install(app: FastAPI) -> None:
         return response_for(request, exc)
 
     for kind in (ApiError, InvalidInput, NotFound, Conflict, StorageError, FirmlyError, RequestValidationError,
-                 HTTPException, SQLAlchemyError, Exception):
+                 HTTPException, Exception):
         app.add_exception_handler(kind, handle)

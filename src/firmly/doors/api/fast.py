@@ -2,9 +2,10 @@
 
 An integrator's CRM asks for a counterparty's page on every screen it opens. The page itself costs about a
 quarter of a millisecond; FastAPI's route matching, dependency solving and exception layers cost as much
-again. Here the request meets the same token check (`Gate`), the same query and the same error answers
-(`errors.response_for`). The route in `routes.py` stays: it documents the endpoint in the OpenAPI, and it
-serves the requests this does not take (a `HEAD`, a trailing slash).
+again. Here the request meets the same token check (`Gate.admit`), the same query (in a worker thread, as
+every database call from async code) and the same error answers (`errors.response_for`). The route in
+`routes.py` stays: it documents the endpoint in the OpenAPI, and it serves the requests this does not take
+(a `HEAD`, a trailing slash).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -37,8 +39,8 @@ class CounterpartyPage:
         request = Request(scope)
         response: Response
         try:
-            who = self.gate(request, READ)
-            response = counterparty_page(who.store, found.group(1))
+            who = await self.gate.admit(request, READ)
+            response = await run_in_threadpool(counterparty_page, who.store, found.group(1))
         except Exception as exc:  # every failure as the API answers it: status, JSON body, no trace
             response = errors.response_for(request, exc)
         await response(scope, receive, send)

@@ -9,16 +9,18 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from firmly import bootstrap
-from firmly.adapters.sql.store import SqlStore
+from firmly.domain.ports import Storage
 from firmly.doors.web import i18n
 from firmly.doors.web.security import CSRF, LoginRequired, Refused, Visitor, set_cookie, visitor
 from firmly.doors.web.terms import term
+from firmly.doors.web.visitors import VisitorFirst
 from firmly.service import workspace
 
 log = logging.getLogger("firmly.web")
@@ -50,7 +52,7 @@ class Web:
         self.env.globals.update(LOCALES=i18n.LOCALES, term_of=term, vendor=lambda name: (VENDOR[name].is_file()))
         self._workspaces: dict[str, tuple[str, str]] = {}
 
-    def store(self, ws: str) -> SqlStore:
+    def store(self, ws: str) -> Storage:
         return bootstrap.store(self.url, ws)
 
     def _workspace(self, ws: str) -> tuple[str, str]:
@@ -99,6 +101,7 @@ def install(app: FastAPI, url: str) -> None:
     from firmly.doors.web.routes import router  # noqa: PLC0415 - the routes import this module's Web
 
     app.state.web = web = Web(url)
+    app.add_middleware(VisitorFirst)  # the visitor's database reads in a thread, not on the event loop
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -120,6 +123,7 @@ def install(app: FastAPI, url: str) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
-        page = web.page(request, "error.html", http_status=exc.status, message=exc.message)
+        # in a worker thread: the visitor and the workspace's zone may not have been read yet (database calls)
+        page = await run_in_threadpool(web.page, request, "error.html", http_status=exc.status, message=exc.message)
         page.headers.update(exc.headers or {})
         return page

@@ -10,8 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from firmly import redact
-from firmly.adapters.sql.store import SqlStore
 from firmly.domain.errors import Busy, Conflict, FirmlyError, NotFound
+from firmly.domain.ports import Storage
 from firmly.doors.web import i18n
 from firmly.doors.web.app import Web
 from firmly.doors.web.security import Refused, Visitor
@@ -24,7 +24,7 @@ def web(request: Request) -> Web:
     return found
 
 
-def store_of(request: Request, who: Visitor) -> SqlStore:
+def store_of(request: Request, who: Visitor) -> Storage:
     assert who.user is not None
     return web(request).store(who.user.workspace)
 

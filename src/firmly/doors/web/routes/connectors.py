@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from firmly.adapters import ical
+from firmly import bootstrap
 from firmly.domain.connectors import SOURCES, csvfile
 from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.doors.web import i18n
@@ -98,6 +98,7 @@ async def upload(request: Request) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise Refused(400, i18n.gettext("Choose a file to import."))
     raw = await upload.read(MAX_BYTES + 1)
+    await upload.close()  # its spooled file closed now, not left to the collector
     if len(raw) > MAX_BYTES:
         raise Refused(413, i18n.gettext("A file to import is at most 5 MiB."))
     name = upload.filename
@@ -124,7 +125,7 @@ def _payload(store: Any, name: str, raw: bytes, shipped: str) -> dict[str, Any]:
     if name.lower().endswith((".ics", ".ical", ".ifb")):
         with store.read():
             zone = workspace.current(store).timezone
-        return ical.read(raw, name, zone)
+        return bootstrap.read_calendar(raw, name, zone)
     if shipped not in MAPS:
         raise FirmlyError(i18n.gettext("Choose the column map of the CSV export."))
     spec = connectors.csv_map(MAPS[shipped])

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
+from firmly import bootstrap
 from firmly.domain.errors import Busy, InvalidInput, Problem
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
@@ -67,9 +68,7 @@ def appendix(request: Request, book_id: str, version: str, fmt: str, lang: str =
     if fmt == "html":
         return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="{name}.html"'})
     if fmt == "pdf":
-        from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes a while to import; only here
-
-        return Response(documents.html_to_pdf(html), media_type="application/pdf",
+        return Response(bootstrap.documents().html_to_pdf(html), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
     raise Refused(404, i18n.gettext("The appendix is available as HTML or PDF."))
 
@@ -141,6 +140,7 @@ async def _source(form: Any) -> tuple[str, str]:
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(MAX_BYTES + 1)
+        await upload.close()  # its spooled file closed now, not left to the collector
         if len(raw) > MAX_BYTES:
             raise Refused(413, i18n.gettext("A rulebook is at most 1 MiB."))
         try:
