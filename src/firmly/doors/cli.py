@@ -162,7 +162,7 @@ def _reader_language(lang: str | None, db: str | None, ws: str | None) -> str:
         return "en"  # no database here to take a language from, and a check creates none
     try:
         return workspace.language(bootstrap.store(db, ws)) or "en"
-    except (FirmlyError, SQLAlchemyError):  # a database not initialised, or out of reach: the check goes on
+    except FirmlyError:  # a database not initialised, or out of reach: the check goes on
         return "en"
 
 
