@@ -13,9 +13,11 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from starlette.exceptions import HTTPException
 
 from firmly import bootstrap
 from firmly.adapters.sql.store import SqlStore
+from firmly.doors.api import errors
 from firmly.doors.web import i18n
 from firmly.doors.web.security import CSRF, LoginRequired, Refused, Visitor, set_cookie, visitor
 from firmly.doors.web.terms import term
@@ -95,6 +97,12 @@ def finish(request: Request, response: Response, who: Visitor) -> None:
         who.new_csrf = False
 
 
+def wants_page(request: Request) -> bool:
+    """A browser's request for a page (it accepts HTML), not a client of the API under /v1."""
+    return (not request.url.path.startswith(("/v1/", "/vendor/", "/static/"))
+            and "text/html" in request.headers.get("accept", ""))
+
+
 def install(app: FastAPI, url: str) -> None:
     from firmly.doors.web.routes import router  # noqa: PLC0415 - the routes import this module's Web
 
@@ -117,6 +125,16 @@ def install(app: FastAPI, url: str) -> None:
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": where})
         return RedirectResponse(where, status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        """A browser asking for a page gets a page (`/rulebooks/smile` without a version); the API keeps JSON."""
+        if not wants_page(request):
+            return errors.response_for(request, exc)
+        message = i18n.gettext("There is no such page.") if exc.status_code == 404 else str(exc.detail)
+        page = web.page(request, "error.html", http_status=exc.status_code, message=message)
+        page.headers.update(getattr(exc, "headers", None) or {})
+        return page
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
