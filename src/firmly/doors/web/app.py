@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from firmly import bootstrap
 from firmly.adapters.sql.store import SqlStore
 from firmly.doors.api import errors
-from firmly.doors.web import i18n
+from firmly.doors.web import i18n, lists
 from firmly.doors.web.security import CSRF, LoginRequired, Refused, Visitor, set_cookie, visitor
 from firmly.doors.web.terms import term
 from firmly.service import workspace
@@ -49,7 +49,8 @@ class Web:
         self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.env.filters.update(when=i18n.when, day=i18n.day, money=i18n.money, number=i18n.number, share=i18n.share,
                                 tojson_data=_json_data)
-        self.env.globals.update(LOCALES=i18n.LOCALES, term_of=term, vendor=lambda name: (VENDOR[name].is_file()))
+        self.env.globals.update(LOCALES=i18n.LOCALES, term_of=term, vendor=lambda name: (VENDOR[name].is_file()),
+                                url_with=lists.url_with)
         self._workspaces: dict[str, tuple[str, str]] = {}
 
     def store(self, ws: str) -> SqlStore:
@@ -74,7 +75,8 @@ class Web:
         who = visitor(request)
         tz = self.timezone(who.user.workspace) if who.user else "UTC"
         values = {"who": who, "lang": who.lang, "csrf": who.csrf, "tz": tz, "path": request.url.path,
-                  "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""), **context}
+                  "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+                  "query": dict(request.query_params), **context}
         html = self.env.get_template(template).render(values)
         response = HTMLResponse(html, status_code=http_status)
         finish(request, response, who)
