@@ -230,6 +230,13 @@ def test_lists_sort_page_export_and_the_invoice_downloads(site: Site, browser: A
     entries = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
     assert {"kind": "credit", "memo": "payment", "event": "acme-pay-1"}.items() <= entries[0].items()
     assert all(e["currency"] == "EUR" for e in entries) and len(entries) > 3
+    for path in ("/", "/counterparties/tom", "/rulebooks", "/rulebooks/smile/2026-05", "/reports/suppliers"):
+        page.goto(site.base + path)  # the pages around the desk: badges, buttons and sources readable too
+        accessible(page)
+    page.goto(f"{site.base}/rulebooks")
+    button = page.locator("a.button", has_text="Check or load a rulebook")
+    colours = button.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    assert colours[0] != colours[1]  # it was white on white
     page.goto(f"{site.base}/rulebooks/smile")  # no version: a page, not the API's JSON
     expect(page.locator("h1")).to_have_text("Not possible")
     expect(page.get_by_role("alert")).to_have_text("There is no such page.")
