@@ -12,7 +12,7 @@ def get(row: dict[str, Any], column: str) -> Any:
     return row.get(column)
 
 
-ROWS = [{"name": "béla", "revenue": "100.00", "karma": None}, {"name": "Anna", "revenue": "9.50", "karma": 3},
+ROWS: list[dict[str, Any]] = [{"name": "béla", "revenue": "100.00", "karma": None}, {"name": "Anna", "revenue": "9.50", "karma": 3},
         {"name": "carl", "revenue": "1000", "karma": 12}, {"name": "", "revenue": None, "karma": -1}]
 
 
@@ -45,4 +45,5 @@ def test_links_keep_the_other_filters() -> None:
         "/counterparties?kind=client&q=%D0%9E%D0%9E%D0%9E+%C2%AB%D0%A1%D0%B5%D0%B2%D0%B5%D1%80%C2%BB&sort=-name")
     assert lists.url_with("/r", {}, page=2) == "/r?page=2"
     assert lists.url_with("/r", {"q": ""}) == "/r"
-    assert lists.sort([{"v": Decimal("2")}, {"v": 1.5}], "v", ("v",), get) == [{"v": 1.5}, {"v": Decimal("2")}]
+    mixed: list[dict[str, Any]] = [{"v": Decimal("2")}, {"v": 1.5}]
+    assert lists.sort(mixed, "v", ("v",), get) == [{"v": 1.5}, {"v": Decimal("2")}]
