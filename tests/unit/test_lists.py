@@ -12,8 +12,9 @@ def get(row: dict[str, Any], column: str) -> Any:
     return row.get(column)
 
 
-ROWS: list[dict[str, Any]] = [{"name": "béla", "revenue": "100.00", "karma": None}, {"name": "Anna", "revenue": "9.50", "karma": 3},
-        {"name": "carl", "revenue": "1000", "karma": 12}, {"name": "", "revenue": None, "karma": -1}]
+ROWS: list[dict[str, Any]] = [
+    {"name": "béla", "revenue": "100.00", "karma": None}, {"name": "Anna", "revenue": "9.50", "karma": 3},
+    {"name": "carl", "revenue": "1000", "karma": 12}, {"name": "", "revenue": None, "karma": -1}]
 
 
 def test_numbers_written_as_text_sort_by_size_and_empty_values_stay_last() -> None:
