@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from firmly.domain import limits
 from firmly.domain.clock import to_us
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import KINDS, SEVERITIES
@@ -38,24 +39,28 @@ class Input:
     kind: str  # text, textarea, number, money, select, flag, prices
     required: bool = False
     choices: tuple[str, ...] = ()
+    longest: int = limits.REFERENCE  # the catalogue's limit, so the browser stops a text before the door must
 
 
 FORMS: dict[str, tuple[Input, ...]] = {
     "incident.reported": (Input("severity", "select", True, SEVERITIES), Input("category", "text"),
-                          Input("description", "textarea"), Input("appointment", "text"),
+                          Input("description", "textarea", longest=limits.TEXT), Input("appointment", "text"),
                           Input("reported_by", "text")),
-    "request.received": (Input("channel", "text"), Input("topic", "text"), Input("effort_minutes", "number"),
-                         Input("request", "text")),
+    "request.received": (Input("channel", "text"), Input("topic", "text", longest=limits.TEXT),
+                         Input("effort_minutes", "number"), Input("request", "text")),
     "work.logged": (Input("minutes", "number", True), Input("in_tariff", "flag"), Input("request", "text"),
                     Input("by", "text")),
     "payment.received": (Input("amount", "money", True), Input("invoice", "text")),
-    "message.received": (Input("text", "textarea", True), Input("channel", "text"),
+    "message.received": (Input("text", "textarea", True, longest=limits.TEXT), Input("channel", "text"),
                          Input("lang", "select", False, ("ru", "en"))),
-    "review.received": (Input("rating", "select", True, ("5", "4", "3", "2", "1")), Input("text", "textarea"),
-                        Input("author", "text"), Input("appointment", "text"), Input("publish", "flag")),
-    "counterparty.upserted": (Input("kind", "select", False, KINDS), Input("name", "text"), Input("tier", "text"),
+    "review.received": (Input("rating", "select", True, ("5", "4", "3", "2", "1")),
+                        Input("text", "textarea", longest=limits.TEXT), Input("author", "text"),
+                        Input("appointment", "text"), Input("publish", "flag")),
+    "counterparty.upserted": (Input("kind", "select", False, KINDS), Input("name", "text", longest=limits.TEXT),
+                              Input("tier", "text", longest=limits.TIER),
                               Input("email", "text"), Input("phone", "text"),
-                              Input("locale", "select", False, ("ru", "en")), Input("prices", "prices")),
+                              Input("locale", "select", False, ("ru", "en")),
+                              Input("prices", "prices", longest=limits.TEXT)),
 }
 assert set(FORMS) == set(recording.BY_HAND)
 
@@ -109,11 +114,11 @@ async def record(request: Request, kind: str) -> Response:
         parsed = ingest.parsed("form", [envelope])
         _, _, item = parsed[0]
         if isinstance(item, ingest.Rejection):
-            errors[_field_of(item.field)] = item.message
+            errors[_field_of(item.field)] = _words(item)
         else:
             report = await _write(request, who.user.workspace, parsed)
             if report.rejected:
-                errors[_field_of(report.rejected[0].field)] = report.rejected[0].message
+                errors[_field_of(report.rejected[0].field)] = _words(report.rejected[0])
             else:
                 return back(f"/record/{kind}?key={quote(key, safe='')}&recorded={quote(envelope['id'], safe='')}"
                             f"&decisions={report.decisions}")
@@ -121,6 +126,16 @@ async def record(request: Request, kind: str) -> Response:
     return web(request).page(request, "record.html", http_status=422, nav="record", forms=FORMS, kind=kind,
                              inputs=FORMS[kind], values=values, errors=errors, keys=keys, key=key, recorded="",
                              decisions="")
+
+
+def _words(refused: ingest.Rejection) -> str:
+    """A refusal the form's own checks could not foresee, in the reader's language where it is a known one; the
+    validator's own words (which name the limit) otherwise."""
+    if refused.field == "occurred_at" and "in the future" in refused.message:
+        return i18n.gettext("This is ahead of now; record what has already happened.")
+    if "characters" in refused.message:
+        return i18n.gettext("Too long: %(reason)s") % {"reason": refused.message}
+    return refused.message
 
 
 def _field_of(name: str) -> str:
@@ -135,7 +150,7 @@ def _instant(value: str, tz: str) -> int | None:
         return None
     if local.tzinfo is None:
         local = local.replace(tzinfo=ZoneInfo(tz))
-    return to_us(local) if 1970 < local.year < 9999 else None
+    return to_us(local) if limits.FIRST_YEAR < local.year < limits.END_YEAR else None
 
 
 def _data(inputs: tuple[Input, ...], values: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
