@@ -110,6 +110,7 @@ def test_an_empty_workspace_is_led_to_its_first_rulebook(site: Site, browser: An
     expect(page).to_have_url(re.compile(r"/start/events\?loaded=clinic"))
     stored = rulebooks.stored(bootstrap.store(site.url, "fresh"))
     assert [(r.id, r.version) for r in stored] == [("clinic", "1")]
+    assert "Отменяйте визит не позже чем за 12 ч." in stored[0].source and "fee: '1500.00'" in stored[0].source
     page.get_by_label("Для чего этот токен").fill("CRM")
     page.get_by_role("button", name="Создать токен для отправки событий").click()
     expect(page.locator("#token")).to_have_text(re.compile(r"^fy_[0-9a-f]{12}_\S{20,}$"))
@@ -149,7 +150,8 @@ def test_each_event_type_is_recorded_by_hand(site: Site, browser: Any) -> None:
             else:
                 box.fill(value)
         page.get_by_role("button", name="Record", exact=True).click()
-        expect(page.get_by_role("status")).to_contain_text("Recorded as ui-")
+        expect(page).to_have_url(re.compile(r"recorded=ui-"))
+        expect(page.get_by_role("status")).to_contain_text("Recorded.")
     accessible(page)
     page.goto(f"{site.base}/counterparties/anna")
     expect(page.locator("h1")).to_contain_text("Anna Petrova")

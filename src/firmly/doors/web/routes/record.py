@@ -69,9 +69,10 @@ def _local_now(tz: str) -> str:
     return datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
-def _keys(request: Request) -> list[str]:
+def _keys(request: Request) -> list[tuple[str, str]]:
+    """Every counterparty's key with its name, for the counterparty box to offer as one types."""
     who = signed_in(request)
-    return [r.key for r in answer(lambda: listing.scan(store_of(request, who))).rows]
+    return [(r.key, r.name) for r in answer(lambda: listing.scan(store_of(request, who))).rows]
 
 
 @router.get("/record")
