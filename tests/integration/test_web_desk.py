@@ -34,14 +34,14 @@ def url(database_url: str) -> Iterator[str]:
     store = bootstrap.store(database_url, "desk-it")
     demo.demo(store, "clinic-en", 0)
     for role in ("admin", "operator", "viewer"):
-        users.create(store, f"{role}@example.org", role, PASSWORD, 0)
+        users.create(store, f"{role}@desk.example.org", role, PASSWORD, 0)
     yield database_url
 
 
 def client(url: str, role: str) -> TestClient:
     c = TestClient(create_app(url), base_url="http://testserver", headers=HTML)
     token = csrf(c.get("/login").text)
-    answer = c.post("/login", data={"csrf": token, "email": f"{role}@example.org", "password": PASSWORD},
+    answer = c.post("/login", data={"csrf": token, "email": f"{role}@desk.example.org", "password": PASSWORD},
                     follow_redirects=False)
     assert answer.status_code == 303
     return c
