@@ -31,6 +31,7 @@ from firmly.doors.web.testing import demo_database, serve
 from firmly.service import listing, reports
 
 CLINIC = Path(__file__).resolve().parents[1] / "src" / "firmly" / "examples" / "clinic-en" / "rulebook.yaml"
+START_PREVIEW = "/start?business=clinic&preview=1&name=Smile&fee=25&currency=EUR&preset=strict&notice_hours=12"
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/login", "login"),
     ("GET", "/", "dashboard"),
@@ -52,6 +53,18 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/reports/courtesy", "report: courtesy"),
     ("GET", "/reports/cost-to-serve.csv", "report CSV"),
     ("GET", "/partners/demo/northside", "public partner page"),
+    ("GET", "/counterparties?sort=-ratio&page=3", "counterparties, sorted, page 3"),
+    ("GET", "/counterparties.csv?kind=client", "counterparties CSV"),
+    ("GET", "/reports/cost-to-serve?sort=-revenue&page=2", "cost-to-serve, sorted, page 2"),
+    ("GET", "/reports/cost-to-serve?currency=RUB", "cost-to-serve, one currency"),
+    ("GET", "/start", "start page"),
+    ("GET", START_PREVIEW, "start: rules and letters"),
+    ("GET", "/start/events", "how to send events"),
+    ("GET", "/record", "record: the event types"),
+    ("GET", "/record/payment.received", "record: payment form"),
+    ("POST", "/record/payment.received", "record: refused at its field"),
+    ("GET", "/events/upload", "event file upload form"),
+    ("GET", "/counterparties/acme/statement.csv", "statement CSV"),
 )
 
 
@@ -96,7 +109,10 @@ def main() -> None:
             forms = {"/rulebooks/upload": {"csrf": token.group(1), "action": "check",
                                            "source": source.replace("min_notice: 12h", "min_notice: soon")},
                      "/rulebooks/what-if": {"csrf": token.group(1),
-                                            "source": source.replace("min_notice: 12h", "min_notice: 72h")}}
+                                            "source": source.replace("min_notice: 12h", "min_notice: 72h")},
+                     # an amount in words: refused at its field, so the repeats store nothing
+                     "/record/payment.received": {"csrf": token.group(1), "counterparty": "tom",
+                                                  "occurred_at": "2026-06-01T10:00", "amount": "twelve"}}
             for method, path, name in PAGES:
                 form = forms.get(path, {})
                 who = anonymous if path == "/login" else client

@@ -35,6 +35,14 @@ PAGES = (
     ("suppliers", "/reports/suppliers"),
     ("courtesy", "/reports/courtesy"),
     ("public-partner", "/partners/demo/northside"),
+    ("start", "/start?business=clinic&preview=1&name=Smile&fee=25&currency=EUR&preset=moderate&notice_hours=12"),
+    ("start-events", "/start/events"),
+    ("record", "/record"),
+    ("record-incident", "/record/incident.reported?key=northside"),
+    ("record-counterparty", "/record/counterparty.upserted"),
+    ("events-upload", "/events/upload"),
+    ("cost-to-serve-sorted", "/reports/cost-to-serve?currency=RUB&sort=-ratio&page=2"),
+    ("not-found", "/rulebooks/smile"),
 )
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 

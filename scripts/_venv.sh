@@ -12,6 +12,10 @@ if command -v npm >/dev/null 2>&1; then
   if [ ! -f "$ASSETS/node_modules/.package-lock.json" ] || [ "$ASSETS/package-lock.json" -nt "$ASSETS/node_modules/.package-lock.json" ]; then
     npm ci --prefix "$ASSETS" --silent --no-audit --no-fund
   fi
+  # axe-core for the accessibility checks of the browser tests (a dev dependency, pinned by its lock file)
+  if [ ! -f tests/browser/node_modules/.package-lock.json ] || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+    npm ci --prefix tests/browser --silent --no-audit --no-fund
+  fi
 else
   echo "npm is not installed: the web UI will run without charts and live search" >&2
 fi

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from firmly.domain.clock import to_us
 from firmly.domain.engine.decision import ACTIONS, INACTIVE
 from firmly.domain.ports import Store
-from firmly.service import listing, workspace
+from firmly.service import listing, wallclock, workspace
 from firmly.service.listing import Restriction, Summary
 
 DAY_US = 86_400_000_000
@@ -29,6 +29,7 @@ class Dashboard:
     invoices: list[dict[str, Any]]  # open top-up invoices: the latest per counterparty still out
     weeks: list[int]  # the start of each week (UTC microseconds), oldest first
     trend: dict[str, list[int]]  # action -> decisions per week
+    empty: bool  # nothing loaded or recorded yet: the page points to the start page instead
 
 
 def dashboard(store: Store) -> Dashboard:
@@ -41,7 +42,8 @@ def dashboard(store: Store) -> Dashboard:
         issued = [r for r in store.decisions(action="top_up_invoice")
                   if r["counterparty"] in invoiced and r["status"] not in INACTIVE] if invoiced else []
     clock = found.clock
-    now = clock if clock is not None else max((f[2] for f in facts.values()), default=0)
+    # a fresh workspace has no engine clock yet: its weeks end today, not in 1970
+    now = clock if clock is not None else max((f[2] for f in facts.values()), default=wallclock.now())
     ending = sorted((r for row in found.rows for r in row.restrictions if r.until <= now + SOON_DAYS * DAY_US),
                     key=lambda r: r.until)
     flagged = sorted((r for r in found.rows if r.flagged), key=lambda r: (r.ratio is None, -(r.ratio or 0), r.key))
@@ -55,7 +57,8 @@ def dashboard(store: Store) -> Dashboard:
     invoices = [{**r, "name": names.get(r["counterparty"], r["counterparty"])}
                 for r in sorted(latest.values(), key=lambda r: r["at"])]
     weeks, trend = _trend(facts, now, found.timezone)
-    return Dashboard(clock, pending, ending, flagged, suppliers, invoices, weeks, trend)
+    return Dashboard(clock, pending, ending, flagged, suppliers, invoices, weeks, trend,
+                     empty=not found.rows and not facts and clock is None)
 
 
 def _trend(facts: dict[str, tuple[Any, ...]], now: int, timezone: str) -> tuple[list[int], dict[str, list[int]]]:

@@ -14,10 +14,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from starlette.exceptions import HTTPException
 
 from firmly import bootstrap
 from firmly.domain.ports import Storage
-from firmly.doors.web import i18n
+from firmly.doors.api import errors
+from firmly.doors.web import i18n, lists
 from firmly.doors.web.security import CSRF, LoginRequired, Refused, Visitor, set_cookie, visitor
 from firmly.doors.web.terms import term
 from firmly.doors.web.visitors import VisitorFirst
@@ -49,7 +51,8 @@ class Web:
         self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.env.filters.update(when=i18n.when, day=i18n.day, money=i18n.money, number=i18n.number, share=i18n.share,
                                 tojson_data=_json_data, said=i18n.problem)
-        self.env.globals.update(LOCALES=i18n.LOCALES, term_of=term, vendor=lambda name: (VENDOR[name].is_file()))
+        self.env.globals.update(LOCALES=i18n.LOCALES, term_of=term, vendor=lambda name: (VENDOR[name].is_file()),
+                                url_with=lists.url_with)
         self._workspaces: dict[str, tuple[str, str]] = {}
 
     def store(self, ws: str) -> Storage:
@@ -74,7 +77,8 @@ class Web:
         who = visitor(request)
         tz = self.timezone(who.user.workspace) if who.user else "UTC"
         values = {"who": who, "lang": who.lang, "csrf": who.csrf, "tz": tz, "path": request.url.path,
-                  "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""), **context}
+                  "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+                  "query": dict(request.query_params), **context}
         html = self.env.get_template(template).render(values)
         response = HTMLResponse(html, status_code=http_status)
         finish(request, response, who)
@@ -95,6 +99,12 @@ def finish(request: Request, response: Response, who: Visitor) -> None:
     if who.new_csrf:
         set_cookie(request, response, CSRF, who.csrf, None)
         who.new_csrf = False
+
+
+def wants_page(request: Request) -> bool:
+    """A browser's request for a page (it accepts HTML), not a client of the API under /v1."""
+    return (not request.url.path.startswith(("/v1/", "/vendor/", "/static/"))
+            and "text/html" in request.headers.get("accept", ""))
 
 
 def install(app: FastAPI, url: str) -> None:
@@ -120,6 +130,16 @@ def install(app: FastAPI, url: str) -> None:
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": where})
         return RedirectResponse(where, status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        """A browser asking for a page gets a page (`/rulebooks/smile` without a version); the API keeps JSON."""
+        if not wants_page(request):
+            return errors.response_for(request, exc)
+        message = i18n.gettext("There is no such page.") if exc.status_code == 404 else str(exc.detail)
+        page = web.page(request, "error.html", http_status=exc.status_code, message=message)
+        page.headers.update(getattr(exc, "headers", None) or {})
+        return page
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -61,3 +62,12 @@ def back(to: str) -> RedirectResponse:
 def field(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+_BODY = re.compile(r"<body>(.*)</body>", re.S)
+
+
+def body_of(document: str) -> str:
+    """What is inside a whole HTML document's <body>: an appendix shown within a page."""
+    found = _BODY.search(document)
+    return found.group(1) if found else document

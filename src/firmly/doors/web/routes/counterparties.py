@@ -2,38 +2,67 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
+from firmly import bootstrap
+from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, store_of, web
-from firmly.doors.web.security import signed_in
-from firmly.service import listing, timeline
+from firmly.doors.web.security import Refused, signed_in
+from firmly.service import accounts, invoices, listing, timeline
 
 router = APIRouter()
-PAGE = 50
 KINDS = ("client", "partner", "supplier")
 STATUSES = ("active", "restricted", "suspended", "terminated")
 
 
-@router.get("/counterparties")
-def counterparties(request: Request, q: str = "", kind: str = "", status: str = "", tier: str = "",
-                   flagged: str = "", page: str = "1") -> HTMLResponse:
+COLUMNS = ("name", "key", "kind", "tier", "status", "ratio", "karma", "rating", "courtesy", "klass")
+
+
+def _found(request: Request, q: str, kind: str, status: str, tier: str, flagged: str, order: str
+           ) -> tuple[listing.Scan, list[listing.Summary]]:
     who = signed_in(request)
     found = answer(lambda: listing.scan(store_of(request, who)))
     rows = listing.search(found, q, kind, status, tier, flagged == "1")
-    number = max(1, int(page)) if page.isdigit() else 1
-    pages = max(1, -(-len(rows) // PAGE))
-    number = min(number, pages)
+    return found, lists.sort(rows, order, COLUMNS, getattr)
+
+
+@router.get("/counterparties")
+def counterparties(request: Request, q: str = "", kind: str = "", status: str = "", tier: str = "",
+                   flagged: str = "", page: str = "1", sort: str = "") -> HTMLResponse:
+    found, rows = _found(request, q, kind, status, tier, flagged, sort)
+    shown, number, pages = lists.page_of(rows, page)
     tiers = sorted({r.tier for r in found.rows})
     context: dict[str, Any] = {
-        "rows": rows[(number - 1) * PAGE: number * PAGE], "total": len(rows), "page": number, "pages": pages,
+        "rows": shown, "total": len(rows), "page": number, "pages": pages, "everyone": len(found.rows),
         "q": q, "kind": kind, "status": status, "tier": tier, "flagged": flagged == "1", "tiers": tiers,
-        "kinds": KINDS, "statuses": STATUSES, "nav": "counterparties"}
+        "kinds": KINDS, "statuses": STATUSES, "nav": "counterparties", "sort": sort}
     # htmx asks for the results alone while someone types in the search box
     template = "counterparties_results.html" if request.headers.get("hx-request") else "counterparties.html"
     return web(request).page(request, template, **context)
+
+
+@router.get("/counterparties.csv")
+def as_csv(request: Request, q: str = "", kind: str = "", status: str = "", tier: str = "", flagged: str = "",
+           sort: str = "") -> Response:
+    """The list as filtered and sorted on the page, every page of it."""
+    _, rows = _found(request, q, kind, status, tier, flagged, sort)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["key", "name", "kind", "tier", "status", "currency", "effort_minutes", "revenue", "ratio",
+                     "flagged", "karma", "rating", "courtesy", "class", "balance"])
+    for r in rows:
+        writer.writerow([r.key, r.name, r.kind, r.tier, r.status, r.currency, r.effort_minutes, r.revenue,
+                         "" if r.ratio is None else round(r.ratio, 4), str(r.flagged).lower(),
+                         "" if r.karma is None else r.karma, "" if r.rating is None else round(r.rating, 4),
+                         "" if r.courtesy is None else round(r.courtesy, 4), r.klass or "",
+                         "" if r.balance is None else r.balance])
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="counterparties.csv"'})
 
 
 @router.get("/counterparties/{key}")
@@ -42,3 +71,39 @@ def counterparty(request: Request, key: str) -> HTMLResponse:
     found = answer(lambda: timeline.page(store_of(request, who), key))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
     return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma)
+
+
+@router.get("/counterparties/{key}/invoice.{fmt}")
+def invoice(request: Request, key: str, fmt: str) -> Response:
+    """The counterparty's latest top-up invoice, as the CLI's `account invoice` writes it."""
+    who = signed_in(request)
+    found = answer(lambda: invoices.invoice(store_of(request, who), key))
+    documents = bootstrap.documents()
+    name = f"invoice-{found.number}"
+    if fmt == "pdf":
+        return Response(documents.invoice_pdf(found), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+    if fmt == "html":
+        return HTMLResponse(documents.invoice_html(found),
+                            headers={"Content-Disposition": f'inline; filename="{name}.html"'})
+    raise Refused(404, i18n.gettext("The invoice is available as HTML or PDF."))
+
+
+@router.get("/counterparties/{key}/statement.csv")
+def statement(request: Request, key: str) -> Response:
+    """The prepaid account's statement, oldest first, as `account show --json` lists it."""
+    who = signed_in(request)
+    shown = answer(lambda: accounts.show(store_of(request, who), key))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "kind", "amount", "currency", "memo", "service", "event"])
+    for e in shown["entries"]:
+        writer.writerow([e.get("at"), e.get("kind"), e.get("amount"), shown["currency"], e.get("memo"),
+                         e.get("service") or "", e.get("event") or ""])
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="statement-{_safe(key)}.csv"'})
+
+
+def _safe(key: str) -> str:
+    """A key as a file name: letters, digits, dots and dashes."""
+    return "".join(c if c.isalnum() or c in ".-_" else "_" for c in key)[:60] or "account"

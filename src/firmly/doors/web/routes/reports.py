@@ -8,12 +8,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from firmly.doors.web import i18n
+from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, store_of, web
 from firmly.doors.web.security import Refused, signed_in
 from firmly.service import reports
 
 router = APIRouter()
+CHART_BARS = 30  # the partners with the most karma: a chart of hundreds of bars is unreadable
+COLUMNS = {  # the columns each report sorts by (its row's fields)
+    "cost-to-serve": ("name", "effort_minutes", "revenue", "ratio"),
+    "partners": ("name", "karma", "rating", "reviews", "clean_bookings", "incidents", "bonus"),
+    "suppliers": ("name", "class", "weighted", "late_deliveries", "incidents", "switching_cost"),
+    "courtesy": ("name", "messages", "hostile", "courtesy"),
+}
 
 
 def _rows(request: Request, name: str) -> list[dict[str, Any]]:
@@ -25,9 +32,11 @@ def _rows(request: Request, name: str) -> list[dict[str, Any]]:
 
 
 @router.get("/reports/{name}.csv")
-def as_csv(request: Request, name: str) -> Response:
+def as_csv(request: Request, name: str, sort: str = "", currency: str = "") -> Response:
+    """Every row of the report (not one page), filtered and sorted as on the page."""
+    rows = [r for r in _rows(request, name) if not currency or r.get("currency") == currency]
     out = io.StringIO()
-    reports.write_csv(_rows(request, name), out, ", ")
+    reports.write_csv(lists.sort(rows, sort, COLUMNS.get(name, ()), _cell), out, ", ")
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
@@ -38,16 +47,28 @@ def first(request: Request) -> HTMLResponse:
 
 
 @router.get("/reports/{name}")
-def report(request: Request, name: str) -> HTMLResponse:
+def report(request: Request, name: str, page: str = "1", sort: str = "", currency: str = "") -> HTMLResponse:
     rows = _rows(request, name)
-    chart: dict[str, Any] = {}
-    if name == "cost-to-serve":  # effort against revenue, the flagged ones marked
-        chart = {"points": [{"x": float(r["revenue"]), "y": r["effort_minutes"], "key": r["key"], "name": r["name"],
-                             "flagged": r["flagged"], "currency": r["currency"]}
-                            for r in rows if r["effort_minutes"] or float(r["revenue"])]}
+    currencies = sorted({str(r["currency"]) for r in rows if r.get("currency")})
+    if currency:
+        rows = [r for r in rows if r.get("currency") == currency]
+    rows = lists.sort(rows, sort, COLUMNS.get(name, ()), _cell)
+    charts: list[dict[str, Any]] = []
+    if name == "cost-to-serve":  # effort against revenue, the flagged ones marked: one chart per currency
+        for code in [currency] if currency else currencies:
+            points = [{"x": float(r["revenue"]), "y": r["effort_minutes"], "key": r["key"], "name": r["name"],
+                       "flagged": r["flagged"], "currency": r["currency"]}
+                      for r in rows if r["currency"] == code and (r["effort_minutes"] or float(r["revenue"]))]
+            if points:
+                charts.append({"currency": code, "points": points})
     elif name == "partners":
-        chart = {"labels": [r["name"] for r in rows], "values": [r["karma"] or 0 for r in rows]}
-    return web(request).page(request, "report.html", nav="reports", name=name, rows=rows, chart=chart,
+        top = sorted(rows, key=lambda r: -(r["karma"] or 0))[:CHART_BARS]
+        charts.append({"labels": [r["name"] for r in top], "values": [r["karma"] or 0 for r in top]})
+    shown, number, pages = lists.page_of(rows, page)
+    return web(request).page(request, "report.html", nav="reports", name=name, rows=shown, total=len(rows),
+                             page=number, pages=pages, charts=charts, currencies=currencies, currency=currency,
                              names=list(reports.BY_NAME))
 
 
+def _cell(row: dict[str, Any], column: str) -> Any:
+    return row.get(column)

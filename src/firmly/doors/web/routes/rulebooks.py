@@ -3,7 +3,6 @@ at their lines, and what-if: a changed rulebook replayed over the history, nothi
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,7 +17,7 @@ from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, answer_async, back, busy, field, store_of, web
+from firmly.doors.web.routes._common import answer, answer_async, back, body_of, busy, field, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
 from firmly.service import listing, rulebooks, simulate
 from firmly.service.policy import as_rulebook
@@ -55,7 +54,7 @@ def shown(request: Request, book_id: str, version: str, loaded: str = "", lang: 
     book = as_rulebook(stored)
     lang = lang if lang in i18n.LOCALES else i18n.current()
     return web(request).page(request, "rulebook.html", nav="rulebooks", stored=stored, book=book, loaded=loaded,
-                             appendix=Markup(_body(render_html(book, lang))), appendix_lang=lang,
+                             appendix=Markup(body_of(render_html(book, lang))), appendix_lang=lang,
                              lines=_lines(stored.source, []))
 
 
@@ -167,10 +166,3 @@ def _lines(source: str, problems: list[Problem]) -> list[tuple[int, str, list[Pr
             at.setdefault(p.line, []).append(p)
     return [(n, text, at.get(n, [])) for n, text in enumerate(source.split("\n"), start=1)]
 
-
-_BODY = re.compile(r"<body>(.*)</body>", re.S)
-
-
-def _body(document: str) -> str:
-    found = _BODY.search(document)
-    return found.group(1) if found else document
