@@ -237,10 +237,12 @@ async def upload(request: Request) -> Response:
     assert who.user is not None
     sent = posted.get("file")
     if not isinstance(sent, UploadFile) or not sent.filename:
+        await posted.close()
         return web(request).page(request, "events_upload.html", http_status=422, nav="record", report=None, name="",
                                  error=i18n.gettext("Choose a .jsonl or .csv file."))
     name = Path(sent.filename).name or "events.jsonl"
     raw = await sent.read(MAX_FILE + 1)
+    await posted.close()  # the spooled file closed now, not left to the collector
     if len(raw) > MAX_FILE:
         raise Refused(413, i18n.gettext("A file uploaded here is at most 20 MiB; send bigger ones with "
                                         "`firmly ingest` or the API."))
