@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.contract.test_use_cases import EXAMPLE
 from typer.testing import CliRunner
 
 from firmly.adapters.memory import MemoryStore
@@ -16,6 +15,7 @@ from firmly.domain.engine import Engine
 from firmly.domain.rulebook import parse_rulebook
 from firmly.doors.cli import app
 from firmly.service import ingest, replay, rulebooks, simulate, workspace
+from tests.contract.test_use_cases import EXAMPLE
 
 
 @pytest.fixture
