@@ -31,7 +31,7 @@ def site(database_url: str) -> Site:
     forget_workspace(database_url, "off-loop")
     store = bootstrap.store(database_url, "off-loop")
     demo.demo(store, "clinic-en", 0)
-    users.create(store, "operator@example.org", "operator", PASSWORD, 0)
+    users.create(store, "off-loop-operator@example.org", "operator", PASSWORD, 0)
     return Site(database_url, "off-loop")
 
 
@@ -68,7 +68,7 @@ def test_the_counterparty_page_and_a_token_not_cached_are_read_in_threads(site: 
 
 def test_the_web_finds_its_visitor_and_workspace_in_a_thread(site: Site, calls: Calls) -> None:
     with site.client() as c:
-        site.login(c, "operator@example.org")
+        site.login(c, "off-loop-operator@example.org")
         calls.clear()
         assert c.get("/counterparties/tom").status_code == 200
         assert c.post("/lang", data={"lang": "ru", "csrf": "wrong"}).status_code == 403  # an async page

@@ -95,6 +95,8 @@ async def upload(request: Request) -> Response:
     check_form(request, form)
     store = store_of(request, who)
     upload = form.get("file")
+    if isinstance(upload, UploadFile) and not upload.filename:
+        await upload.close()  # an empty file field still comes as a spooled file
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise Refused(400, i18n.gettext("Choose a file to import."))
     raw = await upload.read(MAX_BYTES + 1)

@@ -137,7 +137,9 @@ async def what_if(request: Request) -> Response:
 async def _source(form: Any) -> tuple[str, str]:
     """The rulebook's text: an uploaded file if one was chosen, else the text box."""
     upload = form.get("file")
-    if isinstance(upload, UploadFile) and upload.filename:
+    if isinstance(upload, UploadFile) and not upload.filename:
+        await upload.close()  # an empty file field still comes as a spooled file: closed, not left to the collector
+    elif isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(MAX_BYTES + 1)
         await upload.close()  # its spooled file closed now, not left to the collector
         if len(raw) > MAX_BYTES:
