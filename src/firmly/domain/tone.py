@@ -587,15 +587,17 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
         group = m.lastindex
         if group == 1:
             word = m[1]
-            weight = plain_cyrillic.get(word)
-            if weight is not None:
-                cyrillic += 1
-            elif (weight := plain_latin.get(word)) is not None:
-                latin += 1
-            else:
-                found = memo.get(word)
-                if found is None:
+            # Most words of a message are the lexicon's (function words are slots of its patterns): its memo first.
+            found = memo.get(word)
+            if found is None:
+                weight = plain_cyrillic.get(word)
+                if weight is not None:
+                    cyrillic += 1
+                elif (weight := plain_latin.get(word)) is not None:
+                    latin += 1
+                else:
                     found = lookup(word)
+            if found is not None:
                 atoms, as_translit, marker, script, weight = found
                 if script == _LATIN:
                     latin += 1
