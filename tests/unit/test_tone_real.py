@@ -45,6 +45,8 @@ def lexicon() -> Lexicon:
     "вы меня уже заеб", "бляя, опять не работает", "отдыхающие быдлота", "хохлодебилы", "вы все шлюхи",
     "Чмони и обоссанцы", "гавнюки храбрые", "нихера вы не умеете", "писдабол", "таких надо на месте застрелить!",
     "кто придумал - того накол надо посадить", "это что за курва", "очистите страну от этой швали",
+    # a swear word stays profanity whoever it names (the shields excuse insults only)
+    "ребята, что все вымерли, что я один долбоеб остался", "потому что я Арнольд, блять.", "yeah I'm a bitch",
 ])
 def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
     tone = analyse(text, lexicon)
@@ -320,3 +322,11 @@ def test_sentences_for_the_model_thresholds_split_as_analyse_does() -> None:
         ["hi"], ["he", "said", "why", "no", "ok"], ["да", "ну"], ["the", "customers", "cards"]]
     assert message_sentences("She told me 'see you in court?' and left.") == [
         ["she", "told", "me", "see", "you", "in", "court", "and", "left"]]
+
+
+def test_self_mockery_with_a_swear_word_is_profanity_aimed_at_nobody(lexicon: Lexicon) -> None:
+    """The shields ("что я", "I'm") excuse insults the writer aims at themself, not swear words: those
+    are profanity aimed at nobody, which a rule may let pass (`undirected_profanity: civil`)."""
+    assert analyse("Ну что я за дурак, опять забыл пароль.", lexicon).tone != "hostile"
+    tone = analyse("Ну что я за долбоеб, опять забыл пароль.", lexicon)
+    assert (tone.tone, tone.kinds, tone.phrases, tone.undirected) == ("hostile", ("profanity",), ("долбоеб",), True)
