@@ -68,6 +68,9 @@ def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
     "Закажу хачапури и москаленко позвоню насчёт договора.",
     "Насос в подвале сломался, пришлите мастера.",
     "Херсонский филиал работает в субботу?",
+    # the media as a topic, not as the writer's move
+    "Странно, что СМИ не особо освещают эти события.",
+    "Нет ничего хуже, чем быть журналистом в Питере.",
 ])
 def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) -> None:
     assert analyse(text, lexicon).tone != "hostile", analyse(text, lexicon)
@@ -153,6 +156,8 @@ def test_the_insults_beside_them_stay(lexicon: Lexicon, text: str) -> None:
     "Подам на вас в трудовую инспекцию.",
     "Вызову вам налоговую, так и знайте.",
     "Оставлю отзыв о вашей клинике на Яндекс Картах, всем расскажу.",
+    "Обращусь в СМИ, если не вернёте деньги.", "Дойду до телевидения!", "Напишу блогерам про вашу клинику.",
+    "Ещё одно списание — и вашей конторой займутся журналисты.",
 ])
 def test_the_writers_own_threats_stay_threats(lexicon: Lexicon, text: str) -> None:
     tone = analyse(text, lexicon)
