@@ -45,6 +45,7 @@ def lexicon() -> Lexicon:
     "вы меня уже заеб", "бляя, опять не работает", "отдыхающие быдлота", "хохлодебилы", "вы все шлюхи",
     "Чмони и обоссанцы", "гавнюки храбрые", "нихера вы не умеете", "писдабол", "таких надо на месте застрелить!",
     "кто придумал - того накол надо посадить", "это что за курва", "очистите страну от этой швали",
+    "ваша наглая морда", "на пропитую рожу смотреть противно", "поганые обманщики",
     # a swear word stays profanity whoever it names (the shields excuse insults only)
     "ребята, что все вымерли, что я один долбоеб остался", "потому что я Арнольд, блять.", "yeah I'm a bitch",
 ])
@@ -71,6 +72,8 @@ def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
     # the media as a topic, not as the writer's move
     "Странно, что СМИ не особо освещают эти события.",
     "Нет ничего хуже, чем быть журналистом в Питере.",
+    "У кота морда опухла, можно записаться к ветеринару на завтра?",
+    "Я рожу в мае, нужна справка для работодателя.",
 ])
 def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) -> None:
     assert analyse(text, lexicon).tone != "hostile", analyse(text, lexicon)
