@@ -41,8 +41,10 @@ ALPHA = 1e-7  # 1e-6 (round 4): ru 0.753, en 0.925 alone at 2%/1% civil; 3e-7: 0
 EPOCHS = 20
 CV_FOLDS = 5
 # Civil messages the lexicons and the model together may call hostile, out of fold, per language: below
-# the goal of 3% on the evaluation fold, with room for a fold that differs.
-CIVIL_BUDGET = {"ru": 0.03, "en": 0.03}
+# the goal of 3% on the evaluation fold, with room for a fold that differs (a fold of 775 Russian civil
+# messages is ±0.6 points around the rate by chance; round 5 spent the whole 3% out of fold and a fold
+# of new messages came out 0.2 points above it).
+CIVIL_BUDGET = {"ru": 0.028, "en": 0.028}
 # Character n-grams make an unseen ordinary word rude by resemblance ("assessment", "Mitchell",
 # "депутатов"): the most common words of each language that the lexicons do not call hostile are
 # added as civil one-word examples (wordfreq's lists), so that resemblance alone does not decide.

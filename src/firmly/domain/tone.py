@@ -587,15 +587,17 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
         group = m.lastindex
         if group == 1:
             word = m[1]
-            weight = plain_cyrillic.get(word)
-            if weight is not None:
-                cyrillic += 1
-            elif (weight := plain_latin.get(word)) is not None:
-                latin += 1
-            else:
-                found = memo.get(word)
-                if found is None:
+            # Most words of a message are the lexicon's (function words are slots of its patterns): its memo first.
+            found = memo.get(word)
+            if found is None:
+                weight = plain_cyrillic.get(word)
+                if weight is not None:
+                    cyrillic += 1
+                elif (weight := plain_latin.get(word)) is not None:
+                    latin += 1
+                else:
                     found = lookup(word)
+            if found is not None:
                 atoms, as_translit, marker, script, weight = found
                 if script == _LATIN:
                     latin += 1
@@ -775,12 +777,14 @@ def _reported(quotes: list[list[int]], reporting: Sequence[_Hit], first_person: 
 
 def _unsafe(hostile: list[_Hit], safe: Sequence[_Hit], shields: Sequence[_Hit]) -> list[_Hit]:
     """Drop hostile words inside or next to a safe phrase ("решение суда", "stupid question"), and
-    names the writer was called or calls themself ("назвал меня идиоткой", "I'm such an idiot")."""
+    names the writer was called or calls themself ("назвал меня идиоткой", "I'm such an idiot").
+    A swear word stays profanity whoever it names ("что я долбоеб", "I'm a bitch"): written to a
+    business it is rude, unless a rule lets profanity aimed at nobody pass."""
     kept = []
     for h in hostile:
         if any(s[5] == h[5] and s[1] <= h[2] + SAFE_REACH and h[1] <= s[2] + SAFE_REACH for s in safe):
             continue
-        if h[0] in ("insult", "profanity") and any(
+        if h[0] == "insult" and any(
                 s[5] == h[5] and s[2] < h[1] <= s[2] + SHIELD_REACH for s in shields):
             continue
         kept.append(h)
