@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from firmly import config
+from firmly.adapters import catalogues
 from firmly.adapters.clock import FixedClock, SystemClock
 from firmly.adapters.sql.store import SqlStore, make_engine
 from firmly.domain.clock import TimeError, parse_instant
@@ -17,7 +18,7 @@ from firmly.domain.durations import DurationError, parse_duration, to_us
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Clock
 from firmly.domain.tone import analyse
-from firmly.service import bulk, tone, wallclock
+from firmly.service import bulk, tone, wallclock, wording
 
 
 @lru_cache(maxsize=8)
@@ -69,3 +70,4 @@ def future_horizon() -> int:
 
 tone.install(_analyser)
 wallclock.install(clock, future_horizon)
+wording.install(catalogues.translations)

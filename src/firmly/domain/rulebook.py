@@ -18,6 +18,7 @@ from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.errors import InvalidInput, Problem
 from firmly.domain.events import KINDS, SEVERITIES
 from firmly.domain.expressions import ExpressionCost, cost
+from firmly.domain.labels import parse_labels
 from firmly.domain.messages import template_problem
 from firmly.domain.money import MoneyError, parse_amount
 from firmly.domain.yamlmap import Path, YamlProblem, load_with_lines
@@ -33,7 +34,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 TOP_FIELDS = {"rulebook", "version", "title", "locale", "currency", "timezone", "applies_to", "effective_from",
               "ladders", "tiers", "rules", "account", "prices", "cost_to_serve", "karma", "reviews", "scorecard",
-              "description", "messages"}
+              "description", "messages", "labels"}
 LADDER_FIELDS = {"window", "earn_back", "steps", "first_step_may_sanction"}
 RULE_FIELDS = {"title", "why", "kind", "event", "min_notice", "before", "kept_by", "remind", "ladder",
                "ladder_group", "introduced", "thank_for", "when", "expect", "due", "cutoff", "grace", "allowed",
@@ -142,6 +143,7 @@ class Rulebook:
     hash: str
     extra: dict[str, Any]  # account, karma, scorecard, ...: kept for the parts that read them
     warnings: tuple[Problem, ...] = ()
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> key -> words (labels.py)
 
 
 class _Checker:
@@ -253,6 +255,7 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
     rules = _rules(c, doc, ladders, prices)
     tiers = _tiers(c, doc, rules)
     _extras(c, doc)
+    labels = parse_labels(doc, c.add)
     if c.problems:
         raise InvalidInput(c.problems)
     extra = {k: doc[k] for k in ("account", "cost_to_serve", "karma", "reviews", "scorecard", "messages") if k in doc}
@@ -260,7 +263,7 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
         id=book_id, version=version, title=title, locale=locale, currency=currency, timezone=timezone,
         applies_to=applies_to, ladders=ladders, tiers=tiers, rules=rules, prices=prices,
         effective_from=effective_from, source=text, hash=hashlib.sha256(text.encode()).hexdigest(),
-        extra=extra, warnings=tuple(c.warnings))
+        extra=extra, warnings=tuple(c.warnings), labels=labels)
 
 
 def _mapping(c: _Checker, doc: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from firmly.service import (
     tokens,
     tone,
     wallclock,
+    wording,
     workspace,
 )
 
@@ -216,7 +217,7 @@ def rulebook_render(file: Path,
             raise FirmlyError("a PDF cannot be shown on a terminal: add -o FILE.pdf (or redirect the output)")
         from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes ~0.7 s to import; only here
 
-        pdf = documents.html_to_pdf(render_html(book, lang))
+        pdf = documents.html_to_pdf(render_html(book, lang, wording.translator(lang or book.locale)))
         if output is not None:
             output.write_bytes(pdf)
             err.print(f"written {output}", markup=False, highlight=False)
@@ -224,7 +225,8 @@ def rulebook_render(file: Path,
             sys.stdout.buffer.write(pdf)
             sys.stdout.flush()
         return
-    text = render_markdown(book, lang) if fmt == "md" else render_html(book, lang)
+    translator = wording.translator(lang or book.locale)
+    text = render_markdown(book, lang, translator) if fmt == "md" else render_html(book, lang, translator)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         err.print(f"written {output}", markup=False, highlight=False)

@@ -5,41 +5,29 @@ pair of gettext functions installed once, and each request (each thread of the p
 
 from __future__ import annotations
 
-import io
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
+from firmly.adapters import catalogues
 from firmly.domain.clock import parse_instant
 
 LOCALES = ("ru", "en")
 DEFAULT = "en"
-CATALOGUES = Path(__file__).parent / "locale"
+CATALOGUES = catalogues.CATALOGUES
 _current: ContextVar[str] = ContextVar("firmly_lang", default=DEFAULT)
 
 
-@cache
 def translations(lang: str) -> Translations:
-    """The catalogue of a language, compiled from its .po file (no build step: the .po is the source)."""
-    path = CATALOGUES / lang / "LC_MESSAGES" / "messages.po"
-    if not path.is_file():
-        return Translations()
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled)
+    """The catalogue of a language (adapters.catalogues reads it once)."""
+    return catalogues.translations(lang)
 
 
 def use(lang: str) -> None:

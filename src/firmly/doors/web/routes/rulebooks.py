@@ -54,7 +54,8 @@ def shown(request: Request, book_id: str, version: str, loaded: str = "", lang: 
     book = as_rulebook(stored)
     lang = lang if lang in i18n.LOCALES else i18n.current()
     return web(request).page(request, "rulebook.html", nav="rulebooks", stored=stored, book=book, loaded=loaded,
-                             appendix=Markup(_body(render_html(book, lang))), appendix_lang=lang,
+                             appendix=Markup(_body(render_html(book, lang, i18n.translations(lang)))),
+                             appendix_lang=lang,
                              lines=_lines(stored.source, []))
 
 
@@ -62,7 +63,7 @@ def shown(request: Request, book_id: str, version: str, loaded: str = "", lang: 
 def appendix(request: Request, book_id: str, version: str, fmt: str, lang: str = "") -> Response:
     book = as_rulebook(_one(request, book_id, version))
     lang = lang if lang in i18n.LOCALES else book.locale
-    html = render_html(book, lang)
+    html = render_html(book, lang, i18n.translations(lang))
     name = f"{book.id}-{book.version}-{lang}"
     if fmt == "html":
         return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="{name}.html"'})
