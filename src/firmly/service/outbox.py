@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 from datetime import time
+from decimal import Decimal
 from typing import Any
 
 from firmly import redact
@@ -17,6 +18,7 @@ from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine
 from firmly.domain.errors import FirmlyError, InvalidInput, Problem
 from firmly.domain.explain import STEP_NAMES
+from firmly.domain.formats import format_money
 from firmly.domain.messages import COMMUNICATED, Fields, compose, template_problem
 from firmly.domain.ports import OutboxRow, Store, WorkspaceInfo
 from firmly.domain.yamlmap import YamlProblem, load_with_lines
@@ -105,7 +107,8 @@ def _letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: Work
         steps = c.ladder.steps
         following = steps[min(int(row["step"]), len(steps) - 1)].action
         next_step = STEP_NAMES.get(lang, STEP_NAMES["en"]).get(following, following)
-    amount = f"{row['amount']} {row['currency']}" if row.get("amount") else ""
+    amount = format_money((Decimal(str(row["amount"])), row["currency"]), lang) \
+        if row.get("amount") and row.get("currency") else str(row.get("amount") or "")
     sender = settings.get("sender_name") or (table.books[0].title if table.books else "")
     letter = compose(row["action"], lang, Fields(
         name=st.name, title=c.rule.title if c is not None else "", why=c.rule.why if c is not None else "",
