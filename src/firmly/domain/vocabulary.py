@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
+
+from firmly.domain.clock import TimeError, parse_instant
+from firmly.domain.durations import DurationError, describe, parse_duration
+from firmly.domain.formats import format_date, format_money, format_time
 
 
 def N_(message: str) -> str:  # gettext's name for "mark now, translate when shown"
@@ -109,6 +113,12 @@ SEVERITIES = {"minor": N_("minor"), "major": N_("major"), "fatal": N_("critical"
 BY = {"client": N_("the client"), "provider": N_("us"), "unknown": N_("not known")}
 LANGUAGES = {"ru": N_("Russian"), "en": N_("English")}
 YES, NO = N_("yes"), N_("no")
+
+# What a data field holds, where it needs more than its text to be read (EVENTS.md's catalogue)
+TIMES = frozenset({"starts_at", "due_at"})
+DATES = frozenset({"for_date"})
+MONEY = frozenset({"price", "amount", "switching_cost"})
+DURATIONS = frozenset({"late_by"})
 
 
 class Words:
@@ -207,6 +217,30 @@ class Words:
         if isinstance(value, Decimal | int | float | date | datetime):
             return str(value)
         return str(value)
+
+
+    def facts(self, data: Mapping[str, object], zone: str, currency: str | None,
+              leave_out: frozenset[str] = frozenset({"text"})) -> list[tuple[str, str]]:
+        """An event's data as (name, words) pairs: times in the reader's zone, money and days as the
+        language writes them, everything else through value()."""
+        return [(self.field(k), self._fact(k, v, zone, currency)) for k, v in data.items() if k not in leave_out]
+
+    def _fact(self, name: str, value: object, zone: str, currency: str | None) -> str:
+        try:
+            if name in TIMES:
+                return format_time(parse_instant(value), zone, self.lang)
+            if name in DATES and isinstance(value, str):
+                return format_date(date.fromisoformat(value), self.lang)
+            if name in DURATIONS:
+                return describe(parse_duration(value), self.lang)
+            if name in MONEY and currency and not isinstance(value, bool):
+                return format_money((Decimal(str(value)), currency), self.lang)
+            if name == "prices" and isinstance(value, Mapping) and currency:
+                return "; ".join(f"{self.service(str(k))}: {self._fact('price', v, zone, currency)}"
+                                 for k, v in value.items())
+        except (TimeError, DurationError, ValueError, InvalidOperation):
+            pass  # stored before it was checked: shown as it came
+        return self.value(name, value)
 
 
 def plain(key: str) -> str:

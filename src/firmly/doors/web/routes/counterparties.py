@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from firmly.doors.web import i18n
 from firmly.doors.web.routes._common import answer, store_of, web
 from firmly.doors.web.security import signed_in
 from firmly.service import listing, timeline
@@ -39,6 +40,6 @@ def counterparties(request: Request, q: str = "", kind: str = "", status: str = 
 @router.get("/counterparties/{key}")
 def counterparty(request: Request, key: str) -> HTMLResponse:
     who = signed_in(request)
-    found = answer(lambda: timeline.page(store_of(request, who), key))
+    found = answer(lambda: timeline.page(store_of(request, who), key, i18n.current()))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
     return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma)
