@@ -206,6 +206,8 @@ class Words:
             return self.tier(value)
         if name == "severity" and isinstance(value, str):
             return self.severity(value)
+        if name in ("category", "topic", "service") and isinstance(value, str):
+            return self._named(value, {})  # the rulebook's label, else the words of its key
         if name == "channel" and isinstance(value, str):
             return self.channel(value)
         if name == "event" and isinstance(value, str) and "." in value and " " not in value:

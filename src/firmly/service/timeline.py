@@ -106,6 +106,9 @@ def page(store: Store, key: str, lang: str | None = None) -> Page:
                               c.book.currency))
     lang = lang or ws.locale
     words = wording.words(lang, table.books)
+    if account is not None:
+        account["service_names"] = {e["service"]: words.service(e["service"])
+                                    for e in account["entries"] if e.get("service")}
     currency = table.books[0].currency if table.books else None
     titles = {rule_id: c.rule.title for rule_id, c in table.rules.items()}
     gone = withdrawn(ev for ev in events if ev.type == RETRACTED)

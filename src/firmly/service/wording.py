@@ -35,6 +35,7 @@ def words(lang: str, books: Iterable[Rulebook] = ()) -> Words:
         return found
     labels: dict[str, str] = {}
     for book in reversed(books):
+        labels.update({code: price.title for code, price in book.prices.items()})  # a service by its title
         labels.update(for_language(book.labels, lang))
     if len(_made) >= 256:
         _made.clear()
