@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from firmly.domain.durations import describe
+from firmly.domain.durations import counted, describe
 from firmly.domain.engine.decision import Decision
 from firmly.domain.formats import format_money, format_time
 from firmly.domain.vocabulary import Words
@@ -47,7 +47,7 @@ TEMPLATES = {
                      "балла — доплата {amount}.",
         "thanks": "Спасибо! Правило «{title}» соблюдено ({events}).",
         "earn_back": "Спасибо! Правило «{title}» соблюдается раз за разом — одно прошлое нарушение ({first}) "
-                     "снято, осталось {strikes}.",
+                     "снято, осталось {remaining}.",
         "bill": "Сверх включённого объёма по правилу «{title}» ({used} при {max} включённых): {amount} по "
                 "прайсу ({events}).",
         "refused": "Услуга «{service}» ({events}) на {amount} не оказана в долг: на счёте {balance}, а "
@@ -64,7 +64,7 @@ TEMPLATES = {
         "approved": " Решение подтверждено сотрудником.",
         "dismissed": " Сотрудник решил не применять этот шаг.",
         "softened": " Сотрудник смягчил этот шаг.",
-        "softened_from": " Сотрудник смягчил шаг: вместо «{was}» — этот.",
+        "softened_from": " Сотрудник смягчил шаг (вместо: {was}).",
         "superseded": " Отменено: более раннее событие пришло с опозданием и изменило картину.",
         "late": " Срок истёк, ожидаемое событие не поступило.",
     },
@@ -87,7 +87,7 @@ TEMPLATES = {
                      "a strike, a surcharge of {amount}.",
         "thanks": "Thank you! The rule \"{title}\" was kept ({events}).",
         "earn_back": "Thank you! The rule \"{title}\" has been kept again and again, so one earlier breach "
-                     "({first}) is forgiven; {strikes} remain.",
+                     "({first}) is forgiven; {remaining}.",
         "bill": "Beyond what is included under \"{title}\" ({used} with {max} included): {amount} at the "
                 "price list ({events}).",
         "refused": "The service \"{service}\" ({events}) for {amount} was not rendered on credit: the "
@@ -104,7 +104,7 @@ TEMPLATES = {
         "approved": " Approved by a person.",
         "dismissed": " A person decided not to apply this step.",
         "softened": " A person softened this step.",
-        "softened_from": " A person softened the step: this instead of {was}.",
+        "softened_from": " A person softened the step (instead of {was}).",
         "superseded": " Withdrawn: an earlier event arrived late and changed the picture.",
         "late": " The deadline passed without the expected event.",
     },
@@ -148,8 +148,15 @@ class _Fields(dict[str, str]):
             return self.words.service(code, str(params["title"]) if params.get("title") else None)
         if name == "tier":
             return self.words.tier(str(params.get("tier", "")))
-        if name in ("strikes", "used", "max"):
-            return str(params.get(name, 1 if name == "strikes" else ""))
+        if name == "strikes":
+            return str(_strikes(d))
+        if name == "remaining":
+            n = int(params.get("strikes", 0))
+            if lang == "ru":
+                return counted(n, ("нарушение", "нарушения", "нарушений"))
+            return f"{counted(n, ('breach', 'breaches'))} {'remains' if n == 1 else 'remain'}"
+        if name in ("used", "max"):
+            return str(params.get(name, ""))
         if name == "nth":
             return _ordinal(_strikes(d))
         if name == "amount":
