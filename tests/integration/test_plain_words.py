@@ -235,3 +235,13 @@ def test_the_pages_read_in_plain_words(stories: dict[str, Story], name: str, lan
         assert got.status_code == 200, (path, got.status_code)
         texts[path] = seen(got.text)
     _assert_plain(texts, lang)
+
+
+@pytest.mark.parametrize(("example", "lang"), [("agency-ru", "ru"), ("clinic-en", "en")])
+def test_the_readme_shows_the_appendix_as_it_is_rendered(example: str, lang: str) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Words people read", 1)[1].split("\n## Limits of a rulebook", 1)[0]
+    blocks = re.findall(r"```markdown\n(.*?)\n```", section, flags=re.S)
+    book = rulebooks.read(ROOT / "src" / "firmly" / "examples" / example / "rulebook.yaml")
+    rendered = render_markdown(book, lang, translations(lang))
+    assert any(block in rendered for block in blocks), f"the README's {lang} excerpt is not what {example} renders"

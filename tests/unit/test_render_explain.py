@@ -32,7 +32,7 @@ def test_the_appendix_in_english_names_reviews_repeats_and_reminders(clinic: Rul
     text = render_markdown(clinic, "en")
     assert text.count("only after a person decides") == 4, "suspend and terminate, in each of two rules"
     assert text.count("(and every one after)") == 2, "the last step repeats"
-    assert "we remind you 48 hours, 3 hours before" in text
+    assert "we remind you 48 hours and 3 hours before" in text
     assert "180 days" in text
 
 

@@ -26,7 +26,7 @@ WORDS = {
         "review": "только после решения сотрудника", "exempt": "Исключения",
         "tier": "Для тарифа «{tier}» правило «{rule}» не даёт штрафного балла{surcharge}.",
         "surcharge": "; вместо этого доплата {amount}",
-        "feedback": "разъяснение: что произошло и чего это стоит вам",
+        "feedback": "разъяснение — что произошло и чего это стоит вам",
         "warning": "предупреждение о следующем шаге", "fee": "штраф {amount}",
         "require_prepayment": "запись только по предоплате на {duration}",
         "suspend": "приостановка обслуживания на {duration}", "terminate": "прекращение сотрудничества",
@@ -34,7 +34,7 @@ WORDS = {
         "forbidden": "Нарушение — {event}.",
         "deadline": "Срок — {due}{grace}.", "grace": " (с отсрочкой {grace})",
         "cutoff": "Заказ — до {cutoff} накануне дня исполнения.",
-        "channel": "Запросы принимаются только через: {allowed}.",
+        "channel": "Запросы принимаются только по этим каналам: {allowed}.",
         "quota": "Включено: {max} {per}{bill}.", "bill": "; сверх этого — по прайсу «{price}»",
         "incident": "Инциденты учитываются по тяжести: {weights}.",
         "courtesy": "Угрозы, оскорбления и брань в обращениях считаются нарушением.",
@@ -77,7 +77,7 @@ WORDS = {
         "review": "only after a person decides", "exempt": "Exceptions",
         "tier": "For the tier \"{tier}\", the rule \"{rule}\" adds no strike{surcharge}.",
         "surcharge": "; a surcharge of {amount} applies instead",
-        "feedback": "feedback: what happened and what it costs you", "warning": "a warning about the next step",
+        "feedback": "feedback — what happened and what it costs you", "warning": "a warning about the next step",
         "fee": "a fee of {amount}", "require_prepayment": "bookings need prepayment for {duration}",
         "suspend": "service suspended for {duration}", "terminate": "the relationship ends",
         "notice": "Cancel or change at least {min_notice} before the start.",
@@ -214,7 +214,7 @@ def render_markdown(book: Rulebook, lang: str | None = None, translator: Transla
         out += [*_rule_lines(rule, book, r), ""]
         if rule.remind:
             ref = r.words.before(f"{rule.remind.entity}.{rule.remind.field}")
-            at = ", ".join(r.dur(a) for a in rule.remind.at)
+            at = (" и за " if r.lang == "ru" else " and ").join(r.dur(a) for a in rule.remind.at)
             out += [f"**{w['reminders']}:** {w['remind'].format(at=at, ref=ref)}.", ""]
         ladder = book.ladders.get(rule.ladder) if rule.ladder else None
         if ladder:

@@ -44,7 +44,7 @@ class Untranslated:
 EVENTS = {
     "counterparty.upserted": N_("details updated"), "appointment.booked": N_("appointment booked"),
     "appointment.rescheduled": N_("appointment moved"), "appointment.cancelled": N_("appointment cancelled"),
-    "appointment.attended": N_("visit took place"), "appointment.no_show": N_("missed appointment"),
+    "appointment.attended": N_("the visit took place"), "appointment.no_show": N_("missed appointment"),
     "order.submitted": N_("order placed"), "delivery.completed": N_("delivery made"),
     "invoice.issued": N_("invoice issued"), "payment.received": N_("payment received"),
     "request.received": N_("request received"), "work.logged": N_("work logged"),
