@@ -245,3 +245,22 @@ def test_the_readme_shows_the_appendix_as_it_is_rendered(example: str, lang: str
     book = rulebooks.read(ROOT / "src" / "firmly" / "examples" / example / "rulebook.yaml")
     rendered = render_markdown(book, lang, translations(lang))
     assert any(block in rendered for block in blocks), f"the README's {lang} excerpt is not what {example} renders"
+
+
+def test_the_cli_explains_in_the_language_asked_and_json_keeps_what_is_stored(stories: dict[str, Story]) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415 - only this test drives the command line
+
+    from firmly.doors.cli import app  # noqa: PLC0415
+
+    story = stories["exam-agency-ru"]
+    common = ["--db", story.url, "--workspace", story.name, "--counterparty", "romashka", "--rule", "revisions"]
+    runner = CliRunner()
+    english = runner.invoke(app, ["decisions", *common, "--lang", "en"], env={"COLUMNS": "300"})
+    russian = runner.invoke(app, ["decisions", *common], env={"COLUMNS": "300"})
+    stored = runner.invoke(app, ["decisions", *common, "--lang", "en", "--json"])
+    assert english.exit_code == russian.exit_code == stored.exit_code == 0, english.output + russian.output
+    assert 'Beyond what is included under "Две правки макета' in english.output
+    assert "Сверх включённого объёма" not in english.output
+    assert "Сверх включённого объёма по правилу «Две правки макета" in russian.output, "the workspace's language"
+    assert all("Сверх включённого объёма" in d["explanation"] for d in json.loads(stored.output)
+               if d["action"] == "bill"), "--json keeps the stored sentence"

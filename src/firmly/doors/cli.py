@@ -32,6 +32,7 @@ from firmly.service import (
     accounts,
     clock,
     demo,
+    explanations,
     ingest,
     invoices,
     outbox,
@@ -455,13 +456,17 @@ def _print_decisions(rows: list[dict[str, Any]]) -> None:
 def decisions_command(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
                       rule: Annotated[str | None, typer.Option(help="only this rule")] = None,
                       status: Annotated[str | None, typer.Option(help="only this status")] = None,
+                      lang: Annotated[str | None, typer.Option(
+                          "--lang", help="explanations in ru or en (default: the workspace's language)")] = None,
                       db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
-    """Decisions, oldest first, each with its explanation."""
-    rows = queries.decisions(bootstrap.store(db, ws), counterparty, rule, status)
+    """Decisions, oldest first, each with its explanation (--json: as stored, in the counterparty's language)."""
+    if lang is not None and lang not in ("ru", "en"):
+        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
+    store = bootstrap.store(db, ws)
     if as_json:
-        _print_json(rows)
+        _print_json(queries.decisions(store, counterparty, rule, status))
     else:
-        _print_decisions(rows)
+        _print_decisions(explanations.decisions(store, counterparty, rule, status, lang))
 
 
 # -- the review queue ---------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from firmly.domain.engine import REVIEW_EVENT, Engine
 from firmly.domain.errors import Conflict, FirmlyError, NotFound
 from firmly.domain.events import EventError, digest, validate
 from firmly.domain.ports import Store
-from firmly.service import wallclock, workspace
-from firmly.service.policy import explanation, load_policy, row_to_decision
+from firmly.service import explanations, wallclock, workspace
+from firmly.service.policy import load_policy
 from firmly.service.process import process
 
 ACTS = ("approve", "soften", "dismiss")
@@ -24,19 +24,7 @@ def pending(store: Store) -> list[dict[str, Any]]:
 
 def pending_for(store: Store, lang: str) -> list[dict[str, Any]]:
     """The queue for a reader of `lang`: each proposal explained in that language, its rule by its title."""
-    with store.read():
-        ws = workspace.current(store)
-        rows = store.decisions(status="proposed")
-        states = store.load_states(list({r["counterparty"] for r in rows}))
-        engine = Engine(load_policy(store))
-    out = []
-    for row in rows:
-        st = states.get(row["counterparty"])
-        d = row_to_decision(row)
-        c = engine.table(st, d.at).rules.get(d.rule or "") if st is not None else None
-        out.append({**row, "rule_title": c.rule.title if c is not None else "",
-                    "explanation": explanation(engine, d, st, ws, lang)})
-    return out
+    return explanations.in_language(store, pending(store), lang)
 
 
 def log(store: Store, counterparty: str | None = None) -> list[dict[str, Any]]:
