@@ -228,7 +228,8 @@ def test_the_pages_read_in_plain_words(stories: dict[str, Story], name: str, lan
     with story.store.read():
         keys = [c.key for c in story.store.counterparties()]
         versions = [(s.id, s.version) for s in story.store.rulebooks()]
-    pages = ["/review", *(f"/counterparties/{k}" for k in keys), *(f"/rulebooks/{i}/{v}" for i, v in versions)]
+    pages = ["/review", "/rulebooks", *(f"/counterparties/{k}" for k in keys),
+             *(f"/rulebooks/{i}/{v}" for i, v in versions)]
     texts = {}
     for path in pages:
         got = client.get(path)

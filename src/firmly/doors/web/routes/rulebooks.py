@@ -16,6 +16,7 @@ from firmly.domain.errors import Busy, InvalidInput, Problem
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
+from firmly.domain.vocabulary import Words
 from firmly.doors.web import i18n
 from firmly.doors.web.routes._common import answer, answer_async, back, busy, field, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
@@ -45,7 +46,11 @@ def listed(request: Request) -> HTMLResponse:
     for v in versions:
         latest[v.id] = v
     books = {v.id: as_rulebook(v) for v in latest.values()}
-    return web(request).page(request, "rulebooks.html", nav="rulebooks", versions=versions[::-1], books=books)
+    words = Words(i18n.current(), i18n.translations(i18n.current()))
+    about = {book_id: {"for": words.for_kinds(book.applies_to), "language": words.value("locale", book.locale)}
+             for book_id, book in books.items()}
+    return web(request).page(request, "rulebooks.html", nav="rulebooks", versions=versions[::-1], books=books,
+                             about=about)
 
 
 @router.get("/rulebooks/{book_id}/{version}")
