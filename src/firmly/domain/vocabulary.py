@@ -9,9 +9,10 @@ fields, channels, services and tiers. Keys and ids stay in JSON and the API only
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Protocol
 
 from firmly.domain.clock import TimeError, parse_instant
@@ -192,34 +193,22 @@ class Words:
 
     def value(self, name: str, value: object) -> str:
         """A data value as words: no Python literals (True, None, [..], {..}) reach a reader."""
+        if isinstance(value, str):
+            named = _NAMED.get(name)
+            if named is not None:
+                return named(self, value)
+            if name == "event" and "." in value and " " not in value:
+                return self.event(value)
+            return value
         if value is None:
             return "—"
         if isinstance(value, bool):
             return self._(YES if value else NO)
-        if name == "by" and isinstance(value, str):
-            return self._named(value, BY)
-        if name in ("locale", "lang") and isinstance(value, str):
-            return self._named(value, LANGUAGES)
-        if name == "kind" and isinstance(value, str):
-            return self.kind(value)
-        if name == "tier" and isinstance(value, str):
-            return self.tier(value)
-        if name == "severity" and isinstance(value, str):
-            return self.severity(value)
-        if name in ("category", "topic", "service") and isinstance(value, str):
-            return self._named(value, {})  # the rulebook's label, else the words of its key
-        if name == "channel" and isinstance(value, str):
-            return self.channel(value)
-        if name == "event" and isinstance(value, str) and "." in value and " " not in value:
-            return self.event(value)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return "; ".join(f"{self.service(str(k))}: {self.value(str(k), v)}" for k, v in value.items())
-        if isinstance(value, list | tuple | set | frozenset):
+        if isinstance(value, list | tuple):
             return ", ".join(self.value(name, v) for v in value)
-        if isinstance(value, Decimal | int | float | date | datetime):
-            return str(value)
         return str(value)
-
 
     def facts(self, data: Mapping[str, object], zone: str, currency: str | None,
               leave_out: frozenset[str] = frozenset({"text"})) -> list[tuple[str, str]]:
@@ -229,8 +218,8 @@ class Words:
 
     def _fact(self, name: str, value: object, zone: str, currency: str | None) -> str:
         try:
-            if name in TIMES:
-                return format_time(parse_instant(value), zone, self.lang)
+            if name in TIMES and isinstance(value, str | int):
+                return _time_words(value, zone, self.lang)
             if name in DATES and isinstance(value, str):
                 return format_date(date.fromisoformat(value), self.lang)
             if name in DURATIONS:
@@ -243,6 +232,24 @@ class Words:
         except (TimeError, DurationError, ValueError, InvalidOperation):
             pass  # stored before it was checked: shown as it came
         return self.value(name, value)
+
+
+@lru_cache(maxsize=65_536)
+def _time_words(value: str | int, zone: str, lang: str) -> str:
+    """A moment as the reader's clock shows it. Cached: a page shown again names the same moments, and
+    Babel's formatting is most of a timeline's cost."""
+    return format_time(parse_instant(value), zone, lang)
+
+
+# Data fields whose text is a key of something named: how each is named (a rulebook's label comes first)
+_NAMED: dict[str, Callable[[Words, str], str]] = {
+    "by": lambda w, v: w._named(v, BY), "locale": lambda w, v: w._named(v, LANGUAGES),
+    "lang": lambda w, v: w._named(v, LANGUAGES), "kind": Words.kind, "tier": Words.tier,
+    "severity": Words.severity, "channel": Words.channel,
+    # a category, topic or service: the rulebook's label (a service: its price's title), else its words
+    "category": lambda w, v: w._named(v, {}), "topic": lambda w, v: w._named(v, {}),
+    "service": lambda w, v: w._named(v, {}),
+}
 
 
 def plain(key: str) -> str:

@@ -113,12 +113,11 @@ def page(store: Store, key: str, lang: str | None = None) -> Page:
     titles = {rule_id: c.rule.title for rule_id, c in table.rules.items()}
     gone = withdrawn(ev for ev in events if ev.type == RETRACTED)
     # A withdrawn fact and a cancellation nobody is known to have made stay on the page, marked as such
+    shown_events = sorted((ev for ev in events if ev.type != REVIEW_EVENT), key=lambda ev: (ev.at, ev.seq),
+                          reverse=True)[:LIMIT]  # only what is shown is put in words
     merged = [Entry(ev.at, "event", {**ev.envelope(), "seq": ev.seq, "tone": ev.tone, "withdrawn": ev.id in gone,
                                      "unattributed": ev.data.get("by") == "unknown", "title": words.event(ev.type),
-                                     "facts": words.facts(ev.data, ws.timezone, currency)}) for ev in events
-              if ev.type != REVIEW_EVENT]
-    merged.sort(key=lambda e: (e.at, e.item.get("seq", 0)), reverse=True)
-    merged = merged[:LIMIT]  # only what is shown is put in words
+                                     "facts": words.facts(ev.data, ws.timezone, currency)}) for ev in shown_events]
     shown_decisions = sorted(decisions, key=lambda d: d["at"], reverse=True)[:LIMIT]
     merged += [Entry(d["at"], "decision", {**queries.public(d), "rule_title": titles.get(d["rule"] or "", ""),
                                            "explanation": explanation(engine, row_to_decision(d), st, ws, lang)})
