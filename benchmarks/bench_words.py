@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=10, help="requests per page in each bench_web run")
     parser.add_argument("--skip-web", action="store_true")
+    parser.add_argument("--skip-decisions", action="store_true")
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--child-demo", help=argparse.SUPPRESS)
     parser.add_argument("--child-pages", help=argparse.SUPPRESS)
@@ -128,15 +129,19 @@ def main() -> None:
         (work / "base").mkdir()
         (work / "this").mkdir()
         trees = {"base": _export(base, work / "base"), "this": _export(args.this, work / "this")}
-        url, count = _decisions_db(work, trees["this"])
-        times: dict[str, list[float]] = {name: [] for name in trees}
+        result: dict[str, Any] = {"base": base, "this": args.this}
         pages: dict[str, list[dict[str, dict[str, float]]]] = {name: [] for name in trees}
-        for _ in range(args.rounds):
-            for name, src in trees.items():
-                times[name].append(_firmly(src, "decisions", "--json", "--db", url, "--workspace", "bench"))
-        seconds = {k: statistics.median(v) for k, v in times.items()}
-        print(f"firmly decisions --json, {count:,} decisions: base {seconds['base']:.2f} s, "
-              f"this {seconds['this']:.2f} s, ratio {seconds['this'] / seconds['base']:.2f}", flush=True)
+        if not args.skip_decisions:
+            url, count = _decisions_db(work, trees["this"])
+            times: dict[str, list[float]] = {name: [] for name in trees}
+            for _ in range(args.rounds):
+                for name, src in trees.items():
+                    times[name].append(_firmly(src, "decisions", "--json", "--db", url, "--workspace", "bench"))
+            seconds = {k: statistics.median(v) for k, v in times.items()}
+            result.update(decisions=count, decisions_json_s=seconds,
+                          decisions_json_ratio=seconds["this"] / seconds["base"])
+            print(f"firmly decisions --json, {count:,} decisions: base {seconds['base']:.2f} s, "
+                  f"this {seconds['this']:.2f} s, ratio {seconds['this'] / seconds['base']:.2f}", flush=True)
         if not args.skip_web:
             demo_url = f"sqlite:///{work / 'demo.db'}"
             # built by the base tree: its examples are the ones both trees can read (a `labels:` section is new)
@@ -144,9 +149,6 @@ def main() -> None:
             for _ in range(args.rounds):
                 for name, src in trees.items():
                     pages[name].append(_pages(src, demo_url, args.repeat, work))
-    result: dict[str, Any] = {"base": base, "decisions": count,
-                              "decisions_json_s": {k: statistics.median(v) for k, v in times.items()}}
-    result["decisions_json_ratio"] = result["decisions_json_s"]["this"] / result["decisions_json_s"]["base"]
     if not args.skip_web:
         result["pages_ms"] = {}
         for page in PAGES.values():
