@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,46 @@ def _decisions_db(work: Path, src: Path) -> tuple[str, int]:
     return url, len(json.loads(out.stdout))
 
 
-def _pages(src: Path, url: str, repeat: int, work: Path) -> dict[str, dict[str, float]]:
+def _pages(src: Path, url: str, repeat: int, work: Path, mode: str) -> dict[str, dict[str, float]]:
     out = work / f"web-{time.monotonic_ns()}.json"
-    subprocess.run([sys.executable, __file__, "--child-pages", url, "--repeat", str(repeat), "--json-out", str(out)],
+    subprocess.run([sys.executable, __file__, mode, url, "--repeat", str(repeat), "--json-out", str(out)],
                    env=_env(src), check=True, stdout=subprocess.DEVNULL)
     found: dict[str, dict[str, float]] = json.loads(out.read_text())
     return found
+
+
+def _child_service(url: str, repeat: int, out: Path) -> None:
+    """The counterparty page's and the review queue's service calls in-process (no HTTP, no template): the
+    part of a page this change touches, timed without the server's noise."""
+    import inspect  # noqa: PLC0415
+
+    from firmly import bootstrap  # noqa: PLC0415
+    from firmly.service import queries, review, timeline  # noqa: PLC0415
+
+    store = bootstrap.store(url, "demo")
+    by_reader = "lang" in inspect.signature(timeline.page).parameters
+
+    def page(key: str) -> Callable[[], object]:
+        return (lambda: timeline.page(store, key, "ru")) if by_reader else (lambda: timeline.page(store, key))
+
+    def queue() -> object:
+        if hasattr(review, "pending_for"):
+            return review.pending_for(store, "ru")
+        return [queries.public(r) for r in review.pending(store)]
+
+    calls: dict[str, Callable[[], object]] = {name: page(path.rsplit("/", 1)[1]) for path, name in PAGES.items()
+                                              if path.startswith("/counterparties/")}
+    calls["review queue"] = queue
+    found = {}
+    for name, call in calls.items():
+        call()
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        found[name] = {"cold": statistics.median(times), "warm": statistics.median(times)}
+    out.write_text(json.dumps(found))
 
 
 def _child_demo(url: str) -> None:
@@ -117,11 +152,16 @@ def main() -> None:
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--child-demo", help=argparse.SUPPRESS)
     parser.add_argument("--child-pages", help=argparse.SUPPRESS)
+    parser.add_argument("--child-service", help=argparse.SUPPRESS)
+    parser.add_argument("--service", action="store_true",
+                        help="time the pages' service calls in-process instead of over HTTP (less noise)")
     args = parser.parse_args()
     if args.child_demo:
         return _child_demo(args.child_demo)
     if args.child_pages:
         return _child_pages(args.child_pages, args.repeat, args.json_out)
+    if args.child_service:
+        return _child_service(args.child_service, args.repeat, args.json_out)
     base = args.base or subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], capture_output=True,
                                        text=True, check=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,7 +188,8 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--child-demo", demo_url], env=_env(trees["base"]), check=True)
             for _ in range(args.rounds):
                 for name, src in trees.items():
-                    pages[name].append(_pages(src, demo_url, args.repeat, work))
+                    pages[name].append(_pages(src, demo_url, args.repeat, work,
+                                              "--child-service" if args.service else "--child-pages"))
     if not args.skip_web:
         result["pages_ms"] = {}
         for page in PAGES.values():
