@@ -18,7 +18,8 @@ from firmly.domain.durations import DurationError, parse_duration, to_us
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Clock, Documents, Store
 from firmly.domain.tone import analyse
-from firmly.service import bulk, tone, wallclock
+from firmly.doors import catalogues  # the .po files beside the doors that show them
+from firmly.service import bulk, tone, wallclock, wording
 
 if TYPE_CHECKING:
     from firmly.service import worker
@@ -123,3 +124,4 @@ def read_calendar(raw: bytes, where: str, zone: str) -> dict[str, Any]:
 
 tone.install(_analyser)
 wallclock.install(clock, future_horizon)
+wording.install(catalogues.translations)

@@ -383,7 +383,7 @@ def test_email_content_language_amount_why_sender_and_message_id(
     fee = mail("petrov", "petrov@example.ru", "fee")
     assert fee.msg["Subject"] == f"Штраф по правилу «{rule['title']}»"
     assert fee.body.startswith("Здравствуйте, Иван Петров!\n")
-    assert "Сумма 3000.00 RUB списывается с вашего счёта" in fee.body
+    assert "Сумма 3\xa0000,00\xa0₽ списывается с вашего счёта" in fee.body
     assert f"Почему это важно: {rule['why']}" in fee.body
     assert fee.body.endswith(f"С уважением,\n{signature}\n")
     feedback = mail("petrov", "petrov@example.ru", "feedback")
@@ -392,7 +392,7 @@ def test_email_content_language_amount_why_sender_and_message_id(
     en_fee = mail("smith", "john@example.com", "fee")
     assert en_fee.msg["Subject"] == f"A fee under the rule: {rule['title']}"
     assert en_fee.body.startswith("Dear John Smith,\n")
-    assert "The amount of 3000.00 RUB is taken from your account" in en_fee.body
+    assert "The amount of RUB3,000.00 is taken from your account" in en_fee.body
     assert f"Why it matters: {rule['why']}" in en_fee.body
     assert en_fee.body.endswith(f"Kind regards,\n{signature}\n")
     en_feedback = mail("smith", "john@example.com", "feedback")
@@ -417,7 +417,7 @@ def test_top_up_invoice_email_carries_the_pdf(sqlite_url: str, smtp: SmtpSink) -
                env={"FIRMLY_SMTP_URL": smtp.url})
     assert proc.returncode == 0, proc.stderr
     found = smtp.by_id()[mid(outbox.message_id(invoice[0]["id"], "email", "projects@acme.example"))]
-    assert found.msg["Subject"] == "Top-up invoice for 3000.00 EUR"
+    assert found.msg["Subject"] == "Top-up invoice for €3,000.00"
     assert "The invoice is attached." in found.body
     attachments = list(found.msg.iter_attachments())
     assert len(attachments) == 1

@@ -14,6 +14,7 @@ import pypdf
 import pytest
 
 from firmly.domain.render import render_html
+from firmly.doors.catalogues import translations
 from firmly.service import rulebooks
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples"
@@ -81,7 +82,7 @@ def test_pdf_says_what_the_html_says(tmp_path: Path, example: str, lang: str) ->
     book = rulebooks.read(source)
     reader = _pdf((tmp_path / "appendix.pdf").read_bytes())
     assert reader.metadata is not None and reader.metadata.title == book.title
-    _assert_same_text(reader, render_html(book, lang))
+    _assert_same_text(reader, render_html(book, lang, translations(lang)))
 
 
 def test_piped_pdf_goes_to_stdout_in_the_books_language(tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_piped_pdf_goes_to_stdout_in_the_books_language(tmp_path: Path) -> None:
     text = " ".join(" ".join(page.extract_text() for page in _pdf(proc.stdout).pages).split())  # unwrapped
     assert "Правила работы с заказчиками типографии «Оттиск»" in text
     assert "Зачем. Бумагу и краску мы закупаем заранее, под ваши заказы." in text
-    assert "Правка макета сверх включённых: 1200.00 RUB" in text
+    assert "Правка макета сверх включённых: 1 200,00 ₽" in text.replace("\xa0", " ")
 
 
 def test_refuses_to_print_a_pdf_on_a_terminal(tmp_path: Path) -> None:

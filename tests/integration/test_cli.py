@@ -88,7 +88,7 @@ def test_render_writes_the_appendix(tmp_path: Path) -> None:
                   "--lang", "ru", "-o", str(target))
     assert proc.returncode == 0, proc.stderr
     text = target.read_text()
-    assert "<h1>Bright Smile Dental" in text and "Последствия нарушений" in text and "25.00 GBP" in text
+    assert "<h1>Bright Smile Dental" in text and "Последствия нарушений" in text and "25,00\xa0£" in text
 
 
 STUDIO = EXAMPLE.parent / "studio-en"

@@ -851,20 +851,20 @@ def test_the_english_appendix_states_the_account_karma_reviews_and_scorecard_in_
     for line in (
         "## Prepaid account",
         "Services are paid in advance",
-        "When the balance falls below 5000.00 RUB, we send one invoice to top up 30000.00 RUB",
-        "A service that would take the balance below −1000.00 RUB is not rendered on credit",
+        "When the balance falls below RUB5,000.00, we send one invoice to top up RUB30,000.00",
+        "A service that would take the balance below −RUB1,000.00 is not rendered on credit",
         "what the balance cannot cover is due",
         "## Cost to serve",
         "over 90 days; at 3 times the usual or more",
         "## Partner rating (karma)",
         "Karma starts at 50; each clean booking (the patient was seen, no incident) adds 1",
-        "minor −5, major −15, fatal −50",
-        "Each clean booking earns a bonus of 100.00 RUB; if an incident is reported for that booking later, "
+        "minor −5, major −15, critical −50",
+        "Each clean booking earns a bonus of RUB100.00; if an incident is reported for that booking later, "
         "its bonus is taken back.",
-        "as if 5 reviews of 4.0 were added to them. Unpublished reviews do not count.",
+        "as if 5 reviews of 4 were added to them. Unpublished reviews do not count.",
         "## Supplier scorecard",
         "We assess the work over 365 days: minor — 1, major — 3, a late delivery — 1.",
-        "Grounds to part at once: any incident with severity = fatal.",
+        "Grounds to part at once: any incident with severity = critical.",
         "Grounds to look for a replacement: a total of 6 points or more.",
     ):
         assert line in text, line
@@ -876,15 +876,15 @@ def test_the_russian_appendix_states_the_account_karma_reviews_and_scorecard_in_
     text = render_markdown(sections_book("ru"), "ru")
     for line in (
         "## Предоплаченный счёт",
-        "Когда баланс опускается ниже 5000.00 RUB, мы выставляем счёт на пополнение на 30000.00 RUB",
-        "ниже −1000.00 RUB, не оказывается в долг",
+        "Когда баланс опускается ниже 5\xa0000,00\xa0₽, мы выставляем счёт на пополнение на 30\xa0000,00\xa0₽",
+        "ниже −1\xa0000,00\xa0₽, не оказывается в долг",
         "## Стоимость обслуживания",
         "за 90 дней; если они в 3 раза",
         "## Рейтинг партнёра (карма)",
         "Карма начинается с 50; каждая чистая запись (пациент принят, инцидентов нет) добавляет 1",
-        "За каждую чистую запись начисляется бонус 100.00 RUB; если по записи позже поступит инцидент, "
+        "За каждую чистую запись начисляется бонус 100,00\xa0₽; если по записи позже поступит инцидент, "
         "бонус за неё снимается.",
-        "как будто к ним добавлено 5 отзывов с оценкой 4.0. Неопубликованные отзывы в рейтинг не входят.",
+        "как будто к ним добавлено 5 отзывов с оценкой 4. Неопубликованные отзывы в рейтинг не входят.",
         "## Оценка поставщика",
         "Мы оцениваем работу за 365 дней: лёгкий — 1, серьёзный — 3, просрочка поставки — 1.",
         "Условие расставания: любой инцидент с признаком тяжесть = критический.",
@@ -935,7 +935,7 @@ def test_the_html_appendix_has_the_score_sections_as_headings(lang: str) -> None
                 "en": ["Prepaid account", "Cost to serve", "Partner rating (karma)", "Supplier scorecard"]}[lang]
     for heading in headings:
         assert f"<h2>{heading}</h2>" in html
-    assert "100.00 RUB" in html
+    assert {"ru": "100,00\xa0₽", "en": "RUB100.00"}[lang] in html
 
 
 def test_a_rulebook_without_score_sections_renders_none(clinic: Rulebook, partners: Rulebook) -> None:

@@ -1,7 +1,10 @@
 """Explanations: one calm, polite and firm sentence per decision, in ru or en.
 
 Each names the rule, the step and the events behind it. The structured fields stay on the
-decision, so a screen can show the same explanation in its reader's language.
+decision, so each reader gets the sentence in their language when they read it (service.policy);
+names come from the vocabulary under the rulebook's labels, money and times as the locale writes them.
+The sentence is true to the facts: "again" only from the second strike on, the strike's own number
+after a person softened the step.
 """
 
 from __future__ import annotations
@@ -9,12 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from firmly.domain.clock import from_us
-from firmly.domain.durations import describe
+from firmly.domain.durations import counted, describe
 from firmly.domain.engine.decision import Decision
-from firmly.domain.money import fmt
+from firmly.domain.formats import format_money, format_time
+from firmly.domain.vocabulary import Words
 
 STEP_NAMES = {
     "ru": {"feedback": "разъяснение", "warning": "предупреждение", "fee": "штраф",
@@ -31,8 +33,12 @@ TEMPLATES = {
                     "и почему это важно. {why}",
         "warning": "Правило «{title}» нарушено снова ({events}). Предупреждаем: при следующем нарушении — "
                    "{next}.",
-        "fee": "Правило «{title}» нарушено {strikes}-й раз за период ({events}). После разъяснения и "
-               "предупреждения — штраф {amount}.",
+        "warning_first": "Правило «{title}» нарушено ({events}). Предупреждаем: при следующем нарушении — "
+                         "{next}.",
+        "feedback_nth": "Правило «{title}» нарушено {strikes}-й раз за период ({events}). Объясняем, что "
+                        "произошло и почему это важно. {why}",
+        "fee": "Правило «{title}» нарушено {strikes}-й раз за период ({events}): штраф {amount}.",
+        "fee_first": "Правило «{title}» нарушено ({events}): штраф {amount}.",
         "require_prepayment": "Правило «{title}» нарушено {strikes}-й раз ({events}). Запись только по "
                               "предоплате{until}.",
         "suspend": "Правило «{title}» нарушено {strikes}-й раз ({events}). Приостановка обслуживания{until}.",
@@ -41,7 +47,7 @@ TEMPLATES = {
                      "балла — доплата {amount}.",
         "thanks": "Спасибо! Правило «{title}» соблюдено ({events}).",
         "earn_back": "Спасибо! Правило «{title}» соблюдается раз за разом — одно прошлое нарушение ({first}) "
-                     "снято, осталось {strikes}.",
+                     "снято, осталось {remaining}.",
         "bill": "Сверх включённого объёма по правилу «{title}» ({used} при {max} включённых): {amount} по "
                 "прайсу ({events}).",
         "refused": "Услуга «{service}» ({events}) на {amount} не оказана в долг: на счёте {balance}, а "
@@ -58,6 +64,7 @@ TEMPLATES = {
         "approved": " Решение подтверждено сотрудником.",
         "dismissed": " Сотрудник решил не применять этот шаг.",
         "softened": " Сотрудник смягчил этот шаг.",
+        "softened_from": " Сотрудник смягчил шаг (вместо: {was}).",
         "superseded": " Отменено: более раннее событие пришло с опозданием и изменило картину.",
         "late": " Срок истёк, ожидаемое событие не поступило.",
     },
@@ -66,8 +73,11 @@ TEMPLATES = {
         "feedback": "The rule \"{title}\" was broken ({events}). This is the first time: here is what "
                     "happened and why it matters. {why}",
         "warning": "The rule \"{title}\" was broken again ({events}). Please note: the next time means {next}.",
-        "fee": "The rule \"{title}\" was broken for the {nth} time in the period ({events}). After "
-               "feedback and a warning, a fee of {amount}.",
+        "warning_first": "The rule \"{title}\" was broken ({events}). Please note: the next time means {next}.",
+        "feedback_nth": "The rule \"{title}\" was broken for the {nth} time in the period ({events}). Here is "
+                        "what happened and why it matters. {why}",
+        "fee": "The rule \"{title}\" was broken for the {nth} time in the period ({events}): a fee of {amount}.",
+        "fee_first": "The rule \"{title}\" was broken ({events}): a fee of {amount}.",
         "require_prepayment": "The rule \"{title}\" was broken for the {nth} time ({events}). Bookings "
                               "need prepayment{until}.",
         "suspend": "The rule \"{title}\" was broken for the {nth} time ({events}). Service is "
@@ -77,7 +87,7 @@ TEMPLATES = {
                      "a strike, a surcharge of {amount}.",
         "thanks": "Thank you! The rule \"{title}\" was kept ({events}).",
         "earn_back": "Thank you! The rule \"{title}\" has been kept again and again, so one earlier breach "
-                     "({first}) is forgiven; {strikes} remain.",
+                     "({first}) is forgiven; {remaining}.",
         "bill": "Beyond what is included under \"{title}\" ({used} with {max} included): {amount} at the "
                 "price list ({events}).",
         "refused": "The service \"{service}\" ({events}) for {amount} was not rendered on credit: the "
@@ -94,6 +104,7 @@ TEMPLATES = {
         "approved": " Approved by a person.",
         "dismissed": " A person decided not to apply this step.",
         "softened": " A person softened this step.",
+        "softened_from": " A person softened the step (instead of {was}).",
         "superseded": " Withdrawn: an earlier event arrived late and changed the picture.",
         "late": " The deadline passed without the expected event.",
     },
@@ -104,9 +115,14 @@ class _Fields(dict[str, str]):
     """The template's fields, each worked out only if the template names it (format_map asks)."""
 
     def __init__(self, d: Decision, lang: str, title: str, why: str, next_step: str | None, timezone: str,
-                 duration: timedelta | None) -> None:
+                 duration: timedelta | None, words: Words) -> None:
         super().__init__(title=title, why=why)
         self.d, self.lang, self.next_step, self.timezone, self.duration = d, lang, next_step, timezone, duration
+        self.words = words
+
+    def money(self, value: object) -> str:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        return format_money((amount, self.d.currency or "XXX"), self.lang) if self.d.currency else str(amount)
 
     def __missing__(self, name: str) -> str:
         d, lang = self.d, self.lang
@@ -116,7 +132,7 @@ class _Fields(dict[str, str]):
         if name == "first":
             return d.evidence[0] if d.evidence else d.event
         if name in ("balance", "limit", "low"):
-            return f"{params.get(name, '0.00')} {d.currency or ''}".strip()
+            return self.money(params.get(name, "0.00"))
         if name in ("late", "max_late"):
             value = params.get("late_by" if name == "late" else "max_late")
             return describe(timedelta(microseconds=int(value)), lang) if value is not None else "?"
@@ -128,13 +144,23 @@ class _Fields(dict[str, str]):
                 return words["late_unknown"]
             return words["too_late"].format_map(self)
         if name == "service":
-            return str(params.get("title") or params.get("service") or "")
-        if name in ("strikes", "tier", "used", "max"):
-            return str(params.get(name, 1 if name == "strikes" else ""))
+            code = str(params.get("service") or "")
+            return self.words.service(code, str(params["title"]) if params.get("title") else None)
+        if name == "tier":
+            return self.words.tier(str(params.get("tier", "")))
+        if name == "strikes":
+            return str(_strikes(d))
+        if name == "remaining":
+            n = int(params.get("strikes", 0))
+            if lang == "ru":
+                return counted(n, ("нарушение", "нарушения", "нарушений"))
+            return f"{counted(n, ('breach', 'breaches'))} {'remains' if n == 1 else 'remain'}"
+        if name in ("used", "max"):
+            return str(params.get(name, ""))
         if name == "nth":
-            return _ordinal(int(params.get("strikes", 1)))
+            return _ordinal(_strikes(d))
         if name == "amount":
-            return f"{fmt(d.amount)} {d.currency}" if isinstance(d.amount, Decimal) else ""
+            return self.money(d.amount) if isinstance(d.amount, Decimal) else ""
         if name == "until":
             if self.duration is None:
                 return ""
@@ -150,25 +176,48 @@ class _Fields(dict[str, str]):
 
 
 def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale: str, timezone: str,
-            duration: timedelta | None = None) -> str:
+            duration: timedelta | None = None, words: Words | None = None) -> str:
+    """The decision's sentence for a reader of `locale`; `words` names tiers and services (the rulebook's
+    labels over the vocabulary)."""
     lang = locale if locale in TEMPLATES else "ru"
-    words = TEMPLATES[lang]
-    action = "grace_review" if d.action == "grace_approved" and d.status in ("proposed", "dismissed") else d.action
-    template = words.get(action, "{title}")
-    text = template.format_map(_Fields(d, lang, title, why, next_step, timezone, duration)).strip()
+    templates = TEMPLATES[lang]
+    text = _template(d, templates).format_map(
+        _Fields(d, lang, title, why, next_step, timezone, duration, words or Words(lang))).strip()
     if d.params and d.params.get("late"):
-        text += words["late"]
+        text += templates["late"]
+    was = (d.params or {}).get("softened_from")
+    if was and d.status == "applied":
+        text += templates["softened_from"].format(was=STEP_NAMES[lang].get(str(was), str(was)))
     if d.status in ("proposed", "approved", "dismissed", "softened", "superseded"):
-        text += words[d.status]
+        text += templates[d.status]
     return text
+
+
+def _template(d: Decision, templates: dict[str, str]) -> str:
+    """The action's sentence; a first strike is not "again", and a later one under `feedback` is counted."""
+    action = d.action
+    if action == "grace_approved" and d.status in ("proposed", "dismissed"):
+        action = "grace_review"
+    elif action in ("warning", "fee") and _strikes(d) == 1:
+        action += "_first"
+    elif action == "feedback" and _strikes(d) > 1:
+        action = "feedback_nth"
+    return templates.get(action, "{title}")
+
+
+def _strikes(d: Decision) -> int:
+    """The strike this step answers: the engine's count, else (an older or softened decision) its evidence."""
+    params = d.params or {}
+    if params.get("strikes") is not None:
+        return int(params["strikes"])
+    return max(1, len(d.evidence))
 
 
 @lru_cache(maxsize=16_384)
 def _local_time(us: int, timezone: str, lang: str) -> str:
-    """A deadline as its reader's clock shows it. Cached: both reminders of a booking name the same deadline,
-    and a reminder's row is written again, with the same words, when it is sent."""
-    moment = from_us(us).astimezone(ZoneInfo(timezone))
-    return moment.strftime("%d.%m.%Y %H:%M" if lang == "ru" else "%Y-%m-%d %H:%M")
+    """A deadline as its reader's clock shows it, without seconds. Cached: both reminders of a booking name the
+    same deadline, and a reminder's row is written again, with the same words, when it is sent."""
+    return format_time(us, timezone, lang)
 
 
 def _ordinal(n: int) -> str:

@@ -1,4 +1,7 @@
-"""The rulebook as people read it: the appendix to a contract, in ru or en, Markdown or HTML."""
+"""The rulebook as people read it: the appendix to a contract, in ru or en, Markdown or HTML.
+
+Every name in it (events, field paths, channels, tiers, services) comes from the vocabulary under the
+rulebook's own labels, money and dates as the reader's locale writes them: no key reaches the document."""
 
 from __future__ import annotations
 
@@ -6,38 +9,40 @@ import html
 from datetime import timedelta
 from decimal import Decimal
 
-from firmly.domain.durations import describe
+from firmly.domain.durations import counted, describe
+from firmly.domain.formats import format_date, format_money, format_number
+from firmly.domain.labels import for_language
 from firmly.domain.ladders import Ladder, Step
-from firmly.domain.money import fmt
 from firmly.domain.rulebook import Rule, Rulebook
 from firmly.domain.scores import TESTS
 from firmly.domain.sections import COST_PERIOD, FLAG_RATIO
+from firmly.domain.vocabulary import Translator, Words
 
 WORDS = {
     "ru": {
         "appendix": "Приложение к договору", "version": "Редакция", "rules": "Правила", "why": "Зачем",
-        "reminders": "Напоминания", "remind": "напомним за {at} до срока ({ref})",
+        "reminders": "Напоминания", "remind": "напомним за {at} {ref}",
         "ladder": "Последствия нарушений", "strike": "{n}-е нарушение", "repeat": "(и каждое следующее)",
-        "window": "Нарушение учитывается {window}; после {earn} соблюдений подряд одно нарушение снимается.",
-        "window_only": "Нарушение учитывается {window}.",
+        "window": "Нарушение учитывается в течение {window}; {earn} подряд {forgive} одно нарушение.",
+        "window_only": "Нарушение учитывается в течение {window}.",
         "review": "только после решения сотрудника", "exempt": "Исключения",
-        "tier": "Для категории «{tier}» правило «{rule}» не даёт штрафного балла{surcharge}.",
+        "tier": "Для тарифа «{tier}» правило «{rule}» не даёт штрафного балла{surcharge}.",
         "surcharge": "; вместо этого доплата {amount}",
-        "feedback": "разъяснение: что произошло и чего это стоит вам",
+        "feedback": "разъяснение — что произошло и чего это стоит вам",
         "warning": "предупреждение о следующем шаге", "fee": "штраф {amount}",
         "require_prepayment": "запись только по предоплате на {duration}",
         "suspend": "приостановка обслуживания на {duration}", "terminate": "прекращение сотрудничества",
         "notice": "Отмена или изменение — не позднее чем за {min_notice} до начала.",
-        "forbidden": "Нарушением считается событие «{event}».",
+        "forbidden": "Нарушение — {event}.",
         "deadline": "Срок — {due}{grace}.", "grace": " (с отсрочкой {grace})",
         "cutoff": "Заказ — до {cutoff} накануне дня исполнения.",
-        "channel": "Запросы принимаются только через: {allowed}.",
+        "channel": "Запросы принимаются только по этим каналам: {allowed}.",
         "quota": "Включено: {max} {per}{bill}.", "bill": "; сверх этого — по прайсу «{price}»",
         "incident": "Инциденты учитываются по тяжести: {weights}.",
         "courtesy": "Угрозы, оскорбления и брань в обращениях считаются нарушением.",
         "grace_rule": "Просрочка не более чем на {max_late} прощается по вежливой просьбе.",
         "new": "Правило новое: с {introduced} в течение {thank_for} благодарим за каждое соблюдение.",
-        "kept_by": "Соблюдением считается: {kept}.", "per_field": "на каждый {per}", "per_time": "за {per}",
+        "kept_by": "Правило соблюдено, когда: {kept}.", "per_field": "на {per}", "per_time": "за {per}",
         "prices": "Прайс-лист", "no_ladder": "Нарушения учитываются без штрафных шагов.",
         "account": "Предоплаченный счёт", "account_postpaid": "Счёт и оплата",
         "prepaid": "Услуги оплачиваются заранее: каждая услуга списывается со счёта по прайс-листу{own}.",
@@ -67,18 +72,18 @@ WORDS = {
     },
     "en": {
         "appendix": "Appendix to the contract", "version": "Version", "rules": "Rules", "why": "Why",
-        "reminders": "Reminders", "remind": "we remind you {at} before the deadline ({ref})",
+        "reminders": "Reminders", "remind": "we remind you {at} {ref}",
         "ladder": "Consequences of breaches", "strike": "breach no. {n}", "repeat": "(and every one after)",
-        "window": "A breach counts for {window}; {earn} kept in a row forgive one breach.",
+        "window": "A breach counts for {window}; keeping the rule {earn} in a row forgives one breach.",
         "window_only": "A breach counts for {window}.",
         "review": "only after a person decides", "exempt": "Exceptions",
         "tier": "For the tier \"{tier}\", the rule \"{rule}\" adds no strike{surcharge}.",
         "surcharge": "; a surcharge of {amount} applies instead",
-        "feedback": "feedback: what happened and what it costs you", "warning": "a warning about the next step",
+        "feedback": "feedback — what happened and what it costs you", "warning": "a warning about the next step",
         "fee": "a fee of {amount}", "require_prepayment": "bookings need prepayment for {duration}",
         "suspend": "service suspended for {duration}", "terminate": "the relationship ends",
         "notice": "Cancel or change at least {min_notice} before the start.",
-        "forbidden": "A breach is the event \"{event}\".",
+        "forbidden": "A breach is: {event}.",
         "deadline": "Due: {due}{grace}.", "grace": " (with {grace} of grace)",
         "cutoff": "Order by {cutoff} on the day before.",
         "channel": "Requests are accepted only through: {allowed}.",
@@ -87,7 +92,7 @@ WORDS = {
         "courtesy": "Threats, insults and profanity count as a breach.",
         "grace_rule": "Lateness of up to {max_late} is forgiven on a polite request.",
         "new": "This rule is new: from {introduced}, for {thank_for}, we thank you for every time it is kept.",
-        "kept_by": "Kept by: {kept}.", "per_field": "per {per}", "per_time": "per {per}",
+        "kept_by": "The rule is kept when: {kept}.", "per_field": "per {per}", "per_time": "per {per}",
         "prices": "Price list", "no_ladder": "Breaches are counted without sanctions.",
         "account": "Prepaid account", "account_postpaid": "Account and payment",
         "prepaid": "Services are paid in advance: each one is debited from the account at the price list{own}.",
@@ -118,153 +123,167 @@ WORDS = {
 }
 
 
-def _dur(value: timedelta | None, lang: str) -> str:
-    return describe(value, lang) if value is not None else ""
+class _Reader:
+    """One reader of one rulebook: the language, its words under the rulebook's labels, the currency."""
+
+    def __init__(self, book: Rulebook, lang: str, translator: Translator | None) -> None:
+        self.lang, self.currency = lang, book.currency
+        self.w = WORDS[lang]
+        self.words = Words(lang, translator, for_language(book.labels, lang))
+
+    def dur(self, value: timedelta | None) -> str:
+        return describe(value, self.lang) if value is not None else ""
+
+    def money(self, value: object) -> str:
+        return format_money((Decimal(str(value)), self.currency), self.lang)
+
+    def number(self, value: object) -> str:
+        return format_number(Decimal(str(value)), self.lang, digits=2)
+
+    def sev(self, name: object) -> str:
+        return SEVERITY[self.lang].get(str(name)) or self.words.severity(str(name))
 
 
-def _step_text(step: Step, lang: str, currency: str) -> str:
-    w = WORDS[lang]
-    text = w[step.action].format(amount=f"{fmt(step.amount)} {currency}" if step.amount is not None else "",
-                                 duration=_dur(step.duration, lang))
-    return f"{text} — {w['review']}" if step.review else text
+def _step_text(step: Step, r: _Reader) -> str:
+    text = r.w[step.action].format(amount=r.money(step.amount) if step.amount is not None else "",
+                                   duration=r.dur(step.duration))
+    return f"{text} — {r.w['review']}" if step.review else text
 
 
-def _rule_lines(rule: Rule, book: Rulebook, lang: str) -> list[str]:
-    w = WORDS[lang]
+def _rule_lines(rule: Rule, book: Rulebook, r: _Reader) -> list[str]:
+    w, words = r.w, r.words
     lines: list[str] = []
     kind = rule.kind
     if kind == "notice":
-        lines.append(w["notice"].format(min_notice=_dur(rule.min_notice, lang)))
+        lines.append(w["notice"].format(min_notice=r.dur(rule.min_notice)))
     elif kind == "forbidden":
-        lines.append(w["forbidden"].format(event=rule.event))
+        lines.append(w["forbidden"].format(event=words.event(rule.event or "")))
     elif kind == "deadline" and rule.cutoff:
         lines.append(w["cutoff"].format(cutoff=rule.cutoff))
     elif kind == "deadline" and rule.due:
-        grace = w["grace"].format(grace=_dur(rule.grace, lang)) if rule.grace else ""
-        lines.append(w["deadline"].format(due=".".join(rule.due), grace=grace))
+        grace = w["grace"].format(grace=r.dur(rule.grace)) if rule.grace else ""
+        lines.append(w["deadline"].format(due=words.path(".".join(rule.due)), grace=grace))
     elif kind == "channel":
-        lines.append(w["channel"].format(allowed=", ".join(rule.allowed)))
+        lines.append(w["channel"].format(allowed=", ".join(words.channel(a) for a in rule.allowed)))
     elif kind == "quota":
-        per = (w["per_time"].format(per=_dur(rule.per_duration, lang)) if rule.per_duration
-               else w["per_field"].format(per=rule.per))
-        bill = w["bill"].format(price=book.prices[rule.bill].title if rule.bill in book.prices else rule.bill
-                                ) if rule.bill else ""
-        lines.append(w["quota"].format(max=rule.max, per=per, bill=bill))
+        per = (w["per_time"].format(per=r.dur(rule.per_duration)) if rule.per_duration
+               else w["per_field"].format(per=words.field(rule.per or "")))
+        bill = w["bill"].format(price=book.prices[rule.bill].title if rule.bill in book.prices
+                                else words.service(rule.bill)) if rule.bill else ""
+        lines.append(w["quota"].format(max=r.number(rule.max), per=per, bill=bill))
     elif kind == "incident":
-        lines.append(w["incident"].format(weights=", ".join(f"{_sev(k, lang)}: {_sev(v, lang)}"
-                                                            for k, v in rule.weight.items())))
+        lines.append(w["incident"].format(weights=", ".join(f"{r.sev(k)}: {r.sev(v)}" for k, v in rule.weight.items())))
     elif kind == "courtesy":
         lines.append(w["courtesy"])
     elif kind == "grace":
-        lines.append(w["grace_rule"].format(max_late=_dur(rule.max_late, lang)))
+        lines.append(w["grace_rule"].format(max_late=r.dur(rule.max_late)))
     if rule.kept_by:
-        lines.append(w["kept_by"].format(kept=", ".join(rule.kept_by)))
+        lines.append(w["kept_by"].format(kept=", ".join(words.event(e) for e in rule.kept_by)))
     if rule.introduced:
-        lines.append(w["new"].format(introduced=rule.introduced.isoformat(), thank_for=_dur(rule.thank_for, lang)))
+        lines.append(w["new"].format(introduced=format_date(rule.introduced, r.lang), thank_for=r.dur(rule.thank_for)))
     return lines
 
 
-def _ladder_lines(ladder: Ladder, lang: str, currency: str) -> list[str]:
-    w = WORDS[lang]
+# "4 соблюдения подряд снимают одно нарушение": the noun and the verb agree with the number
+_KEPT = {"ru": ("соблюдение", "соблюдения", "соблюдений"), "en": ("time", "times")}
+
+
+def _ladder_lines(ladder: Ladder, r: _Reader) -> list[str]:
+    w = r.w
     lines = []
     for i, step in enumerate(ladder.steps, 1):
         tail = f" {w['repeat']}" if i == len(ladder.steps) else ""
-        lines.append(f"{w['strike'].format(n=i)}: {_step_text(step, lang, currency)}{tail}")
+        lines.append(f"{w['strike'].format(n=i)}: {_step_text(step, r)}{tail}")
     if ladder.earn_back:
-        lines.append(w["window"].format(window=_dur(ladder.window, lang), earn=ladder.earn_back))
+        n = ladder.earn_back
+        forgive = "снимает" if n % 10 == 1 and n % 100 != 11 else "снимают"
+        lines.append(w["window"].format(window=r.dur(ladder.window), earn=counted(n, _KEPT[r.lang]), forgive=forgive))
     else:
-        lines.append(w["window_only"].format(window=_dur(ladder.window, lang)))
+        lines.append(w["window_only"].format(window=r.dur(ladder.window)))
     return lines
 
 
-def render_markdown(book: Rulebook, lang: str | None = None) -> str:
+def render_markdown(book: Rulebook, lang: str | None = None, translator: Translator | None = None) -> str:
+    """The appendix in Markdown; `translator` is the reader's catalogue (the vocabulary's names)."""
     lang = lang if lang in WORDS else book.locale
-    w = WORDS[lang]
+    r = _Reader(book, lang, translator)
+    w = r.w
     out = [f"# {book.title}", "", f"*{w['appendix']}. {w['version']} {book.version}.*", ""]
     for n, rule in enumerate(book.rules.values(), 1):
         out += [f"## {n}. {rule.title}", ""]
         if rule.why:
             out += [f"**{w['why']}.** {rule.why}", ""]
-        out += [*_rule_lines(rule, book, lang), ""]
+        out += [*_rule_lines(rule, book, r), ""]
         if rule.remind:
-            ref = f"{rule.remind.entity}.{rule.remind.field}"
-            at = ", ".join(_dur(a, lang) for a in rule.remind.at)
+            ref = r.words.before(f"{rule.remind.entity}.{rule.remind.field}")
+            at = (" и за " if r.lang == "ru" else " and ").join(r.dur(a) for a in rule.remind.at)
             out += [f"**{w['reminders']}:** {w['remind'].format(at=at, ref=ref)}.", ""]
         ladder = book.ladders.get(rule.ladder) if rule.ladder else None
         if ladder:
+            lines = _ladder_lines(ladder, r)
             out += [f"**{w['ladder']}:**", ""]
-            out += [f"{i}. {line}" for i, line in enumerate(_ladder_lines(ladder, lang, book.currency)[:-1], 1)]
-            out += ["", _ladder_lines(ladder, lang, book.currency)[-1], ""]
+            out += [f"{i}. {line}" for i, line in enumerate(lines[:-1], 1)]
+            out += ["", lines[-1], ""]
         elif rule.kind not in ("grace",):
             out += [w["no_ladder"], ""]
-    exceptions = [w["tier"].format(tier=tier.name, rule=book.rules[r].title,
-                                   surcharge=w["surcharge"].format(amount=f"{fmt(tier.surcharge[r])} {book.currency}")
-                                   if r in tier.surcharge else "")
-                  for tier in book.tiers.values() for r in sorted(tier.exempt) if r in book.rules]
+    exceptions = [w["tier"].format(tier=r.words.tier(tier.name), rule=book.rules[rule_id].title,
+                                   surcharge=w["surcharge"].format(amount=r.money(tier.surcharge[rule_id]))
+                                   if rule_id in tier.surcharge else "")
+                  for tier in book.tiers.values() for rule_id in sorted(tier.exempt) if rule_id in book.rules]
     if exceptions:
         out += [f"## {w['exempt']}", "", *[f"- {e}" for e in exceptions], ""]
     if book.prices:
         out += [f"## {w['prices']}", ""]
-        out += [f"- {p.title}: {fmt(p.price)} {book.currency}" for p in book.prices.values()]
+        out += [f"- {r.words.service(p.code, p.title)}: {r.money(p.price)}" for p in book.prices.values()]
         out.append("")
-    out += _terms_lines(book, lang)
+    out += _terms_lines(book, r)
     return "\n".join(out)
 
 
-
-
 SEVERITY = {"ru": {"minor": "лёгкий", "major": "серьёзный", "fatal": "критический", "severity": "тяжесть",
-                   "category": "категория", "terminate": "расторжение"}, "en": {}}
+                   "category": "категория", "terminate": "расторжение"},
+            "en": {"minor": "minor", "major": "major", "fatal": "critical", "terminate": "termination"}}
 
 
-def _sev(name: object, lang: str) -> str:
-    return SEVERITY[lang].get(str(name), str(name))
-
-
-def _money(value: object, currency: str) -> str:
-    return f"{fmt(Decimal(str(value)))} {currency}"
-
-
-def _terms_lines(book: Rulebook, lang: str) -> list[str]:
+def _terms_lines(book: Rulebook, r: _Reader) -> list[str]:
     """The account, cost-to-serve, karma and scorecard sections, in the words the engine enforces."""
-    w = WORDS[lang]
-    sections, cur, out = book.sections, book.currency, []
+    w, lang = r.w, r.lang
+    sections, out = book.sections, []
     account = sections.account
     if account:
         heading = w["account"] if account.mode == "prepaid" else w["account_postpaid"]
         out += [f"## {heading}", "", w[account.mode].format(own=w["own"])]
         if account.low_balance is not None and account.top_up is not None:
-            out.append(w["low"].format(low=_money(account.low_balance, cur), top_up=_money(account.top_up, cur)))
+            out.append(w["low"].format(low=r.money(account.low_balance), top_up=r.money(account.top_up)))
         if account.credit_limit is not None:
             zero = account.credit_limit == 0
-            out.append(w["limit_zero"] if zero else w["limit"].format(limit=_money(account.credit_limit, cur)))
+            out.append(w["limit_zero"] if zero else w["limit"].format(limit=r.money(account.credit_limit)))
         out += [w["sanctions"], ""]
     cost = sections.cost_to_serve
     if cost:
-        period = _dur(cost.period or COST_PERIOD, lang)
+        period = r.dur(cost.period or COST_PERIOD)
         ratio = cost.flag_ratio if cost.flag_ratio is not None else FLAG_RATIO
-        out += [f"## {w['cost']}", "", w["cost_text"].format(period=period, ratio=ratio), ""]
+        out += [f"## {w['cost']}", "", w["cost_text"].format(period=period, ratio=r.number(ratio)), ""]
     karma, reviews = sections.karma, sections.reviews
     if karma or reviews:
         out += [f"## {w['karma']}", ""]
         if karma:
-            incidents = ", ".join(f"{_sev(k, lang)} −{v}" for k, v in karma.incident.items())
+            incidents = ", ".join(f"{r.sev(k)} −{v}" for k, v in karma.incident.items())
             out.append(w["karma_text"].format(start=karma.start, clean=karma.clean_booking,
                                               incidents=incidents or "—"))
             if karma.bonus_per_clean_booking is not None:
-                out.append(w["bonus"].format(bonus=_money(karma.bonus_per_clean_booking, cur)))
+                out.append(w["bonus"].format(bonus=r.money(karma.bonus_per_clean_booking)))
         if reviews:
-            out.append(w["reviews"].format(weight=reviews.prior_weight, mean=reviews.prior_mean))
+            out.append(w["reviews"].format(weight=r.number(reviews.prior_weight), mean=r.number(reviews.prior_mean)))
         out.append("")
     card = sections.scorecard
     if card:
-        window = _dur(card.window, lang)
-        weights = ", ".join(f"{w['late_delivery'] if k == 'late_delivery' else _sev(k, lang)} — {v}"
+        window = r.dur(card.window)
+        weights = ", ".join(f"{w['late_delivery'] if k == 'late_delivery' else r.sev(k)} — {v}"
                             for k, v in card.weights.items())
         out += [f"## {w['scorecard']}", "", w["scorecard_text"].format(window=window, weights=weights or "—")]
         if card.drop_if:
-            out.append(w["drop"].format(drop=", ".join(f"{_sev(k, lang)} = {_sev(v, lang)}"
-                                                       for k, v in card.drop_if.items())))
+            out.append(w["drop"].format(drop=", ".join(f"{r.sev(k)} = {r.sev(v)}" for k, v in card.drop_if.items())))
         tests = TESTS[lang]
         joiner = " или " if lang == "ru" else " or "
         replace = joiner.join(tests.get(k, k + " {n}").format(n=v) for k, v in card.replace_if.items())
@@ -274,11 +293,11 @@ def _terms_lines(book: Rulebook, lang: str) -> list[str]:
     return out
 
 
-def render_html(book: Rulebook, lang: str | None = None) -> str:
+def render_html(book: Rulebook, lang: str | None = None, translator: Translator | None = None) -> str:
     """HTML of the same appendix: headings, paragraphs and ordered lists from the Markdown lines."""
     body: list[str] = []
     in_list = False
-    for line in render_markdown(book, lang).splitlines():
+    for line in render_markdown(book, lang, translator).splitlines():
         item = line.split(". ", 1)
         is_item = len(item) == 2 and item[0].isdigit() and not line.startswith("#")
         if is_item != in_list:

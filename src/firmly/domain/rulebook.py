@@ -18,6 +18,7 @@ from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.errors import InvalidInput, Problem
 from firmly.domain.events import KINDS
 from firmly.domain.expressions import ExpressionCost, cost
+from firmly.domain.labels import parse_labels
 from firmly.domain.ladders import Ladder, check_ladders
 from firmly.domain.sections import Sections, check_sections, parse_sections
 from firmly.domain.yamlmap import Path, YamlProblem, load_with_lines
@@ -28,7 +29,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 TOP_FIELDS = {"rulebook", "version", "title", "locale", "currency", "timezone", "applies_to", "effective_from",
               "ladders", "tiers", "rules", "account", "prices", "cost_to_serve", "karma", "reviews", "scorecard",
-              "description", "messages"}
+              "description", "messages", "labels"}
 # The fields every rule has; each kind adds its own (engine/kinds).
 RULE_FIELDS = frozenset({"title", "why", "kind", "event", "kept_by", "remind", "ladder", "ladder_group", "introduced",
                          "thank_for", "when"})
@@ -114,6 +115,7 @@ class Rulebook:
     extra: dict[str, Any]  # the sections as written; `messages` is read from here
     warnings: tuple[Problem, ...] = ()
     sections: Sections = field(default_factory=Sections)  # account, cost_to_serve, karma, reviews, scorecard
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> key -> words (labels.py)
 
 
 def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
@@ -137,13 +139,15 @@ def parse_rulebook(text: str, where: str = "rulebook.yaml") -> Rulebook:
     rules = _rules(c, doc, ladders, prices)
     tiers = _tiers(c, doc, rules)
     check_sections(c, doc)
+    labels = parse_labels(doc, c)
     if c.problems:
         raise InvalidInput(sorted(c.problems, key=_by_line))
     extra = {k: doc[k] for k in ("account", "cost_to_serve", "karma", "reviews", "scorecard", "messages") if k in doc}
     return Rulebook(
         **head, applies_to=applies_to, ladders=ladders, tiers=tiers, rules=rules, prices=prices,
         effective_from=effective_from, source=text, hash=hashlib.sha256(text.encode()).hexdigest(),
-        extra=extra, warnings=tuple(sorted(c.warnings, key=_by_line)), sections=parse_sections(doc))
+        extra=extra, warnings=tuple(sorted(c.warnings, key=_by_line)), sections=parse_sections(doc),
+        labels=labels)
 
 
 def _head(c: Checker, doc: dict[str, Any]) -> dict[str, str]:

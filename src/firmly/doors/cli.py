@@ -33,6 +33,7 @@ from firmly.service import (
     bulk,
     clock,
     demo,
+    explanations,
     ingest,
     invoices,
     outbox,
@@ -45,6 +46,7 @@ from firmly.service import (
     tokens,
     tone,
     wallclock,
+    wording,
     workspace,
 )
 
@@ -235,7 +237,7 @@ def rulebook_render(file: Path,
         # A PDF goes to a file, or down a pipe (`> appendix.pdf`, `| lp`); never as bytes onto a terminal.
         if output is None and sys.stdout.isatty():
             raise FirmlyError("a PDF cannot be shown on a terminal: add -o FILE.pdf (or redirect the output)")
-        pdf = bootstrap.documents().html_to_pdf(render_html(book, lang))
+        pdf = bootstrap.documents().html_to_pdf(render_html(book, lang, wording.translator(lang or book.locale)))
         if output is not None:
             output.write_bytes(pdf)
             err.print(f"written {output}", markup=False, highlight=False)
@@ -243,7 +245,8 @@ def rulebook_render(file: Path,
             sys.stdout.buffer.write(pdf)
             sys.stdout.flush()
         return
-    text = render_markdown(book, lang) if fmt == "md" else render_html(book, lang)
+    translator = wording.translator(lang or book.locale)
+    text = render_markdown(book, lang, translator) if fmt == "md" else render_html(book, lang, translator)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         err.print(f"written {output}", markup=False, highlight=False)
@@ -473,13 +476,17 @@ def _print_decisions(rows: list[dict[str, Any]]) -> None:
 def decisions_command(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
                       rule: Annotated[str | None, typer.Option(help="only this rule")] = None,
                       status: Annotated[str | None, typer.Option(help="only this status")] = None,
+                      lang: Annotated[str | None, typer.Option(
+                          "--lang", help="explanations in ru or en (default: the workspace's language)")] = None,
                       db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
-    """Decisions, oldest first, each with its explanation."""
-    rows = queries.decisions(bootstrap.store(db, ws), counterparty, rule, status)
+    """Decisions, oldest first, each with its explanation (--json: as stored, in the counterparty's language)."""
+    if lang is not None and lang not in ("ru", "en"):
+        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
+    store = bootstrap.store(db, ws)
     if as_json:
-        _print_json(rows)
+        _print_json(queries.decisions(store, counterparty, rule, status))
     else:
-        _print_decisions(rows)
+        _print_decisions(explanations.decisions(store, counterparty, rule, status, lang))
 
 
 # -- the review queue ---------------------------------------------------------------------------

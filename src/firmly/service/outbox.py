@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 from datetime import time
+from decimal import Decimal
 from typing import Any
 
 from firmly import redact
@@ -17,10 +18,12 @@ from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine
 from firmly.domain.errors import FirmlyError, InvalidInput, Problem
 from firmly.domain.explain import STEP_NAMES
+from firmly.domain.formats import format_money
 from firmly.domain.messages import COMMUNICATED, Fields, compose, template_problem
 from firmly.domain.ports import OutboxRow, Store, WorkspaceInfo
 from firmly.domain.yamlmap import YamlProblem, load_with_lines
 from firmly.service import workspace
+from firmly.service.policy import explanation, row_to_decision
 from firmly.service.queries import public
 
 SENT_STATES = frozenset({"applied", "approved", "softened"})  # what actually happened (not proposals)
@@ -77,7 +80,7 @@ def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: di
             continue
         email = (st.info or {}).get("email")
         if isinstance(email, str) and "@" in email:
-            subject, body = _letter(engine, st, row, ws, settings)
+            subject, body = letter(engine, st, row, ws, settings)
             attachment = "invoice" if row["action"] == "top_up_invoice" else None
             out.append(OutboxRow(message_id(row["id"], "email", email), row["id"], st.key, "email", email, subject,
                                  body, attachment, "pending", 0, _when(row, now), now))
@@ -95,7 +98,7 @@ def _when(row: dict[str, Any], now: int) -> int:
     return max(int(row["at"]), now) if row["status"] == "approved" else int(row["at"])
 
 
-def _letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: WorkspaceInfo,
+def letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: WorkspaceInfo,
             settings: dict[str, str]) -> tuple[str, str]:
     table = engine.table(st, row["at"])
     c = table.rules.get(row["rule"] or "")
@@ -105,11 +108,13 @@ def _letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: Work
         steps = c.ladder.steps
         following = steps[min(int(row["step"]), len(steps) - 1)].action
         next_step = STEP_NAMES.get(lang, STEP_NAMES["en"]).get(following, following)
-    amount = f"{row['amount']} {row['currency']}" if row.get("amount") else ""
+    amount = format_money((Decimal(str(row["amount"])), row["currency"]), lang) \
+        if row.get("amount") and row.get("currency") else str(row.get("amount") or "")
     sender = settings.get("sender_name") or (table.books[0].title if table.books else "")
     letter = compose(row["action"], lang, Fields(
         name=st.name, title=c.rule.title if c is not None else "", why=c.rule.why if c is not None else "",
-        explanation=row["explanation"], amount=amount, next=next_step, sender=sender,
+        explanation=explanation(engine, row_to_decision(row), st, ws, lang), amount=amount, next=next_step,
+        sender=sender,
         signature=settings.get("signature", sender)), turn=int(row.get("n") or 0),
         overrides=overrides(engine, st, row["at"], settings))
     return letter.subject, letter.body

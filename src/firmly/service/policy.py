@@ -11,6 +11,7 @@ from firmly.domain.explain import explain
 from firmly.domain.money import fmt, parse_amount
 from firmly.domain.ports import Store, StoredRulebook, WorkspaceInfo
 from firmly.domain.rulebook import Rulebook, parse_rulebook
+from firmly.service import wording
 
 
 @lru_cache(maxsize=64)
@@ -60,24 +61,33 @@ def decision_rows(engine: Engine, decisions: list[Decision], states: dict[str, C
 
 def decision_row(engine: Engine, d: Decision, st: CounterpartyState | None, ws: WorkspaceInfo
                  ) -> dict[str, Any]:
-    title, why, next_step, locale, timezone, duration = d.rule or "", "", None, ws.locale, ws.timezone, None
-    if st is not None and d.rule is not None:
-        c = engine.table(st, d.at).rules.get(d.rule)
-        if c is not None:
-            title, why, timezone = c.rule.title, c.rule.why, c.book.timezone
-            locale = st.locale or c.book.locale
-            if c.ladder is not None and d.step is not None:
-                steps = c.ladder.steps
-                next_step = steps[min(d.step, len(steps) - 1)].action
-                duration = steps[d.step - 1].duration if d.step <= len(steps) else None
     amount = d.amount
     return {
         "id": d.id, "counterparty": d.counterparty, "rule": d.rule, "at": d.at, "n": d.n, "action": d.action,
         "status": d.status, "amount": None if amount is None else fmt(amount), "currency": d.currency,
         "event": d.event, "evidence": d.evidence, "step": d.step, "version": d.version, "params": d.params,
-        "explanation": explain(d, title=title, why=why, next_step=next_step, locale=locale, timezone=timezone,
-                               duration=duration),
+        "explanation": explanation(engine, d, st, ws),
     }
+
+
+def explanation(engine: Engine, d: Decision, st: CounterpartyState | None, ws: WorkspaceInfo,
+                lang: str | None = None) -> str:
+    """The decision's sentence for a reader of `lang`; by default the counterparty's language (else the
+    rulebook's), which is the one stored with the decision and sent in its messages."""
+    title, why, next_step, locale, timezone, duration = d.rule or "", "", None, ws.locale, ws.timezone, None
+    books: tuple[Rulebook, ...] = ()
+    if st is not None and d.rule is not None:
+        c = engine.table(st, d.at).rules.get(d.rule)
+        if c is not None:
+            title, why, timezone, books = c.rule.title, c.rule.why, c.book.timezone, (c.book,)
+            locale = st.locale or c.book.locale
+            if c.ladder is not None and d.step is not None:
+                steps = c.ladder.steps
+                next_step = steps[min(d.step, len(steps) - 1)].action
+                duration = steps[d.step - 1].duration if d.step <= len(steps) else None
+    locale = lang or locale
+    return explain(d, title=title, why=why, next_step=next_step, locale=locale, timezone=timezone,
+                   duration=duration, words=wording.words(locale, books))
 
 
 def row_to_decision(row: dict[str, Any]) -> Decision:

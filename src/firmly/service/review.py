@@ -10,7 +10,7 @@ from firmly.domain.engine import REVIEW_EVENT, Engine
 from firmly.domain.errors import Conflict, FirmlyError, NotFound
 from firmly.domain.events import EventError, digest, validate
 from firmly.domain.ports import Store
-from firmly.service import wallclock, workspace
+from firmly.service import explanations, wallclock, workspace
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -20,6 +20,11 @@ ACTS = ("approve", "soften", "dismiss")
 def pending(store: Store) -> list[dict[str, Any]]:
     with store.read():
         return store.decisions(status="proposed")
+
+
+def pending_for(store: Store, lang: str) -> list[dict[str, Any]]:
+    """The queue for a reader of `lang`: each proposal explained in that language, its rule by its title."""
+    return explanations.in_language(store, pending(store), lang)
 
 
 def log(store: Store, counterparty: str | None = None) -> list[dict[str, Any]]:

@@ -11,8 +11,8 @@ from firmly.domain.engine.retraction import RETRACTED, withdrawn
 from firmly.domain.errors import NotFound
 from firmly.domain.ledger import statement
 from firmly.domain.ports import Store
-from firmly.service import accounts, queries, workspace
-from firmly.service.policy import load_policy
+from firmly.service import accounts, queries, wording, workspace
+from firmly.service.policy import explanation, load_policy, row_to_decision
 
 LIMIT = 400  # timeline entries shown, newest first; the CLI and API give the rest
 
@@ -68,16 +68,21 @@ class Page:
     messages: list[dict[str, Any]]  # what it wrote, with the tone found in it
     acts: list[dict[str, Any]]  # people's acts on its proposals
     karma: list[tuple[int, int]] = field(default_factory=list)  # (day, karma): partners
+    tier_name: str = ""  # the tier as its rulebook (or the vocabulary) names it for the reader
+    timezone: str = "UTC"  # the workspace's: every time on the page is shown in it
 
 
-def page(store: Store, key: str) -> Page:
+def page(store: Store, key: str, lang: str | None = None) -> Page:
+    """The page for a reader of `lang` (the workspace's language by default): decisions explained in it,
+    events by their names and their data in words, rules by their titles."""
     with store.read():
         ws = workspace.current(store)
         st = store.load_states([key]).get(key)
         if st is None:
             raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
         now = ws.clock if ws.clock is not None else st.last_at
-        table = Engine(load_policy(store)).table(st, now)
+        engine = Engine(load_policy(store))
+        table = engine.table(st, now)
         shown = conduct(st, table, now)
         scores = queries.scores(store, st, table, now)
         events = store.events_about([key])
@@ -99,12 +104,24 @@ def page(store: Store, key: str) -> Page:
                               ladder.name if ladder else None, ladder.window.days if ladder else None,
                               ladder.earn_back if ladder else None, rungs,
                               c.book.currency))
+    lang = lang or ws.locale
+    words = wording.words(lang, table.books)
+    if account is not None:
+        account["service_names"] = {e["service"]: words.service(e["service"])
+                                    for e in account["entries"] if e.get("service")}
+    currency = table.books[0].currency if table.books else None
+    titles = {rule_id: c.rule.title for rule_id, c in table.rules.items()}
     gone = withdrawn(ev for ev in events if ev.type == RETRACTED)
     # A withdrawn fact and a cancellation nobody is known to have made stay on the page, marked as such
+    shown_events = sorted((ev for ev in events if ev.type != REVIEW_EVENT), key=lambda ev: (ev.at, ev.seq),
+                          reverse=True)[:LIMIT]  # only what is shown is put in words
     merged = [Entry(ev.at, "event", {**ev.envelope(), "seq": ev.seq, "tone": ev.tone, "withdrawn": ev.id in gone,
-                                     "unattributed": ev.data.get("by") == "unknown"}) for ev in events
-              if ev.type != REVIEW_EVENT]
-    merged += [Entry(d["at"], "decision", queries.public(d)) for d in decisions]
+                                     "unattributed": ev.data.get("by") == "unknown", "title": words.event(ev.type),
+                                     "facts": words.facts(ev.data, ws.timezone, currency)}) for ev in shown_events]
+    shown_decisions = sorted(decisions, key=lambda d: d["at"], reverse=True)[:LIMIT]
+    merged += [Entry(d["at"], "decision", {**queries.public(d), "rule_title": titles.get(d["rule"] or "", ""),
+                                           "explanation": explanation(engine, row_to_decision(d), st, ws, lang)})
+               for d in shown_decisions]
     merged.sort(key=lambda e: (e.at, e.kind == "decision", e.item.get("seq", 0)), reverse=True)
     messages = [{"at": ev.at, "id": ev.id, "type": ev.type, "text": ev.data.get("text"), "tone": ev.tone}
                 for ev in events if ev.tone is not None and ev.counterparty == key]
@@ -112,7 +129,9 @@ def page(store: Store, key: str) -> Page:
              "author": ev.data.get("author"), "reason": ev.data.get("reason")}
             for ev in events if ev.type == REVIEW_EVENT]
     history = list(st.track.history or []) if st.track is not None else []
-    restrictions = [{"type": r.type, "until": r.until, "rule": r.rule} for r in st.restrictions or () if r.until > now]
+    restrictions = [{"type": r.type, "until": r.until, "rule": r.rule, "rule_title": titles.get(r.rule, "")}
+                    for r in st.restrictions or () if r.until > now]
+    total = len(events) - sum(ev.type == REVIEW_EVENT for ev in events) + len(decisions)
     return Page(st.key, st.name, st.kind, st.tier, shown["status"], shown["email"], st.locale, ws.clock,
-                restrictions, rules, account, scores, merged[:LIMIT], len(merged), messages[::-1], acts[::-1],
-                history)
+                restrictions, rules, account, scores, merged[:LIMIT], total, messages[::-1], acts[::-1],
+                history, words.tier(st.tier), ws.timezone)

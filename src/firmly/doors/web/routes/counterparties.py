@@ -68,7 +68,7 @@ def as_csv(request: Request, q: str = "", kind: str = "", status: str = "", tier
 @router.get("/counterparties/{key}")
 def counterparty(request: Request, key: str) -> HTMLResponse:
     who = signed_in(request)
-    found = answer(lambda: timeline.page(store_of(request, who), key))
+    found = answer(lambda: timeline.page(store_of(request, who), key, i18n.current()))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
     return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma)
 

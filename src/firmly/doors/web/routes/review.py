@@ -18,7 +18,8 @@ router = APIRouter()
 def queue(request: Request, done: str = "", act: str = "") -> HTMLResponse:
     who = signed_in(request)
     store = store_of(request, who)
-    pending = answer(lambda: [queries.public(r) for r in review.pending(store)])
+    pending = answer(lambda: [{**queries.public(r), "rule_title": r["rule_title"]}
+                              for r in review.pending_for(store, i18n.current())])
     acts = [{**a, "at": parse_instant(a["at"])} for a in answer(lambda: review.log(store))[::-1][:50]]
     return web(request).page(request, "review.html", nav="review", pending=pending, acts=acts, done=done, act=act)
 

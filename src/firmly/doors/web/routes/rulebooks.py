@@ -16,6 +16,7 @@ from firmly.domain.errors import Busy, InvalidInput, Problem
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
+from firmly.domain.vocabulary import Words
 from firmly.doors.web import i18n
 from firmly.doors.web.routes._common import answer, answer_async, back, body_of, busy, field, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
@@ -45,7 +46,11 @@ def listed(request: Request) -> HTMLResponse:
     for v in versions:
         latest[v.id] = v
     books = {v.id: as_rulebook(v) for v in latest.values()}
-    return web(request).page(request, "rulebooks.html", nav="rulebooks", versions=versions[::-1], books=books)
+    words = Words(i18n.current(), i18n.translations(i18n.current()))
+    about = {book_id: {"for": words.for_kinds(book.applies_to), "language": words.value("locale", book.locale)}
+             for book_id, book in books.items()}
+    return web(request).page(request, "rulebooks.html", nav="rulebooks", versions=versions[::-1], books=books,
+                             about=about)
 
 
 @router.get("/rulebooks/{book_id}/{version}")
@@ -54,7 +59,8 @@ def shown(request: Request, book_id: str, version: str, loaded: str = "", lang: 
     book = as_rulebook(stored)
     lang = lang if lang in i18n.LOCALES else i18n.current()
     return web(request).page(request, "rulebook.html", nav="rulebooks", stored=stored, book=book, loaded=loaded,
-                             appendix=Markup(body_of(render_html(book, lang))), appendix_lang=lang,
+                             appendix=Markup(body_of(render_html(book, lang, i18n.translations(lang)))),
+                             appendix_lang=lang,
                              lines=_lines(stored.source, []))
 
 
@@ -62,7 +68,7 @@ def shown(request: Request, book_id: str, version: str, loaded: str = "", lang: 
 def appendix(request: Request, book_id: str, version: str, fmt: str, lang: str = "") -> Response:
     book = as_rulebook(_one(request, book_id, version))
     lang = lang if lang in i18n.LOCALES else book.locale
-    html = render_html(book, lang)
+    html = render_html(book, lang, i18n.translations(lang))
     name = f"{book.id}-{book.version}-{lang}"
     if fmt == "html":
         return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="{name}.html"'})
