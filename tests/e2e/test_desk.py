@@ -156,8 +156,8 @@ def test_each_event_type_is_recorded_by_hand(site: Site, browser: Any) -> None:
     page.goto(f"{site.base}/counterparties/anna")
     expect(page.locator("h1")).to_contain_text("Anna Petrova")
     timeline = page.locator(".timeline")
-    for kind in ("incident.reported", "request.received", "work.logged", "payment.received", "message.received",
-                 "review.received", "counterparty.upserted"):
+    for kind in ("incident reported", "request received", "work logged", "payment received", "message received",
+                 "review received", "details updated"):  # each event by its name, never its type
         expect(timeline).to_contain_text(kind)
     # a wrong amount is refused at its field, and nothing is stored
     page.goto(f"{site.base}/record/payment.received?key=anna")

@@ -62,7 +62,8 @@ def test_the_web_check_says_problems_in_the_pages_language(door: Door) -> None: 
 
 
 def test_every_russian_problem_keeps_its_templates_parameters() -> None:
-    catalogue = read_po((CATALOGUES / "ru" / "LC_MESSAGES" / "messages.po").open("rb"), locale="ru")
+    with (CATALOGUES / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh, locale="ru")
     braced = [(m.id, m.string) for m in catalogue if isinstance(m.id, str) and "{" in m.id]
     assert len(braced) > 30
     for source, russian in braced:
