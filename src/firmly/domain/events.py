@@ -185,6 +185,7 @@ def _within(value: object, depth: int = 1) -> tuple[str, str] | None:
 
 
 KINDS = ("client", "partner", "supplier")
+BUYER_DETAILS = ("legal_name", "address", "inn", "kpp", "vat_id")  # what an invoice to the counterparty carries
 SEVERITIES = ("minor", "major", "fatal")
 
 # type -> (required fields, {field: check}); checks apply to optional fields when present.
@@ -197,7 +198,8 @@ _BY = _one_of("client", "provider", "partner", "unknown")  # unknown: the source
 CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "counterparty.upserted": ((), {
         "kind": _one_of(*KINDS), "name": _text, "tier": _text_of(limits.TIER), "locale": _one_of("ru", "en"),
-        "timezone": _ref, "prices": _prices, "switching_cost": _money, "rulebooks": _names}),
+        "timezone": _ref, "prices": _prices, "switching_cost": _money, "rulebooks": _names,
+        "legal_name": _text, "address": _text, "inn": _ref, "kpp": _ref, "vat_id": _ref}),
     "appointment.booked": (("appointment", "starts_at"), {
         "appointment": _ref, "starts_at": _time, "price": _money, "partner": _key, "service": _service}),
     "appointment.rescheduled": (("appointment", "starts_at"), {"appointment": _ref, "starts_at": _time, "by": _BY}),

@@ -20,7 +20,7 @@ from firmly.domain.engine import values
 from firmly.domain.engine.decision import Decision, decision_id
 from firmly.domain.engine.policy import CLOSING, Compiled, Policy, Table, Timed
 from firmly.domain.engine.state import CounterpartyState, Deadline, Lapse, Restriction, ref_key
-from firmly.domain.events import Event
+from firmly.domain.events import BUYER_DETAILS, Event
 from firmly.domain.ledger import Account, Book, Posting
 from firmly.domain.rulebook import Rule, Step
 from firmly.domain.scores import DAY_US, Day, Incident, KarmaTerms, Track, count, day_of
@@ -181,7 +181,7 @@ class Engine:
     # -- counterparty facts -------------------------------------------------------------------
     def _upsert(self, st: CounterpartyState, data: dict[str, Any], event: str) -> None:
         info = dict(st.info or {})
-        for name in ("name", "email", "phone", "locale", "timezone", "switching_cost"):
+        for name in ("name", "email", "phone", "locale", "timezone", "switching_cost", *BUYER_DETAILS):
             if data.get(name) is not None:
                 info[name] = data[name]
         st.info = info
