@@ -102,7 +102,8 @@ def test_account_statement_report_csv_and_invoice_pdf(tmp_path: Path) -> None:
     firmly(tmp_path, "ingest", str(STUDIO / "events.jsonl"))
     statement = firmly(tmp_path, "account", "show", "acme")
     assert statement.returncode == 0
-    assert "balance -90.00 EUR" in statement.stdout and "due 150.00 EUR" in statement.stdout
+    # the workspace is Russian (the default): its money reads as Russian writes it
+    assert "balance -90,00\u00a0€" in statement.stdout and "due 150,00\u00a0€" in statement.stdout
     assert "this counterparty's own price" in statement.stdout
     page = json.loads(firmly(tmp_path, "counterparty", "show", "acme", "--json").stdout)
     assert page["account"] == {"balance": "-90.00", "currency": "EUR", "due": "150.00"}

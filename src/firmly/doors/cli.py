@@ -28,6 +28,7 @@ from firmly import bootstrap, config, redact
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.domain.render import render_html, render_markdown
+from firmly.doors.reading import Reader
 from firmly.service import (
     accounts,
     clock,
@@ -134,6 +135,12 @@ def _now() -> int:
     return wallclock.now()  # the system clock, or FIRMLY_NOW
 
 
+def _reader(store: Any) -> Reader:
+    """How the workspace's people read times and money: its zone and its language."""
+    info = workspace.info(store)
+    return Reader(info.timezone, info.locale)
+
+
 # -- init ---------------------------------------------------------------------------------------
 @app.command()
 @friendly
@@ -183,17 +190,20 @@ def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json
 @friendly
 def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Every loaded version of every rulebook, with its hash and when it took effect."""
-    versions = rulebooks.stored(bootstrap.store(db, ws))
+    store = bootstrap.store(db, ws)
+    versions = rulebooks.stored(store)
     rows = [{"id": v.id, "version": v.version, "hash": v.hash, "loaded_at": iso(v.loaded_at),
              "effective_from": iso(v.effective_from) if v.effective_from is not None else None}
             for v in versions]
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("rulebook", "version", "hash", "loaded", "in force from")
-    for r in rows:
-        start = str(r["effective_from"] or "the beginning")
-        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], str(r["loaded_at"])[:16], start[:16])
+    reader = _reader(store)
+    loaded, when_loaded = reader.column("loaded", [v.loaded_at for v in versions])
+    start, when_start = reader.column("in force from", [v.effective_from for v in versions], "the beginning")
+    table = PlainTable("rulebook", "version", "hash", loaded, start)
+    for r, at, since in zip(rows, when_loaded, when_start, strict=True):
+        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], at, since)
     out.print(table)
 
 
@@ -273,11 +283,12 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
                  db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Advance the engine clock: fire deadlines, expiries and due reminders."""
     moment = _instant(as_of, "--as-of") if as_of else _now()
-    report = clock.tick(bootstrap.store(db, ws), moment)
+    store = bootstrap.store(db, ws)
+    report = clock.tick(store, moment)
     if as_json:
         _print_json({"as_of": iso(report.as_of), "counterparties": report.woken, "decisions": report.decisions})
     else:
-        out.print(f"clock at {iso(report.as_of)}: {report.woken} counterparties woken, "
+        out.print(f"clock at {_reader(store).time(report.as_of)}: {report.woken} counterparties woken, "
                   f"{report.decisions} decisions", highlight=False)
 
 
@@ -286,14 +297,16 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
 @friendly
 def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The conduct page of one counterparty."""
-    page = queries.counterparty(bootstrap.store(db, ws), key)
+    store = bootstrap.store(db, ws)
+    page = queries.counterparty(store, key)
     if as_json:
         _print_json(page)
         return
+    reader = _reader(store)
     out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {page['kind']}, "
               f"tier {escape(page['tier'])}): [bold]{page['status']}[/bold]", highlight=False)
     for r in page["restrictions"]:
-        out.print(f"  {r['type']} until {r['until']} ({r['rule']})", markup=False, highlight=False)
+        out.print(f"  {r['type']} until {reader.time(r['until'])} ({r['rule']})", markup=False, highlight=False)
     table = PlainTable("rule", "strikes", "step", "kept in a row", "broken", "kept")
     for rule_id, r in page["rules"].items():
         table.add_row(rule_id, str(r["strikes"]), r["step"] or "—", str(r["kept_streak"]), str(r["broken"]),
@@ -301,9 +314,9 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
     out.print(table)
     account = page["account"]
     if account is not None:
-        due = f", due {account['due']}" if account["due"] != "0.00" else ""
-        out.print(f"account: balance {account['balance']} {account['currency']}{due}", markup=False,
-                  highlight=False)
+        cur = account["currency"]
+        due = f", due {reader.money(account['due'], cur)}" if account["due"] != "0.00" else ""
+        out.print(f"account: balance {reader.money(account['balance'], cur)}{due}", markup=False, highlight=False)
     for name, value in page["scores"].items():
         out.print(f"{name.replace('_', ' ')}: {value}", markup=False, highlight=False)
 
@@ -313,24 +326,28 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
 @friendly
 def account_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Balance, amount due and the statement of one counterparty's account."""
-    page = accounts.show(bootstrap.store(db, ws), key)
+    store = bootstrap.store(db, ws)
+    page = accounts.show(store, key)
     if as_json:
         _print_json(page)
         return
+    reader = _reader(store)
     cur = page["currency"]
     out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}): "
-              f"balance [bold]{page['balance']} {escape(cur)}[/bold], due {page['due']} {escape(cur)}"
+              f"balance [bold]{escape(reader.money(page['balance'], cur))}[/bold], "
+              f"due {escape(reader.money(page['due'], cur))}"
               + (f", {escape(page['mode'])}" if page["mode"] else ""), highlight=False)
-    table = PlainTable("at", "entry", "amount", "account", "event", "service")
-    for e in page["entries"]:
+    at, when = reader.column("at", [e["at"] for e in page["entries"]])
+    table = PlainTable(at, "entry", "amount", "account", "event", "service")
+    for e, moment in zip(page["entries"], when, strict=True):
         sign = "+" if e["kind"] == "credit" else "−"
-        table.add_row(e["at"][:16].replace("T", " "), e["memo"], f"{sign}{e['amount']}", e["account"], e["event"],
+        table.add_row(moment, e["memo"], f"{sign}{reader.money(e['amount'], cur)}", e["account"], e["event"],
                       e["service"] or "")
     out.print(table)
     if page["prices"]:
         prices = PlainTable("service", "title", "price")
         for code, p in page["prices"].items():
-            prices.add_row(code, p["title"], p["price"] + (" *" if p["special"] else ""))
+            prices.add_row(code, p["title"], reader.money(p["price"], cur) + (" *" if p["special"] else ""))
         out.print(prices)
         out.print("* this counterparty's own price", style="dim")
 
@@ -358,8 +375,8 @@ def account_invoice(key: str,
             path.write_text(documents.invoice_html(inv), encoding="utf-8")
     except OSError as exc:
         raise FirmlyError(f"cannot write {path}: {exc.strerror}") from None
-    out.print(f"invoice {inv.number} for {inv.amount} {inv.currency} to {inv.name}: {path}", markup=False,
-              highlight=False)
+    amount = Reader(inv.timezone, inv.locale).money(inv.amount, inv.currency)
+    out.print(f"invoice {inv.number} for {amount} to {inv.name}: {path}", markup=False, highlight=False)
 
 
 # -- reports ------------------------------------------------------------------------------------
@@ -436,13 +453,13 @@ def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, par
     out.print(table)
 
 
-def _print_decisions(rows: list[dict[str, Any]]) -> None:
+def _print_decisions(rows: list[dict[str, Any]], reader: Reader) -> None:
     """One decision per line with its explanation indented below: readable at any terminal width."""
     if not rows:
         out.print("no decisions")
     for r in rows:
-        amount = f" {r['amount']} {r['currency']}" if r["amount"] else ""
-        out.print(f"{r['at'][:16].replace('T', ' ')}  [bold]{escape(r['counterparty'])}[/bold]  "
+        amount = f" {reader.money(r['amount'], r['currency'])}" if r["amount"] and r["currency"] else ""
+        out.print(f"{reader.time(r['at'])}  [bold]{escape(r['counterparty'])}[/bold]  "
                   f"{escape(r['rule'] or '—')}  [bold]{escape(r['action'])}[/bold]{escape(amount)}  "
                   f"{escape(r['status'])}  [dim]{escape(r['id'])}[/dim]", highlight=False)
         out.print(f"    {r['explanation']}", markup=False, highlight=False)
@@ -455,11 +472,12 @@ def decisions_command(counterparty: Annotated[str | None, typer.Option(help="onl
                       status: Annotated[str | None, typer.Option(help="only this status")] = None,
                       db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Decisions, oldest first, each with its explanation."""
-    rows = queries.decisions(bootstrap.store(db, ws), counterparty, rule, status)
+    store = bootstrap.store(db, ws)
+    rows = queries.decisions(store, counterparty, rule, status)
     if as_json:
         _print_json(rows)
     else:
-        _print_decisions(rows)
+        _print_decisions(rows, _reader(store))
 
 
 # -- the review queue ---------------------------------------------------------------------------
@@ -474,11 +492,12 @@ def _author() -> str:
 @friendly
 def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Proposals waiting for a person."""
-    rows = [queries.public(r) for r in review.pending(bootstrap.store(db, ws))]
+    store = bootstrap.store(db, ws)
+    rows = [queries.public(r) for r in review.pending(store)]
     if as_json:
         _print_json(rows)
     else:
-        _print_decisions(rows)
+        _print_decisions(rows, _reader(store))
 
 
 @review_app.command("log")
@@ -486,14 +505,16 @@ def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> N
 def review_log(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
                db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The audit log: every act on the review queue with its author and reason."""
-    rows = review.log(bootstrap.store(db, ws), counterparty)
+    store = bootstrap.store(db, ws)
+    rows = review.log(store, counterparty)
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("at", "counterparty", "decision", "act", "author", "reason")
-    for r in rows:
+    at, when = _reader(store).column("at", [r["at"] for r in rows])
+    table = PlainTable(at, "counterparty", "decision", "act", "author", "reason")
+    for r, moment in zip(rows, when, strict=True):
         act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
-        table.add_row(r["at"][:16], r["counterparty"], r["decision"], act, r["author"], r["reason"])
+        table.add_row(moment, r["counterparty"], r["decision"], act, r["author"], r["reason"])
     out.print(table)
 
 
@@ -631,19 +652,21 @@ def worker_command(once: Annotated[bool, typer.Option(help="one round, then exit
 def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sending, sent or failed")] = None,
                 db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's messages, the next due first."""
+    store = bootstrap.store(db, ws)
     rows: list[dict[str, Any]] = [{"id": r.id, "decision": r.decision, "counterparty": r.counterparty,
                                    "channel": r.channel,
              "recipient": redact.url(r.recipient), "subject": r.subject, "status": r.status, "attempts": r.attempts,
              "next_at": iso(r.next_at), "sent_at": iso(r.sent_at) if r.sent_at else None,
              "error": redact.text(r.error) if r.error else None}  # a webhook URL's password stays hidden
-            for r in outbox.listed(bootstrap.store(db, ws), status)]
+            for r in outbox.listed(store, status)]
     if as_json:
         _print_json(rows)
         return
     if not rows:
         out.print("no messages")
+    reader = _reader(store)
     for r in rows:  # one line each, the error below: readable at any terminal width
-        when = str(r["sent_at"] or r["next_at"])[:16].replace("T", " ")
+        when = reader.time(r["sent_at"] or r["next_at"])
         out.print(f"{when}  [bold]{r['status']}[/bold]  {r['channel']} → {escape(r['recipient'])}  "
                   f"{escape(r['subject'])}  [dim]{escape(r['id'])} ×{r['attempts']}[/dim]", highlight=False)
         if r["error"]:
@@ -752,14 +775,18 @@ def token_create(role: Annotated[str, typer.Option(help="admin, operator, viewer
 @friendly
 def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's tokens (never their secrets)."""
+    store = bootstrap.store(db, ws)
     rows = [{"id": t.id, "role": t.role, "name": t.name, "created_at": iso(t.created_at),
-             "revoked_at": iso(t.revoked_at) if t.revoked_at else None} for t in tokens.listed(bootstrap.store(db, ws))]
+             "revoked_at": iso(t.revoked_at) if t.revoked_at else None} for t in tokens.listed(store)]
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("id", "role", "name", "created", "revoked")
-    for r in rows:
-        table.add_row(r["id"], r["role"], r["name"], str(r["created_at"])[:16], str(r["revoked_at"] or "")[:16])
+    reader = _reader(store)
+    created, made = reader.column("created", [r["created_at"] for r in rows])
+    revoked, ended = reader.column("revoked", [r["revoked_at"] for r in rows])
+    table = PlainTable("id", "role", "name", created, revoked)
+    for r, at, until in zip(rows, made, ended, strict=True):
+        table.add_row(r["id"], r["role"], r["name"], at, until)
     out.print(table)
 
 
@@ -803,14 +830,15 @@ def user_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> Non
     """The workspace's logins (never their passwords)."""
     from firmly.service import users  # noqa: PLC0415
 
-    rows = [{"email": u.email, "role": u.role, "created_at": iso(u.created_at)}
-            for u in users.listed(bootstrap.store(db, ws))]
+    store = bootstrap.store(db, ws)
+    rows = [{"email": u.email, "role": u.role, "created_at": iso(u.created_at)} for u in users.listed(store)]
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("email", "role", "created")
-    for r in rows:
-        table.add_row(r["email"], r["role"], r["created_at"][:16])
+    created, made = _reader(store).column("created", [r["created_at"] for r in rows])
+    table = PlainTable("email", "role", created)
+    for r, at in zip(rows, made, strict=True):
+        table.add_row(r["email"], r["role"], at)
     out.print(table)
 
 
@@ -843,7 +871,7 @@ def demo_command(example: Annotated[str | None, typer.Option(
               f"{len(queries.counterparties(store, None, None))} counterparties", highlight=False)
     waiting = review.pending(store)
     out.print(f"{len(waiting)} proposals wait for a person:")
-    _print_decisions([queries.public(r) for r in waiting][:5])
+    _print_decisions([queries.public(r) for r in waiting][:5], _reader(store))
     email, secret = demo.login(store, password, _now())
     address, number = host or config.HOST.value(), port or int(config.PORT.value())
     out.print(f"\n[bold]Open http://{escape(address)}:{number}/ and log in as {escape(email)} with the password "
