@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from firmly.domain import limits
+from firmly.domain.said import N_, Said
 
 _DURATION = re.compile(r"\s*([0-9]{1,20})\s*([smhdw])\s*")  # ASCII digits: "٣h" or "²d" is no duration
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -19,13 +20,16 @@ class DurationError(ValueError):
 def parse_duration(value: object) -> timedelta:
     """A duration of at most 100 years: longer is a typo, and past a timedelta's range."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise DurationError(f"must be a duration like \"24h\" or \"90d\", got {limits.shown(value)}")
+        raise DurationError(Said(N_("must be a duration like \"24h\" or \"90d\", got %(value)s"),
+                                 value=limits.shown(value)))
     match = _DURATION.fullmatch(value)
     if not match:
-        raise DurationError(f"must be a duration like \"24h\" or \"90d\" (s, m, h, d or w), got {limits.shown(value)}")
+        raise DurationError(Said(N_("must be a duration like \"24h\" or \"90d\" (s, m, h, d or w), got %(value)s"),
+                                 value=limits.shown(value)))
     seconds = int(match.group(1)) * _UNITS[match.group(2)]
     if seconds > _LONGEST:
-        raise DurationError(f"must be at most {limits.YEARS} years, got {value!r}")
+        raise DurationError(Said(N_("must be at most %(years)s years, got %(value)s"), years=limits.YEARS,
+                                 value=repr(value)))
     return timedelta(seconds=seconds)
 
 

@@ -19,6 +19,7 @@ from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.limits import shown
 from firmly.domain.money import MoneyError, parse_amount
+from firmly.domain.said import N_, Said
 from firmly.domain.tone import Tone
 
 RESERVED_PREFIX = "firmly."  # person acts recorded by firmly itself; never ingested
@@ -49,11 +50,18 @@ class EventError(ValueError):
     def __init__(self, field: str, message: str, event_id: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
-        self.message = message
+        self.message = str.__str__(message)  # plain text for JSON, logs and the database
+        self.said = message if isinstance(message, Said) else None  # the same, for the reader's language
         self.event_id = event_id
 
 
 Check = Callable[[object], str | None]
+
+
+def _said(exc: ValueError) -> str:
+    """A parser's message as it was raised: a Said keeps its template (str(exc) would keep only the text)."""
+    message = exc.args[0] if exc.args else ""
+    return message if isinstance(message, str) else str(exc)
 
 
 def _text_of(longest: int) -> Check:
@@ -61,9 +69,10 @@ def _text_of(longest: int) -> Check:
 
     def check(value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            return f"must be a non-empty string, got {shown(value)}"
+            return Said(N_("must be a non-empty string, got %(value)s"), value=shown(value))
         if len(value) > longest:
-            return f"must be at most {longest} characters, got {len(value)}"
+            return Said(N_("must be at most %(longest)s characters, got %(length)s"), longest=longest,
+                        length=len(value))
         return None
 
     return check
@@ -77,7 +86,7 @@ def _time(value: object) -> str | None:
     try:
         parse_instant(value)
     except TimeError as exc:
-        return str(exc)
+        return _said(exc)
     return None
 
 
@@ -90,8 +99,9 @@ def _date(value: object) -> str | None:
         else:
             if limits.FIRST_YEAR <= day.year < limits.END_YEAR:
                 return None
-            return f"must be between {limits.FIRST_YEAR} and {limits.END_YEAR}, got {value!r}"
-    return f"must be a date like \"2026-03-01\", got {shown(value)}"
+            return Said(N_("must be between %(first)s and %(end)s, got %(value)s"), first=limits.FIRST_YEAR,
+                        end=limits.END_YEAR, value=repr(value))
+    return Said(N_("must be a date like \"2026-03-01\", got %(value)s"), value=shown(value))
 
 
 def _money(value: object) -> str | None:
@@ -99,8 +109,8 @@ def _money(value: object) -> str | None:
     try:
         amount = parse_amount(value)
     except MoneyError as exc:
-        return str(exc)
-    return f"must not be negative, got {value!r}" if amount < 0 else None
+        return _said(exc)
+    return Said(N_("must not be negative, got %(value)s"), value=repr(value)) if amount < 0 else None
 
 
 def _is_number(value: object) -> bool:
@@ -112,41 +122,44 @@ def _is_number(value: object) -> bool:
 
 def _count(value: object) -> str | None:
     ok = _is_number(value) and 0 <= value <= limits.COUNT  # type: ignore[operator]
-    return None if ok else f"must be a number from 0 to {limits.COUNT}, got {shown(value)}"
+    return None if ok else Said(N_("must be a number from 0 to %(most)s, got %(value)s"), most=limits.COUNT,
+                                value=shown(value))
 
 
 def _positive(value: object) -> str | None:
     ok = _is_number(value) and 0 < value <= limits.COUNT  # type: ignore[operator]
-    return None if ok else f"must be a number above 0 and at most {limits.COUNT}, got {shown(value)}"
+    return None if ok else Said(N_("must be a number above 0 and at most %(most)s, got %(value)s"),
+                                most=limits.COUNT, value=shown(value))
 
 
 def _flag(value: object) -> str | None:
-    return None if isinstance(value, bool) else f"must be true or false, got {shown(value)}"
+    return None if isinstance(value, bool) else Said(N_("must be true or false, got %(value)s"), value=shown(value))
 
 
 def _duration(value: object) -> str | None:
     try:
         parse_duration(value)
     except DurationError as exc:
-        return str(exc)
+        return _said(exc)
     return None
 
 
 def _one_of(*choices: str) -> Check:
     def check(value: object) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(choices)}, got {shown(value)}"
+        return None if value in choices else Said(N_("must be one of %(choices)s, got %(value)s"),
+                                                  choices=", ".join(choices), value=shown(value))
 
     return check
 
 
 def _rating(value: object) -> str | None:
     ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
-    return None if ok else f"must be a whole number from 1 to 5, got {shown(value)}"
+    return None if ok else Said(N_("must be a whole number from 1 to 5, got %(value)s"), value=shown(value))
 
 
 def _prices(value: object) -> str | None:
     if not isinstance(value, dict):
-        return "must map price-list codes to decimal strings"
+        return Said(N_("must map price-list codes to decimal strings"))
     for code, price in value.items():
         if len(code) > limits.SERVICE:
             return f"a price-list code must be at most {limits.SERVICE} characters, got {shown(code)}"
@@ -158,7 +171,7 @@ def _prices(value: object) -> str | None:
 
 def _names(value: object) -> str | None:
     ok = isinstance(value, list) and all(isinstance(v, str) and len(v) <= limits.REFERENCE for v in value)
-    return None if ok else "must be a list of rulebook ids"
+    return None if ok else Said(N_("must be a list of rulebook ids"))
 
 
 def _within(value: object, depth: int = 1) -> tuple[str, str] | None:
@@ -226,6 +239,7 @@ for _required, _checks in CATALOGUE.values():
     _checks.setdefault("partner", _key)  # any event may name the partner it is about too (EVENTS.md "Partners")
 NUMBERS = frozenset({_count, _positive, _rating})  # the checks of fields that hold a number
 FLAGS = frozenset({_flag})
+DECIMALS = frozenset({_money, _count, _positive})  # fields that may hold a fraction ("1500,50" in a ";" CSV)
 
 _ENVELOPE = ("id", "type", "counterparty", "occurred_at")
 _LONGEST = {"id": limits.ID, "type": limits.TYPE, "counterparty": limits.KEY}  # occurred_at: parse_instant's
@@ -241,15 +255,15 @@ def digest(envelope: Mapping[str, Any]) -> str:
 def validate(raw: object, *, internal: bool = False) -> Event:
     """An Event from a decoded envelope, or EventError naming the first field that is wrong."""
     if not isinstance(raw, dict):
-        raise EventError("event", "must be a JSON object with id, type, counterparty, occurred_at and data")
+        raise EventError("event", Said(N_("must be a JSON object with id, type, counterparty, occurred_at and data")))
     event_id = raw.get("id")
     named = event_id if isinstance(event_id, str) and 0 < len(event_id) <= limits.ID else None
     for name in _ENVELOPE:
         value = raw.get(name)
         if value is None:
-            raise EventError(name, "is missing", named)
+            raise EventError(name, Said(N_("is missing")), named)
         if not isinstance(value, str) or not value.strip():
-            raise EventError(name, f"must be a non-empty string, got {shown(value)}", named)
+            raise EventError(name, Said(N_("must be a non-empty string, got %(value)s"), value=shown(value)), named)
     assert isinstance(event_id, str)
     kind: str = raw["type"]
     if len(event_id) > limits.ID or len(kind) > limits.TYPE or len(raw["counterparty"]) > limits.KEY:
@@ -258,21 +272,22 @@ def validate(raw: object, *, internal: bool = False) -> Event:
                 raise EventError(name, f"must be at most {longest} characters, got {len(raw[name])}: "
                                  f"{shown(raw[name])}", named)
     if kind.startswith(RESERVED_PREFIX) and not internal:
-        raise EventError("type", f"{kind!r} is reserved for acts recorded by firmly itself", event_id)
+        raise EventError("type", Said(N_("%(type)s is reserved for acts recorded by firmly itself"), type=repr(kind)),
+                         event_id)
     try:
         at = parse_instant(raw["occurred_at"])
     except TimeError as exc:
-        raise EventError("occurred_at", str(exc), event_id) from None
+        raise EventError("occurred_at", _said(exc), event_id) from None
     data = raw.get("data", {})
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise EventError("data", "must be an object of the event's fields", event_id)
+        raise EventError("data", Said(N_("must be an object of the event's fields")), event_id)
     spec = CATALOGUE.get(kind)
     required, checks = spec if spec is not None else ((), _ANY_TYPE)
     for name in required:
         if data.get(name) is None:
-            raise EventError(f"data.{name}", f"is required for {kind}", event_id)
+            raise EventError(f"data.{name}", Said(N_("is required for %(type)s"), type=kind), event_id)
     for name, value in data.items():  # events carry few fields: walk them, not the catalogue
         if len(name) > limits.FIELD_NAME:
             raise EventError("data", f"has a field name of {len(name)} characters; at most {limits.FIELD_NAME}: "

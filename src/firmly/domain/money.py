@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from firmly.domain.limits import shown
+from firmly.domain.said import N_, Said
 
 CENT = Decimal("0.01")
 _MONEY = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")  # below 10^15, in cents; ASCII digits only
@@ -17,21 +18,25 @@ class MoneyError(ValueError):
     """A value that is not a decimal money string."""
 
 
+_BELOW = N_("must be below 1000000000000000 (10^15), got %(value)s")
+
+
 def parse_amount(value: object) -> Decimal:
     """A money amount from its decimal string ("1500.00"), below 10^15 with at most two decimals (cents).
     Floats are refused: they lose cents."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise MoneyError(f"must be a decimal string like \"1500.00\", not {type(value).__name__} {shown(value)}")
+        raise MoneyError(Said(N_("must be a decimal string like \"1500.00\", not %(kind)s %(value)s"),
+                              kind=type(value).__name__, value=shown(value)))
     if isinstance(value, int) and abs(value) >= 10**15:  # before str(): a 5,000-digit int is slow to write out
-        raise MoneyError(f"must be below 1000000000000000 (10^15), got {shown(value)}")
+        raise MoneyError(Said(_BELOW, value=shown(value)))
     text = value.strip() if isinstance(value, str) else str(value)
     if not _MONEY.fullmatch(text):
         if _NUMBER.fullmatch(text):
             cents = text.partition(".")[2]
             if len(cents) > 2:
-                raise MoneyError(f"must have at most two decimals (cents), got {shown(value)}")
-            raise MoneyError(f"must be below 1000000000000000 (10^15), got {shown(value)}")
-        raise MoneyError(f"must be a decimal string like \"1500.00\", got {shown(value)}")
+                raise MoneyError(Said(N_("must have at most two decimals (cents), got %(value)s"), value=shown(value)))
+            raise MoneyError(Said(_BELOW, value=shown(value)))
+        raise MoneyError(Said(N_("must be a decimal string like \"1500.00\", got %(value)s"), value=shown(value)))
     return quantize(Decimal(text))
 
 

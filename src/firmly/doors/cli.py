@@ -75,6 +75,8 @@ Db = Annotated[str | None, typer.Option("--db", help=f"database URL [env: {confi
 Workspace = Annotated[str | None, typer.Option("--workspace", "-w", show_default=False,
                                                 help=f"workspace [env: {config.WORKSPACE.env}]")]
 Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+Lang = Annotated[str | None, typer.Option("--lang", show_default=False,
+                                          help="the language of messages: ru or en (default: the workspace's)")]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -245,9 +247,12 @@ def rulebook_render(file: Path,
 # -- events -------------------------------------------------------------------------------------
 @app.command("ingest")
 @friendly
-def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .csv files of events")],
-                   db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .csv files of events "
+                                                                 "(a CSV's cells split by , or ;)")],
+                   db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """Store events and decide on them; bad lines are reported by line and field, good ones stored."""
+    if lang is not None and lang not in ("ru", "en"):
+        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
     for file in files:
         if not file.is_file():
             raise FirmlyError(f"no such file: {file}")
@@ -270,10 +275,20 @@ def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .
     else:
         out.print(f"stored {report.stored}, duplicates {report.duplicates}, rejected {len(report.rejected)}, "
                   f"decisions {report.decisions}", highlight=False)
-        for rejection in report.rejected:
-            err.print(f"rejected: {rejection}", markup=False, highlight=False)
+        _print_rejections(report.rejected, lang or workspace.info(store).locale)
     if report.rejected:
         raise typer.Exit(1)
+
+
+def _print_rejections(rejected: list[ingest.Rejection], lang: str) -> None:
+    """Each refused line as FILE line N: field: message, the message in the reader's language."""
+    if not rejected:
+        return
+    from firmly.doors.web.i18n import translations  # noqa: PLC0415 - the catalogues load only to refuse lines
+
+    gettext = translations(lang).gettext
+    for rejection in rejected:
+        err.print(f"rejected: {rejection.in_language(gettext)}", markup=False, highlight=False)
 
 
 @app.command("tick")
