@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
+from firmly.domain.invoice import Invoice, MissingDetails
+from firmly.doors.web import i18n
 from firmly.doors.web.routes._common import answer, store_of, web
-from firmly.doors.web.security import signed_in
-from firmly.service import listing, timeline
+from firmly.doors.web.security import Refused, signed_in
+from firmly.service import invoices, listing, timeline
 
 router = APIRouter()
 PAGE = 50
@@ -42,3 +44,25 @@ def counterparty(request: Request, key: str) -> HTMLResponse:
     found = answer(lambda: timeline.page(store_of(request, who), key))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
     return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma)
+
+
+@router.get("/counterparties/{key}/invoice.pdf")
+def invoice(request: Request, key: str, decision: str = "") -> Response:
+    """The counterparty's latest top-up invoice (or `decision`'s) as the PDF it was sent as."""
+    who = signed_in(request)
+    store = store_of(request, who)
+
+    def drawn() -> Invoice:
+        try:
+            return invoices.invoice(store, key, decision or None)
+        except MissingDetails as exc:  # said in the reader's language, with what is missing
+            raise Refused(409, i18n.gettext(
+                "The invoice cannot be drawn until the business's own details are set: %(names)s. An "
+                "administrator sets each with `firmly workspace set NAME VALUE`.") % {
+                    "names": ", ".join(exc.missing + exc.wrong)}) from None
+
+    inv = answer(drawn)
+    from firmly.adapters import documents  # noqa: PLC0415 - WeasyPrint takes a while to import; only here
+
+    return Response(documents.invoice_pdf(inv), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="invoice-{inv.number}.pdf"'})
