@@ -127,3 +127,12 @@ def test_iban_and_swift_for_a_payer_abroad() -> None:
                                             amount=Decimal("25")))
     assert "GB82WEST12345698765432" in page and "BARCGB22" in page and "GB123456789" in page
     assert "£25.00" in page and "BIK" not in page
+
+
+def test_the_amount_is_written_in_words_agreeing_with_its_currency(ru_text: str, en_text: str) -> None:
+    assert "СУММА ПРОПИСЬЮ Тридцать тысяч рублей, 00 копеек" in ru_text
+    assert "AMOUNT IN WORDS Thirty thousand roubles, 00 kopeks" in en_text
+    odd = invoice_html(dataclasses.replace(INVOICE, amount=Decimal("1501.51"), currency="EUR"))
+    assert "Одна тысяча пятьсот один евро, 51 цент" in odd
+    unnamed = invoice_html(dataclasses.replace(INVOICE, currency="CHF"))  # num2words has no franc in Russian
+    assert "Сумма прописью" not in unnamed and "30000.00 CHF" in unnamed

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import warnings
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from num2words import num2words
 
 from firmly.domain.formats import format_date, format_money
 from firmly.domain.invoice import Invoice
-from firmly.domain.money import fmt
+from firmly.domain.money import fmt, quantize
 
 LOCALES = ("ru", "en")
 
@@ -25,6 +27,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sum": "Сумма",
         "line": "Пополнение предоплаченного счёта",
         "total": "Итого к оплате",
+        "in_words": "Сумма прописью",
         "why_low": "Баланс {balance} опустился ниже {low_balance}, поэтому мы просим пополнить предоплаченный счёт.",
         "why": "Баланс предоплаченного счёта — {balance}; мы просим его пополнить.",
         "purpose": "Назначение платежа",
@@ -60,6 +63,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sum": "Amount",
         "line": "Top-up of the prepaid account",
         "total": "Total due",
+        "in_words": "Amount in words",
         "why_low": "The balance of {balance} fell below {low_balance}, so we ask you to top up the prepaid account.",
         "why": "The prepaid account's balance is {balance}; we ask you to top it up.",
         "purpose": "Payment reference",
@@ -99,6 +103,16 @@ def _lang(locale: str) -> str:
     return lang if lang in LOCALES else "en"
 
 
+def in_words(amount: Decimal, currency: str, lang: str) -> str | None:
+    """The amount as words agreeing with its currency, as a payer's bank expects on an invoice ("Тридцать тысяч
+    рублей, 00 копеек"); None for a currency num2words does not name in that language."""
+    try:
+        words = str(num2words(quantize(amount), lang=lang, to="currency", currency=currency, cents=False))
+    except (NotImplementedError, KeyError):
+        return None
+    return words[:1].upper() + words[1:]
+
+
 def _context(inv: Invoice) -> dict[str, Any]:
     lang = _lang(inv.locale)
     w = WORDS[lang]
@@ -120,6 +134,7 @@ def _context(inv: Invoice) -> dict[str, Any]:
         "buyer_name": inv.details.get("legal_name") or inv.name,
         "details": [(w.get(key, key), value) for key, value in inv.details.items() if key != "legal_name"],
         "amount": format_money((inv.amount, cur), lang),
+        "amount_words": in_words(inv.amount, cur, lang),
         # The canonical string ("30000.00") is printed too, so payers' banks and machines can match it verbatim.
         "purpose": w["purpose_text"].format(number=inv.number, amount=fmt(inv.amount), currency=cur),
         "why": why,
