@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from firmly.domain.clock import parse_instant
 from firmly.domain.formats import format_money, format_time, zone_label
@@ -21,8 +22,7 @@ class Reader:
 
     def time(self, moment: int | str, *, with_zone: bool = True) -> str:
         """One moment (UTC µs or RFC 3339): "10.09.2026, 09:00 MSK"."""
-        at = parse_instant(moment) if isinstance(moment, str) else moment
-        return format_time(at, self.zone, self.lang, with_zone=with_zone)
+        return _time(moment, self.zone, self.lang, with_zone)
 
     def column(self, title: str, moments: Sequence[int | str | None], blank: str = "") -> tuple[str, list[str]]:
         """A column of times: its header, with the zone when all rows share it, and its cells."""
@@ -35,3 +35,10 @@ class Reader:
     def money(self, amount: Decimal | str, currency: str) -> str:
         """An amount with its currency as the language writes it: "3 000,00 ₽", "€90.00"."""
         return format_money((Decimal(amount), currency), self.lang)
+
+
+@lru_cache(maxsize=8192)
+def _time(moment: int | str, zone: str, lang: str, with_zone: bool) -> str:
+    """Long listings repeat their moments (a tick decides many things at once): each is written once."""
+    at = parse_instant(moment) if isinstance(moment, str) else moment
+    return format_time(at, zone, lang, with_zone=with_zone)
