@@ -57,3 +57,23 @@ def test_missing_details_are_named_in_the_readers_language(client: tuple[TestCli
     c.post("/lang", data={"csrf": token.group(1), "lang": "ru", "next": "/"})
     russian = c.get("/counterparties/acme/invoice.pdf")
     assert russian.status_code == 409 and "Счёт нельзя составить" in russian.text and "seller_iban" in russian.text
+
+
+def test_the_payers_details_come_from_the_counterparty(client: tuple[TestClient, str]) -> None:
+    from firmly.domain.events import validate  # noqa: PLC0415
+    from firmly.service import ingest, invoices  # noqa: PLC0415
+
+    c, url = client
+    store = bootstrap.store(url, "web-invoice")
+    told = {"id": "acme-details", "type": "counterparty.upserted", "counterparty": "acme",
+            "occurred_at": "2026-03-01T09:00:00+01:00",
+            "data": {"legal_name": "Acme GmbH & Co. KG", "address": "Hauptstraße 5, 80331 München",
+                     "vat_id": "DE129273398"}}
+    wrong = {**told, "id": "acme-bad", "data": {"inn": 7707083893}}
+    report = ingest.ingest(store, [("x", 1, validate(told)), ("x", 2, ingest.parsed("x", [wrong])[0][2])])
+    assert report.stored == 1 and [r.field for r in report.rejected] == ["data.inn"]
+    inv = invoices.invoice(store, "acme")
+    assert inv.details["legal_name"] == "Acme GmbH & Co. KG" and inv.details["vat_id"] == "DE129273398"
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(
+        io.BytesIO(c.get("/counterparties/acme/invoice.pdf").content)).pages).split())
+    assert "Acme GmbH & Co. KG" in text and "Hauptstraße 5, 80331 München" in text and "DE129273398" in text
