@@ -47,3 +47,12 @@ def test_london_workspace_reads_london_time_and_pounds(tmp_path: Path) -> None:
     assert "3/12/26, 2:00\u202fPM GMT  acme  —  top_up_invoice €3,000.00" in decisions
     rows = json.loads(firmly(tmp_path, "decisions", "--counterparty", "acme", "--json").stdout)
     assert any(r["amount"] == "3000.00" and r["currency"] == "EUR" for r in rows)
+    costs = json.loads(firmly(tmp_path, "report", "cost-to-serve", "--json").stdout)
+    acme = next(r for r in costs if r["key"] == "acme")
+    assert isinstance(acme["flagged"], bool) and acme["currency"] == "EUR"
+    table = firmly(tmp_path, "report", "cost-to-serve").stdout
+    line = next(row for row in table.splitlines() if " acme " in row)
+    revenue = f"€{int(float(acme['revenue'])):,}.{acme['revenue'].split('.')[1]}"  # "€1,850.00" from "1850.00"
+    said = " yes " if acme["flagged"] else " no "
+    assert revenue in line and said in line and "True" not in table and "False" not in table
+    assert "currency" not in table  # the sign says it

@@ -10,6 +10,7 @@ import functools
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -404,14 +405,15 @@ def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, part
     make = reports.BY_NAME.get(name)
     if make is None:
         raise FirmlyError(f"no report {name!r}; there are: {', '.join(reports.BY_NAME)}")
-    rows = make(bootstrap.store(db, ws))
+    store = bootstrap.store(db, ws)
+    rows = make(store)
     if as_json:
         _print_json(rows)
         return
     if as_csv:
         reports.write_csv(rows, sys.stdout, " ")
         return
-    _print_report(name, rows)
+    _print_report(name, rows, _reader(store))
 
 
 # the figures a person scans in a terminal; the rest of a row goes on an indented line below it
@@ -421,6 +423,10 @@ SUMMARY = {
     "suppliers": ("key", "name", "class", "weighted", "late_deliveries", "incidents", "switching_cost"),
     "courtesy": ("key", "name", "messages", "hostile", "courtesy"),
 }
+
+
+MONEY_COLUMNS = ("revenue",)  # amounts whose row names their currency
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
 def _why(name: str, row: dict[str, Any]) -> str:
@@ -435,14 +441,29 @@ def _why(name: str, row: dict[str, Any]) -> str:
     return ""
 
 
-def _print_report(name: str, rows: list[dict[str, Any]]) -> None:
+def _figure(value: Any, column: str, row: dict[str, Any], reader: Reader) -> str:
+    """A report's cell as a person reads it: money with its currency sign, numbers as the language writes
+    them, yes/no rather than True/False (the CSV and JSON keep the values as they are)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if column in MONEY_COLUMNS and row.get("currency"):
+        return reader.money(str(value), str(row["currency"]))
+    if isinstance(value, int | float) or (isinstance(value, str) and _DECIMAL.fullmatch(value)):
+        return reader.number(value)
+    return str(value)
+
+
+def _print_report(name: str, rows: list[dict[str, Any]], reader: Reader) -> None:
     if not rows:
         out.print("no counterparties")
         return
-    columns = SUMMARY.get(name) or tuple(rows[0])
+    columns = [c for c in SUMMARY.get(name) or tuple(rows[0])
+               if not (c == "currency" and any(m in rows[0] for m in MONEY_COLUMNS))]  # said by the sign
     table = PlainTable(*(c.replace("_", " ") for c in columns), show_lines=False)
     for r in rows:
-        table.add_row(*("—" if r.get(c) is None else str(r.get(c)) for c in columns))
+        table.add_row(*(_figure(r.get(c), c, r, reader) for c in columns))
     out.print(table)
     notes = [(r["key"], _why(name, r)) for r in rows]
     for key, note in notes:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from firmly.domain.clock import parse_instant
-from firmly.domain.formats import format_money, format_time, zone_label
+from firmly.domain.formats import format_money, format_number, format_time, zone_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,10 @@ class Reader:
         shared = len(labels) == 1
         header = f"{title} ({labels.pop()})" if shared else title
         return header, [blank if m is None else self.time(m, with_zone=not shared) for m in at]
+
+    def number(self, value: Decimal | str | float, digits: int = 2) -> str:
+        """A figure as the language writes it: "3,34" / "3.34", "106 000" / "106,000"."""
+        return format_number(Decimal(str(value)), self.lang, digits)
 
     def money(self, amount: Decimal | str, currency: str) -> str:
         """An amount with its currency as the language writes it: "3 000,00 ₽", "€90.00"."""
