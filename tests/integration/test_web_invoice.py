@@ -24,11 +24,11 @@ def client(database_url: str) -> Iterator[tuple[TestClient, str]]:
     forget_workspace(database_url, "web-invoice")
     store = bootstrap.store(database_url, "web-invoice")
     demo.demo(store, "studio-en", 0)  # the demo gives the studio plausible details of its own
-    users.create(store, "viewer@example.org", "viewer", PASSWORD, 0)
+    users.create(store, "invoices@example.org", "viewer", PASSWORD, 0)
     with TestClient(create_app(database_url), base_url="http://testserver") as c:
         token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
         assert token is not None
-        c.post("/login", data={"csrf": token.group(1), "email": "viewer@example.org", "password": PASSWORD,
+        c.post("/login", data={"csrf": token.group(1), "email": "invoices@example.org", "password": PASSWORD,
                                "next": "/"}, follow_redirects=False)
         yield c, database_url
 
