@@ -49,7 +49,7 @@ from firmly.domain.clock import iso, parse_instant, to_us
 from firmly.domain.events import validate
 from firmly.domain.ports import OutboxRow
 from firmly.doors.cli import app as firmly_cli
-from firmly.service import ingest, outbox, review, rulebooks, worker, workspace
+from firmly.service import demo, ingest, outbox, review, rulebooks, worker, workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "src" / "firmly" / "examples"
@@ -413,10 +413,20 @@ def test_top_up_invoice_email_carries_the_pdf(sqlite_url: str, smtp: SmtpSink) -
     with store.read():
         invoice = store.decisions(counterparty="acme", action="top_up_invoice")
     assert [d["amount"] for d in invoice] == ["3000.00"]
+    message = mid(outbox.message_id(invoice[0]["id"], "email", "projects@acme.example"))
+    # without the business's details the invoice is not drawn, so the letter waits with the reason on it
     proc = cli(sqlite_url, "worker", "--once", "--as-of", "2026-04-01T12:00:00+02:00",
                env={"FIRMLY_SMTP_URL": smtp.url})
     assert proc.returncode == 0, proc.stderr
-    found = smtp.by_id()[mid(outbox.message_id(invoice[0]["id"], "email", "projects@acme.example"))]
+    assert message not in smtp.by_id()
+    waiting = [m for m in outbox.listed(store, None) if m.counterparty == "acme" and m.error]
+    assert waiting and "seller_name" in (waiting[0].error or "")
+    for name, value in demo.SELLER["en"].items():
+        outbox.set_setting(store, name, value)
+    assert cli(sqlite_url, "outbox", "retry", "-w", "studio").returncode == 0  # due again from now
+    proc = cli(sqlite_url, "worker", "--once", env={"FIRMLY_SMTP_URL": smtp.url})
+    assert proc.returncode == 0, proc.stderr
+    found = smtp.by_id()[message]
     assert found.msg["Subject"] == "Top-up invoice for €3,000.00"
     assert "The invoice is attached." in found.body
     attachments = list(found.msg.iter_attachments())
@@ -426,7 +436,7 @@ def test_top_up_invoice_email_carries_the_pdf(sqlite_url: str, smtp: SmtpSink) -
     pdf = pypdf.PdfReader(io.BytesIO(attachments[0].get_content()))
     words = " ".join(page.extract_text() for page in pdf.pages)
     assert "3000.00" in words or "3,000.00" in words, words
-    assert "Acme GmbH" in words
+    assert "Acme GmbH" in words and "Demo Services Ltd" in words and "GB82WEST12345698765432" in words
 
 
 # -- webhooks --------------------------------------------------------------------------------------

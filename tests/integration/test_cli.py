@@ -13,6 +13,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from firmly.service import demo
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en"
 
 
@@ -100,7 +102,8 @@ def test_account_statement_report_csv_and_invoice_pdf(tmp_path: Path) -> None:
     firmly(tmp_path, "ingest", str(STUDIO / "events.jsonl"))
     statement = firmly(tmp_path, "account", "show", "acme")
     assert statement.returncode == 0
-    assert "balance -90.00 EUR" in statement.stdout and "due 150.00 EUR" in statement.stdout
+    # the workspace is Russian (the default): its money reads as Russian writes it
+    assert "balance -90,00\u00a0€" in statement.stdout and "due 150,00\u00a0€" in statement.stdout
     assert "this counterparty's own price" in statement.stdout
     page = json.loads(firmly(tmp_path, "counterparty", "show", "acme", "--json").stdout)
     assert page["account"] == {"balance": "-90.00", "currency": "EUR", "due": "150.00"}
@@ -108,8 +111,17 @@ def test_account_statement_report_csv_and_invoice_pdf(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(firmly(tmp_path, "report", "cost-to-serve", "--csv").stdout)))
     assert rows[0]["key"] == "acme" and rows[0]["flagged"] == "True"
     assert rows[0]["off_channel"] == "3" and "design_change=3" in rows[0]["by_topic"]
+    refused = firmly(tmp_path, "account", "invoice", "acme", "--out", "top-up.pdf")
+    assert refused.returncode == 1 and not (tmp_path / "top-up.pdf").exists()
+    assert "seller_name, seller_address, seller_bank, seller_inn, seller_bik, seller_account, " \
+           "seller_corr_account" in refused.stderr and "firmly workspace set seller_name" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    for name, value in demo.SELLER["en"].items():
+        assert firmly(tmp_path, "workspace", "set", name, value).returncode == 0
     made = firmly(tmp_path, "account", "invoice", "acme", "--out", "top-up.pdf")
     assert made.returncode == 0, made.stderr
     text = "".join(page.extract_text() for page in pypdf.PdfReader(tmp_path / "top-up.pdf").pages)
     assert "3000.00 EUR" in text and "Acme GmbH" in text and "2026-0001" in text
+    assert "Demo Services Ltd" in text and "GB82WEST12345698765432" in text
+    assert "how we work" not in text  # the rulebook's title is never the seller
     assert made.stderr == ""  # WeasyPrint's chatter stays out of the operator's terminal

@@ -34,3 +34,10 @@ def test_setup_scripts_named_in_readme_exist() -> None:
         assert f"bash {script}" in README
         assert (root / script).is_file()
     assert "scripts/test" in (root / ".ci" / "run").read_text()
+
+
+def test_every_workspace_setting_is_documented() -> None:
+    from firmly.service import outbox  # noqa: PLC0415
+
+    missing = [name for name in outbox.SETTINGS if f"`{name}`" not in README]
+    assert missing == [], f"document these `firmly workspace set` keys in README.md: {missing}"

@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from firmly.domain.formats import format_date, format_money, format_time, zone_label
+from firmly.domain.formats import format_date, format_money, format_time, format_when, zone_label
 from firmly.domain.money import Money
+from firmly.doors.web import i18n
 
 NINE_IN_MOSCOW = datetime(2026, 9, 10, 6, 0, tzinfo=UTC)
 
@@ -37,3 +38,17 @@ def test_a_naive_time_is_refused() -> None:
         assert "zone" in str(exc)
     else:
         raise AssertionError("a naive time was formatted")
+
+
+def test_a_page_writes_the_day_out_and_names_the_zone() -> None:
+    moment = datetime(2026, 9, 10, 6, 0, tzinfo=UTC)
+    assert format_when(moment, "Europe/Moscow", "ru") == "10 сент. 2026\u202fг., 09:00 MSK"
+    assert format_when(moment, "Europe/London", "en") == "Sep 10, 2026, 7:00\u202fAM BST"
+    assert format_when(moment, "Asia/Kolkata", "en", with_zone=False) == "Sep 10, 2026, 11:30\u202fAM"
+
+
+def test_the_web_shows_moments_without_seconds_in_the_workspace_zone() -> None:
+    i18n.use("ru")
+    assert i18n.when("2026-09-10T06:00:00+00:00", "Europe/Moscow") == "10 сент. 2026\u202fг., 09:00 MSK"
+    assert i18n.when(1_789_020_000_000_000, "Europe/Moscow", "short") == "10.09.2026, 09:00"
+    i18n.use("en")

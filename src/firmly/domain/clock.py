@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from firmly.domain import limits
+from firmly.domain.said import N_, Said
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -13,22 +14,27 @@ class TimeError(ValueError):
     """A value that is not an RFC 3339 time with an offset, or one outside the years firmly keeps."""
 
 
+_LIKE = N_("must be an RFC 3339 time like \"2026-03-01T10:00:00+03:00\", got {value}")
+
+
 def parse_instant(value: object) -> int:
     """Microseconds since the epoch from an RFC 3339 string that carries its offset, from 1970 up to 2200:
     outside those years a time is a typo (0001, 9999), and adding a rule's window to it would overflow."""
     if not isinstance(value, str):
-        raise TimeError(f"must be an RFC 3339 time with an offset, got {limits.shown(value)}")
+        raise TimeError(Said(N_("must be an RFC 3339 time with an offset, got {value}"), value=limits.shown(value)))
     if len(value) > limits.TIME_TEXT:
-        raise TimeError(f"must be an RFC 3339 time like \"2026-03-01T10:00:00+03:00\", got {limits.shown(value)}")
+        raise TimeError(Said(_LIKE, value=limits.shown(value)))
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise TimeError(f"must be an RFC 3339 time like \"2026-03-01T10:00:00+03:00\", got {value!r}") from None
+        raise TimeError(Said(_LIKE, value=repr(value))) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TimeError(f"has no time zone offset: {value!r} (write it like \"2026-03-01T10:00:00+03:00\")")
+        raise TimeError(Said(N_("has no time zone offset: {value} (write it like \"2026-03-01T10:00:00+03:00\")"),
+                             value=repr(value)))
     us = to_us(moment)
     if not _EARLIEST_US <= us < _END_US:
-        raise TimeError(f"must be between {limits.FIRST_YEAR} and {limits.END_YEAR}, got {value!r}")
+        raise TimeError(Said(N_("must be between {first} and {end}, got {value}"), first=limits.FIRST_YEAR,
+                             end=limits.END_YEAR, value=repr(value)))
     return us
 
 

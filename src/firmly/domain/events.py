@@ -19,6 +19,7 @@ from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.limits import shown
 from firmly.domain.money import MoneyError, parse_amount
+from firmly.domain.said import N_, Said, said_of
 from firmly.domain.tone import Tone
 
 RESERVED_PREFIX = "firmly."  # person acts recorded by firmly itself; never ingested
@@ -49,7 +50,8 @@ class EventError(ValueError):
     def __init__(self, field: str, message: str, event_id: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
-        self.message = message
+        self.message = str.__str__(message)  # plain text for JSON, logs and the database
+        self.said = message if isinstance(message, Said) else None  # the same, for the reader's language
         self.event_id = event_id
 
 
@@ -61,9 +63,10 @@ def _text_of(longest: int) -> Check:
 
     def check(value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            return f"must be a non-empty string, got {shown(value)}"
+            return Said(N_("must be a non-empty string, got {value}"), value=shown(value))
         if len(value) > longest:
-            return f"must be at most {longest} characters, got {len(value)}"
+            return Said(N_("must be at most {longest} characters, got {length}"), longest=longest,
+                        length=len(value))
         return None
 
     return check
@@ -77,7 +80,7 @@ def _time(value: object) -> str | None:
     try:
         parse_instant(value)
     except TimeError as exc:
-        return str(exc)
+        return said_of(exc)
     return None
 
 
@@ -90,8 +93,9 @@ def _date(value: object) -> str | None:
         else:
             if limits.FIRST_YEAR <= day.year < limits.END_YEAR:
                 return None
-            return f"must be between {limits.FIRST_YEAR} and {limits.END_YEAR}, got {value!r}"
-    return f"must be a date like \"2026-03-01\", got {shown(value)}"
+            return Said(N_("must be between {first} and {end}, got {value}"), first=limits.FIRST_YEAR,
+                        end=limits.END_YEAR, value=repr(value))
+    return Said(N_("must be a date like \"2026-03-01\", got {value}"), value=shown(value))
 
 
 def _money(value: object) -> str | None:
@@ -99,8 +103,8 @@ def _money(value: object) -> str | None:
     try:
         amount = parse_amount(value)
     except MoneyError as exc:
-        return str(exc)
-    return f"must not be negative, got {value!r}" if amount < 0 else None
+        return said_of(exc)
+    return Said(N_("must not be negative, got {value}"), value=repr(value)) if amount < 0 else None
 
 
 def _is_number(value: object) -> bool:
@@ -112,41 +116,44 @@ def _is_number(value: object) -> bool:
 
 def _count(value: object) -> str | None:
     ok = _is_number(value) and 0 <= value <= limits.COUNT  # type: ignore[operator]
-    return None if ok else f"must be a number from 0 to {limits.COUNT}, got {shown(value)}"
+    return None if ok else Said(N_("must be a number from 0 to {most}, got {value}"), most=limits.COUNT,
+                                value=shown(value))
 
 
 def _positive(value: object) -> str | None:
     ok = _is_number(value) and 0 < value <= limits.COUNT  # type: ignore[operator]
-    return None if ok else f"must be a number above 0 and at most {limits.COUNT}, got {shown(value)}"
+    return None if ok else Said(N_("must be a number above 0 and at most {most}, got {value}"),
+                                most=limits.COUNT, value=shown(value))
 
 
 def _flag(value: object) -> str | None:
-    return None if isinstance(value, bool) else f"must be true or false, got {shown(value)}"
+    return None if isinstance(value, bool) else Said(N_("must be true or false, got {value}"), value=shown(value))
 
 
 def _duration(value: object) -> str | None:
     try:
         parse_duration(value)
     except DurationError as exc:
-        return str(exc)
+        return said_of(exc)
     return None
 
 
 def _one_of(*choices: str) -> Check:
     def check(value: object) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(choices)}, got {shown(value)}"
+        return None if value in choices else Said(N_("must be one of {choices}, got {value}"),
+                                                  choices=", ".join(choices), value=shown(value))
 
     return check
 
 
 def _rating(value: object) -> str | None:
     ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
-    return None if ok else f"must be a whole number from 1 to 5, got {shown(value)}"
+    return None if ok else Said(N_("must be a whole number from 1 to 5, got {value}"), value=shown(value))
 
 
 def _prices(value: object) -> str | None:
     if not isinstance(value, dict):
-        return "must map price-list codes to decimal strings"
+        return Said(N_("must map price-list codes to decimal strings"))
     for code, price in value.items():
         if len(code) > limits.SERVICE:
             return f"a price-list code must be at most {limits.SERVICE} characters, got {shown(code)}"
@@ -158,7 +165,7 @@ def _prices(value: object) -> str | None:
 
 def _names(value: object) -> str | None:
     ok = isinstance(value, list) and all(isinstance(v, str) and len(v) <= limits.REFERENCE for v in value)
-    return None if ok else "must be a list of rulebook ids"
+    return None if ok else Said(N_("must be a list of rulebook ids"))
 
 
 def _within(value: object, depth: int = 1) -> tuple[str, str] | None:
@@ -185,6 +192,7 @@ def _within(value: object, depth: int = 1) -> tuple[str, str] | None:
 
 
 KINDS = ("client", "partner", "supplier")
+BUYER_DETAILS = ("legal_name", "address", "inn", "kpp", "vat_id")  # what an invoice to the counterparty carries
 SEVERITIES = ("minor", "major", "fatal")
 
 # type -> (required fields, {field: check}); checks apply to optional fields when present.
@@ -197,7 +205,8 @@ _BY = _one_of("client", "provider", "partner", "unknown")  # unknown: the source
 CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "counterparty.upserted": ((), {
         "kind": _one_of(*KINDS), "name": _text, "tier": _text_of(limits.TIER), "locale": _one_of("ru", "en"),
-        "timezone": _ref, "prices": _prices, "switching_cost": _money, "rulebooks": _names}),
+        "timezone": _ref, "prices": _prices, "switching_cost": _money, "rulebooks": _names,
+        "legal_name": _text, "address": _text, "inn": _ref, "kpp": _ref, "vat_id": _ref}),
     "appointment.booked": (("appointment", "starts_at"), {
         "appointment": _ref, "starts_at": _time, "price": _money, "partner": _key, "service": _service}),
     "appointment.rescheduled": (("appointment", "starts_at"), {"appointment": _ref, "starts_at": _time, "by": _BY}),
@@ -224,6 +233,7 @@ for _required, _checks in CATALOGUE.values():
     _checks.setdefault("partner", _key)  # any event may name the partner it is about too (EVENTS.md "Partners")
 NUMBERS = frozenset({_count, _positive, _rating})  # the checks of fields that hold a number
 FLAGS = frozenset({_flag})
+DECIMALS = frozenset({_money, _count, _positive})  # fields that may hold a fraction ("1500,50" in a ";" CSV)
 
 _ENVELOPE = ("id", "type", "counterparty", "occurred_at")
 _LONGEST = {"id": limits.ID, "type": limits.TYPE, "counterparty": limits.KEY}  # occurred_at: parse_instant's
@@ -239,15 +249,15 @@ def digest(envelope: Mapping[str, Any]) -> str:
 def validate(raw: object, *, internal: bool = False) -> Event:
     """An Event from a decoded envelope, or EventError naming the first field that is wrong."""
     if not isinstance(raw, dict):
-        raise EventError("event", "must be a JSON object with id, type, counterparty, occurred_at and data")
+        raise EventError("event", Said(N_("must be a JSON object with id, type, counterparty, occurred_at and data")))
     event_id = raw.get("id")
     named = event_id if isinstance(event_id, str) and 0 < len(event_id) <= limits.ID else None
     for name in _ENVELOPE:
         value = raw.get(name)
         if value is None:
-            raise EventError(name, "is missing", named)
+            raise EventError(name, Said(N_("is missing")), named)
         if not isinstance(value, str) or not value.strip():
-            raise EventError(name, f"must be a non-empty string, got {shown(value)}", named)
+            raise EventError(name, Said(N_("must be a non-empty string, got {value}"), value=shown(value)), named)
     assert isinstance(event_id, str)
     kind: str = raw["type"]
     if len(event_id) > limits.ID or len(kind) > limits.TYPE or len(raw["counterparty"]) > limits.KEY:
@@ -256,21 +266,22 @@ def validate(raw: object, *, internal: bool = False) -> Event:
                 raise EventError(name, f"must be at most {longest} characters, got {len(raw[name])}: "
                                  f"{shown(raw[name])}", named)
     if kind.startswith(RESERVED_PREFIX) and not internal:
-        raise EventError("type", f"{kind!r} is reserved for acts recorded by firmly itself", event_id)
+        raise EventError("type", Said(N_("{type} is reserved for acts recorded by firmly itself"), type=repr(kind)),
+                         event_id)
     try:
         at = parse_instant(raw["occurred_at"])
     except TimeError as exc:
-        raise EventError("occurred_at", str(exc), event_id) from None
+        raise EventError("occurred_at", said_of(exc), event_id) from None
     data = raw.get("data", {})
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise EventError("data", "must be an object of the event's fields", event_id)
+        raise EventError("data", Said(N_("must be an object of the event's fields")), event_id)
     spec = CATALOGUE.get(kind)
     required, checks = spec if spec is not None else ((), _ANY_TYPE)
     for name in required:
         if data.get(name) is None:
-            raise EventError(f"data.{name}", f"is required for {kind}", event_id)
+            raise EventError(f"data.{name}", Said(N_("is required for {type}"), type=kind), event_id)
     for name, value in data.items():  # events carry few fields: walk them, not the catalogue
         if len(name) > limits.FIELD_NAME:
             raise EventError("data", f"has a field name of {len(name)} characters; at most {limits.FIELD_NAME}: "

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
+from babel.dates import format_time as _babel_time
 from babel.dates import get_timezone_name
 from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
@@ -82,3 +83,14 @@ def format_number(value: Decimal | int, lang: str, digits: int = 2) -> str:
 def zone_name(zone: str, lang: str) -> str:
     """A zone's name in words ("Moscow Time"), for headers that explain the times below them."""
     return str(get_timezone_name(_zone(zone), locale=_locale(lang)))
+
+
+def format_when(moment: datetime | int, zone: str, lang: str, *, with_zone: bool = True) -> str:
+    """A moment with its day written out, to the minute: "10 сент. 2026 г., 09:00 MSK" / "Sep 10, 2026, 9:00 AM
+    BST" (pages, where a row has room and a reader abroad must not doubt whose 09:00 it is)."""
+    local = _local(moment, zone)
+    locale = _locale(lang)
+    day = _babel_date(local.date(), "medium", locale=locale)
+    clock = _babel_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    text = str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", clock)
+    return f"{text} {zone_label(local, zone)}" if with_zone else text

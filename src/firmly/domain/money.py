@@ -18,6 +18,8 @@ class MoneyError(ValueProblem):
     """A value that is not a decimal money string."""
 
 
+
+
 def parse_amount(value: object) -> Decimal:
     """A money amount from its decimal string ("1500.00"), below 10^15 with at most two decimals (cents).
     Floats are refused: they lose cents."""

@@ -10,6 +10,7 @@ import functools
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -28,6 +29,7 @@ from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.errors import FirmlyError, InvalidInput, StorageError, StorageFull, ValueRefused
 from firmly.domain.render import render_html, render_markdown
 from firmly.doors.catalogues import LOCALES, problem_text
+from firmly.doors.reading import Reader
 from firmly.service import (
     accounts,
     bulk,
@@ -77,6 +79,8 @@ Db = Annotated[str | None, typer.Option("--db", help=f"database URL [env: {confi
 Workspace = Annotated[str | None, typer.Option("--workspace", "-w", show_default=False,
                                                 help=f"workspace [env: {config.WORKSPACE.env}]")]
 Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+Lang = Annotated[str | None, typer.Option("--lang", show_default=False,
+                                          help="the language of messages: ru or en (default: the workspace's)")]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -131,6 +135,12 @@ def _instant(value: str, option: str) -> int:
 
 def _now() -> int:
     return wallclock.now()  # the system clock, or FIRMLY_NOW
+
+
+def _reader(store: Any) -> Reader:
+    """How the workspace's people read times and money: its zone and its language."""
+    info = workspace.info(store)
+    return Reader(info.timezone, info.locale)
 
 
 # -- init ---------------------------------------------------------------------------------------
@@ -206,17 +216,20 @@ def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json
 @friendly
 def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Every loaded version of every rulebook, with its hash and when it took effect."""
-    versions = rulebooks.stored(bootstrap.store(db, ws))
+    store = bootstrap.store(db, ws)
+    versions = rulebooks.stored(store)
     rows = [{"id": v.id, "version": v.version, "hash": v.hash, "loaded_at": iso(v.loaded_at),
              "effective_from": iso(v.effective_from) if v.effective_from is not None else None}
             for v in versions]
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("rulebook", "version", "hash", "loaded", "in force from")
-    for r in rows:
-        start = str(r["effective_from"] or "the beginning")
-        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], str(r["loaded_at"])[:16], start[:16])
+    reader = _reader(store)
+    loaded, when_loaded = reader.column("loaded", [v.loaded_at for v in versions])
+    start, when_start = reader.column("in force from", [v.effective_from for v in versions], "the beginning")
+    table = PlainTable("rulebook", "version", "hash", loaded, start)
+    for r, at, since in zip(rows, when_loaded, when_start, strict=True):
+        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], at, since)
     out.print(table)
 
 
@@ -257,9 +270,12 @@ def rulebook_render(file: Path,
 # -- events -------------------------------------------------------------------------------------
 @app.command("ingest")
 @friendly
-def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .csv files of events")],
-                   db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .csv files of events "
+                                                                 "(a CSV's cells split by , or ;)")],
+                   db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """Store events and decide on them; bad lines are reported by line and field, good ones stored."""
+    if lang is not None and lang not in ("ru", "en"):
+        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
     for file in files:
         if not file.is_file():
             raise FirmlyError(f"no such file: {file}")
@@ -284,10 +300,20 @@ def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .
     else:
         out.print(f"stored {report.stored}, duplicates {report.duplicates}, rejected {len(report.rejected)}, "
                   f"decisions {report.decisions}", highlight=False)
-        for rejection in report.rejected:
-            err.print(f"rejected: {rejection}", markup=False, highlight=False)
+        _print_rejections(report.rejected, lang or workspace.info(store).locale)
     if report.rejected:
         raise typer.Exit(1)
+
+
+def _print_rejections(rejected: list[ingest.Rejection], lang: str) -> None:
+    """Each refused line as FILE line N: field: message, the message in the reader's language."""
+    if not rejected:
+        return
+    from firmly.doors.web.i18n import translations  # noqa: PLC0415 - the catalogues load only to refuse lines
+
+    gettext = translations(lang).gettext
+    for rejection in rejected:
+        err.print(f"rejected: {rejection.in_language(gettext)}", markup=False, highlight=False)
 
 
 @app.command("tick")
@@ -297,11 +323,12 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
                  db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Advance the engine clock: fire deadlines, expiries and due reminders."""
     moment = _instant(as_of, "--as-of") if as_of else _now()
-    report = clock.tick(bootstrap.store(db, ws), moment)
+    store = bootstrap.store(db, ws)
+    report = clock.tick(store, moment)
     if as_json:
         _print_json({"as_of": iso(report.as_of), "counterparties": report.woken, "decisions": report.decisions})
     else:
-        out.print(f"clock at {iso(report.as_of)}: {report.woken} counterparties woken, "
+        out.print(f"clock at {_reader(store).time(report.as_of)}: {report.woken} counterparties woken, "
                   f"{report.decisions} decisions", highlight=False)
 
 
@@ -310,14 +337,16 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
 @friendly
 def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The conduct page of one counterparty."""
-    page = queries.counterparty(bootstrap.store(db, ws), key)
+    store = bootstrap.store(db, ws)
+    page = queries.counterparty(store, key)
     if as_json:
         _print_json(page)
         return
+    reader = _reader(store)
     out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {page['kind']}, "
               f"tier {escape(page['tier'])}): [bold]{page['status']}[/bold]", highlight=False)
     for r in page["restrictions"]:
-        out.print(f"  {r['type']} until {r['until']} ({r['rule']})", markup=False, highlight=False)
+        out.print(f"  {r['type']} until {reader.time(r['until'])} ({r['rule']})", markup=False, highlight=False)
     table = PlainTable("rule", "strikes", "step", "kept in a row", "broken", "kept")
     for rule_id, r in page["rules"].items():
         table.add_row(rule_id, str(r["strikes"]), r["step"] or "—", str(r["kept_streak"]), str(r["broken"]),
@@ -325,9 +354,9 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
     out.print(table)
     account = page["account"]
     if account is not None:
-        due = f", due {account['due']}" if account["due"] != "0.00" else ""
-        out.print(f"account: balance {account['balance']} {account['currency']}{due}", markup=False,
-                  highlight=False)
+        cur = account["currency"]
+        due = f", due {reader.money(account['due'], cur)}" if account["due"] != "0.00" else ""
+        out.print(f"account: balance {reader.money(account['balance'], cur)}{due}", markup=False, highlight=False)
     for name, value in page["scores"].items():
         out.print(f"{name.replace('_', ' ')}: {value}", markup=False, highlight=False)
 
@@ -337,24 +366,28 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
 @friendly
 def account_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Balance, amount due and the statement of one counterparty's account."""
-    page = accounts.show(bootstrap.store(db, ws), key)
+    store = bootstrap.store(db, ws)
+    page = accounts.show(store, key)
     if as_json:
         _print_json(page)
         return
+    reader = _reader(store)
     cur = page["currency"]
     out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}): "
-              f"balance [bold]{page['balance']} {escape(cur)}[/bold], due {page['due']} {escape(cur)}"
+              f"balance [bold]{escape(reader.money(page['balance'], cur))}[/bold], "
+              f"due {escape(reader.money(page['due'], cur))}"
               + (f", {escape(page['mode'])}" if page["mode"] else ""), highlight=False)
-    table = PlainTable("at", "entry", "amount", "account", "event", "service")
-    for e in page["entries"]:
+    at, when = reader.column("at", [e["at"] for e in page["entries"]])
+    table = PlainTable(at, "entry", "amount", "account", "event", "service")
+    for e, moment in zip(page["entries"], when, strict=True):
         sign = "+" if e["kind"] == "credit" else "−"
-        table.add_row(e["at"][:16].replace("T", " "), e["memo"], f"{sign}{e['amount']}", e["account"], e["event"],
+        table.add_row(moment, e["memo"], f"{sign}{reader.money(e['amount'], cur)}", e["account"], e["event"],
                       e["service"] or "")
     out.print(table)
     if page["prices"]:
         prices = PlainTable("service", "title", "price")
         for code, p in page["prices"].items():
-            prices.add_row(code, p["title"], p["price"] + (" *" if p["special"] else ""))
+            prices.add_row(code, p["title"], reader.money(p["price"], cur) + (" *" if p["special"] else ""))
         out.print(prices)
         out.print("* this counterparty's own price", style="dim")
 
@@ -381,8 +414,8 @@ def account_invoice(key: str,
             path.write_text(documents.invoice_html(inv), encoding="utf-8")
     except OSError as exc:
         raise FirmlyError(f"cannot write {path}: {exc.strerror}") from None
-    out.print(f"invoice {inv.number} for {inv.amount} {inv.currency} to {inv.name}: {path}", markup=False,
-              highlight=False)
+    amount = Reader(inv.timezone, inv.locale).money(inv.amount, inv.currency)
+    out.print(f"invoice {inv.number} for {amount} to {inv.name}: {path}", markup=False, highlight=False)
 
 
 # -- reports ------------------------------------------------------------------------------------
@@ -395,14 +428,15 @@ def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, part
     make = reports.BY_NAME.get(name)
     if make is None:
         raise FirmlyError(f"no report {name!r}; there are: {', '.join(reports.BY_NAME)}")
-    rows = make(bootstrap.store(db, ws))
+    store = bootstrap.store(db, ws)
+    rows = make(store)
     if as_json:
         _print_json(rows)
         return
     if as_csv:
         reports.write_csv(rows, sys.stdout, " ")
         return
-    _print_report(name, rows)
+    _print_report(name, rows, _reader(store))
 
 
 # the figures a person scans in a terminal; the rest of a row goes on an indented line below it
@@ -412,6 +446,10 @@ SUMMARY = {
     "suppliers": ("key", "name", "class", "weighted", "late_deliveries", "incidents", "switching_cost"),
     "courtesy": ("key", "name", "messages", "hostile", "courtesy"),
 }
+
+
+MONEY_COLUMNS = ("revenue",)  # amounts whose row names their currency
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
 def _why(name: str, row: dict[str, Any]) -> str:
@@ -426,14 +464,29 @@ def _why(name: str, row: dict[str, Any]) -> str:
     return ""
 
 
-def _print_report(name: str, rows: list[dict[str, Any]]) -> None:
+def _figure(value: Any, column: str, row: dict[str, Any], reader: Reader) -> str:
+    """A report's cell as a person reads it: money with its currency sign, numbers as the language writes
+    them, yes/no rather than True/False (the CSV and JSON keep the values as they are)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if column in MONEY_COLUMNS and row.get("currency"):
+        return reader.money(str(value), str(row["currency"]))
+    if isinstance(value, int | float) or (isinstance(value, str) and _DECIMAL.fullmatch(value)):
+        return reader.number(value)
+    return str(value)
+
+
+def _print_report(name: str, rows: list[dict[str, Any]], reader: Reader) -> None:
     if not rows:
         out.print("no counterparties")
         return
-    columns = SUMMARY.get(name) or tuple(rows[0])
+    columns = [c for c in SUMMARY.get(name) or tuple(rows[0])
+               if not (c == "currency" and any(m in rows[0] for m in MONEY_COLUMNS))]  # said by the sign
     table = PlainTable(*(c.replace("_", " ") for c in columns), show_lines=False)
     for r in rows:
-        table.add_row(*("—" if r.get(c) is None else str(r.get(c)) for c in columns))
+        table.add_row(*(_figure(r.get(c), c, r, reader) for c in columns))
     out.print(table)
     notes = [(r["key"], _why(name, r)) for r in rows]
     for key, note in notes:
@@ -459,13 +512,13 @@ def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, par
     out.print(table)
 
 
-def _print_decisions(rows: list[dict[str, Any]]) -> None:
+def _print_decisions(rows: list[dict[str, Any]], reader: Reader) -> None:
     """One decision per line with its explanation indented below: readable at any terminal width."""
     if not rows:
         out.print("no decisions")
     for r in rows:
-        amount = f" {r['amount']} {r['currency']}" if r["amount"] else ""
-        out.print(f"{r['at'][:16].replace('T', ' ')}  [bold]{escape(r['counterparty'])}[/bold]  "
+        amount = f" {reader.money(r['amount'], r['currency'])}" if r["amount"] and r["currency"] else ""
+        out.print(f"{reader.time(r['at'])}  [bold]{escape(r['counterparty'])}[/bold]  "
                   f"{escape(r['rule'] or '—')}  [bold]{escape(r['action'])}[/bold]{escape(amount)}  "
                   f"{escape(r['status'])}  [dim]{escape(r['id'])}[/dim]", highlight=False)
         out.print(f"    {r['explanation']}", markup=False, highlight=False)
@@ -486,7 +539,7 @@ def decisions_command(counterparty: Annotated[str | None, typer.Option(help="onl
     if as_json:
         _print_json(queries.decisions(store, counterparty, rule, status))
     else:
-        _print_decisions(explanations.decisions(store, counterparty, rule, status, lang))
+        _print_decisions(explanations.decisions(store, counterparty, rule, status, lang), _reader(store))
 
 
 # -- the review queue ---------------------------------------------------------------------------
@@ -501,11 +554,12 @@ def _author() -> str:
 @friendly
 def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Proposals waiting for a person."""
-    rows = [queries.public(r) for r in review.pending(bootstrap.store(db, ws))]
+    store = bootstrap.store(db, ws)
+    rows = [queries.public(r) for r in review.pending(store)]
     if as_json:
         _print_json(rows)
     else:
-        _print_decisions(rows)
+        _print_decisions(rows, _reader(store))
 
 
 @review_app.command("log")
@@ -513,14 +567,16 @@ def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> N
 def review_log(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
                db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The audit log: every act on the review queue with its author and reason."""
-    rows = review.log(bootstrap.store(db, ws), counterparty)
+    store = bootstrap.store(db, ws)
+    rows = review.log(store, counterparty)
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("at", "counterparty", "decision", "act", "author", "reason")
-    for r in rows:
+    at, when = _reader(store).column("at", [r["at"] for r in rows])
+    table = PlainTable(at, "counterparty", "decision", "act", "author", "reason")
+    for r, moment in zip(rows, when, strict=True):
         act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
-        table.add_row(r["at"][:16], r["counterparty"], r["decision"], act, r["author"], r["reason"])
+        table.add_row(moment, r["counterparty"], r["decision"], act, r["author"], r["reason"])
     out.print(table)
 
 
@@ -659,19 +715,21 @@ def worker_command(once: Annotated[bool, typer.Option(help="one round, then exit
 def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sending, sent or failed")] = None,
                 db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's messages, the next due first."""
+    store = bootstrap.store(db, ws)
     rows: list[dict[str, Any]] = [{"id": r.id, "decision": r.decision, "counterparty": r.counterparty,
                                    "channel": r.channel,
              "recipient": redact.url(r.recipient), "subject": r.subject, "status": r.status, "attempts": r.attempts,
              "next_at": iso(r.next_at), "sent_at": iso(r.sent_at) if r.sent_at else None,
              "error": redact.text(r.error) if r.error else None}  # a webhook URL's password stays hidden
-            for r in outbox.listed(bootstrap.store(db, ws), status)]
+            for r in outbox.listed(store, status)]
     if as_json:
         _print_json(rows)
         return
     if not rows:
         out.print("no messages")
+    reader = _reader(store)
     for r in rows:  # one line each, the error below: readable at any terminal width
-        when = str(r["sent_at"] or r["next_at"])[:16].replace("T", " ")
+        when = reader.time(r["sent_at"] or r["next_at"])
         out.print(f"{when}  [bold]{r['status']}[/bold]  {r['channel']} → {escape(r['recipient'])}  "
                   f"{escape(r['subject'])}  [dim]{escape(r['id'])} ×{r['attempts']}[/dim]", highlight=False)
         if r["error"]:
@@ -778,14 +836,18 @@ def token_create(role: Annotated[str, typer.Option(help="admin, operator, viewer
 @friendly
 def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's tokens (never their secrets)."""
+    store = bootstrap.store(db, ws)
     rows = [{"id": t.id, "role": t.role, "name": t.name, "created_at": iso(t.created_at),
-             "revoked_at": iso(t.revoked_at) if t.revoked_at else None} for t in tokens.listed(bootstrap.store(db, ws))]
+             "revoked_at": iso(t.revoked_at) if t.revoked_at else None} for t in tokens.listed(store)]
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("id", "role", "name", "created", "revoked")
-    for r in rows:
-        table.add_row(r["id"], r["role"], r["name"], str(r["created_at"])[:16], str(r["revoked_at"] or "")[:16])
+    reader = _reader(store)
+    created, made = reader.column("created", [r["created_at"] for r in rows])
+    revoked, ended = reader.column("revoked", [r["revoked_at"] for r in rows])
+    table = PlainTable("id", "role", "name", created, revoked)
+    for r, at, until in zip(rows, made, ended, strict=True):
+        table.add_row(r["id"], r["role"], r["name"], at, until)
     out.print(table)
 
 
@@ -829,14 +891,15 @@ def user_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> Non
     """The workspace's logins (never their passwords)."""
     from firmly.service import users  # noqa: PLC0415
 
-    rows = [{"email": u.email, "role": u.role, "created_at": iso(u.created_at)}
-            for u in users.listed(bootstrap.store(db, ws))]
+    store = bootstrap.store(db, ws)
+    rows = [{"email": u.email, "role": u.role, "created_at": iso(u.created_at)} for u in users.listed(store)]
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("email", "role", "created")
-    for r in rows:
-        table.add_row(r["email"], r["role"], r["created_at"][:16])
+    created, made = _reader(store).column("created", [r["created_at"] for r in rows])
+    table = PlainTable("email", "role", created)
+    for r, at in zip(rows, made, strict=True):
+        table.add_row(r["email"], r["role"], at)
     out.print(table)
 
 
@@ -869,7 +932,7 @@ def demo_command(example: Annotated[str | None, typer.Option(
               f"{len(queries.counterparties(store, None, None))} counterparties", highlight=False)
     waiting = review.pending(store)
     out.print(f"{len(waiting)} proposals wait for a person:")
-    _print_decisions([queries.public(r) for r in waiting][:5])
+    _print_decisions([queries.public(r) for r in waiting][:5], _reader(store))
     email, secret = demo.login(store, password, _now())
     address, number = host or config.HOST.value(), port or int(config.PORT.value())
     out.print(f"\n[bold]Open http://{escape(address)}:{number}/ and log in as {escape(email)} with the password "

@@ -14,7 +14,7 @@ from firmly import bootstrap
 from firmly.domain.clock import iso
 from firmly.domain.connectors import SOURCES
 from firmly.domain.errors import FirmlyError
-from firmly.doors.cli import Db, Json, PlainTable, Workspace, _print_json, app, err, friendly, out
+from firmly.doors.cli import Db, Json, PlainTable, Workspace, _print_json, _reader, app, err, friendly, out
 from firmly.service import connectors
 
 connector_app = typer.Typer(help="Connectors: webhooks from Cal.com, Calendly and other booking tools, turned "
@@ -124,14 +124,16 @@ def connector_failures(connector: str,
                        every: Annotated[bool, typer.Option("--all", help="re-run ones too")] = False,
                        db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Dead letters: signed deliveries that could not be mapped, with the reason; `rerun` tries them again."""
-    rows = [_letter(f) for f in connectors.failures(bootstrap.store(db, ws), connector, every)]
+    store = bootstrap.store(db, ws)
+    rows = [_letter(f) for f in connectors.failures(store, connector, every)]
     if as_json:
         _print_json(rows)
         return
     if not rows:
         out.print("no dead letters")
+    reader = _reader(store)
     for r in rows:
-        out.print(f"{r['received_at'][:19].replace('T', ' ')}  {r['id']}  {r['status']}\n    {r['reason']}",
+        out.print(f"{reader.time(r['received_at'])}  {r['id']}  {r['status']}\n    {r['reason']}",
                   markup=False, highlight=False)
 
 

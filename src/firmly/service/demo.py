@@ -11,9 +11,29 @@ from pathlib import Path
 from firmly.domain.clock import parse_instant
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store, UserStore
-from firmly.service import clock, ingest, rulebooks, workspace
+from firmly.service import clock, ingest, outbox, rulebooks, workspace
 
 EXAMPLES = Path(str(resources.files("firmly") / "examples"))
+# A plausible business behind the demo's invoices, by the workspace's language: the Russian one is paid by
+# BIK and accounts (Sberbank's real BIK and correspondent account, a made-up settlement account whose check
+# digit fits), the English one by IBAN (the IBAN standard's own example number).
+SELLER = {
+    "ru": {"seller_name": "ООО «Демо-сервис»", "seller_address": "125009, г. Москва, ул. Тверская, д. 7, офис 12",
+           "seller_inn": "7707083893", "seller_kpp": "773601001", "seller_bank": "ПАО Сбербанк, г. Москва",
+           "seller_bik": "044525225", "seller_account": "40702810938000000001",
+           "seller_corr_account": "30101810400000000225"},
+    "en": {"seller_name": "Demo Services Ltd", "seller_address": "1 High Street, London EC1A 1AA",
+           "seller_vat_id": "GB123456789", "seller_bank": "Demo Bank plc, London",
+           "seller_iban": "GB82WEST12345698765432", "seller_swift": "DEMOGB22"},
+}
+
+
+def _seller(store: Store, lang: str) -> None:
+    """The demo business's details, so its invoices render; details the workspace already has are kept."""
+    have = outbox.settings(store)
+    for name, value in SELLER["ru" if lang == "ru" else "en"].items():
+        if not have.get(name):
+            outbox.set_setting(store, name, value)
 
 
 def examples() -> list[str]:
@@ -35,6 +55,7 @@ def demo(store: Store, example: str, now: int) -> DemoReport:
     spec = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
     book = rulebooks.read(folder / "rulebook.yaml")
     workspace.init(store, book.locale, book.timezone, now)
+    _seller(store, book.locale)
     # every rulebook the example's scenario loads (a network has one for partners and one for suppliers)
     loaded = [item["run"][2] for item in spec["items"] if item.get("run", [None])[:2] == ["rulebook", "load"]]
     for name in loaded or ["rulebook.yaml"]:
@@ -69,6 +90,7 @@ def showcase(store: Store, now: int, locale: str | None = None) -> ShowcaseRepor
     from firmly.service import demo_data  # noqa: PLC0415
 
     workspace.init(store, locale or SHOWCASE_LOCALE, SHOWCASE_TIMEZONE, now)
+    _seller(store, locale or SHOWCASE_LOCALE)
     loaded: list[str] = []
     envelopes: list[dict[str, object]] = []
     for example in examples():

@@ -15,8 +15,9 @@ from typing import Any
 from firmly.domain import limits
 from firmly.domain.engine import CounterpartyState, Engine, attribute
 from firmly.domain.errors import FirmlyError, ValueRefused
-from firmly.domain.events import CATALOGUE, FLAGS, NUMBERS, Check, Event, EventError, decode_raw, validate
+from firmly.domain.events import CATALOGUE, DECIMALS, FLAGS, NUMBERS, Check, Event, EventError, decode_raw, validate
 from firmly.domain.ports import Store
+from firmly.domain.said import N_, Said, in_language
 from firmly.service import future, tone, wallclock, workspace
 from firmly.service.policy import load_policy
 from firmly.service.process import process
@@ -31,11 +32,27 @@ class Rejection:
     event: str | None
     field: str
     message: str
+    said: Said | None = None  # the message with its template, for the reader's language (see in_language)
 
     def __str__(self) -> str:
+        return self.shown(self.message)
+
+    def in_language(self, gettext: Callable[[str], str]) -> str:
+        """FILE line N (event ID): field: the message in the language of `gettext` (place and field stay)."""
+        return self.shown(in_language(self.said, gettext) if self.said is not None else self.message)
+
+    def shown(self, message: str) -> str:
         place = f"{self.where} line {self.line}" if self.line is not None else self.where
         who = f" (event {self.event})" if self.event else ""
-        return f"{place}{who}: {self.field}: {self.message}"
+        return f"{place}{who}: {self.field}: {message}"
+
+    @classmethod
+    def of(cls, where: str, line: int | None, exc: EventError, event: str | None = None) -> Rejection:
+        return cls(where, line, event if event is not None else exc.event_id, exc.field, exc.message, exc.said)
+
+    @classmethod
+    def saying(cls, where: str, line: int | None, event: str | None, field: str, said: Said) -> Rejection:
+        return cls(where, line, event, field, str.__str__(said), said)
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.where, "line": self.line, "id": self.event, "field": self.field,
@@ -93,7 +110,7 @@ def read_file(path: Path) -> Iterator[Parsed]:
         try:
             raw = decode_raw(line)
         except EventError as exc:
-            yield name, number, Rejection(name, number, None, exc.field, exc.message)
+            yield name, number, Rejection.of(name, number, exc)
             continue
         yield name, number, _validated(name, number, raw)
 
@@ -116,9 +133,10 @@ def _text(name: str, content: bytes) -> str | Rejection:
 
 def _not_text(name: str, content: bytes, exc: UnicodeDecodeError, codec: str) -> Rejection:
     line = content.count(b"\n", 0, exc.start) + 1
-    guess = "perhaps Windows-1251 or Latin-1; " if codec == "UTF-8" else ""
-    return Rejection(name, line, None, "file", f"is not {codec} text (byte 0x{content[exc.start]:02x}): {guess}"
-                     "save it as UTF-8 (in Excel: \"CSV UTF-8\") and ingest it again")
+    template = N_("is not {codec} text (byte {byte}): perhaps Windows-1251 or Latin-1; save it as UTF-8 (in "
+                  "Excel: \"CSV UTF-8\") and ingest it again") if codec == "UTF-8" else \
+        N_("is not {codec} text (byte {byte}): save it as UTF-8 (in Excel: \"CSV UTF-8\") and ingest it again")
+    return Rejection.saying(name, line, None, "file", Said(template, codec=codec, byte=f"0x{content[exc.start]:02x}"))
 
 
 def parsed(name: str, items: list[Any]) -> list[Parsed]:
@@ -134,7 +152,7 @@ def pieces(name: str, items: list[bytes]) -> list[Parsed]:
         try:
             out.append((name, n, _validated(name, n, decode_raw(piece))))
         except EventError as exc:
-            out.append((name, n, Rejection(name, n, None, exc.field, exc.message)))
+            out.append((name, n, Rejection.of(name, n, exc)))
     return out
 
 
@@ -172,7 +190,7 @@ def _validated(name: str, number: int, raw: object) -> Event | Rejection:
     try:
         return validate(raw)
     except EventError as exc:
-        return Rejection(name, number, exc.event_id, exc.field, exc.message)
+        return Rejection.of(name, number, exc)
 
 
 _WHOLE = re.compile(r"-?(0|[1-9][0-9]{0,14})")  # ASCII: "²" and "١" are text; "00042" keeps its zeros
@@ -195,8 +213,32 @@ def _cell(value: str, check: Check | None) -> Any:
     return value  # text, or a value the check refuses with its own words
 
 
+ENVELOPE = ("id", "type", "counterparty", "occurred_at")  # the columns every CSV of events has
+_DECIMAL_COMMA = re.compile(r"-?[0-9]{1,15},[0-9]{1,15}")
+
+
+def delimiter(text: str) -> str:
+    """The separator of a CSV's cells, read from its header: a comma, or the semicolon a spreadsheet in a
+    Russian (or German, French...) locale writes, where the comma is the decimal sign."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return ";" if header.count(";") > header.count(",") else ","
+
+
 def _read_csv(name: str, text: str) -> Iterator[Parsed]:
-    reader = csv.DictReader(io.StringIO(text))
+    sign = delimiter(text)
+    reader = csv.DictReader(io.StringIO(text), delimiter=sign)
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as exc:
+        yield name, 1, Rejection.saying(name, 1, None, "header", Said(N_("is not a CSV row ({why})"), why=str(exc)))
+        return
+    lacking = [c for c in ENVELOPE if c not in columns]
+    if lacking:  # every row would be refused for it: one message about the header says it once
+        yield name, 1, Rejection.saying(name, 1, None, "header", Said(
+            N_("lacks the column(s) {lacking}; a CSV of events has the columns id, type, counterparty, "
+               "occurred_at, then data.FIELD or data; its header is: {header}"),
+            lacking=", ".join(lacking), header=sign.join(c for c in columns if c) or "(empty)"))
+        return
     rows = iter(reader)
     while True:
         try:
@@ -204,35 +246,40 @@ def _read_csv(name: str, text: str) -> Iterator[Parsed]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield name, reader.line_num, Rejection(name, reader.line_num, None, "csv", f"is not a CSV row ({exc})")
+            yield name, reader.line_num, Rejection.saying(name, reader.line_num, None, "csv",
+                                                          Said(N_("is not a CSV row ({why})"), why=str(exc)))
             continue
-        number = reader.line_num
-        too_long = [(c, v) for c, v in row.items() if isinstance(v, str) and len(v) > limits.EVENT_BYTES]
-        if too_long:
-            column, value = too_long[0]
-            yield name, number, Rejection(name, number, None, column or "cell",
-                                          f"is a cell of {len(value)} characters; at most {limits.EVENT_BYTES}")
+        yield _csv_row(name, reader.line_num, row, sign)
+
+
+def _csv_row(name: str, number: int, row: dict[str | Any, Any], sign: str) -> Parsed:
+    """One CSV row as an event, or the rejection naming its cell."""
+    too_long = [(c, v) for c, v in row.items() if isinstance(v, str) and len(v) > limits.EVENT_BYTES]
+    if too_long:
+        column, value = too_long[0]
+        return name, number, Rejection.saying(name, number, None, column or "cell", Said(
+            N_("is a cell of {length} characters; at most {most}"), length=len(value), most=limits.EVENT_BYTES))
+    data: dict[str, Any] = {}
+    if row.get("data"):
+        try:
+            loaded = decode_raw(row["data"])
+        except EventError as exc:
+            return name, number, Rejection.saying(name, number, row.get("id"), "data", Said(
+                N_("is not a JSON object ({why})"), why=exc.message))
+        if isinstance(loaded, dict):
+            data.update(loaded)
+    checks = CATALOGUE.get(row.get("type") or "", ((), {}))[1]
+    for column, cell in row.items():
+        if column is None or column in ("id", "type", "counterparty", "occurred_at", "data") or cell in (None, ""):
             continue
-        data: dict[str, Any] = {}
-        if row.get("data"):
-            try:
-                loaded = decode_raw(row["data"])
-            except EventError as exc:
-                yield name, number, Rejection(name, number, row.get("id"), "data",
-                                              f"is not a JSON object ({exc.message})")
-                continue
-            if isinstance(loaded, dict):
-                data.update(loaded)
-        checks = CATALOGUE.get(row.get("type") or "", ((), {}))[1]
-        for column, value in row.items():
-            if column is None or column in ("id", "type", "counterparty", "occurred_at", "data"):
-                continue
-            if value not in (None, ""):
-                field = column.removeprefix("data.")
-                data[field] = _cell(value, checks.get(field))
-        raw = {k: row.get(k) or None for k in ("id", "type", "counterparty", "occurred_at")}
-        raw["data"] = data
-        yield name, number, _validated(name, number, raw)
+        field = column.removeprefix("data.")
+        check = checks.get(field)
+        if sign == ";" and check in DECIMALS and _DECIMAL_COMMA.fullmatch(cell):
+            cell = cell.replace(",", ".")  # noqa: PLW2901 - where ";" splits cells, "," is the decimal sign
+        data[field] = _cell(cell, check)
+    raw = {k: row.get(k) or None for k in ("id", "type", "counterparty", "occurred_at")}
+    raw["data"] = data
+    return name, number, _validated(name, number, raw)
 
 
 def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None = None,

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from firmly import redact
+from firmly.domain import seller
 from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine
 from firmly.domain.errors import FirmlyError, InvalidInput, Problem
@@ -39,6 +40,7 @@ SETTINGS = {
     "webhook_url": "where every decision is posted as a Standard Webhooks request",
     "webhook_secret": "the whsec_… secret webhooks are signed with (firmly webhook secret makes one)",
     "messages": "template overrides as YAML: action -> ru|en -> {subject, body}",
+    **seller.SETTINGS,  # the business's details on its invoices
 }
 
 
@@ -130,7 +132,12 @@ def set_setting(store: Store, name: str, value: str | None) -> None:
     """Change one workspace setting (None removes it), checked so a worker never trips over it later."""
     if name not in SETTINGS:
         raise FirmlyError(f"no setting {name!r}; there are: {', '.join(SETTINGS)}")
-    if value is not None:
+    if value is not None and name in seller.SETTINGS:
+        value = seller.normal(name, value)
+        said = seller.problem(name, value)
+        if said:
+            raise FirmlyError(f"{name} {said}")
+    elif value is not None:
         _check(name, value)
     with store.write():
         workspace.current(store)

@@ -34,3 +34,9 @@ def version(store: Store, ws: WorkspaceInfo) -> tuple[Any, ...]:
     rules. Caches of whole-workspace scans are kept under it."""
     return (id(store.database), store.workspace, ws.events, ws.clock, ws.ticked,
             tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
+
+
+def info(store: Store) -> WorkspaceInfo:
+    """The workspace's language, time zone and clock, read on their own (a door shows times with them)."""
+    with store.read():
+        return current(store)

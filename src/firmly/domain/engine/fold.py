@@ -17,7 +17,7 @@ from firmly.domain.engine.acts import ActsFold
 from firmly.domain.engine.decision import Decision
 from firmly.domain.engine.policy import Table
 from firmly.domain.engine.state import CounterpartyState
-from firmly.domain.events import Event
+from firmly.domain.events import BUYER_DETAILS, Event
 
 REVIEW_EVENT = "firmly.review"
 MONEY_EVENTS = frozenset({"payment.received", "service.rendered"})  # invoices only set due dates
@@ -156,7 +156,7 @@ class Engine(ActsFold):
     # -- counterparty facts -------------------------------------------------------------------
     def _upsert(self, st: CounterpartyState, data: dict[str, Any], event: str) -> None:
         info = dict(st.info or {})
-        for name in ("name", "email", "phone", "locale", "timezone", "switching_cost"):
+        for name in ("name", "email", "phone", "locale", "timezone", "switching_cost", *BUYER_DETAILS):
             if data.get(name) is not None:
                 info[name] = data[name]
         st.info = info

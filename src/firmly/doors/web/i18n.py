@@ -12,11 +12,12 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from firmly.domain.clock import parse_instant
 from firmly.domain.errors import Problem
+from firmly.domain.formats import format_time, format_when
 from firmly.doors import catalogues
 
 LOCALES = catalogues.LOCALES
@@ -79,13 +80,14 @@ def _moment(us: int | str) -> datetime:
 
 
 def when(us: int | str | None, timezone: str, form: str = "medium") -> str:
-    """A moment (UTC microseconds) in the workspace's time zone, written as the language writes it."""
+    """A moment in the workspace's time zone as the language writes it, to the minute: "medium" with its day
+    written out and the zone named ("10 сент. 2026 г., 09:00 MSK"), "short" for a table's cell."""
     if us is None:
         return "—"
-    moment = _moment(us)
+    moment = parse_instant(us) if isinstance(us, str) else us
     if form == "short":
-        return format_datetime(moment, "short", tzinfo=_zone(timezone), locale=_locale(current()))
-    return format_datetime(moment, "medium", tzinfo=_zone(timezone), locale=_locale(current()))
+        return format_time(moment, timezone, current())
+    return format_when(moment, timezone, current())
 
 
 def day(us: int | str | None, timezone: str, form: str = "medium") -> str:

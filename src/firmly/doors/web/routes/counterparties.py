@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from firmly import bootstrap
+from firmly.domain.invoice import Invoice, MissingDetails
 from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, store_of, web
 from firmly.doors.web.security import Refused, signed_in
@@ -74,10 +75,21 @@ def counterparty(request: Request, key: str) -> HTMLResponse:
 
 
 @router.get("/counterparties/{key}/invoice.{fmt}")
-def invoice(request: Request, key: str, fmt: str) -> Response:
-    """The counterparty's latest top-up invoice, as the CLI's `account invoice` writes it."""
+def invoice(request: Request, key: str, fmt: str, decision: str = "") -> Response:
+    """The counterparty's latest top-up invoice (or `decision`'s), as the CLI's `account invoice` writes it."""
     who = signed_in(request)
-    found = answer(lambda: invoices.invoice(store_of(request, who), key))
+    store = store_of(request, who)
+
+    def drawn() -> Invoice:
+        try:
+            return invoices.invoice(store, key, decision or None)
+        except MissingDetails as exc:  # said in the reader's language, with what is missing
+            raise Refused(409, i18n.gettext(
+                "The invoice cannot be drawn until the business's own details are set: %(names)s. An "
+                "administrator sets each with `firmly workspace set NAME VALUE`.") % {
+                    "names": ", ".join(exc.missing + exc.wrong)}) from None
+
+    found = answer(drawn)
     documents = bootstrap.documents()
     name = f"invoice-{found.number}"
     if fmt == "pdf":
