@@ -120,11 +120,16 @@ def _dur(value: timedelta | None, lang: str) -> str:
     return describe(value, lang) if value is not None else ""
 
 
-def _step_text(step: Step, lang: str, currency: str) -> str:
-    w = WORDS[lang]
-    text = w[step.action].format(amount=f"{fmt(step.amount)} {currency}" if step.amount is not None else "",
+def step_words(step: Step, lang: str, currency: str) -> str:
+    """A ladder step as a person names it: "bookings need prepayment for 60 days", not "step 4"."""
+    w = WORDS[lang if lang in WORDS else "en"]
+    return w[step.action].format(amount=f"{fmt(step.amount)} {currency}" if step.amount is not None else "",
                                  duration=_dur(step.duration, lang))
-    return f"{text} — {w['review']}" if step.review else text
+
+
+def _step_text(step: Step, lang: str, currency: str) -> str:
+    text = step_words(step, lang, currency)
+    return f"{text} — {WORDS[lang]['review']}" if step.review else text
 
 
 def _rule_lines(rule: Rule, book: Rulebook, lang: str) -> list[str]:

@@ -544,8 +544,12 @@ class Engine:
             self._sanction(st, d, at, out)
         if step.duration is not None:
             until = at + duration_us(step.duration)
-            if st.restrictions is None:
-                st.restrictions = []
+            # One restriction of a kind at a time: a later step of the same kind (a softened one, or the last
+            # step repeating) replaces the one in force, unless that one would last longer anyway.
+            same = [r for r in st.restrictions or () if r.type == step.action]
+            if any(r.until > until for r in same):
+                return
+            st.restrictions = [r for r in st.restrictions or () if r.type != step.action]
             st.restrictions.append(Restriction(step.action, until, rule_id, d.id))
             self._push(st, until, "x")
         elif step.action == "terminate":
@@ -574,6 +578,12 @@ class Engine:
     # -- people's acts --------------------------------------------------------------------------
     def _act(self, st: CounterpartyState, ev: Event, out: Out) -> None:
         data = ev.data
+        if data.get("act") == "reopen":
+            self._reopen(st, str(data.get("decision")), out)
+            return
+        if data.get("act") == "reinstate":
+            self._reinstate(st, ev, out)
+            return
         d = (st.proposals or {}).get(str(data.get("decision")))
         if d is None or d.rule is None:
             return  # the proposal was made obsolete by a late event; the act is kept in the log
@@ -592,6 +602,9 @@ class Engine:
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"
             out.append(d)
+            if st.dismissed is None:
+                st.dismissed = {}
+            st.dismissed[d.id] = d  # kept so that a person may reopen it
             if (d.params or {}).get("fatal") and st.track is not None:  # a person judged the fatal incidents
                 fatal = {i.event for i in st.track.incidents if i.severity == "fatal"}
                 judged = [e for e in dict.fromkeys((d.event, *d.evidence)) if e in fatal]
@@ -615,6 +628,32 @@ class Engine:
                                   amount=step.amount, step=lower, extra=f"softened:{d.id}",
                                   params={"softened_from": d.action, "reason": data.get("reason")})
             self._apply_step(st, d.rule, step, softened, ev.at, out)
+
+    def _reopen(self, st: CounterpartyState, decision: str, out: Out) -> None:
+        """A dismissed proposal goes back to the queue as it was; the dismissal stays in the log."""
+        d = (st.dismissed or {}).pop(decision, None)
+        if d is None:
+            return  # never dismissed (or reopened already): the act is kept in the log and changes nothing
+        d.status = "proposed"
+        if st.proposals is None:
+            st.proposals = {}
+        st.proposals[d.id] = d
+        if (d.params or {}).get("fatal") and st.track is not None and st.track.excused:
+            judged = {d.event, *d.evidence}  # the fatal incidents count again until a person judges them anew
+            st.track.excused = [e for e in st.track.excused if e not in judged]
+        out.append(d)
+
+    def _reinstate(self, st: CounterpartyState, ev: Event, out: Out) -> None:
+        """RULEBOOK.md: termination lasts "until a person reinstates it". Strikes still in their window
+        stay counted, so a next breach proposes the last step again, for a person to judge."""
+        ended = str(ev.data.get("decision"))
+        if st.terminated != ended:
+            return  # not the decision that ended this relationship: nothing to reinstate
+        st.terminated = None
+        st.n += 1
+        out.append(Decision(decision_id(st.key, "", "reinstate", ev.id), st.key, None, ev.at, "reinstate",
+                            "applied", ev.id, (ev.id,), st.n,
+                            params={"decision": ended, "reason": ev.data.get("reason")}))
 
     # -- money: the account, services, bills, sanctions ---------------------------------------
     def _book(self, st: CounterpartyState, table: Table) -> Book:
