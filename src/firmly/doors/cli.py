@@ -490,10 +490,11 @@ def review_log(counterparty: Annotated[str | None, typer.Option(help="only this 
     if as_json:
         _print_json(rows)
         return
-    table = PlainTable("at", "counterparty", "decision", "act", "author", "reason")
+    table = PlainTable("acted at", "engine time", "counterparty", "decision", "act", "author", "reason")
     for r in rows:
         act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
-        table.add_row(r["at"][:16], r["counterparty"], r["decision"], act, r["author"], r["reason"])
+        table.add_row((r["acted_at"] or "")[:16], r["at"][:16], r["counterparty"], r["decision"], act,
+                      r["author"], r["reason"])
     out.print(table)
 
 
@@ -502,6 +503,9 @@ def _act(decision: str, act: str, reason: str, db: str | None, ws: str | None, s
     row = review.act(bootstrap.store(db, ws), decision, act, reason, _author(), step)
     if as_json:
         _print_json(queries.public(row))
+    elif act == "reinstate":
+        out.print(f"{decision}: the relationship with {row['counterparty']} is reinstated ({row['id']})",
+                  markup=False, highlight=False)
     else:
         out.print(f"{decision}: {row['action']} is now {row['status']}", markup=False, highlight=False)
 
@@ -529,6 +533,22 @@ def review_dismiss(decision: str, reason: Reason, db: Db = None, ws: Workspace =
                    ) -> None:
     """Do not apply a proposed step."""
     _act(decision, "dismiss", reason, db, ws, None, as_json)
+
+
+@review_app.command("reopen")
+@friendly
+def review_reopen(decision: str, reason: Reason, db: Db = None, ws: Workspace = None, as_json: Json = False
+                  ) -> None:
+    """Put a dismissed proposal back in the queue, to be decided again."""
+    _act(decision, "reopen", reason, db, ws, None, as_json)
+
+
+@review_app.command("reinstate")
+@friendly
+def review_reinstate(decision: str, reason: Reason, db: Db = None, ws: Workspace = None, as_json: Json = False
+                     ) -> None:
+    """Reinstate the relationship that the termination DECISION ended."""
+    _act(decision, "reinstate", reason, db, ws, None, as_json)
 
 
 # -- history ------------------------------------------------------------------------------------
