@@ -100,11 +100,13 @@ def _check(store: Store, row: dict[str, Any], act: str, step: int | None) -> Non
         raise Conflict(f"decision {decision} is {row['status']}, not waiting for review")
     if act == "reopen" and row["status"] != "dismissed":
         raise Conflict(f"decision {decision} is {row['status']}; only a dismissed proposal can be reopened")
-    if act == "reinstate":
-        st = store.load_states([row["counterparty"]]).get(row["counterparty"])
-        if row["action"] != "terminate" or st is None or st.terminated != decision:
-            raise Conflict(f"decision {decision} did not end the relationship with {row['counterparty']}; "
-                           "only the termination in force can be reinstated")
+    st = store.load_states([row["counterparty"]]).get(row["counterparty"])
+    if act == "reopen" and (st is None or decision not in (st.dismissed or {})):
+        raise Conflict(f"decision {decision} was dismissed before proposals could be reopened; run `firmly replay` "
+                       "once so that the engine remembers it")
+    if act == "reinstate" and (row["action"] != "terminate" or st is None or st.terminated != decision):
+        raise Conflict(f"decision {decision} did not end the relationship with {row['counterparty']}; "
+                       "only the termination in force can be reinstated")
     if act == "soften":
         current = row["step"] or 1
         if step is None or not 1 <= step < current:
