@@ -586,8 +586,14 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     for action, counts in result["totals"].items():
         delta = counts["simulated"] - counts["current"]
         table.add_row(action, str(counts["current"]), str(counts["simulated"]), f"{delta:+d}" if delta else "")
-    out.print(f"under {result['rulebook']}:", markup=False, highlight=False)
+    out.print(f"under {result['rulebook']} ({result['governed']} counterparties governed):", markup=False,
+              highlight=False)
     out.print(table)
+    for currency, actions in result["money"].items():
+        money = PlainTable("action", f"current {currency}", f"simulated {currency}", "change")
+        for action, m in actions.items():
+            money.add_row(action, m["current"], m["simulated"], "" if m["change"] == "0" else m["change"])
+        out.print(money)
     out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
 
 

@@ -6,7 +6,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from firmly.domain.engine import INACTIVE, Engine, Policy
 from firmly.domain.engine.decision import ACTIONS
@@ -16,7 +17,7 @@ from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
 from firmly.service import workspace
 from firmly.service.bulk import quiet_gc
-from firmly.service.policy import load_policy
+from firmly.service.policy import decision_row, load_policy
 
 RETRY_AFTER = 10  # seconds: a simulation over a clinic's year takes a few
 _running: set[str] = set()
@@ -48,25 +49,100 @@ def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None
     with quiet_gc(), store.read():
         ws = workspace.current(store)
         policy: Policy = load_policy(store, replace=book)
-        current = store.decision_tally(INACTIVE, since, until)
+        facts = store.decision_facts()
         engine = Engine(policy)
         gone = withdrawn(store.events_of_type(RETRACTED))
-        _, out = engine.run(standing(store.all_events(), gone), until=ws.ticked, ordered=True)
+        states, out = engine.run(standing(store.all_events(), gone), until=ws.ticked, ordered=True)
+        # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
+        governed = {key for key, st in states.items()
+                    if any(b.id == book.id for b in engine.table(st, st.last_at).books)}
 
-    final = {d.id: d for d in out}
-    simulated: Counter[tuple[str, str]] = Counter(
-        (d.counterparty, d.action) for d in final.values()
-        if d.status not in INACTIVE and (since is None or d.at >= since) and (until is None or d.at <= until))
+        def counted(at: int, status: str, counterparty: str) -> bool:
+            return (status not in INACTIVE and counterparty in governed and (since is None or at >= since)
+                    and (until is None or at <= until))
+
+        now: dict[str, Fact] = {i: Fact(f[0], f[4], f[6] and Decimal(f[6]), f[7])
+                                for i, f in facts.items() if counted(f[2], f[5], f[0])}
+        final = {d.id: d for d in out}
+        then: dict[str, Fact] = {d.id: Fact(d.counterparty, d.action, d.amount, d.currency)
+                                 for d in final.values() if counted(d.at, d.status, d.counterparty)}
+        changed = _changed_decisions(now, then)
+        wanted = {i for ids in changed.values() for _, i in ids[:SENTENCES]}
+        stored = {r["id"]: r["explanation"] for r in store.decisions(ids=[i for i in wanted if i in now])}
+    sentences = {i: decision_row(engine, final[i], states.get(final[i].counterparty), ws)["explanation"]
+                 for i in wanted if i in then}
+    return _compare(book, now, then, changed, {**stored, **sentences}, len(governed))
+
+
+SENTENCES = 20  # changed decisions written out per counterparty
+
+
+class Fact(NamedTuple):
+    counterparty: str
+    action: str
+    amount: Decimal | None
+    currency: str | None
+
+
+def _changed_decisions(now: dict[str, Fact], then: dict[str, Fact]) -> dict[str, list[tuple[str, str]]]:
+    """Per counterparty: (how, decision id) of each decision that would not be, would be new, or would cost
+    another amount. Ids are deterministic, so the same decision under both rulebooks has the same id."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for i, fact in now.items():
+        other = then.get(i)
+        if other is None:
+            out.setdefault(fact.counterparty, []).append(("gone", i))
+        elif other.amount != fact.amount:
+            out.setdefault(fact.counterparty, []).append(("amount", i))
+    for i, fact in then.items():
+        if i not in now:
+            out.setdefault(fact.counterparty, []).append(("new", i))
+    return out
+
+
+def _compare(book: Rulebook, now: dict[str, Fact], then: dict[str, Fact], changed: dict[str, list[tuple[str, str]]],
+             sentences: dict[str, str], governed: int) -> dict[str, Any]:
+    counts: dict[str, Counter[tuple[str, str]]] = {"current": Counter(), "simulated": Counter()}
+    money: dict[str, dict[tuple[str, str, str], Decimal]] = {"current": {}, "simulated": {}}
+    for column, facts in (("current", now), ("simulated", then)):
+        for fact in facts.values():
+            counts[column][(fact.counterparty, fact.action)] += 1
+            if fact.amount is not None and fact.currency:
+                slot = (fact.counterparty, fact.action, fact.currency)
+                money[column][slot] = money[column].get(slot, Decimal(0)) + fact.amount
     by_action: dict[str, dict[str, int]] = {}
-    for tally, column in ((current, "current"), (simulated, "simulated")):
+    for column, tally in counts.items():
         for (_, action), n in tally.items():
-            entry = by_action.setdefault(action, {"current": 0, "simulated": 0})
-            entry[column] += n
-    totals = {action: by_action[action] for action in ACTIONS if action in by_action}
-    people: dict[str, list[dict[str, Any]]] = {}
-    for key, action in sorted(set(current) | set(simulated)):
-        if current[(key, action)] != simulated[(key, action)]:
-            people.setdefault(key, []).append(
-                {"action": action, "current": current[(key, action)], "simulated": simulated[(key, action)]})
-    return {"rulebook": f"{book.id}@{book.version}", "totals": totals,
-            "counterparties": [{"key": k, "changes": v} for k, v in people.items()]}
+            by_action.setdefault(action, {"current": 0, "simulated": 0})[column] += n
+    in_money: dict[str, dict[str, dict[str, str]]] = {}
+    for column, sums in money.items():
+        for (_, action, currency), amount in sums.items():
+            entry = in_money.setdefault(currency, {}).setdefault(action, {"current": "0", "simulated": "0"})
+            entry[column] = str(Decimal(entry[column]) + amount)
+    people: dict[str, dict[str, Any]] = {}
+    keys = {k for k, _ in counts["current"]} | {k for k, _ in counts["simulated"]}
+    for key in sorted(keys):
+        changes = []
+        for action in ACTIONS:
+            was, will = counts["current"][(key, action)], counts["simulated"][(key, action)]
+            amounts = {c: {"current": str(money["current"].get((key, action, c), Decimal(0))),
+                           "simulated": str(money["simulated"].get((key, action, c), Decimal(0)))}
+                       for c in {c for col in money.values() for (k, a, c) in col if k == key and a == action}}
+            amounts = {c: v for c, v in amounts.items() if Decimal(v["current"]) != Decimal(v["simulated"])}
+            if was != will or amounts:
+                change: dict[str, Any] = {"action": action, "current": was, "simulated": will}
+                if amounts:
+                    change["amounts"] = amounts
+                changes.append(change)
+        if changes:
+            people[key] = {"key": key, "changes": changes, "decisions": [
+                {"change": how, "id": i, "action": (then.get(i) or now[i]).action,
+                 "explanation": sentences.get(i, "")} for how, i in changed.get(key, [])[:SENTENCES]]}
+    for actions in in_money.values():
+        for entry in actions.values():
+            delta = Decimal(entry["simulated"]) - Decimal(entry["current"])
+            entry["change"] = str(delta) if delta else "0"
+    return {"rulebook": f"{book.id}@{book.version}", "governed": governed,
+            "totals": {action: by_action[action] for action in ACTIONS if action in by_action},
+            "money": {c: {a: in_money[c][a] for a in ACTIONS if a in in_money[c]} for c in sorted(in_money)},
+            "counterparties": list(people.values())}
