@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -13,6 +13,7 @@ from firmly.domain.engine import INACTIVE, Engine, Policy
 from firmly.domain.engine.decision import ACTIONS
 from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
 from firmly.domain.errors import Busy
+from firmly.domain.events import Event
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
 from firmly.service import workspace
@@ -40,19 +41,39 @@ def _one_at_a_time(workspace: str) -> Iterator[None]:
             _running.discard(workspace)
 
 
-def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None) -> dict[str, Any]:
+Progress = Callable[[int, int], None]  # (events replayed, events in the history)
+EVERY = 5_000  # events between two progress reports: well under a second of replay
+
+
+def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None,
+             progress: Progress | None = None) -> dict[str, Any]:
     with _one_at_a_time(store.workspace):
-        return _simulate(store, book, since, until)
+        return _simulate(store, book, since, until, progress)
 
 
-def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None) -> dict[str, Any]:
+def _counted(events: Iterable[Event], total: int, progress: Progress | None) -> Iterator[Event]:
+    if progress is None:
+        yield from events
+        return
+    n = 0
+    for n, ev in enumerate(events, 1):
+        if n % EVERY == 0:
+            progress(n, total)
+        yield ev
+    whole = max(n, total)  # withdrawn events are counted in the total but never replayed: the end is the end
+    progress(whole, whole)
+
+
+def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None,
+              progress: Progress | None = None) -> dict[str, Any]:
     with quiet_gc(), store.read():
         ws = workspace.current(store)
         policy: Policy = load_policy(store, replace=book)
         facts = store.decision_facts()
         engine = Engine(policy)
         gone = withdrawn(store.events_of_type(RETRACTED))
-        states, out = engine.run(standing(store.all_events(), gone), until=ws.ticked, ordered=True)
+        history = _counted(standing(store.all_events(), gone), ws.events, progress)
+        states, out = engine.run(history, until=ws.ticked, ordered=True)
         # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
         governed = {key for key, st in states.items()
                     if any(b.id == book.id for b in engine.table(st, st.last_at).books)}

@@ -19,7 +19,7 @@ from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.doors.web import i18n
 from firmly.doors.web.routes._common import answer, answer_async, back, busy, field, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
-from firmly.service import listing, rulebooks, simulate
+from firmly.service import listing, rulebooks, what_if_jobs
 from firmly.service.policy import as_rulebook
 
 router = APIRouter()
@@ -120,20 +120,36 @@ async def what_if(request: Request) -> Response:
     check_form(request, form)
     source, name = await _source(form)
     book, problems = await run_in_threadpool(_parse, source, name)
-    result: dict[str, Any] | None = None
-    names: dict[str, str] = {}
+    job = None
     if book is not None:
         store = store_of(request, who)
         try:
-            result = await answer_async(lambda: simulate.simulate(store, book))
+            job = answer(lambda: what_if_jobs.start(store, book))
         except Busy as exc:
             raise busy(exc) from None
-        scan = await run_in_threadpool(listing.scan, store)
-        names = {r.key: r.name for r in scan.rows}
     ids = sorted({v.id for v in await run_in_threadpool(lambda: _versions(request))})
     return web(request).page(request, "what_if.html", http_status=422 if problems else 200, nav="rulebooks",
-                             source=source, ids=ids, start="", result=result, names=names, problems=problems,
+                             source=source, ids=ids, start="", result=None, job=job, names={}, problems=problems,
                              lines=_lines(source, problems) if problems else [])
+
+
+@router.get("/rulebooks/what-if/jobs/{job_id}")
+def what_if_job(request: Request, job_id: str) -> HTMLResponse:
+    """The job's progress (htmx polls it every second) or, once done, its result; the whole page when asked
+    without htmx."""
+    who = signed_in(request, ACT)
+    assert who.user is not None
+    workspace = who.user.workspace
+    job = answer(lambda: what_if_jobs.get(workspace, job_id))
+    names: dict[str, str] = {}
+    if job.result is not None:
+        scan = answer(lambda: listing.scan(store_of(request, who)))
+        names = {r.key: r.name for r in scan.rows}
+    if request.headers.get("hx-request"):
+        return web(request).page(request, "what_if_job.html", job=job, result=job.result, names=names)
+    ids = sorted({v.id for v in _versions(request)})
+    return web(request).page(request, "what_if.html", nav="rulebooks", source="", ids=ids, start="",
+                             result=None, job=job, names=names, problems=[], lines=[])
 
 
 async def _source(form: Any) -> tuple[str, str]:
