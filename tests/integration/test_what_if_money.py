@@ -78,6 +78,10 @@ def test_the_page_shows_the_money_difference(tmp_path: Path) -> None:
             if 'id="job"' not in page:
                 break
             time.sleep(0.05)
+        elsewhere = c.get("/rulebooks/what-if/jobs/unknown", headers={"HX-Request": "true"})
+        assert elsewhere.status_code == 200 and "tries=1" in elsewhere.text, "maybe another process: ask again"
+        assert c.get("/rulebooks/what-if/jobs/unknown?tries=30", headers={"HX-Request": "true"}).status_code == 404
+        assert c.get("/rulebooks/what-if/jobs/unknown").status_code == 404
     assert "In money, GBP" in page
     assert "£25.00" in page and "£40.00" in page and "+£15.00" in page
     assert "1 counterparty would be treated differently" in page

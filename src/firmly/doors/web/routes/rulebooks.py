@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
-from firmly.domain.errors import Busy, InvalidInput, Problem
+from firmly.domain.errors import Busy, InvalidInput, NotFound, Problem
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
@@ -133,14 +133,23 @@ async def what_if(request: Request) -> Response:
                              lines=_lines(source, problems) if problems else [])
 
 
+ELSEWHERE = 30  # polls that may land on another server process before a job counts as gone
+
+
 @router.get("/rulebooks/what-if/jobs/{job_id}")
-def what_if_job(request: Request, job_id: str) -> HTMLResponse:
+def what_if_job(request: Request, job_id: str, tries: int = 0) -> HTMLResponse:
     """The job's progress (htmx polls it every second) or, once done, its result; the whole page when asked
-    without htmx."""
+    without htmx. A job lives in the process that started it: under `firmly serve --workers N` a poll that
+    reaches another process is told to ask again, a few times, rather than that the job is gone."""
     who = signed_in(request, ACT)
     assert who.user is not None
     workspace = who.user.workspace
-    job = answer(lambda: what_if_jobs.get(workspace, job_id))
+    try:
+        job = what_if_jobs.get(workspace, job_id)
+    except NotFound:
+        if not request.headers.get("hx-request") or tries >= ELSEWHERE:
+            raise Refused(404, i18n.gettext("This what-if is no longer known; run it again.")) from None
+        return web(request).page(request, "what_if_job.html", job=None, job_id=job_id, tries=tries + 1)
     names: dict[str, str] = {}
     if job.result is not None:
         scan = answer(lambda: listing.scan(store_of(request, who)))
