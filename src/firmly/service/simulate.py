@@ -42,7 +42,7 @@ def _one_at_a_time(workspace: str) -> Iterator[None]:
 
 
 Progress = Callable[[int, int], None]  # (events replayed, events in the history)
-EVERY = 5_000  # events between two progress reports: well under a second of replay
+EVERY = 1_000  # events between two progress reports: a few milliseconds of replay
 
 
 def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None,
@@ -68,6 +68,8 @@ def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None
               progress: Progress | None = None) -> dict[str, Any]:
     with quiet_gc(), store.read():
         ws = workspace.current(store)
+        if progress is not None:
+            progress(0, ws.events)  # started: the page can say how much there is to do
         policy: Policy = load_policy(store, replace=book)
         facts = store.decision_facts()
         engine = Engine(policy)

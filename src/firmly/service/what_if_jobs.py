@@ -1,22 +1,29 @@
-"""What-if as a background job: a replay over a long history takes minutes, so it runs in a thread of its own
-(one per workspace, as simulations always were) and the page asks for its progress instead of waiting on it."""
+"""What-if as a background job: a replay over a long history takes minutes and all of a core, so it runs in a
+process of its own (one per workspace, as simulations always were; a thread would hold the interpreter's lock
+and slow every page) and the page asks for its progress instead of waiting on it."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from firmly.domain.errors import Busy, FirmlyError, NotFound
 from firmly.domain.ports import Store
-from firmly.domain.rulebook import Rulebook
+from firmly.domain.rulebook import parse_rulebook
 from firmly.service import simulate
 
 log = logging.getLogger(__name__)
 KEEP = 15 * 60  # seconds a finished job's result stays to be read
+# Never fork the server itself (it runs threads); a fork server, single-threaded with the engine already
+# imported, starts each job in milliseconds where a fresh interpreter takes seconds.
+_spawn = multiprocessing.get_context("forkserver")
+_spawn.set_forkserver_preload(["firmly.service.what_if_jobs", "firmly.bootstrap"])
 
 
 @dataclass
@@ -25,11 +32,18 @@ class Job:
     workspace: str
     rulebook: str
     started: float
-    done: int = 0  # events replayed
-    total: int = 0  # events in the history
+    progress: Any = field(default_factory=lambda: _spawn.Array("q", 2, lock=False), repr=False)  # done, total
     finished: float | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+
+    @property
+    def done(self) -> int:
+        return int(self.progress[0])
+
+    @property
+    def total(self) -> int:
+        return int(self.progress[1])
 
     @property
     def share(self) -> float:
@@ -40,18 +54,27 @@ _jobs: dict[str, Job] = {}
 _guard = threading.Lock()
 
 
-def start(store: Store, book: Rulebook) -> Job:
-    """Start a what-if in a thread; Busy if one runs in this workspace already."""
+def start(open_store: Callable[[], Store], workspace: str, source: str, name: str) -> Job:
+    """Start a what-if of the rulebook `source` in a process of its own; Busy if one runs in this workspace.
+    `open_store` opens the workspace's store in that process (it must pickle: a top-level function or a
+    functools.partial of one)."""
+    book = parse_rulebook(source, name)
     now = time.monotonic()
     with _guard:
         for old in [j for j in _jobs.values() if j.finished is not None and now - j.finished > KEEP]:
             del _jobs[old.id]
-        if any(j.workspace == store.workspace and j.finished is None for j in _jobs.values()):
+        if any(j.workspace == workspace and j.finished is None for j in _jobs.values()):
             raise Busy("a simulation is already running in this workspace; try again when it is done",
                        simulate.RETRY_AFTER)
         job_id = secrets.token_urlsafe(12)
-        job = _jobs[job_id] = Job(job_id, store.workspace, f"{book.id}@{book.version}", now)
-    threading.Thread(target=_run, args=(job, store, book), daemon=True, name=f"what-if-{store.workspace}").start()
+        job = _jobs[job_id] = Job(job_id, workspace, f"{book.id}@{book.version}", now)
+    receive, send = _spawn.Pipe(duplex=False)
+    process = _spawn.Process(target=_replay, args=(open_store, source, name, job.progress, send), daemon=True,
+                             name=f"what-if-{workspace}")
+    process.start()
+    send.close()  # the child holds its end; ours closed, a dead child reads as the end of the pipe
+    threading.Thread(target=_collect, args=(job, process, receive), daemon=True,
+                     name=f"what-if-{workspace}").start()
     return job
 
 
@@ -63,16 +86,36 @@ def get(workspace: str, job_id: str) -> Job:
     return job
 
 
-def _run(job: Job, store: Store, book: Rulebook) -> None:
+def _collect(job: Job, process: Any, receive: Any) -> None:
+    try:
+        outcome, value = receive.recv()
+        if outcome == "result":
+            job.result = value
+        else:
+            job.error = value
+    except EOFError:
+        job.error = "the what-if process ended without a result"
+        log.error("what-if %s in workspace %s ended without a result (exit code %s)", job.id, job.workspace,
+                  process.exitcode)
+    finally:
+        process.join()
+        job.finished = time.monotonic()
+
+
+def _replay(open_store: Callable[[], Store], source: str, name: str, progress: Any,
+            send: Any) -> None:
+    """In the child process: the replay, its progress written to shared memory, the result sent back."""
     def report(done: int, total: int) -> None:
-        job.done, job.total = done, total
+        progress[0], progress[1] = done, total
 
     try:
-        job.result = simulate.simulate(store, book, progress=report)
+        result = simulate.simulate(open_store(), parse_rulebook(source, name), progress=report)
     except FirmlyError as exc:
-        job.error = str(exc)
-    except Exception as exc:  # a thread's failure must reach the page, not only the log
-        log.exception("what-if %s in workspace %s failed", job.id, job.workspace)
-        job.error = f"the what-if failed: {type(exc).__name__}"
+        send.send(("error", str(exc)))
+    except Exception as exc:  # the failure must reach the page, not only this process's log
+        log.exception("what-if failed")
+        send.send(("error", f"the what-if failed: {type(exc).__name__}"))
+    else:
+        send.send(("result", result))
     finally:
-        job.finished = time.monotonic()
+        send.close()

@@ -4,6 +4,7 @@ at their lines, and what-if: a changed rulebook replayed over the history, nothi
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
+from firmly import bootstrap
 from firmly.domain.errors import Busy, InvalidInput, NotFound, Problem
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
@@ -124,7 +126,8 @@ async def what_if(request: Request) -> Response:
     if book is not None:
         store = store_of(request, who)
         try:
-            job = answer(lambda: what_if_jobs.start(store, book))
+            job = answer(lambda: what_if_jobs.start(partial(bootstrap.store, web(request).url, store.workspace),
+                                                    store.workspace, source, name))
         except Busy as exc:
             raise busy(exc) from None
     ids = sorted({v.id for v in await run_in_threadpool(lambda: _versions(request))})
