@@ -1,6 +1,7 @@
-"""The review queue in Chromium, in English and Russian, at desktop and phone width: soften by name, dismiss
-and reopen, approve after a confirmation naming the consequence, bulk with one reason, reinstate. One server
-and one browser for the module; each test has its own workspace (the clinic example) and operator."""
+"""The review queue and what-if in Chromium, in English and Russian, at desktop and phone width: soften by
+name, dismiss and reopen, approve after a confirmation naming the consequence, bulk with one reason, reinstate;
+a raised fee's money difference. One server and one browser for the module; each test has its own workspace
+(the clinic example) and operator."""
 
 from __future__ import annotations
 
@@ -153,3 +154,21 @@ def test_bulk_dismiss_with_one_reason(browser: Any, desk: Desk, lang: str, viewp
     expect(page.locator(".alert.good")).to_contain_text(done)
     assert review.pending(desk.store) == []
     assert review.log(desk.store)[-1]["act"] == "dismiss"
+
+
+@pytest.mark.parametrize(("lang", "viewport", "heading"), [("en", DESKTOP, "In money, GBP"),
+                                                           ("ru", PHONE, "В деньгах, GBP")])
+def test_a_what_if_with_a_raised_fee_shows_the_money(browser: Any, desk: Desk, lang: str, viewport: dict[str, int],
+                                                     heading: str) -> None:
+    expect = playwright_api.expect
+    page = open_queue(browser, desk, viewport, lang)
+    page.goto(f"{desk.base}/rulebooks/what-if?start=smile")
+    page.fill("#source", page.input_value("#source").replace('fee: "25.00"', 'fee: "40.00"'))
+    page.click("form[action='/rulebooks/what-if'] button[type=submit]")
+    result = page.locator("#result")  # a job in its own process: htmx polls it every second
+    expect(result).to_contain_text(heading, timeout=60_000)
+    money = result.locator("table.money tbody tr").first
+    expect(money).to_contain_text("25")
+    expect(money).to_contain_text("40")
+    expect(money.locator("td").last).to_contain_text("15")
+    expect(result).to_contain_text("Tom Baker")
