@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from firmly.doors.web.routes import auth, connectors, counterparties, home, public, reports, review, rulebooks
+from firmly.doors.web.routes import (
+    auth,
+    connectors,
+    counterparties,
+    home,
+    outbox,
+    public,
+    reports,
+    review,
+    rulebooks,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, home, counterparties, review, rulebooks, reports, connectors, public):
+for module in (auth, home, counterparties, review, outbox, rulebooks, reports, connectors, public):
     router.include_router(module.router)
