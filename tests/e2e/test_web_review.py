@@ -5,6 +5,7 @@ a raised fee's money difference. One server and one browser for the module; each
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 
 from firmly import bootstrap
+from firmly.domain.ports import OutboxRow
 from firmly.doors.web.testing import CHROMIUM, launch, serve
-from firmly.service import demo, ingest, queries, review, users
+from firmly.service import demo, ingest, outbox, queries, review, users
 from tests.integration.test_web_review import SIXTH
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -45,7 +47,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 @pytest.fixture
 def desk(server: tuple[str, str], request: pytest.FixtureRequest) -> Desk:
     url, base = server
-    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40]
+    full = request.node.name  # parametrized tests share a long prefix: the hash tells their workspaces apart
+    name = re.sub(r"[^a-z0-9]+", "-", full.lower()).strip("-")[:30] + "-" + hashlib.sha1(full.encode()).hexdigest()[:8]
     store = bootstrap.store(url, name)
     demo.demo(store, "clinic-en", 0)
     email = f"{name}@example.org"
@@ -172,3 +175,23 @@ def test_a_what_if_with_a_raised_fee_shows_the_money(browser: Any, desk: Desk, l
     expect(money).to_contain_text("40")
     expect(money.locator("td").last).to_contain_text("15")
     expect(result).to_contain_text("Tom Baker")
+
+
+@pytest.mark.parametrize(("lang", "viewport", "again", "done"), [
+    ("en", PHONE, "Send again", "1 message will be sent again."),
+    ("ru", DESKTOP, "Отправить снова", "1 сообщение будет отправлено снова.")])
+def test_the_outbox_sends_a_failed_message_again(browser: Any, desk: Desk, lang: str, viewport: dict[str, int],
+                                                 again: str, done: str) -> None:
+    expect = playwright_api.expect
+    with desk.store.write():
+        desk.store.put_outbox([OutboxRow("m-1", "d-1", "tom", "email", "tom@example.org", "Reminder", "Dear Tom",
+                                         None, "failed", 3, 0, 0, error="550 mailbox unavailable",
+                                         workspace=desk.store.workspace)])
+    page = open_queue(browser, desk, viewport, lang)
+    page.goto(f"{desk.base}/outbox?state=failed")
+    row = page.locator("#m-m-1")
+    expect(row).to_contain_text("Tom Baker")
+    expect(row).to_contain_text("550 mailbox unavailable")
+    row.get_by_role("button", name=again).click()
+    expect(page.locator(".alert.good")).to_have_text(done)
+    assert outbox.listed(desk.store, "failed") == []
