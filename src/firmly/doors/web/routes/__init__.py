@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from firmly.doors.web.routes import (
+    agenda,
     auth,
     connectors,
     counterparties,
@@ -17,5 +18,5 @@ from firmly.doors.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, home, counterparties, review, outbox, rulebooks, reports, connectors, public):
+for module in (auth, home, agenda, counterparties, review, outbox, rulebooks, reports, connectors, public):
     router.include_router(module.router)
