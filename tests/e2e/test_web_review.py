@@ -19,6 +19,7 @@ from firmly import bootstrap
 from firmly.domain.ports import OutboxRow
 from firmly.doors.web.testing import CHROMIUM, launch, serve
 from firmly.service import demo, ingest, outbox, queries, review, users
+from tests.integration.test_agenda import booking
 from tests.integration.test_web_review import SIXTH
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -195,3 +196,19 @@ def test_the_outbox_sends_a_failed_message_again(browser: Any, desk: Desk, lang:
     row.get_by_role("button", name=again).click()
     expect(page.locator(".alert.good")).to_have_text(done)
     assert outbox.listed(desk.store, "failed") == []
+
+
+@pytest.mark.parametrize(("lang", "viewport", "restricted"), [("en", DESKTOP, "prepayment required until"),
+                                                              ("ru", PHONE, "только по предоплате до")])
+def test_the_agenda_shows_todays_risks(browser: Any, desk: Desk, lang: str, viewport: dict[str, int],
+                                      restricted: str) -> None:
+    expect = playwright_api.expect
+    ingest.ingest(desk.store, ingest.parsed("today", booking(1, "tom", "2026-06-10T08:00:00+01:00",
+                                                              "2026-06-10T15:00:00+01:00")))
+    page = open_queue(browser, desk, viewport, lang)
+    page.goto(f"{desk.base}/agenda")
+    row = page.locator("#agenda tbody tr").first
+    expect(row).to_contain_text("Tom Baker")
+    expect(row).to_contain_text("ag-1")
+    expect(row).to_contain_text(restricted)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
