@@ -46,6 +46,11 @@ class Job:
         return int(self.progress[1])
 
     @property
+    def running(self) -> bool:
+        """Until its result or error is in: the process may still be exiting after that, which holds no one up."""
+        return self.result is None and self.error is None
+
+    @property
     def share(self) -> float:
         return min(1.0, self.done / self.total) if self.total else 0.0
 
@@ -63,7 +68,7 @@ def start(open_store: Callable[[], Store], workspace: str, source: str, name: st
     with _guard:
         for old in [j for j in _jobs.values() if j.finished is not None and now - j.finished > KEEP]:
             del _jobs[old.id]
-        if any(j.workspace == workspace and j.finished is None for j in _jobs.values()):
+        if any(j.workspace == workspace and j.running for j in _jobs.values()):
             raise Busy("a simulation is already running in this workspace; try again when it is done",
                        simulate.RETRY_AFTER)
         job_id = secrets.token_urlsafe(12)
