@@ -10,6 +10,7 @@ from firmly.doors.web.routes import (
     connectors,
     counterparties,
     home,
+    messages,
     outbox,
     public,
     reports,
@@ -18,5 +19,5 @@ from firmly.doors.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, home, agenda, counterparties, review, outbox, rulebooks, reports, connectors, public):
+for module in (auth, home, agenda, counterparties, review, outbox, messages, rulebooks, reports, connectors, public):
     router.include_router(module.router)
