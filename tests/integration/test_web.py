@@ -146,8 +146,11 @@ def test_an_operator_acts_with_a_reason_kept(site: Site) -> None:
         proposal = review.pending(site.store)[0]["id"]
         token = csrf(c.get("/review").text)
         assert c.post(f"/review/{proposal}", data={"act": "approve", "reason": "", "csrf": token}).status_code == 400
-        done = c.post(f"/review/{proposal}", data={"act": "approve", "reason": "Five late changes", "csrf": token},
-                      follow_redirects=False)
+        asked = c.post(f"/review/{proposal}", data={"act": "approve", "reason": "Five late changes", "csrf": token})
+        assert asked.status_code == 200 and "Are you sure?" in asked.text, "a suspension is confirmed first"
+        assert review.log(site.store) == []
+        done = c.post(f"/review/{proposal}", data={"act": "approve", "reason": "Five late changes", "csrf": token,
+                                                   "confirmed": "yes"}, follow_redirects=False)
         assert done.status_code == 303
         acts = review.log(site.store)
         assert acts[-1]["author"] == "operator@example.org" and acts[-1]["reason"] == "Five late changes"

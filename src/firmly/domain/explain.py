@@ -59,6 +59,7 @@ TEMPLATES = {
         "grace_review": "Просьба вернуть льготный период ({events}): {why_review}.",
         "grace_denied": "Просьба вернуть льготный период ({events}) отклонена: в обращении — {quotes}. Льготу мы "
                         "даём в ответ на вежливую просьбу; договор действует как написано.",
+        "reinstate": "Сотрудничество возобновлено сотрудником: {reason}.",
         "late_unknown": "опоздание не удалось определить", "too_late": "опоздание {late} больше, чем {max_late}",
         "proposed": " Ждёт решения сотрудника.",
         "approved": " Решение подтверждено сотрудником.",
@@ -99,6 +100,7 @@ TEMPLATES = {
         "grace_review": "The request to restore the grace period ({events}): {why_review}.",
         "grace_denied": "The request to restore the grace period ({events}) is declined: it contains {quotes}. "
                         "We grant leniency in answer to a polite request; the contract applies as written.",
+        "reinstate": "A person reinstated the relationship: {reason}.",
         "late_unknown": "the lateness could not be established", "too_late": "{late} late is more than {max_late}",
         "proposed": " Waiting for a person to decide.",
         "approved": " Approved by a person.",
@@ -143,6 +145,8 @@ class _Fields(dict[str, str]):
             if params.get("late_by") is None:
                 return words["late_unknown"]
             return words["too_late"].format_map(self)
+        if name == "reason":
+            return str(params.get("reason") or "").rstrip(".")
         if name == "service":
             code = str(params.get("service") or "")
             return self.words.service(code, str(params["title"]) if params.get("title") else None)

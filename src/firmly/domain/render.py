@@ -144,9 +144,16 @@ class _Reader:
         return SEVERITY[self.lang].get(str(name)) or self.words.severity(str(name))
 
 
+def step_words(step: Step, lang: str, currency: str) -> str:
+    """A ladder step as a person names it: "bookings need prepayment for 60 days", not "step 4"."""
+    lang = lang if lang in WORDS else "en"
+    amount = format_money((step.amount, currency), lang) if step.amount is not None else ""
+    duration = describe(step.duration, lang) if step.duration is not None else ""
+    return WORDS[lang][step.action].format(amount=amount, duration=duration)
+
+
 def _step_text(step: Step, r: _Reader) -> str:
-    text = r.w[step.action].format(amount=r.money(step.amount) if step.amount is not None else "",
-                                   duration=r.dur(step.duration))
+    text = step_words(step, r.lang, r.currency)
     return f"{text} — {r.w['review']}" if step.review else text
 
 

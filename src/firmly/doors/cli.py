@@ -572,11 +572,13 @@ def review_log(counterparty: Annotated[str | None, typer.Option(help="only this 
     if as_json:
         _print_json(rows)
         return
-    at, when = _reader(store).column("at", [r["at"] for r in rows])
-    table = PlainTable(at, "counterparty", "decision", "act", "author", "reason")
-    for r, moment in zip(rows, when, strict=True):
+    reader = _reader(store)
+    acted_header, acted = reader.column("acted at", [r["acted_at"] for r in rows])
+    at, when = reader.column("engine time", [r["at"] for r in rows])
+    table = PlainTable(acted_header, at, "counterparty", "decision", "act", "author", "reason")
+    for r, person, moment in zip(rows, acted, when, strict=True):
         act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
-        table.add_row(moment, r["counterparty"], r["decision"], act, r["author"], r["reason"])
+        table.add_row(person, moment, r["counterparty"], r["decision"], act, r["author"], r["reason"])
     out.print(table)
 
 
@@ -585,6 +587,9 @@ def _act(decision: str, act: str, reason: str, db: str | None, ws: str | None, s
     row = review.act(bootstrap.store(db, ws), decision, act, reason, _author(), step)
     if as_json:
         _print_json(queries.public(row))
+    elif act == "reinstate":
+        out.print(f"{decision}: the relationship with {row['counterparty']} is reinstated ({row['id']})",
+                  markup=False, highlight=False)
     else:
         out.print(f"{decision}: {row['action']} is now {row['status']}", markup=False, highlight=False)
 
@@ -612,6 +617,22 @@ def review_dismiss(decision: str, reason: Reason, db: Db = None, ws: Workspace =
                    ) -> None:
     """Do not apply a proposed step."""
     _act(decision, "dismiss", reason, db, ws, None, as_json)
+
+
+@review_app.command("reopen")
+@friendly
+def review_reopen(decision: str, reason: Reason, db: Db = None, ws: Workspace = None, as_json: Json = False
+                  ) -> None:
+    """Put a dismissed proposal back in the queue, to be decided again."""
+    _act(decision, "reopen", reason, db, ws, None, as_json)
+
+
+@review_app.command("reinstate")
+@friendly
+def review_reinstate(decision: str, reason: Reason, db: Db = None, ws: Workspace = None, as_json: Json = False
+                     ) -> None:
+    """Reinstate the relationship that the termination DECISION ended."""
+    _act(decision, "reinstate", reason, db, ws, None, as_json)
 
 
 # -- history ------------------------------------------------------------------------------------
@@ -650,8 +671,14 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
     for action, counts in result["totals"].items():
         delta = counts["simulated"] - counts["current"]
         table.add_row(action, str(counts["current"]), str(counts["simulated"]), f"{delta:+d}" if delta else "")
-    out.print(f"under {result['rulebook']}:", markup=False, highlight=False)
+    out.print(f"under {result['rulebook']} ({result['governed']} counterparties governed):", markup=False,
+              highlight=False)
     out.print(table)
+    for currency, actions in result["money"].items():
+        money = PlainTable("action", f"current {currency}", f"simulated {currency}", "change")
+        for action, m in actions.items():
+            money.add_row(action, m["current"], m["simulated"], "" if m["change"] == "0" else m["change"])
+        out.print(money)
     out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import time
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from firmly.domain.explain import STEP_NAMES
 from firmly.domain.formats import format_money
 from firmly.domain.messages import COMMUNICATED, Fields, compose, template_problem
 from firmly.domain.ports import OutboxRow, Store, WorkspaceInfo
+from firmly.domain.rulebook import Rulebook
 from firmly.domain.yamlmap import YamlProblem, load_with_lines
 from firmly.service import workspace
 from firmly.service.policy import explanation, row_to_decision
@@ -50,8 +52,13 @@ def message_id(decision: str, channel: str, recipient: str) -> str:
 
 def overrides(engine: Engine, st: CounterpartyState, at: int, settings: dict[str, str]) -> dict[str, Any]:
     """Template overrides: the workspace's over the rulebook's."""
+    return merged_overrides(engine.table(st, at).books, settings)
+
+
+def merged_overrides(books: Iterable[Rulebook], settings: dict[str, str]) -> dict[str, Any]:
+    """The rulebooks' templates (the first book's winning), then the workspace's over them."""
     merged: dict[str, Any] = {}
-    for book in reversed(engine.table(st, at).books):
+    for book in reversed(list(books)):
         for action, langs in (book.extra.get("messages") or {}).items():
             merged.setdefault(action, {}).update(langs)
     if settings.get("messages"):

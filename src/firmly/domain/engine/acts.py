@@ -1,8 +1,8 @@
-"""People's acts on proposals: approve, soften, dismiss, and grace decided by a person."""
+"""People's acts on proposals: approve, soften, dismiss, reopen, reinstate, and grace decided by a person."""
 
 from __future__ import annotations
 
-from firmly.domain.engine.decision import Decision
+from firmly.domain.engine.decision import Decision, decision_id
 from firmly.domain.engine.state import CounterpartyState
 from firmly.domain.engine.timers import TimerFold
 from firmly.domain.events import Event
@@ -13,6 +13,15 @@ Out = list[Decision]
 
 class ActsFold(TimerFold):
     def _act(self, st: CounterpartyState, ev: Event, out: Out) -> None:
+        if ev.data.get("act") == "reopen":
+            self._reopen(st, str(ev.data.get("decision")), out)
+        elif ev.data.get("act") == "reinstate":
+            self._reinstate(st, ev, out)
+        else:
+            self._on_proposal(st, ev, out)
+
+    def _on_proposal(self, st: CounterpartyState, ev: Event, out: Out) -> None:
+        """Approve, soften or dismiss a proposal that waits for a person."""
         data = ev.data
         d = (st.proposals or {}).get(str(data.get("decision")))
         if d is None or d.rule is None:
@@ -32,6 +41,9 @@ class ActsFold(TimerFold):
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"
             out.append(d)
+            if st.dismissed is None:
+                st.dismissed = {}
+            st.dismissed[d.id] = d  # kept so that a person may reopen it
             if (d.params or {}).get("fatal") and st.track is not None:  # a person judged the fatal incidents
                 fatal = {i.event for i in st.track.incidents if i.severity == "fatal"}
                 judged = [e for e in dict.fromkeys((d.event, *d.evidence)) if e in fatal]
@@ -55,3 +67,29 @@ class ActsFold(TimerFold):
                                   amount=step.amount, step=lower, extra=f"softened:{d.id}",
                                   params={"softened_from": d.action, "reason": data.get("reason")})
             self._apply_step(st, d.rule, step, softened, ev.at, out)
+
+    def _reopen(self, st: CounterpartyState, decision: str, out: Out) -> None:
+        """A dismissed proposal goes back to the queue as it was; the dismissal stays in the log."""
+        d = (st.dismissed or {}).pop(decision, None)
+        if d is None:
+            return  # never dismissed (or reopened already): the act is kept in the log and changes nothing
+        d.status = "proposed"
+        if st.proposals is None:
+            st.proposals = {}
+        st.proposals[d.id] = d
+        if (d.params or {}).get("fatal") and st.track is not None and st.track.excused:
+            judged = {d.event, *d.evidence}  # the fatal incidents count again until a person judges them anew
+            st.track.excused = [e for e in st.track.excused if e not in judged]
+        out.append(d)
+
+    def _reinstate(self, st: CounterpartyState, ev: Event, out: Out) -> None:
+        """RULEBOOK.md: termination lasts "until a person reinstates it". Strikes still in their window
+        stay counted, so a next breach proposes the last step again, for a person to judge."""
+        ended = str(ev.data.get("decision"))
+        if st.terminated != ended:
+            return  # not the decision that ended this relationship: nothing to reinstate
+        st.terminated = None
+        st.n += 1
+        out.append(Decision(decision_id(st.key, "", "reinstate", ev.id), st.key, None, ev.at, "reinstate",
+                            "applied", ev.id, (ev.id,), st.n,
+                            params={"decision": ended, "reason": ev.data.get("reason")}))

@@ -86,8 +86,12 @@ class LadderFold(MoneyFold):
             self._sanction(st, d, at, out)
         if step.duration is not None:
             until = at + duration_us(step.duration)
-            if st.restrictions is None:
-                st.restrictions = []
+            # One restriction of a kind at a time: a later step of the same kind (a softened one, or the last
+            # step repeating) replaces the one in force, unless that one would last longer anyway.
+            same = [r for r in st.restrictions or () if r.type == step.action]
+            if any(r.until > until for r in same):
+                return
+            st.restrictions = [r for r in st.restrictions or () if r.type != step.action]
             st.restrictions.append(Restriction(step.action, until, rule_id, d.id))
             self._push(st, until, "x")
         elif step.action == "terminate":

@@ -66,6 +66,7 @@ class CounterpartyState(msgspec.Struct, gc=False):
     pending: dict[str, Decision] | None = None  # scheduled reminders by decision id
     deadlines: dict[str, Deadline] | None = None  # ref_key(rule, entity id) -> deadline
     proposals: dict[str, Decision] | None = None
+    dismissed: dict[str, Decision] | None = None  # dismissed proposals, which a person may reopen
     restrictions: list[Restriction] | None = None
     quota: dict[str, Decimal] | None = None  # ref_key(rule, per value) -> used
     quota_window: dict[str, list[tuple[int, Decimal]]] | None = None  # rule -> recent (time, amount)

@@ -239,9 +239,11 @@ class ActIn(BaseModel):
     step: int | None = Field(None, ge=1, le=limits.COUNT, description="soften only: the lower step to apply instead")
 
 
-@router.post("/reviews/{decision}/{act}", tags=["decisions"], summary="Approve, soften or dismiss a proposal",
-             response_model=None, responses=answer(DECISION, "the decision after the act"))
-def act_on(decision: str, act: Literal["approve", "soften", "dismiss"], body: ActIn,
+@router.post("/reviews/{decision}/{act}", tags=["decisions"],
+             summary="Approve, soften or dismiss a proposal; reopen a dismissed one; reinstate a termination",
+             response_model=None,
+             responses=answer(DECISION, "the decision after the act (reinstate: the decision that reinstated)"))
+def act_on(decision: str, act: Literal["approve", "soften", "dismiss", "reopen", "reinstate"], body: ActIn,
            who: Actor) -> dict[str, Any]:
     row = review.act(who.store, decision, act, body.reason, f"token:{who.name or who.token}", body.step)
     return queries.public(row)

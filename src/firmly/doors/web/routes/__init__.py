@@ -5,10 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from firmly.doors.web.routes import (
+    agenda,
     auth,
     connectors,
     counterparties,
     home,
+    messages,
+    outbox,
     public,
     record,
     reports,
@@ -18,5 +21,6 @@ from firmly.doors.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, home, start, counterparties, record, review, rulebooks, reports, connectors, public):
+for module in (auth, home, start, agenda, counterparties, record, review, outbox, messages, rulebooks, reports,
+               connectors, public):
     router.include_router(module.router)

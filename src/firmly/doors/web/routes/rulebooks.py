@@ -3,6 +3,7 @@ at their lines, and what-if: a changed rulebook replayed over the history, nothi
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,7 +13,7 @@ from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
 from firmly import bootstrap
-from firmly.domain.errors import Busy, InvalidInput, Problem
+from firmly.domain.errors import Busy, InvalidInput, NotFound, Problem
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
@@ -20,7 +21,7 @@ from firmly.domain.vocabulary import Words
 from firmly.doors.web import i18n
 from firmly.doors.web.routes._common import answer, answer_async, back, body_of, busy, field, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
-from firmly.service import listing, rulebooks, simulate
+from firmly.service import listing, rulebooks, what_if_jobs
 from firmly.service.policy import as_rulebook
 
 router = APIRouter()
@@ -124,20 +125,46 @@ async def what_if(request: Request) -> Response:
     check_form(request, form)
     source, name = await _source(form)
     book, problems = await run_in_threadpool(_parse, source, name)
-    result: dict[str, Any] | None = None
-    names: dict[str, str] = {}
+    job = None
     if book is not None:
         store = store_of(request, who)
         try:
-            result = await answer_async(lambda: simulate.simulate(store, book))
+            job = answer(lambda: what_if_jobs.start(partial(bootstrap.store, web(request).url, store.workspace),
+                                                    store.workspace, source, name))
         except Busy as exc:
             raise busy(exc) from None
-        scan = await run_in_threadpool(listing.scan, store)
-        names = {r.key: r.name for r in scan.rows}
     ids = sorted({v.id for v in await run_in_threadpool(lambda: _versions(request))})
     return web(request).page(request, "what_if.html", http_status=422 if problems else 200, nav="rulebooks",
-                             source=source, ids=ids, start="", result=result, names=names, problems=problems,
+                             source=source, ids=ids, start="", result=None, job=job, names={}, problems=problems,
                              lines=_lines(source, problems) if problems else [])
+
+
+ELSEWHERE = 30  # polls that may land on another server process before a job counts as gone
+
+
+@router.get("/rulebooks/what-if/jobs/{job_id}")
+def what_if_job(request: Request, job_id: str, tries: int = 0) -> HTMLResponse:
+    """The job's progress (htmx polls it every second) or, once done, its result; the whole page when asked
+    without htmx. A job lives in the process that started it: under `firmly serve --workers N` a poll that
+    reaches another process is told to ask again, a few times, rather than that the job is gone."""
+    who = signed_in(request, ACT)
+    assert who.user is not None
+    workspace = who.user.workspace
+    try:
+        job = what_if_jobs.get(workspace, job_id)
+    except NotFound:
+        if not request.headers.get("hx-request") or tries >= ELSEWHERE:
+            raise Refused(404, i18n.gettext("This what-if is no longer known; run it again.")) from None
+        return web(request).page(request, "what_if_job.html", job=None, job_id=job_id, tries=tries + 1)
+    names: dict[str, str] = {}
+    if job.result is not None:
+        scan = answer(lambda: listing.scan(store_of(request, who)))
+        names = {r.key: r.name for r in scan.rows}
+    if request.headers.get("hx-request"):
+        return web(request).page(request, "what_if_job.html", job=job, result=job.result, names=names)
+    ids = sorted({v.id for v in _versions(request)})
+    return web(request).page(request, "what_if.html", nav="rulebooks", source="", ids=ids, start="",
+                             result=None, job=job, names=names, problems=[], lines=[])
 
 
 async def _source(form: Any) -> tuple[str, str]:

@@ -1,0 +1,36 @@
+"""The preview of every message a rulebook sends: per step and language, with the workspace's sender and
+signature, through the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from firmly import bootstrap
+from firmly.service import demo, outbox, previews, users
+from tests.integration.test_web import PASSWORD, Site
+
+
+def test_every_step_in_both_languages_with_the_sender(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = bootstrap.store(url, "w")
+    demo.demo(store, "clinic-en", 0)
+    outbox.set_setting(store, "sender_name", "Bright Smile front desk")
+    outbox.set_setting(store, "signature", "Dr Jones and the team")
+    found = previews.previews(store, "smile")
+    late = [p for p in found if p.rule == "Cancel at least 12 hours before your visit"]
+    assert {(p.action, p.lang) for p in late} >= {("reminder", "en"), ("reminder", "ru"), ("fee", "en"),
+                                                   ("fee", "ru"), ("suspend", "en"), ("thanks", "ru")}
+    (fee,) = [p for p in late if p.action == "fee" and p.lang == "en"]
+    assert fee.when == "a fee of 25.00 GBP" and "25.00 GBP" in fee.body
+    assert fee.body.startswith("Dear Anna Smith,") and fee.body.rstrip().endswith("Dr Jones and the team")
+    (ru,) = [p for p in late if p.action == "fee" and p.lang == "ru"]
+    assert ru.body.startswith("Здравствуйте, Анна Петрова!") and "штраф 25.00 GBP" in ru.when
+
+    users.create(store, "desk@example.org", "viewer", PASSWORD, 0)
+    site = Site(url, "w")
+    with site.client() as c:
+        site.login(c, "desk@example.org")
+        page = c.get("/messages?rulebook=smile&lang=ru").text
+        assert "Здравствуйте, Анна Петрова!" in page and "Dear Anna Smith" not in page
+        assert "Dr Jones and the team" in page
+        assert "See every message a rulebook sends" in c.get("/outbox").text

@@ -1,0 +1,64 @@
+"""The outbox page: messages waiting, sent and failed with the reason, in the reader's language; a failed
+message sent again (one, or all). On SQLite and PostgreSQL, in process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from firmly import bootstrap
+from firmly.domain.ports import OutboxRow
+from firmly.service import demo, outbox, users
+from tests.conftest import forget_workspace
+from tests.integration.test_web import PASSWORD, Site, csrf
+
+
+def letter(n: int, status: str, error: str | None = None) -> OutboxRow:
+    return OutboxRow(f"m-{n}", f"d-{n}", "tom", "email", "tom@example.org", f"Subject {n}", f"Dear Tom, {n}",
+                     None, status, 1, 1_780_000_000_000_000 + n, 1_780_000_000_000_000,
+                     sent_at=1_780_000_100_000_000 if status == "sent" else None, error=error, workspace="outbox-it")
+
+
+@pytest.fixture
+def site(database_url: str) -> Iterator[Site]:
+    forget_workspace(database_url, "outbox-it")
+    store = bootstrap.store(database_url, "outbox-it")
+    demo.demo(store, "clinic-en", 0)
+    users.create(store, "operator@example.org", "operator", PASSWORD, 0)
+    with store.write():
+        store.put_outbox([letter(1, "pending"), letter(2, "sent"), letter(3, "failed", "550 mailbox unavailable"),
+                          letter(4, "failed", "connection refused")])
+    yield Site(database_url, "outbox-it")
+
+
+def test_the_outbox_shows_each_state_and_sends_failed_messages_again(site: Site) -> None:
+    with site.client() as c:
+        site.login(c, "operator@example.org")
+        page = c.get("/outbox").text
+        assert "Tom Baker" in page and "Subject 1" in page and "Subject 2" in page
+        assert "550 mailbox unavailable" in page and "Failed (2)" in page and "Waiting (1)" in page
+        failed = c.get("/outbox?state=failed").text
+        assert "Subject 3" in failed and "Subject 1" not in failed
+
+        token = csrf(page)
+        one = c.post("/outbox/retry", data={"csrf": token, "message": "m-3"})
+        assert "1 message will be sent again." in one.text
+        assert {r.id for r in outbox.listed(site.store, "failed")} == {"m-4"}
+        every = c.post("/outbox/retry", data={"csrf": token})
+        assert "1 message will be sent again." in every.text
+        assert outbox.listed(site.store, "failed") == []
+        assert {r.id for r in outbox.listed(site.store, "pending")} == {"m-1", "m-3", "m-4"}
+
+        c.post("/lang", data={"csrf": token, "lang": "ru"})
+        assert "Исходящие" in c.get("/outbox").text
+
+
+def test_a_viewer_reads_the_outbox_but_cannot_retry(site: Site) -> None:
+    users.create(site.store, "viewer@example.org", "viewer", PASSWORD, 0)
+    with site.client() as c:
+        site.login(c, "viewer@example.org")
+        page = c.get("/outbox").text
+        assert "connection refused" in page and "Send again" not in page
+        assert c.post("/outbox/retry", data={"csrf": csrf(page)}).status_code == 403
+    assert len(outbox.listed(site.store, "failed")) == 2
