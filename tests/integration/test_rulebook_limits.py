@@ -5,6 +5,7 @@ that passed is loaded, ingesting never crashes and a replay changes nothing. Run
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from firmly import bootstrap
 from firmly.domain.errors import FirmlyError, InvalidInput
 from firmly.domain.events import validate
 from firmly.doors.api import create_app
-from firmly.service import ingest, outbox, replay, rulebooks, simulate, tokens, users, workspace
+from firmly.service import ingest, outbox, replay, rulebooks, simulate, tokens, users, what_if_jobs, workspace
 from tests.integration.test_cli import firmly
 from tests.integration.test_web import PASSWORD, csrf
 from tests.unit.test_rulebook_limits import alias_bomb
@@ -115,8 +116,12 @@ def test_a_second_simulation_in_the_same_workspace_waits_its_turn(door: Door) ->
 def test_the_web_what_if_says_when_a_simulation_is_already_running(door: Door) -> None:
     c = sign_in(door, "operator")
     form = {"csrf": csrf(c.get("/rulebooks/what-if").text), "source": SOURCE}
-    with simulate._one_at_a_time(door.workspace):
+    running = what_if_jobs.Job("running", door.workspace, "smile@1", time.monotonic())  # a job still replaying
+    what_if_jobs._jobs[running.id] = running
+    try:
         busy = c.post("/rulebooks/what-if", data=form)
+    finally:
+        del what_if_jobs._jobs[running.id]
     assert busy.status_code == 429
     assert busy.headers["retry-after"] == str(simulate.RETRY_AFTER)
     assert "A simulation is already running in this workspace" in busy.text

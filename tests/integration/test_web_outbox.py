@@ -25,7 +25,7 @@ def site(database_url: str) -> Iterator[Site]:
     forget_workspace(database_url, "outbox-it")
     store = bootstrap.store(database_url, "outbox-it")
     demo.demo(store, "clinic-en", 0)
-    users.create(store, "operator@example.org", "operator", PASSWORD, 0)
+    users.create(store, "outbox-operator@example.org", "operator", PASSWORD, 0)
     with store.write():
         store.put_outbox([letter(1, "pending"), letter(2, "sent"), letter(3, "failed", "550 mailbox unavailable"),
                           letter(4, "failed", "connection refused")])
@@ -34,7 +34,7 @@ def site(database_url: str) -> Iterator[Site]:
 
 def test_the_outbox_shows_each_state_and_sends_failed_messages_again(site: Site) -> None:
     with site.client() as c:
-        site.login(c, "operator@example.org")
+        site.login(c, "outbox-operator@example.org")
         page = c.get("/outbox").text
         assert "Tom Baker" in page and "Subject 1" in page and "Subject 2" in page
         assert "550 mailbox unavailable" in page and "Failed (2)" in page and "Waiting (1)" in page
@@ -55,9 +55,9 @@ def test_the_outbox_shows_each_state_and_sends_failed_messages_again(site: Site)
 
 
 def test_a_viewer_reads_the_outbox_but_cannot_retry(site: Site) -> None:
-    users.create(site.store, "viewer@example.org", "viewer", PASSWORD, 0)
+    users.create(site.store, "outbox-viewer@example.org", "viewer", PASSWORD, 0)
     with site.client() as c:
-        site.login(c, "viewer@example.org")
+        site.login(c, "outbox-viewer@example.org")
         page = c.get("/outbox").text
         assert "connection refused" in page and "Send again" not in page
         assert c.post("/outbox/retry", data={"csrf": csrf(page)}).status_code == 403

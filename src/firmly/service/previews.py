@@ -9,13 +9,13 @@ from datetime import timedelta
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine import Decision
 from firmly.domain.explain import STEP_NAMES, explain
+from firmly.domain.formats import format_money
 from firmly.domain.ladders import Step
 from firmly.domain.messages import COMMUNICATED, Fields, compose
-from firmly.domain.money import fmt
 from firmly.domain.ports import Store
 from firmly.domain.render import step_words
 from firmly.domain.rulebook import Rule, Rulebook
-from firmly.service import outbox, wallclock, workspace
+from firmly.service import outbox, wallclock, wording, workspace
 from firmly.service.policy import as_rulebook
 
 LANGUAGES = ("en", "ru")
@@ -82,9 +82,10 @@ def _preview(book: Rulebook, rule: Rule, action: str, step: Step | None, number:
     ladder = book.ladders.get(rule.ladder or "")
     following = ladder.steps[min(number, len(ladder.steps) - 1)].action if ladder and number else None
     explanation = explain(d, title=rule.title, why=rule.why, next_step=following, locale=lang,
-                          timezone=book.timezone, duration=step.duration if step else None)
+                          timezone=book.timezone, duration=step.duration if step else None,
+                          words=wording.words(lang, [book]))
     next_words = STEP_NAMES[lang].get(following or "", following or "") if action in ("feedback", "warning") else ""
-    amount = f"{fmt(step.amount)} {book.currency}" if step and step.amount is not None else ""
+    amount = format_money((step.amount, book.currency), lang) if step and step.amount is not None else ""
     letter = compose(action, lang, Fields(name=SAMPLE_NAME[lang], title=rule.title, why=rule.why,
                                           explanation=explanation, amount=amount, next=next_words, sender=sender,
                                           signature=signature), overrides=overrides)
