@@ -4,6 +4,10 @@ PRODUCT.md: leniency goes to polite counterparties and is withheld, with the quo
 evidence, from hostile ones. Hostile means a threat (to sue, to complain to a regulator, to shame
 in public, to leave), an insult (mockery included), profanity or an ultimatum.
 
+Over 400 lines on purpose: the tokenizer, the lexicon's compiled index and the matcher share their tables and
+their memo, and the per-message path is measured to the microsecond (BENCHMARKS.md); kept together so that
+one profile reads one module.
+
 The core is pure: `build_lexicon` compiles lexicon entries (read from YAML by
 firmly.adapters.lexicons, which also supplies Russian inflections from pymorphy3) into surface-form
 tables, and `analyse` does one regex pass over the text plus dictionary lookups. Per-token results
