@@ -21,7 +21,7 @@ def clinic(tmp_path: Path) -> Site:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     store = bootstrap.store(url, "w")
     demo.demo(store, "clinic-en", 0)
-    users.create(store, "desk@example.org", "operator", PASSWORD, 0)
+    users.create(store, "agenda-desk@example.org", "operator", PASSWORD, 0)
     ingest.ingest(store, ingest.parsed("today", [
         *booking(1, "tom", "2026-06-10T08:00:00+01:00", "2026-06-10T15:00:00+01:00"),   # today, Tom must prepay
         *booking(2, "anna", "2026-06-10T08:05:00+01:00", "2026-06-13T11:00:00+01:00"),  # later this week
@@ -46,7 +46,7 @@ def test_today_and_this_week_with_reminders_and_standing(tmp_path: Path) -> None
 def test_the_page_in_english_and_russian(tmp_path: Path) -> None:
     site = clinic(tmp_path)
     with site.client() as c:
-        site.login(c, "desk@example.org")
+        site.login(c, "agenda-desk@example.org")
         page = c.get("/agenda").text
         assert "Tom Baker" in page and "appointment ag-1" in page and "prepayment required until" in page
         assert "1 to go, next" in page and "ag-2" not in page

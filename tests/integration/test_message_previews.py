@@ -26,10 +26,10 @@ def test_every_step_in_both_languages_with_the_sender(tmp_path: Path) -> None:
     (ru,) = [p for p in late if p.action == "fee" and p.lang == "ru"]
     assert ru.body.startswith("Здравствуйте, Анна Петрова!") and "штраф 25,00\xa0£" in ru.when
 
-    users.create(store, "desk@example.org", "viewer", PASSWORD, 0)
+    users.create(store, "previews-desk@example.org", "viewer", PASSWORD, 0)
     site = Site(url, "w")
     with site.client() as c:
-        site.login(c, "desk@example.org")
+        site.login(c, "previews-desk@example.org")
         page = c.get("/messages?rulebook=smile&lang=ru").text
         assert "Здравствуйте, Анна Петрова!" in page and "Dear Anna Smith" not in page
         assert "Dr Jones and the team" in page

@@ -32,13 +32,13 @@ def site(database_url: str) -> Iterator[Site]:
     forget_workspace(database_url, "review-it")
     store = bootstrap.store(database_url, "review-it")
     demo.demo(store, "clinic-en", 0)
-    users.create(store, "operator@example.org", "operator", PASSWORD, 0)
+    users.create(store, "review-operator@example.org", "operator", PASSWORD, 0)
     yield Site(database_url, "review-it")
 
 
 def signed_in(site: Site) -> TestClient:
     c = site.client()
-    site.login(c, "operator@example.org")
+    site.login(c, "review-operator@example.org")
     return c
 
 
@@ -107,7 +107,7 @@ def test_dismiss_then_reopen_then_bulk_approve(site: Site) -> None:
 
 
 def test_reinstating_a_terminated_relationship(site: Site) -> None:
-    review.act(site.store, tom_proposal(site), "approve", "Five late cancellations.", "operator@example.org")
+    review.act(site.store, tom_proposal(site), "approve", "Five late cancellations.", "review-operator@example.org")
     ingest.ingest(site.store, ingest.parsed("sixth", SIXTH))
     terminate = tom_proposal(site, "terminate")
     with signed_in(site) as c:
