@@ -113,15 +113,16 @@ def test_the_job_page_names_each_phase_in_words(tmp_path: Path) -> None:
     try:
         with site.client() as c:
             site.login(c, "op@example.org")
-            seen = {}
-            for phase, done, total in [("starting", 0, 0), ("reading", 0, 12000), ("replaying", 3000, 12000),
-                                       ("comparing", 0, 0), ("comparing", 1000, 2500)]:
+            seen: dict[tuple[str, int, int], str] = {}
+            for phase, done, total in [("starting", 0, 0), ("reading", 0, 0), ("reading", 0, 12000),
+                                       ("replaying", 3000, 12000), ("comparing", 0, 0), ("comparing", 1000, 2500)]:
                 job.progress[0], job.progress[1], job.progress[2] = done, total, what_if_jobs.PHASES.index(phase)
                 page = c.get(f"/rulebooks/what-if/jobs/{job.id}", headers={"HX-Request": "true"}).text
-                seen[(phase, done)] = re.sub(r"\s+", " ", page.split('id="phase">')[1].split("<a")[0]).strip()
+                seen[(phase, done, total)] = re.sub(r"\s+", " ", page.split('id="phase">')[1].split("<a")[0]).strip()
     finally:
         del what_if_jobs._jobs[job.id]
-    assert seen == {("starting", 0): "Starting…", ("reading", 0): "Reading the history: 12,000 events",
-                    ("replaying", 3000): "Replaying: 3,000 of 12,000 events",
-                    ("comparing", 0): "Comparing the outcomes…",
-                    ("comparing", 1000): "Comparing the outcomes: 1,000 of 2,500 counterparties"}
+    assert seen == {("starting", 0, 0): "Starting…", ("reading", 0, 0): "Reading the history…",
+                    ("reading", 0, 12000): "Reading the history: 12,000 events",
+                    ("replaying", 3000, 12000): "Replaying: 3,000 of 12,000 events",
+                    ("comparing", 0, 0): "Comparing the outcomes…",
+                    ("comparing", 1000, 2500): "Comparing the outcomes: 1,000 of 2,500 counterparties"}

@@ -22,9 +22,10 @@ log = logging.getLogger(__name__)
 PHASES = ("starting", "reading", "replaying", "comparing")  # the job's phases, in order, as the page names them
 KEEP = 15 * 60  # seconds a finished job's result stays to be read
 # Never fork the server itself (it runs threads); a fork server, single-threaded with the engine already
-# imported, starts each job in milliseconds where a fresh interpreter takes seconds.
+# imported, starts each job in milliseconds where a fresh interpreter takes seconds. "__main__" too: else each
+# job imports the server's main script again (the command line and all it imports) before it can say a word.
 _spawn = multiprocessing.get_context("forkserver")
-_spawn.set_forkserver_preload(["firmly.service.what_if_jobs", "firmly.bootstrap"])
+_spawn.set_forkserver_preload(["__main__", "firmly.service.what_if_jobs", "firmly.bootstrap"])
 
 
 @dataclass
@@ -119,6 +120,7 @@ def _replay(open_store: Callable[[], Store], source: str, name: str, progress: A
     def report(phase: str, done: int, total: int) -> None:
         progress[0], progress[1], progress[2] = done, total, PHASES.index(phase)
 
+    report("reading", 0, 0)  # the process runs: the page says so before the store is even opened
     try:
         result = simulate.simulate(open_store(), parse_rulebook(source, name), progress=report)
     except FirmlyError as exc:
