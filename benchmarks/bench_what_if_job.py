@@ -89,11 +89,10 @@ def main() -> None:
         # (the first report in the job's process stood for "reading" then: it set the total)
         counts_only = moments[:2] + [at for at, phase, done in reports[2:-1] if phase == "replaying" and done]
         counts_only.append(moments[-1])
-        in_child = moments[1:-1]
         print(f"what-if over {args.events:,} events, {label}: page answered in {start_ms:.0f} ms, done in "
-              f"{total_s:.1f} s; {len(reports) - 2} progress reports, largest gap {largest(moments):.0f} ms "
-              f"(in the job's process {largest(in_child):.0f} ms; counts only, as before phases: largest gap "
-              f"{largest(counts_only):.0f} ms; first report after {(moments[1] - moments[0]) * 1000:.0f} ms)")
+              f"{total_s:.1f} s; {len(reports) - 2} progress reports, largest gap {largest(moments):.0f} ms; "
+              f"first report after {(moments[1] - moments[0]) * 1000:.0f} ms; from there to the end: largest gap "
+              f"{largest(moments[1:]):.0f} ms, counts only (as before phases) {largest(counts_only[1:]):.0f} ms")
         for p in PAGES:
             a, b = statistics.median(idle[p]), statistics.median(busy[p])
             print(f"  {p:10} busy p50 {b:7.1f}  max {max(busy[p]):7.1f}  ratio to idle {b / a:5.2f}  n {len(busy[p])}")
