@@ -7,8 +7,10 @@ pages answer while it runs, against the same pages with the server idle (measure
 A synthetic clinic history (benchmarks/generate.py) is ingested into SQLite under benchmarks/clinic.yaml; the
 server runs in this process (uvicorn on a loopback port). One client starts a what-if under
 benchmarks/stricter.yaml through the page; while its thread replays, this process samples the job every
-20 ms (when did `done` last change) and a second client asks for the review queue and the dashboard one after
-another. Prints the largest gap between two progress reports, and the pages' medians idle and busy.
+20 ms (when did its phase or counts last change) and a second client asks for the review queue and the
+dashboard one after another. Prints the largest gap between two progress reports — all of them, and only those
+the job made before it named its phases (the start of reading and the replay's counts), both from the same
+run — and the pages' medians idle and busy.
 """
 
 from __future__ import annotations
@@ -82,19 +84,27 @@ def main() -> None:
         print(f"{p:10} {statistics.median(idle[p]):9.1f}")
     for label, (start_ms, total_s, reports, busy) in zip(("first (starts the fork server)", "second"), runs,
                                                         strict=True):
-        gaps = [b - a for a, b in pairwise(reports)]
-        replaying = [b - a for a, b in pairwise(reports[1:-1])]  # from the first report in the child to the last
+        moments = [at for at, _, _ in reports]
+        # what the job reported before it named its phases: the start of reading, then the replay's counts
+        # (the first report in the job's process stood for "reading" then: it set the total)
+        counts_only = moments[:2] + [at for at, phase, done in reports[2:-1] if phase == "replaying" and done]
+        counts_only.append(moments[-1])
         print(f"what-if over {args.events:,} events, {label}: page answered in {start_ms:.0f} ms, done in "
-              f"{total_s:.1f} s; {len(reports) - 2} progress reports, largest gap {max(gaps) * 1000:.0f} ms "
-              f"(while replaying {max(replaying, default=0) * 1000:.0f} ms; first report after "
-              f"{(reports[1] - reports[0]) * 1000:.0f} ms)")
+              f"{total_s:.1f} s; {len(reports) - 2} progress reports, largest gap {largest(moments):.0f} ms; "
+              f"first report after {(moments[1] - moments[0]) * 1000:.0f} ms; from there to the end: largest gap "
+              f"{largest(moments[1:]):.0f} ms, counts only (as before phases) {largest(counts_only[1:]):.0f} ms")
         for p in PAGES:
             a, b = statistics.median(idle[p]), statistics.median(busy[p])
             print(f"  {p:10} busy p50 {b:7.1f}  max {max(busy[p]):7.1f}  ratio to idle {b / a:5.2f}  n {len(busy[p])}")
 
 
+def largest(moments: list[float]) -> float:
+    """The longest wait between two of these moments, in milliseconds."""
+    return max((b - a for a, b in pairwise(moments)), default=0.0) * 1000
+
+
 def run(starter: httpx.Client, reader: httpx.Client, source: str
-        ) -> tuple[float, float, list[float], dict[str, list[float]]]:
+        ) -> tuple[float, float, list[tuple[float, str, int]], dict[str, list[float]]]:
     """One what-if through the page; meanwhile its progress sampled and the pages asked for, one after another."""
     token = re.search(r'name="csrf" value="([^"]+)"', starter.get("/rulebooks/what-if").text)
     assert token is not None
@@ -104,17 +114,17 @@ def run(starter: httpx.Client, reader: httpx.Client, source: str
     found = re.search(r'hx-get="/rulebooks/what-if/jobs/([^"]+)"', page)
     assert found is not None, "the job finished before the page was written: use more --events"
     job = what_if_jobs.get("bench", found.group(1))
-    reports: list[float] = [begun]
+    reports: list[tuple[float, str, int]] = [(begun, "", 0)]  # when, phase, done
     done = threading.Event()
 
     def sample() -> None:
-        last = (job.done, job.total)
+        last = (job.phase, job.done, job.total)
         while job.finished is None:
-            if (job.done, job.total) != last:
-                last = (job.done, job.total)
-                reports.append(time.perf_counter())
+            if (job.phase, job.done, job.total) != last:
+                last = (job.phase, job.done, job.total)
+                reports.append((time.perf_counter(), job.phase, job.done))
             time.sleep(0.02)
-        reports.append(time.perf_counter())
+        reports.append((time.perf_counter(), "", 0))
         done.set()
 
     threading.Thread(target=sample, daemon=True).start()

@@ -43,6 +43,10 @@ PAGES = (
     ("events-upload", "/events/upload"),
     ("cost-to-serve-sorted", "/reports/cost-to-serve?currency=RUB&sort=-ratio&page=2"),
     ("not-found", "/rulebooks/smile"),
+    ("agenda", "/agenda"),
+    ("agenda-week", "/agenda?span=week"),
+    ("outbox", "/outbox"),
+    ("messages", "/messages"),
 )
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
@@ -77,6 +81,12 @@ def main() -> None:
                         page.wait_for_load_state("networkidle")
                         page.screenshot(path=str(args.out / f"{name}-{lang}-{width}.png"), full_page=True)
                         written += 1
+                    # the what-if job's page once its result is in (htmx polls the job every second)
+                    page.goto(f"{base}/rulebooks/what-if?start=smile")
+                    page.click("form[action='/rulebooks/what-if'] button[type=submit]")
+                    page.locator("#result").wait_for(timeout=120_000)
+                    page.screenshot(path=str(args.out / f"what-if-result-{lang}-{width}.png"), full_page=True)
+                    written += 1
                     context.close()
             browser.close()
     print(f"{written + 2 * len(langs)} screenshots in {args.out}/", file=sys.stderr)

@@ -19,9 +19,9 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import CHROMIUM, demo_database, launch, serve
 from firmly.service import rulebooks, users, workspace
+from tests.e2e.axe import AXE, accessible
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-AXE = Path(__file__).resolve().parents[1] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "a long enough password"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -74,17 +74,6 @@ def login(page: Any, site: Site, email: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_load_state()
-
-
-def accessible(page: Any) -> None:
-    """No serious or critical axe-core violation on the page as it is now (contrast and labels included)."""
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("""async () => {
-        const result = await axe.run(document, {resultTypes: ["violations"]});
-        return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-            .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
-    }""")
-    assert found == [], f"{page.url}: {found}"
 
 
 def test_an_empty_workspace_is_led_to_its_first_rulebook(site: Site, browser: Any) -> None:

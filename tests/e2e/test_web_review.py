@@ -1,7 +1,8 @@
 """The review queue and what-if in Chromium, in English and Russian, at desktop and phone width: soften by
 name, dismiss and reopen, approve after a confirmation naming the consequence, bulk with one reason, reinstate;
 a raised fee's money difference. One server and one browser for the module; each test has its own workspace
-(the clinic example) and operator."""
+(the clinic example) and operator. axe-core checks the queue (with proposals, dismissed ones, the confirmation),
+the agenda (day and week), the outbox, the message previews and a finished what-if."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from firmly import bootstrap
 from firmly.domain.ports import OutboxRow
 from firmly.doors.web.testing import CHROMIUM, launch, serve
 from firmly.service import demo, ingest, outbox, queries, review, users
+from tests.e2e.axe import AXE, accessible
 from tests.integration.test_agenda import booking
 from tests.integration.test_web_review import SIXTH
 
@@ -64,6 +66,8 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    if not AXE.is_file():
+        pytest.fail(f"no axe-core at {AXE}: run scripts/_venv.sh (npm ci --prefix tests/browser)")
     with playwright_api.sync_playwright() as pw:
         found = launch(pw)
         yield found
@@ -71,7 +75,8 @@ def browser() -> Iterator[Any]:
 
 
 def open_queue(browser: Any, desk: Desk, viewport: dict[str, int], lang: str) -> Any:
-    context = browser.new_context(viewport=viewport, locale="en-GB")
+    # axe is injected as an inline script: the pages' Content-Security-Policy would refuse it
+    context = browser.new_context(viewport=viewport, locale="en-GB", bypass_csp=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto(f"{desk.base}/login")
@@ -86,12 +91,20 @@ def open_queue(browser: Any, desk: Desk, viewport: dict[str, int], lang: str) ->
     return page
 
 
+def checked(page: Any) -> None:
+    """Accessible, and every time on the page to the minute: seconds are noise to a reader."""
+    accessible(page)
+    seconds = re.findall(r"\d:\d\d:\d\d", page.locator("body").inner_text())
+    assert seconds == [], f"{page.url}: a time with seconds: {seconds}"
+
+
 def test_dismiss_reopen_and_soften_by_name_in_english_on_a_desktop(browser: Any, desk: Desk) -> None:
     expect = playwright_api.expect
     page = open_queue(browser, desk, DESKTOP, "en")
     suspend = desk.proposal("suspend")
     card = page.locator(f"#d-{suspend}")
     expect(card.locator("h2")).to_have_text("Tom Baker: service suspended for 30 days")
+    checked(page)
     expect(card).to_contain_text("Cancel at least 12 hours before your visit")
     expect(card.get_by_role("link", name="t5-cancel")).to_have_attribute("href", "/counterparties/tom#ev-t5-cancel")
 
@@ -99,6 +112,7 @@ def test_dismiss_reopen_and_soften_by_name_in_english_on_a_desktop(browser: Any,
     card.locator("button[value=dismiss]").click()
     expect(page.locator(".alert.good")).to_contain_text("1 proposal dismissed")
     dismissed = page.locator(f"#x-{suspend}")
+    checked(page)
     dismissed.get_by_label("Reason (required)").fill("It happened again the week after.")
     dismissed.get_by_role("button", name="Reopen").click()
     expect(page.locator(".alert.good")).to_contain_text("Reopened")
@@ -117,12 +131,14 @@ def test_dismiss_reopen_and_soften_by_name_in_english_on_a_desktop(browser: Any,
 def test_approve_after_confirmation_then_reinstate_in_russian_on_a_phone(browser: Any, desk: Desk) -> None:
     expect = playwright_api.expect
     page = open_queue(browser, desk, PHONE, "ru")
+    checked(page)
     suspend = desk.proposal("suspend")
     card = page.locator(f"#d-{suspend}")
     card.get_by_label("Причина (обязательно)").fill("Пять поздних отмен за пять недель.")
     card.locator("button[value=approve]").click()
     expect(page.locator("h1")).to_have_text("Точно утвердить?")
     expect(page.locator("ul.consequences")).to_contain_text("Tom Baker: приостановка обслуживания на 30 дней, до")
+    checked(page)
     assert review.pending(desk.store)[0]["id"] == suspend, "nothing applies before the confirmation"
     page.click("#confirm")
     expect(page.locator(".alert.good")).to_contain_text("Утверждено 1 предложение")
@@ -137,6 +153,7 @@ def test_approve_after_confirmation_then_reinstate_in_russian_on_a_phone(browser
         "Сотрудничество с Tom Baker прекращается — пока сотрудник его не возобновит.")
     page.click("#confirm")
     ended = page.locator(f"#r-{terminate}")
+    checked(page)
     ended.get_by_label("Причина (обязательно)").fill("Оплатил долг и извинился.")
     ended.get_by_role("button", name="Возобновить сотрудничество").click()
     expect(page.locator(".alert.good")).to_contain_text("Сотрудничество возобновлено")
@@ -151,6 +168,7 @@ def test_bulk_dismiss_with_one_reason(browser: Any, desk: Desk, lang: str, viewp
                                       done: str) -> None:
     expect = playwright_api.expect
     page = open_queue(browser, desk, viewport, lang)
+    checked(page)
     suspend = desk.proposal("suspend")
     page.locator(f"#pick-{suspend}").check()
     page.fill("#bulk-reason", "Agreed at the Monday meeting." if lang == "en" else "Решили на планёрке.")
@@ -176,6 +194,7 @@ def test_a_what_if_with_a_raised_fee_shows_the_money(browser: Any, desk: Desk, l
     expect(money).to_contain_text("40")
     expect(money.locator("td").last).to_contain_text("15")
     expect(result).to_contain_text("Tom Baker")
+    checked(page)
 
 
 @pytest.mark.parametrize(("lang", "viewport", "again", "done"), [
@@ -193,9 +212,13 @@ def test_the_outbox_sends_a_failed_message_again(browser: Any, desk: Desk, lang:
     row = page.locator("#m-m-1")
     expect(row).to_contain_text("Tom Baker")
     expect(row).to_contain_text("550 mailbox unavailable")
+    checked(page)
     row.get_by_role("button", name=again).click()
     expect(page.locator(".alert.good")).to_have_text(done)
     assert outbox.listed(desk.store, "failed") == []
+    page.goto(f"{desk.base}/messages")
+    expect(page.locator("h1")).to_be_visible()
+    checked(page)
 
 
 @pytest.mark.parametrize(("lang", "viewport", "restricted"), [("en", DESKTOP, "prepayment required until"),
@@ -209,6 +232,10 @@ def test_the_agenda_shows_todays_risks(browser: Any, desk: Desk, lang: str, view
     page.goto(f"{desk.base}/agenda")
     row = page.locator("#agenda tbody tr").first
     expect(row).to_contain_text("Tom Baker")
-    expect(row).to_contain_text("ag-1")
+    expect(row).to_contain_text("appointment ag-1" if lang == "en" else "запись ag-1")
     expect(row).to_contain_text(restricted)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    checked(page)
+    page.goto(f"{desk.base}/agenda?span=week")
+    expect(page.locator("#agenda tbody tr").first).to_contain_text("Tom Baker")
+    checked(page)

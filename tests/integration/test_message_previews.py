@@ -25,6 +25,8 @@ def test_every_step_in_both_languages_with_the_sender(tmp_path: Path) -> None:
     assert fee.body.startswith("Dear Anna Smith,") and fee.body.rstrip().endswith("Dr Jones and the team")
     (ru,) = [p for p in late if p.action == "fee" and p.lang == "ru"]
     assert ru.body.startswith("Здравствуйте, Анна Петрова!") and "штраф 25,00\xa0£" in ru.when
+    assert "(your visit on " in fee.body and "(ваш визит " in ru.body, "the cited event is a visit in words"
+    assert not [p for p in found if "event-1" in p.body], "no sample event id in a sentence"
 
     users.create(store, "previews-desk@example.org", "viewer", PASSWORD, 0)
     site = Site(url, "w")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from firmly import bootstrap
 from firmly.domain.rulebook import parse_rulebook
-from firmly.service import demo, simulate, users
+from firmly.service import demo, simulate, users, what_if_jobs
 
 CLINIC = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en" / "rulebook.yaml"
 
@@ -91,9 +91,38 @@ def test_the_page_shows_the_money_difference(tmp_path: Path) -> None:
 def test_the_replay_reports_its_progress(tmp_path: Path) -> None:
     store = bootstrap.store(f"sqlite:///{tmp_path / 'w.db'}", "w")
     demo.demo(store, "clinic-en", 0)
-    reports: list[tuple[int, int]] = []
+    reports: list[tuple[str, int, int]] = []
     simulate.simulate(store, parse_rulebook(CLINIC.read_text(encoding="utf-8"), "rulebook.yaml"),
-                      progress=lambda done, total: reports.append((done, total)))
-    assert reports, "at least the end is reported"
-    done, total = reports[-1]
+                      progress=lambda phase, done, total: reports.append((phase, done, total)))
+    phases = [phase for phase, _, _ in reports]
+    assert sorted(set(phases), key=phases.index) == ["reading", "replaying", "comparing"], "each phase, in order"
+    _, done, total = [r for r in reports if r[0] == "replaying"][-1]
     assert done == total > 0, "every event of the history replayed"
+
+
+def test_the_job_page_names_each_phase_in_words(tmp_path: Path) -> None:
+    from tests.integration.test_web import PASSWORD, Site  # noqa: PLC0415 - the web harness, for this test
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    store = bootstrap.store(url, "w")
+    demo.demo(store, "clinic-en", 0)
+    users.create(store, "op@example.org", "operator", PASSWORD, 0)
+    job = what_if_jobs.Job("phases", "w", "smile@2", time.monotonic())  # a job still running, its progress set
+    what_if_jobs._jobs[job.id] = job
+    site = Site(url, "w")
+    try:
+        with site.client() as c:
+            site.login(c, "op@example.org")
+            seen: dict[tuple[str, int, int], str] = {}
+            for phase, done, total in [("starting", 0, 0), ("reading", 0, 0), ("reading", 0, 12000),
+                                       ("replaying", 3000, 12000), ("comparing", 0, 0), ("comparing", 1000, 2500)]:
+                job.progress[0], job.progress[1], job.progress[2] = done, total, what_if_jobs.PHASES.index(phase)
+                page = c.get(f"/rulebooks/what-if/jobs/{job.id}", headers={"HX-Request": "true"}).text
+                seen[(phase, done, total)] = re.sub(r"\s+", " ", page.split('id="phase">')[1].split("<a")[0]).strip()
+    finally:
+        del what_if_jobs._jobs[job.id]
+    assert seen == {("starting", 0, 0): "Starting…", ("reading", 0, 0): "Reading the history…",
+                    ("reading", 0, 12000): "Reading the history: 12,000 events",
+                    ("replaying", 3000, 12000): "Replaying: 3,000 of 12,000 events",
+                    ("comparing", 0, 0): "Comparing the outcomes…",
+                    ("comparing", 1000, 2500): "Comparing the outcomes: 1,000 of 2,500 counterparties"}

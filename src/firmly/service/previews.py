@@ -9,7 +9,7 @@ from datetime import timedelta
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine import Decision
 from firmly.domain.explain import STEP_NAMES, explain
-from firmly.domain.formats import format_money
+from firmly.domain.formats import format_date, format_money
 from firmly.domain.ladders import Step
 from firmly.domain.messages import COMMUNICATED, Fields, compose
 from firmly.domain.ports import Store
@@ -20,6 +20,8 @@ from firmly.service.policy import as_rulebook
 
 LANGUAGES = ("en", "ru")
 SAMPLE_NAME = {"en": "Anna Smith", "ru": "Анна Петрова"}
+# the event a sentence cites, in words: a reader of the preview sees a visit, not a sample event's id
+SAMPLE_VISIT = {"en": "your visit on {day}", "ru": "ваш визит {day}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,9 @@ def _preview(book: Rulebook, rule: Rule, action: str, step: Step | None, number:
     params: dict[str, object] = {"strikes": number or 1}
     if action == "reminder":
         params = {"due": now + duration_us(timedelta(days=1))}
-    d = Decision("d-preview", "preview", rule.id, now, action, "applied", "event-1", ("event-1",), 1,
+    yesterday = now - duration_us(timedelta(days=1))
+    visit = SAMPLE_VISIT[lang].format(day=format_date(yesterday, lang, book.timezone, "long"))
+    d = Decision("d-preview", "preview", rule.id, now, action, "applied", visit, (visit,), 1,
                  amount=step.amount if step else None, currency=book.currency if step and step.amount else None,
                  step=number, params=params)
     ladder = book.ladders.get(rule.ladder or "")

@@ -39,7 +39,9 @@ def _one_at_a_time(workspace: str) -> Iterator[None]:
             _running.discard(workspace)
 
 
-Progress = Callable[[int, int], None]  # (events replayed, events in the history)
+# (phase, done, total): "reading" the stored decisions (0 of the history's events), "replaying" (events
+# replayed of the history's), "comparing" (counterparties compared of those with a difference to look at)
+Progress = Callable[[str, int, int], None]
 EVERY = 1_000  # events between two progress reports: a few milliseconds of replay
 
 
@@ -56,10 +58,10 @@ def _counted(events: Iterable[Event], total: int, progress: Progress | None) -> 
     n = 0
     for n, ev in enumerate(events, 1):
         if n % EVERY == 0:
-            progress(n, total)
+            progress("replaying", n, total)
         yield ev
     whole = max(n, total)  # withdrawn events are counted in the total but never replayed: the end is the end
-    progress(whole, whole)
+    progress("replaying", whole, whole)
 
 
 def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None,
@@ -67,11 +69,13 @@ def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None
     with store.read():
         ws = workspace.current(store)
         if progress is not None:
-            progress(0, ws.events)  # started: the page can say how much there is to do
+            progress("reading", 0, ws.events)  # started: the page can say how much there is to do
         policy: Policy = load_policy(store, replace=book)
         facts = store.decision_facts()
         engine = Engine(policy)
         gone = withdrawn(store.events_of_type(RETRACTED))
+        if progress is not None:
+            progress("replaying", 0, ws.events)
         history = _counted(standing(store.all_events(), gone), ws.events, progress)
         states, out = engine.run(history, until=ws.ticked, ordered=True)
         # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
@@ -87,6 +91,8 @@ def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None
         final = {d.id: d for d in out}
         then: dict[str, Fact] = {d.id: Fact(d.counterparty, d.action, d.amount, d.currency)
                                  for d in final.values() if counted(d.at, d.status, d.counterparty)}
+        if progress is not None:
+            progress("comparing", 0, 0)  # the count comes with the first thousand counterparties
         changed = _changed_decisions(now, then)
         # sentences for the first counterparties only (by key, as listed): written out for all of 100,000
         # clients they would cost more than the replay itself
@@ -94,7 +100,7 @@ def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None
         stored = {r["id"]: r["explanation"] for r in store.decisions(ids=[i for i in wanted if i in now])}
     sentences = {i: decision_row(engine, final[i], states.get(final[i].counterparty), ws)["explanation"]
                  for i in wanted if i in then}
-    return _compare(book, now, then, changed, {**stored, **sentences}, len(governed))
+    return _compare(book, now, then, changed, {**stored, **sentences}, len(governed), progress)
 
 
 SENTENCES = 20  # changed decisions written out per counterparty
@@ -165,12 +171,14 @@ def _changes(sides: Sides, by_action: dict[str, dict[str, int]],
 
 
 def _compare(book: Rulebook, now: dict[str, Fact], then: dict[str, Fact], changed: dict[str, list[tuple[str, str]]],
-             sentences: dict[str, str], governed: int) -> dict[str, Any]:
+             sentences: dict[str, str], governed: int, progress: Progress | None = None) -> dict[str, Any]:
     per = _per_counterparty(now, then)
     by_action: dict[str, dict[str, int]] = {}
     in_money: dict[str, dict[str, dict[str, str]]] = {}
     people: dict[str, dict[str, Any]] = {}
-    for key in sorted(per):
+    for n, key in enumerate(sorted(per), 1):
+        if progress is not None and n % EVERY == 0:
+            progress("comparing", n, len(per))
         changes = _changes(per[key], by_action, in_money)
         if changes:
             people[key] = {"key": key, "changes": changes}

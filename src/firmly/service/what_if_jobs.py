@@ -19,11 +19,13 @@ from firmly.domain.rulebook import parse_rulebook
 from firmly.service import simulate
 
 log = logging.getLogger(__name__)
+PHASES = ("starting", "reading", "replaying", "comparing")  # the job's phases, in order, as the page names them
 KEEP = 15 * 60  # seconds a finished job's result stays to be read
 # Never fork the server itself (it runs threads); a fork server, single-threaded with the engine already
-# imported, starts each job in milliseconds where a fresh interpreter takes seconds.
+# imported, starts each job in milliseconds where a fresh interpreter takes seconds. "__main__" too: else each
+# job imports the server's main script again (the command line and all it imports) before it can say a word.
 _spawn = multiprocessing.get_context("forkserver")
-_spawn.set_forkserver_preload(["firmly.service.what_if_jobs", "firmly.bootstrap"])
+_spawn.set_forkserver_preload(["__main__", "firmly.service.what_if_jobs", "firmly.bootstrap"])
 
 
 @dataclass
@@ -32,7 +34,8 @@ class Job:
     workspace: str
     rulebook: str
     started: float
-    progress: Any = field(default_factory=lambda: _spawn.Array("q", 2, lock=False), repr=False)  # done, total
+    # done, total, phase (an index into PHASES): shared memory the child writes and the page reads
+    progress: Any = field(default_factory=lambda: _spawn.Array("q", 3, lock=False), repr=False)
     finished: float | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
@@ -44,6 +47,10 @@ class Job:
     @property
     def total(self) -> int:
         return int(self.progress[1])
+
+    @property
+    def phase(self) -> str:
+        return PHASES[int(self.progress[2])]
 
     @property
     def running(self) -> bool:
@@ -110,9 +117,10 @@ def _collect(job: Job, process: Any, receive: Any) -> None:
 def _replay(open_store: Callable[[], Store], source: str, name: str, progress: Any,
             send: Any) -> None:
     """In the child process: the replay, its progress written to shared memory, the result sent back."""
-    def report(done: int, total: int) -> None:
-        progress[0], progress[1] = done, total
+    def report(phase: str, done: int, total: int) -> None:
+        progress[0], progress[1], progress[2] = done, total, PHASES.index(phase)
 
+    report("reading", 0, 0)  # the process runs: the page says so before the store is even opened
     try:
         result = simulate.simulate(open_store(), parse_rulebook(source, name), progress=report)
     except FirmlyError as exc:

@@ -33,6 +33,7 @@ WORDS = {
     "credit": N_("credit"), "debit": N_("debit"), "standard": N_("standard"),
     "payment": N_("payment"), "settlement": N_("settlement"), "service": N_("service"), "invoice": N_("invoice"),
     "bonus": N_("bonus"),
+    "appointment": N_("appointment"), "order": N_("order"), "request": N_("request"), "project": N_("project"),
 }
 
 

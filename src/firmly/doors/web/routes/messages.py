@@ -19,6 +19,6 @@ async def messages(request: Request, rulebook: str = "", lang: str = "") -> HTML
     ids = await answer_async(lambda: previews.rulebook_ids(store))
     chosen = rulebook if rulebook in ids else (ids[0] if ids else "")
     found = await answer_async(lambda: previews.previews(store, chosen)) if chosen else []
-    shown = [p for p in found if lang in ("", p.lang)]
-    return web(request).page(request, "messages.html", nav="outbox", ids=ids, chosen=chosen, lang=lang,
+    shown = [p for p in found if lang in ("", p.lang)]  # `lang` in the template is the page's own language
+    return web(request).page(request, "messages.html", nav="outbox", ids=ids, chosen=chosen, only_lang=lang,
                              previews=shown)
