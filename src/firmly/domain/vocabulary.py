@@ -97,6 +97,9 @@ STATUSES = {
     "applied": N_("applied"), "scheduled": N_("scheduled"), "cancelled": N_("cancelled"),
     "proposed": N_("proposed"), "approved": N_("approved"), "softened": N_("softened"),
     "dismissed": N_("dismissed"), "superseded": N_("superseded"),
+    # a counterparty's standing, which no decision's status shares a key with
+    "active": N_("active"), "restricted": N_("restricted"), "suspended": N_("suspended"),
+    "terminated": N_("terminated"),
 }
 
 KINDS = {"client": N_("client"), "partner": N_("partner"), "supplier": N_("supplier")}

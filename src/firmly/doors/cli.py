@@ -335,7 +335,8 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
 # -- reading ------------------------------------------------------------------------------------
 @counterparty_app.command("show")
 @friendly
-def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def counterparty_show(key: str, lang: Lang = None, db: Db = None, ws: Workspace = None,
+                      as_json: Json = False) -> None:
     """The conduct page of one counterparty."""
     store = bootstrap.store(db, ws)
     page = queries.counterparty(store, key)
@@ -343,14 +344,17 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
         _print_json(page)
         return
     reader = _reader(store)
-    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {page['kind']}, "
-              f"tier {escape(page['tier'])}): [bold]{page['status']}[/bold]", highlight=False)
+    words, titles = explanations.counterparty_words(store, key, _lang(lang))
+    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {escape(words.kind(page['kind']))}, "
+              f"tier {escape(words.tier(page['tier']))}): [bold]{escape(words.status(page['status']))}[/bold]",
+              highlight=False)
     for r in page["restrictions"]:
-        out.print(f"  {r['type']} until {reader.time(r['until'])} ({r['rule']})", markup=False, highlight=False)
+        out.print(f"  {words.action(r['type'])} until {reader.time(r['until'])} ({titles.get(r['rule'], r['rule'])})",
+                  markup=False, highlight=False)
     table = PlainTable("rule", "strikes", "step", "kept in a row", "broken", "kept")
     for rule_id, r in page["rules"].items():
-        table.add_row(rule_id, str(r["strikes"]), r["step"] or "—", str(r["kept_streak"]), str(r["broken"]),
-                      str(r["kept"]))
+        table.add_row(titles.get(rule_id, rule_id), str(r["strikes"]), words.action(r["step"]) if r["step"] else "—",
+                      str(r["kept_streak"]), str(r["broken"]), str(r["kept"]))
     out.print(table)
     account = page["account"]
     if account is not None:
@@ -512,15 +516,22 @@ def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, par
     out.print(table)
 
 
+def _lang(lang: str | None) -> str | None:
+    if lang is not None and lang not in LOCALES:
+        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
+    return lang
+
+
 def _print_decisions(rows: list[dict[str, Any]], reader: Reader) -> None:
     """One decision per line with its explanation indented below: readable at any terminal width."""
     if not rows:
         out.print("no decisions")
     for r in rows:
         amount = f" {reader.money(r['amount'], r['currency'])}" if r["amount"] and r["currency"] else ""
+        rule = r["rule_title"] or r["rule"] or "—"  # a rule no longer in force keeps its id
         out.print(f"{reader.time(r['at'])}  [bold]{escape(r['counterparty'])}[/bold]  "
-                  f"{escape(r['rule'] or '—')}  [bold]{escape(r['action'])}[/bold]{escape(amount)}  "
-                  f"{escape(r['status'])}  [dim]{escape(r['id'])}[/dim]", highlight=False)
+                  f"{escape(rule)}  [bold]{escape(r['action_name'])}[/bold]{escape(amount)}  "
+                  f"{escape(r['status_name'])}  [dim]{escape(r['id'])}[/dim]", highlight=False)
         out.print(f"    {r['explanation']}", markup=False, highlight=False)
 
 
@@ -529,17 +540,13 @@ def _print_decisions(rows: list[dict[str, Any]], reader: Reader) -> None:
 def decisions_command(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
                       rule: Annotated[str | None, typer.Option(help="only this rule")] = None,
                       status: Annotated[str | None, typer.Option(help="only this status")] = None,
-                      lang: Annotated[str | None, typer.Option(
-                          "--lang", help="explanations in ru or en (default: the workspace's language)")] = None,
-                      db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                      lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Decisions, oldest first, each with its explanation (--json: as stored, in the counterparty's language)."""
-    if lang is not None and lang not in ("ru", "en"):
-        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
     store = bootstrap.store(db, ws)
     if as_json:
         _print_json(queries.decisions(store, counterparty, rule, status))
     else:
-        _print_decisions(explanations.decisions(store, counterparty, rule, status, lang), _reader(store))
+        _print_decisions(explanations.decisions(store, counterparty, rule, status, _lang(lang)), _reader(store))
 
 
 # -- the review queue ---------------------------------------------------------------------------
@@ -552,14 +559,13 @@ def _author() -> str:
 
 @review_app.command("list")
 @friendly
-def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def review_list(lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Proposals waiting for a person."""
     store = bootstrap.store(db, ws)
-    rows = [queries.public(r) for r in review.pending(store)]
     if as_json:
-        _print_json(rows)
+        _print_json([queries.public(r) for r in review.pending(store)])
     else:
-        _print_decisions(rows, _reader(store))
+        _print_decisions(explanations.for_reader(store, review.pending(store), _lang(lang)), _reader(store))
 
 
 @review_app.command("log")
