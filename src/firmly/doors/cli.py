@@ -361,8 +361,8 @@ def counterparty_show(key: str, lang: Lang = None, db: Db = None, ws: Workspace 
         cur = account["currency"]
         due = f", due {reader.money(account['due'], cur)}" if account["due"] != "0.00" else ""
         out.print(f"account: balance {reader.money(account['balance'], cur)}{due}", markup=False, highlight=False)
-    for name, value in page["scores"].items():
-        out.print(f"{name.replace('_', ' ')}: {value}", markup=False, highlight=False)
+    for name, value in page["scores"].items():  # a flag, a list of event ids, a class: in words, no literals
+        out.print(f"{name.replace('_', ' ')}: {words.value(name, value)}", markup=False, highlight=False)
 
 
 # -- accounts -----------------------------------------------------------------------------------

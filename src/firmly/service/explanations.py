@@ -11,7 +11,7 @@ from firmly.domain.engine import Engine
 from firmly.domain.ports import Store
 from firmly.domain.vocabulary import Words
 from firmly.service import queries, wording, workspace
-from firmly.service.policy import explanation, load_policy, row_to_decision
+from firmly.service.policy import as_rulebook, explanation, load_policy, row_to_decision
 
 
 def in_language(store: Store, rows: list[dict[str, Any]], lang: str | None = None) -> list[dict[str, Any]]:
@@ -64,3 +64,11 @@ def for_reader(store: Store, rows: list[dict[str, Any]], lang: str | None = None
     """Stored decision rows as a person reads them: the stable JSON's fields, with the names in `lang`."""
     named = ("explanation", "rule_title", "action_name", "status_name")
     return [{**queries.public(r), **{k: r[k] for k in named}} for r in in_language(store, rows, lang)]
+
+
+def workspace_words(store: Store, lang: str) -> Words:
+    """The words of a reader of `lang` under every rulebook the workspace holds: for a page about many
+    counterparties at once (a report), where no one counterparty's rulebooks apply."""
+    with store.read():
+        stored = store.rulebooks()
+    return wording.words(lang, [as_rulebook(s) for s in stored])
