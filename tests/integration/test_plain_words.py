@@ -278,7 +278,9 @@ def test_the_cli_tables_read_in_plain_words(stories: dict[str, Story], name: str
         keys = [c.key for c in story.store.counterparties()]
     runner = CliRunner()
     texts = {}
-    for command in (["decisions"], ["review", "list"], *(["counterparty", "show", k] for k in keys)):
+    commands = (["decisions"], ["review", "list"], ["review", "log"], ["outbox", "list"],
+                *(["counterparty", "show", k] for k in keys))
+    for command in commands:
         done = runner.invoke(app, [*command, *where], env={"COLUMNS": "300"})
         assert done.exit_code == 0, (command, done.output)
         # a decision's id and a counterparty's key are how a person names them to the next command

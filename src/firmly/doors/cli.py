@@ -568,10 +568,14 @@ def review_list(lang: Lang = None, db: Db = None, ws: Workspace = None, as_json:
         _print_decisions(explanations.for_reader(store, review.pending(store), _lang(lang)), _reader(store))
 
 
+# an act on the queue by the status it leaves the decision in, which the vocabulary names
+ACTED = {"approve": "approved", "soften": "softened", "dismiss": "dismissed", "reopen": "proposed"}
+
+
 @review_app.command("log")
 @friendly
 def review_log(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
-               db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+               lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The audit log: every act on the review queue with its author and reason."""
     store = bootstrap.store(db, ws)
     rows = review.log(store, counterparty)
@@ -579,11 +583,13 @@ def review_log(counterparty: Annotated[str | None, typer.Option(help="only this 
         _print_json(rows)
         return
     reader = _reader(store)
+    words = explanations.workspace_words(store, _lang(lang) or reader.lang)
     acted_header, acted = reader.column("acted at", [r["acted_at"] for r in rows])
     at, when = reader.column("engine time", [r["at"] for r in rows])
     table = PlainTable(acted_header, at, "counterparty", "decision", "act", "author", "reason")
     for r, person, moment in zip(rows, acted, when, strict=True):
-        act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
+        done = words.status(ACTED.get(r["act"], r["act"]))
+        act = f"{done} to step {r['step']}" if r["step"] else done
         table.add_row(person, moment, r["counterparty"], r["decision"], act, r["author"], r["reason"])
     out.print(table)
 
@@ -746,7 +752,7 @@ def worker_command(once: Annotated[bool, typer.Option(help="one round, then exit
 @outbox_app.command("list")
 @friendly
 def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sending, sent or failed")] = None,
-                db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's messages, the next due first."""
     store = bootstrap.store(db, ws)
     rows: list[dict[str, Any]] = [{"id": r.id, "decision": r.decision, "counterparty": r.counterparty,
@@ -761,9 +767,11 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
     if not rows:
         out.print("no messages")
     reader = _reader(store)
+    words = wording.words(_lang(lang) or reader.lang)
     for r in rows:  # one line each, the error below: readable at any terminal width
         when = reader.time(r["sent_at"] or r["next_at"])
-        out.print(f"{when}  [bold]{r['status']}[/bold]  {r['channel']} → {escape(r['recipient'])}  "
+        out.print(f"{when}  [bold]{escape(words.status(r['status']))}[/bold]  {escape(words.channel(r['channel']))} → "
+                  f"{escape(r['recipient'])}  "
                   f"{escape(r['subject'])}  [dim]{escape(r['id'])} ×{r['attempts']}[/dim]", highlight=False)
         if r["error"]:
             out.print(f"    {r['error']}", markup=False, highlight=False)
