@@ -313,5 +313,9 @@ def test_the_cli_explains_in_the_language_asked_and_json_keeps_what_is_stored(st
     assert 'Beyond what is included under "Две правки макета' in english.output
     assert "Сверх включённого объёма" not in english.output
     assert "Сверх включённого объёма по правилу «Две правки макета" in russian.output, "the workspace's language"
+    heads = [line for line in russian.output.splitlines() if not line.startswith(" ")]  # a decision's own line
+    assert heads and all("Две правки макета на заказ" in h and "применено" in h for h in heads), heads
+    assert not any(re.search(r"\b(?:revisions|bill|applied)\b", h) for h in heads), "rule, action, status by name"
+    assert any("applied" in line for line in english.output.splitlines() if not line.startswith(" "))
     assert all("Сверх включённого объёма" in d["explanation"] for d in json.loads(stored.output)
                if d["action"] == "bill"), "--json keeps the stored sentence"
