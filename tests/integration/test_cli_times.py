@@ -44,7 +44,7 @@ def test_london_workspace_reads_london_time_and_pounds(tmp_path: Path) -> None:
     # every entry is in March, before summer time: the zone is named once, in the header
     assert "at (GMT)" in statement and "3/2/26, 9:00\u202fAM " in statement and "+€1,850.00" in statement
     decisions = firmly(tmp_path, "decisions", "--counterparty", "acme").stdout
-    assert "3/12/26, 2:00\u202fPM GMT  acme  —  top_up_invoice €3,000.00" in decisions
+    assert "3/12/26, 2:00\u202fPM GMT  acme  —  top-up invoice €3,000.00" in decisions
     rows = json.loads(firmly(tmp_path, "decisions", "--counterparty", "acme", "--json").stdout)
     assert any(r["amount"] == "3000.00" and r["currency"] == "EUR" for r in rows)
     costs = json.loads(firmly(tmp_path, "report", "cost-to-serve", "--json").stdout)

@@ -1,6 +1,7 @@
 """No key reaches a reader. For every example and every shared scenario, in ru and in en: the contract
 appendix (Markdown, HTML and the PDF's text), every decision's explanation, every message a decision
-sends, and the counterparty, review and rulebook pages are read for what only a program should see:
+sends, the counterparty, review, rulebook and report pages, and the CLI's decisions, review list and
+counterparty page are read for what only a program should see:
 event types and field paths (`invoice.due_at`), Python literals, ISO timestamps, snake_case names
 outside code, and a number with the wrong plural form beside it."""
 
@@ -238,6 +239,55 @@ def test_the_pages_read_in_plain_words(stories: dict[str, Story], name: str, lan
     _assert_plain(texts, lang)
 
 
+REPORTS = ("cost-to-serve", "partners", "suppliers", "courtesy")
+
+
+def _signed_in(story: Story, lang: str) -> TestClient:
+    client = TestClient(create_app(story.url), base_url="http://testserver")
+    client.cookies.set("firmly_lang", lang)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    answer = client.post("/login", data={"csrf": token.group(1), "email": f"admin@{story.name}.example.org",
+                                         "password": PASSWORD, "next": "/"}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", NAMES)
+def test_the_reports_read_in_plain_words(stories: dict[str, Story], name: str, lang: str) -> None:
+    client = _signed_in(stories[name], lang)
+    texts = {}
+    for report in REPORTS:
+        got = client.get(f"/reports/{report}")
+        assert got.status_code == 200, (report, got.status_code)
+        texts[report] = seen(got.text)
+    _assert_plain(texts, lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", NAMES)
+def test_the_cli_tables_read_in_plain_words(stories: dict[str, Story], name: str, lang: str) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415 - only these tests drive the command line
+
+    from firmly.doors.cli import app  # noqa: PLC0415
+
+    story = stories[name]
+    where = ["--db", story.url, "--workspace", story.name, "--lang", lang]
+    with story.store.read():
+        keys = [c.key for c in story.store.counterparties()]
+    runner = CliRunner()
+    texts = {}
+    commands = (["decisions"], ["review", "list"], ["review", "log"], ["outbox", "list"],
+                *(["counterparty", "show", k] for k in keys))
+    for command in commands:
+        done = runner.invoke(app, [*command, *where], env={"COLUMNS": "300"})
+        assert done.exit_code == 0, (command, done.output)
+        # a decision's id and a counterparty's key are how a person names them to the next command
+        texts[" ".join(command)] = re.sub(r"\bd-[0-9a-f]{16}\b", "", done.output)
+    _assert_plain(texts, lang)
+
+
 @pytest.mark.parametrize(("example", "lang"), [("agency-ru", "ru"), ("clinic-en", "en")])
 def test_the_readme_shows_the_appendix_as_it_is_rendered(example: str, lang: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -263,5 +313,9 @@ def test_the_cli_explains_in_the_language_asked_and_json_keeps_what_is_stored(st
     assert 'Beyond what is included under "Две правки макета' in english.output
     assert "Сверх включённого объёма" not in english.output
     assert "Сверх включённого объёма по правилу «Две правки макета" in russian.output, "the workspace's language"
+    heads = [line for line in russian.output.splitlines() if not line.startswith(" ")]  # a decision's own line
+    assert heads and all("Две правки макета на заказ" in h and "применено" in h for h in heads), heads
+    assert not any(re.search(r"\b(?:revisions|bill|applied)\b", h) for h in heads), "rule, action, status by name"
+    assert any("applied" in line for line in english.output.splitlines() if not line.startswith(" "))
     assert all("Сверх включённого объёма" in d["explanation"] for d in json.loads(stored.output)
                if d["action"] == "bill"), "--json keeps the stored sentence"

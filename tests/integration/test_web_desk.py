@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from firmly import bootstrap
+from firmly.domain import limits
 from firmly.doors.api import create_app
 from firmly.service import demo, rulebooks, users
 from tests.conftest import forget_workspace
@@ -159,3 +160,21 @@ def test_a_missing_page_is_html_in_a_browser_and_json_for_the_api(url: str) -> N
         assert "<h1>" in page.text
         api = c.get("/v1/nothing-here", headers={"accept": "application/json"})
         assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_a_refused_line_says_why_in_the_pages_language(url: str) -> None:
+    rows = ("id,type,counterparty,occurred_at,data.rating\n"
+            "ru-1,review.received,tom,2026-05-21T10:00:00Z,9\n")
+    with client(url, "operator") as c:
+        c.post("/lang", data={"csrf": csrf(c.get("/").text), "lang": "ru", "next": "/"})
+        token = csrf(c.get("/events/upload").text)
+        answer = c.post("/events/upload", data={"csrf": token},
+                        files={"file": ("day.csv", rows.encode(), "text/csv")})
+        assert answer.status_code == 422
+        assert "<td>должно быть целым числом от 1 до 5, а указано 9</td>" in answer.text
+        assert "must be a whole number" not in answer.text
+        long = "x" * (limits.TEXT + 1)  # past the browser's maxlength, as a script may send it
+        form = c.post("/record/message.received", data={"csrf": token, "counterparty": "tom",
+                                                          "occurred_at": "2026-05-21 10:00", "text": long})
+        assert form.status_code == 422
+        assert f"Слишком длинно: должно быть не длиннее {limits.TEXT} символов, а в нём {limits.TEXT + 1}" in form.text

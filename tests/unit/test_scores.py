@@ -657,8 +657,8 @@ CARD = ScorecardTerms(365 * DAY_US, {"minor": 1, "major": 3, "late_delivery": 1}
 def test_the_verdict_sentence_for_drop_in_ru_and_en() -> None:
     v = Verdict("drop", 8, 0, 2, ("ins-1",), "drop:severity = fatal")
     ru, en = verdict_sentence(v, CARD, "ru"), verdict_sentence(v, CARD, "en")
-    assert ru.startswith("Расстаться:") and "ins-1" in ru and "severity = fatal" in ru
-    assert en.startswith("Drop:") and "ins-1" in en and "severity = fatal" in en
+    assert ru.startswith("Расстаться:") and "ins-1" in ru and "«severity fatal»" in ru
+    assert en.startswith("Drop:") and "ins-1" in en and '"severity fatal"' in en, "the condition in words, no keys"
 
 
 def test_the_verdict_sentence_for_replace_in_ru_and_en() -> None:

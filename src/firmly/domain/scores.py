@@ -24,6 +24,7 @@ from firmly.domain.sections import (
     ReviewsSection,
     ScorecardSection,
 )
+from firmly.domain.vocabulary import plain
 
 DAY_US = 86_400_000_000
 
@@ -266,17 +267,19 @@ def verdict_sentence(v: Verdict, t: ScorecardTerms, lang: str) -> str:
     lang = lang if lang in _NOUNS else "en"
     n = _NOUNS[lang]
     test = v.reason.partition(":")[2]
+    # the drop condition as words ("category data breach"), not as the rulebook's keys
+    condition = ", ".join(f"{plain(k)} {plain(str(x))}" for k, x in t.drop_if.items()) if t.drop_if else test
     points = counted(v.weighted, n["points"])
     detail = f"({counted(v.incidents, n['incidents'])}, {counted(v.late, n['late'])})"
     if lang == "ru":
         if v.klass == "drop":
-            return f"Расстаться: инцидент {', '.join(v.evidence)} подпадает под условие «{test}»."
+            return f"Расстаться: инцидент {', '.join(v.evidence)} подпадает под условие «{condition}»."
         if v.klass == "replace":
             return (f"Искать замену: {points} за период {detail}, а порог — "
                     f"{TESTS['ru'][test].format(n=t.replace_if[test])}.")
         return f"Оставить: {points} за период {detail}."
     if v.klass == "drop":
-        return f"Drop: the incident {', '.join(v.evidence)} meets \"{test}\"."
+        return f"Drop: the incident {', '.join(v.evidence)} meets \"{condition}\"."
     if v.klass == "replace":
         return (f"Replace: {points} in the window {detail}; the threshold is "
                 f"{TESTS['en'][test].format(n=t.replace_if[test])}.")

@@ -97,6 +97,11 @@ STATUSES = {
     "applied": N_("applied"), "scheduled": N_("scheduled"), "cancelled": N_("cancelled"),
     "proposed": N_("proposed"), "approved": N_("approved"), "softened": N_("softened"),
     "dismissed": N_("dismissed"), "superseded": N_("superseded"),
+    # a counterparty's standing, which no decision's status shares a key with
+    "active": N_("active"), "restricted": N_("restricted"), "suspended": N_("suspended"),
+    "terminated": N_("terminated"),
+    # a message's state in the outbox, which no other status shares a key with
+    "pending": N_("waiting to be sent"), "sending": N_("being sent"), "sent": N_("sent"), "failed": N_("failed"),
 }
 
 KINDS = {"client": N_("client"), "partner": N_("partner"), "supplier": N_("supplier")}

@@ -335,7 +335,8 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
 # -- reading ------------------------------------------------------------------------------------
 @counterparty_app.command("show")
 @friendly
-def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def counterparty_show(key: str, lang: Lang = None, db: Db = None, ws: Workspace = None,
+                      as_json: Json = False) -> None:
     """The conduct page of one counterparty."""
     store = bootstrap.store(db, ws)
     page = queries.counterparty(store, key)
@@ -343,22 +344,25 @@ def counterparty_show(key: str, db: Db = None, ws: Workspace = None, as_json: Js
         _print_json(page)
         return
     reader = _reader(store)
-    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {page['kind']}, "
-              f"tier {escape(page['tier'])}): [bold]{page['status']}[/bold]", highlight=False)
+    words, titles = explanations.counterparty_words(store, key, _lang(lang))
+    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {escape(words.kind(page['kind']))}, "
+              f"tier {escape(words.tier(page['tier']))}): [bold]{escape(words.status(page['status']))}[/bold]",
+              highlight=False)
     for r in page["restrictions"]:
-        out.print(f"  {r['type']} until {reader.time(r['until'])} ({r['rule']})", markup=False, highlight=False)
+        out.print(f"  {words.action(r['type'])} until {reader.time(r['until'])} ({titles.get(r['rule'], r['rule'])})",
+                  markup=False, highlight=False)
     table = PlainTable("rule", "strikes", "step", "kept in a row", "broken", "kept")
     for rule_id, r in page["rules"].items():
-        table.add_row(rule_id, str(r["strikes"]), r["step"] or "—", str(r["kept_streak"]), str(r["broken"]),
-                      str(r["kept"]))
+        table.add_row(titles.get(rule_id, rule_id), str(r["strikes"]), words.action(r["step"]) if r["step"] else "—",
+                      str(r["kept_streak"]), str(r["broken"]), str(r["kept"]))
     out.print(table)
     account = page["account"]
     if account is not None:
         cur = account["currency"]
         due = f", due {reader.money(account['due'], cur)}" if account["due"] != "0.00" else ""
         out.print(f"account: balance {reader.money(account['balance'], cur)}{due}", markup=False, highlight=False)
-    for name, value in page["scores"].items():
-        out.print(f"{name.replace('_', ' ')}: {value}", markup=False, highlight=False)
+    for name, value in page["scores"].items():  # a flag, a list of event ids, a class: in words, no literals
+        out.print(f"{name.replace('_', ' ')}: {words.value(name, value)}", markup=False, highlight=False)
 
 
 # -- accounts -----------------------------------------------------------------------------------
@@ -512,15 +516,22 @@ def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, par
     out.print(table)
 
 
+def _lang(lang: str | None) -> str | None:
+    if lang is not None and lang not in LOCALES:
+        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
+    return lang
+
+
 def _print_decisions(rows: list[dict[str, Any]], reader: Reader) -> None:
     """One decision per line with its explanation indented below: readable at any terminal width."""
     if not rows:
         out.print("no decisions")
     for r in rows:
         amount = f" {reader.money(r['amount'], r['currency'])}" if r["amount"] and r["currency"] else ""
+        rule = r["rule_title"] or r["rule"] or "—"  # a rule no longer in force keeps its id
         out.print(f"{reader.time(r['at'])}  [bold]{escape(r['counterparty'])}[/bold]  "
-                  f"{escape(r['rule'] or '—')}  [bold]{escape(r['action'])}[/bold]{escape(amount)}  "
-                  f"{escape(r['status'])}  [dim]{escape(r['id'])}[/dim]", highlight=False)
+                  f"{escape(rule)}  [bold]{escape(r['action_name'])}[/bold]{escape(amount)}  "
+                  f"{escape(r['status_name'])}  [dim]{escape(r['id'])}[/dim]", highlight=False)
         out.print(f"    {r['explanation']}", markup=False, highlight=False)
 
 
@@ -529,17 +540,13 @@ def _print_decisions(rows: list[dict[str, Any]], reader: Reader) -> None:
 def decisions_command(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
                       rule: Annotated[str | None, typer.Option(help="only this rule")] = None,
                       status: Annotated[str | None, typer.Option(help="only this status")] = None,
-                      lang: Annotated[str | None, typer.Option(
-                          "--lang", help="explanations in ru or en (default: the workspace's language)")] = None,
-                      db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                      lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Decisions, oldest first, each with its explanation (--json: as stored, in the counterparty's language)."""
-    if lang is not None and lang not in ("ru", "en"):
-        raise FirmlyError(f"--lang must be ru or en, got {lang!r}")
     store = bootstrap.store(db, ws)
     if as_json:
         _print_json(queries.decisions(store, counterparty, rule, status))
     else:
-        _print_decisions(explanations.decisions(store, counterparty, rule, status, lang), _reader(store))
+        _print_decisions(explanations.decisions(store, counterparty, rule, status, _lang(lang)), _reader(store))
 
 
 # -- the review queue ---------------------------------------------------------------------------
@@ -552,20 +559,23 @@ def _author() -> str:
 
 @review_app.command("list")
 @friendly
-def review_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def review_list(lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """Proposals waiting for a person."""
     store = bootstrap.store(db, ws)
-    rows = [queries.public(r) for r in review.pending(store)]
     if as_json:
-        _print_json(rows)
+        _print_json([queries.public(r) for r in review.pending(store)])
     else:
-        _print_decisions(rows, _reader(store))
+        _print_decisions(explanations.for_reader(store, review.pending(store), _lang(lang)), _reader(store))
+
+
+# an act on the queue by the status it leaves the decision in, which the vocabulary names
+ACTED = {"approve": "approved", "soften": "softened", "dismiss": "dismissed", "reopen": "proposed"}
 
 
 @review_app.command("log")
 @friendly
 def review_log(counterparty: Annotated[str | None, typer.Option(help="only this counterparty")] = None,
-               db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+               lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The audit log: every act on the review queue with its author and reason."""
     store = bootstrap.store(db, ws)
     rows = review.log(store, counterparty)
@@ -573,11 +583,13 @@ def review_log(counterparty: Annotated[str | None, typer.Option(help="only this 
         _print_json(rows)
         return
     reader = _reader(store)
+    words = explanations.workspace_words(store, _lang(lang) or reader.lang)
     acted_header, acted = reader.column("acted at", [r["acted_at"] for r in rows])
     at, when = reader.column("engine time", [r["at"] for r in rows])
     table = PlainTable(acted_header, at, "counterparty", "decision", "act", "author", "reason")
     for r, person, moment in zip(rows, acted, when, strict=True):
-        act = f"{r['act']} to step {r['step']}" if r["step"] else r["act"]
+        done = words.status(ACTED.get(r["act"], r["act"]))
+        act = f"{done} to step {r['step']}" if r["step"] else done
         table.add_row(person, moment, r["counterparty"], r["decision"], act, r["author"], r["reason"])
     out.print(table)
 
@@ -740,7 +752,7 @@ def worker_command(once: Annotated[bool, typer.Option(help="one round, then exit
 @outbox_app.command("list")
 @friendly
 def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sending, sent or failed")] = None,
-                db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                lang: Lang = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
     """The workspace's messages, the next due first."""
     store = bootstrap.store(db, ws)
     rows: list[dict[str, Any]] = [{"id": r.id, "decision": r.decision, "counterparty": r.counterparty,
@@ -755,9 +767,11 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
     if not rows:
         out.print("no messages")
     reader = _reader(store)
+    words = wording.words(_lang(lang) or reader.lang)
     for r in rows:  # one line each, the error below: readable at any terminal width
         when = reader.time(r["sent_at"] or r["next_at"])
-        out.print(f"{when}  [bold]{r['status']}[/bold]  {r['channel']} → {escape(r['recipient'])}  "
+        out.print(f"{when}  [bold]{escape(words.status(r['status']))}[/bold]  {escape(words.channel(r['channel']))} → "
+                  f"{escape(r['recipient'])}  "
                   f"{escape(r['subject'])}  [dim]{escape(r['id'])} ×{r['attempts']}[/dim]", highlight=False)
         if r["error"]:
             out.print(f"    {r['error']}", markup=False, highlight=False)

@@ -39,7 +39,11 @@ class Rejection:
 
     def in_language(self, gettext: Callable[[str], str]) -> str:
         """FILE line N (event ID): field: the message in the language of `gettext` (place and field stay)."""
-        return self.shown(in_language(self.said, gettext) if self.said is not None else self.message)
+        return self.shown(self.reason(gettext))
+
+    def reason(self, gettext: Callable[[str], str]) -> str:
+        """The message alone in the language of `gettext`, for a table whose other columns give place and field."""
+        return in_language(self.said, gettext) if self.said is not None else self.message
 
     def shown(self, message: str) -> str:
         place = f"{self.where} line {self.line}" if self.line is not None else self.where

@@ -50,7 +50,8 @@ class Web:
                                extensions=["jinja2.ext.i18n", "jinja2.ext.do"], trim_blocks=True, lstrip_blocks=True)
         self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.env.filters.update(when=i18n.when, day=i18n.day, money=i18n.money, number=i18n.number, share=i18n.share,
-                                tojson_data=_json_data, said=i18n.problem)
+                                tojson_data=_json_data, said=i18n.problem,
+                                reason=i18n.reason)
         self.env.globals.update(LOCALES=i18n.LOCALES, term_of=term, vendor=lambda name: (VENDOR[name].is_file()),
                                 url_with=lists.url_with)
         self._workspaces: dict[str, tuple[str, str]] = {}

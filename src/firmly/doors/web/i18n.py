@@ -19,6 +19,7 @@ from firmly.domain.clock import parse_instant
 from firmly.domain.errors import Problem
 from firmly.domain.formats import format_time, format_when
 from firmly.doors import catalogues
+from firmly.service.ingest import Rejection
 
 LOCALES = catalogues.LOCALES
 DEFAULT = "en"
@@ -43,6 +44,11 @@ def gettext(message: str) -> str:
 def problem(p: Problem) -> str:
     """A rulebook problem's message in the page's language."""
     return catalogues.problem_message(p, _current.get())
+
+
+def reason(refused: Rejection) -> str:
+    """Why an event was refused, in the page's language (its line, event and field stay as they are)."""
+    return refused.reason(gettext)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

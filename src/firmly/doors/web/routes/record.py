@@ -135,8 +135,8 @@ def _words(refused: ingest.Rejection) -> str:
     if refused.field == "occurred_at" and "in the future" in refused.message:
         return i18n.gettext("This is ahead of now; record what has already happened.")
     if "characters" in refused.message:
-        return i18n.gettext("Too long: %(reason)s") % {"reason": refused.message}
-    return refused.message
+        return i18n.gettext("Too long: %(reason)s") % {"reason": refused.reason(i18n.gettext)}
+    return refused.reason(i18n.gettext)
 
 
 def _field_of(name: str) -> str:

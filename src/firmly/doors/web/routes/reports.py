@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, store_of, web
 from firmly.doors.web.security import Refused, signed_in
-from firmly.service import reports
+from firmly.service import explanations, reports
 
 router = APIRouter()
 CHART_BARS = 30  # the partners with the most karma: a chart of hundreds of bars is unreadable
@@ -49,6 +49,7 @@ def first(request: Request) -> HTMLResponse:
 @router.get("/reports/{name}")
 def report(request: Request, name: str, page: str = "1", sort: str = "", currency: str = "") -> HTMLResponse:
     rows = _rows(request, name)
+    words = answer(lambda: explanations.workspace_words(store_of(request, signed_in(request)), i18n.current()))
     currencies = sorted({str(r["currency"]) for r in rows if r.get("currency")})
     if currency:
         rows = [r for r in rows if r.get("currency") == currency]
@@ -67,7 +68,7 @@ def report(request: Request, name: str, page: str = "1", sort: str = "", currenc
     shown, number, pages = lists.page_of(rows, page)
     return web(request).page(request, "report.html", nav="reports", name=name, rows=shown, total=len(rows),
                              page=number, pages=pages, charts=charts, currencies=currencies, currency=currency,
-                             names=list(reports.BY_NAME))
+                             names=list(reports.BY_NAME), named=words.service)
 
 
 def _cell(row: dict[str, Any], column: str) -> Any:
