@@ -1,11 +1,33 @@
-"""axe-core in a real page: the accessibility check every browser test of the desk shares."""
+"""The browser tests' shared parts: Debian's Chromium for a module, and axe-core's check in a real page."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from playwright import sync_api as playwright_api
+
+from firmly.doors.web.testing import CHROMIUM, launch
+
 AXE = Path(__file__).resolve().parents[1] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def chromium(*, axe: bool) -> Iterator[Any]:
+    """One browser for a test module: skipped without Chromium on a developer's machine, failed in CI."""
+    if not Path(CHROMIUM).is_file():
+        message = f"no Chromium at {CHROMIUM}: apt-get install chromium (scripts/test does it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    if axe and not AXE.is_file():
+        pytest.fail(f"no axe-core at {AXE}: run scripts/_venv.sh (npm ci --prefix tests/browser)")
+    with playwright_api.sync_playwright() as pw:
+        found = launch(pw)
+        yield found
+        found.close()
 
 
 def accessible(page: Any) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,9 +16,9 @@ from typing import Any
 import pytest
 
 from firmly import bootstrap
-from firmly.doors.web.testing import CHROMIUM, demo_database, launch, serve
+from firmly.doors.web.testing import demo_database, serve
 from firmly.service import rulebooks, users, workspace
-from tests.e2e.axe import AXE, accessible
+from tests.e2e.axe import accessible, chromium
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
@@ -48,17 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        message = f"no Chromium at {CHROMIUM}: apt-get install chromium (scripts/test does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    if not AXE.is_file():
-        pytest.fail(f"no axe-core at {AXE}: run scripts/_venv.sh (npm ci --prefix tests/browser)")
-    with playwright_api.sync_playwright() as pw:
-        found = launch(pw)
-        yield found
-        found.close()
+    yield from chromium(axe=True)
 
 
 def open_page(browser: Any, viewport: dict[str, int], locale: str) -> Any:

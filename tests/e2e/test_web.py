@@ -3,7 +3,6 @@ SQLite) over the demo workspace, as an operator, a viewer and a stranger would u
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -15,8 +14,9 @@ import httpx
 import pytest
 
 from firmly import bootstrap
-from firmly.doors.web.testing import CHROMIUM, demo_database, launch, serve
+from firmly.doors.web.testing import demo_database, serve
 from firmly.service import review, users
+from tests.e2e.axe import chromium
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CLINIC = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en" / "rulebook.yaml"
@@ -47,15 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        message = f"no Chromium at {CHROMIUM}: apt-get install chromium (scripts/test does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with playwright_api.sync_playwright() as pw:
-        found = launch(pw)
-        yield found
-        found.close()
+    yield from chromium(axe=False)
 
 
 @pytest.fixture

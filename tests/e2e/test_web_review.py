@@ -7,20 +7,18 @@ the agenda (day and week), the outbox, the message previews and a finished what-
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from firmly import bootstrap
 from firmly.domain.ports import OutboxRow
-from firmly.doors.web.testing import CHROMIUM, launch, serve
+from firmly.doors.web.testing import serve
 from firmly.service import demo, ingest, outbox, queries, review, users
-from tests.e2e.axe import AXE, accessible
+from tests.e2e.axe import accessible, chromium
 from tests.integration.test_agenda import booking
 from tests.integration.test_web_review import SIXTH
 
@@ -61,17 +59,7 @@ def desk(server: tuple[str, str], request: pytest.FixtureRequest) -> Desk:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        message = f"no Chromium at {CHROMIUM}: apt-get install chromium (scripts/test does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    if not AXE.is_file():
-        pytest.fail(f"no axe-core at {AXE}: run scripts/_venv.sh (npm ci --prefix tests/browser)")
-    with playwright_api.sync_playwright() as pw:
-        found = launch(pw)
-        yield found
-        found.close()
+    yield from chromium(axe=True)
 
 
 def open_queue(browser: Any, desk: Desk, viewport: dict[str, int], lang: str) -> Any:
