@@ -823,8 +823,9 @@ def test_a_permanent_refusal_fails_is_listed_and_retried_from_the_cli(sqlite_url
     assert (failed["id"], failed["status"], failed["attempts"], failed["recipient"]) == (bad.id, "failed", 1,
                                                                                         bad.recipient)
     assert "550" in failed["error"] and "No such user" in failed["error"]
-    table = cli(sqlite_url, "outbox", "list", "-w", "w")
-    assert "failed" in table.stdout and "No such user" in table.stdout
+    table = cli(sqlite_url, "outbox", "list", "-w", "w", "--lang", "en")
+    assert "failed" in table.stdout and "No such user" in table.stdout, table.stdout
+    assert "не ушло" in cli(sqlite_url, "outbox", "list", "-w", "w", "--lang", "ru").stdout
     assert cli(sqlite_url, "outbox", "retry", "m-nosuch", "-w", "w").returncode == 1
     refusing[0] = False  # the mailbox exists now
     retried = cli(sqlite_url, "outbox", "retry", bad.id, "-w", "w")
