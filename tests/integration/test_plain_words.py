@@ -219,13 +219,7 @@ def test_explanations_and_messages_read_in_plain_words(stories: dict[str, Story]
 @pytest.mark.parametrize("name", NAMES)
 def test_the_pages_read_in_plain_words(stories: dict[str, Story], name: str, lang: str) -> None:
     story = stories[name]
-    client = TestClient(create_app(story.url), base_url="http://testserver")
-    client.cookies.set("firmly_lang", lang)
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert token is not None
-    answer = client.post("/login", data={"csrf": token.group(1), "email": f"admin@{name}.example.org",
-                                         "password": PASSWORD, "next": "/"}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
+    client = _signed_in(story, lang)
     with story.store.read():
         keys = [c.key for c in story.store.counterparties()]
         versions = [(s.id, s.version) for s in story.store.rulebooks()]
