@@ -102,9 +102,11 @@ def test_account_statement_report_csv_and_invoice_pdf(tmp_path: Path) -> None:
     firmly(tmp_path, "ingest", str(STUDIO / "events.jsonl"))
     statement = firmly(tmp_path, "account", "show", "acme")
     assert statement.returncode == 0
-    # the workspace is Russian (the default): its money reads as Russian writes it
-    assert "balance -90,00\u00a0€" in statement.stdout and "due 150,00\u00a0€" in statement.stdout
-    assert "this counterparty's own price" in statement.stdout
+    # the workspace is Russian (the default): its money and its words read as Russian writes them
+    assert "баланс -90,00\u00a0€" in statement.stdout and "к оплате 150,00\u00a0€" in statement.stdout
+    assert "предоплата" in statement.stdout and "особая цена этого контрагента" in statement.stdout
+    english = firmly(tmp_path, "account", "show", "acme", "--lang", "en").stdout
+    assert "balance -€90.00" in english and "prepaid" in english and "this counterparty's own price" in english
     page = json.loads(firmly(tmp_path, "counterparty", "show", "acme", "--json").stdout)
     assert page["account"] == {"balance": "-90.00", "currency": "EUR", "due": "150.00"}
     assert page["scores"]["cost_to_serve_ratio"] >= 3

@@ -24,11 +24,11 @@ def firmly(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_moscow_workspace_reads_moscow_time_in_russian(tmp_path: Path) -> None:
     firmly(tmp_path, "init", "--locale", "ru", "--timezone", "Europe/Moscow")
     ticked = firmly(tmp_path, "tick", "--as-of", "2026-09-10T06:00:00Z").stdout
-    assert "clock at 10.09.2026, 09:00 MSK" in ticked  # 06:00 UTC is 09:00 in Moscow, and it says so
+    assert "часы движка: 10.09.2026, 09:00 MSK" in ticked  # 06:00 UTC is 09:00 in Moscow, said in Russian
     assert "06:00" not in ticked
     firmly(tmp_path, "rulebook", "load", str(EXAMPLES / "agency-ru" / "rulebook.yaml"))
     listed = firmly(tmp_path, "rulebook", "list").stdout
-    assert "loaded (MSK)" in listed and "10.09.2026, 09:00" in listed
+    assert "загружен (MSK)" in listed and "10.09.2026, 09:00" in listed
     machine = json.loads(firmly(tmp_path, "rulebook", "list", "--json").stdout)
     assert machine[0]["loaded_at"] == "2026-09-10T06:00:00+00:00"
 

@@ -32,7 +32,8 @@ def test_the_cli_says_why_in_the_workspaces_language_or_lang(tmp_path: Path) -> 
     assert firmly(tmp_path, "init", "--locale", "ru").returncode == 0
     (tmp_path / "events.jsonl").write_text(BAD, encoding="utf-8")
     russian = firmly(tmp_path, "ingest", "events.jsonl")
-    assert russian.returncode == 1 and "stored 1" in russian.stdout
+    assert russian.returncode == 1 and "сохранено: 1, повторов: 0, отклонено: 2" in russian.stdout
+    assert "stored 0, duplicates 1, rejected 2" in firmly(tmp_path, "ingest", "events.jsonl", "--lang", "en").stdout
     assert ("events.jsonl line 2 (event bad-time): occurred_at: должно быть временем RFC 3339 вида "
             "\"2026-03-01T10:00:00+03:00\", а указано 'yesterday'") in russian.stderr
     assert "events.jsonl line 3 (event bad-rating): data.rating: должно быть целым числом от 1 до 5, а указано 9" \

@@ -28,6 +28,7 @@ from firmly import bootstrap, config, redact
 from firmly.domain.clock import TimeError, iso, parse_instant
 from firmly.domain.errors import FirmlyError, InvalidInput, StorageError, StorageFull, ValueRefused
 from firmly.domain.render import render_html, render_markdown
+from firmly.domain.vocabulary import N_
 from firmly.doors.catalogues import LOCALES, problem_text
 from firmly.doors.reading import Reader
 from firmly.service import (
@@ -137,10 +138,10 @@ def _now() -> int:
     return wallclock.now()  # the system clock, or FIRMLY_NOW
 
 
-def _reader(store: Any) -> Reader:
-    """How the workspace's people read times and money: its zone and its language."""
+def _reader(store: Any, lang: str | None = None) -> Reader:
+    """How the workspace's people read times, money and the CLI's words: its zone, and --lang or its language."""
     info = workspace.info(store)
-    return Reader(info.timezone, info.locale)
+    return Reader(info.timezone, _lang(lang) or info.locale)
 
 
 # -- init ---------------------------------------------------------------------------------------
@@ -154,7 +155,9 @@ def init(locale: Annotated[str | None, typer.Option(help="the workspace's defaul
         raise FirmlyError(f"--locale must be ru or en, got {locale!r}")
     store = bootstrap.store(db, ws)
     info = workspace.init(store, locale, timezone, _now())
-    out.print(f"workspace [bold]{escape(info.id)}[/bold] is ready ({escape(info.locale)}, {escape(info.timezone)})")
+    said = Reader(info.timezone, info.locale).say("workspace %(id)s is ready (%(language)s, %(zone)s)",
+                                                  id=info.id, language=info.locale, zone=info.timezone)
+    out.print(said, markup=False, highlight=False)
 
 
 # -- rulebooks ----------------------------------------------------------------------------------
@@ -193,28 +196,33 @@ def rulebook_check(file: Path,
         raise typer.Exit(1) from None
     for warning in book.warnings:
         err.print(f"warning: {problem_text(warning, language)}", markup=False, highlight=False)
-    out.print(f"{file}: rulebook {book.id} version {book.version} is valid "
-              f"({len(book.rules)} rules, {len(book.ladders)} ladders)", markup=False, highlight=False)
+    said = Reader("UTC", language).say("%(file)s: rulebook %(id)s version %(version)s is valid "
+                                       "(rules: %(rules)s, ladders: %(ladders)s)", file=file, id=book.id,
+                                       version=book.version, rules=len(book.rules), ladders=len(book.ladders))
+    out.print(said, markup=False, highlight=False)
 
 
 @rulebook_app.command("load")
 @friendly
-def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None
+                  ) -> None:
     """Validate and store a new version of a rulebook."""
     book = rulebooks.read(file)
     _show_warnings(book)
-    loaded = rulebooks.load(bootstrap.store(db, ws), book, _now())
+    store = bootstrap.store(db, ws)
+    loaded = rulebooks.load(store, book, _now())
     if as_json:
         _print_json({"id": loaded.id, "version": loaded.version, "hash": loaded.hash, "new": loaded.new})
         return
-    state = "loaded" if loaded.new else "already loaded, unchanged"
-    note = "; stored events replayed under it" if loaded.replayed else ""
+    reader = _reader(store, lang)
+    state = reader.say("loaded") if loaded.new else reader.say("already loaded, unchanged")
+    note = reader.say("; stored events replayed under it") if loaded.replayed else ""
     out.print(f"{loaded.id} {loaded.version} {loaded.hash[:12]} {state}{note}", markup=False, highlight=False)
 
 
 @rulebook_app.command("list")
 @friendly
-def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """Every loaded version of every rulebook, with its hash and when it took effect."""
     store = bootstrap.store(db, ws)
     versions = rulebooks.stored(store)
@@ -224,10 +232,11 @@ def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) ->
     if as_json:
         _print_json(rows)
         return
-    reader = _reader(store)
-    loaded, when_loaded = reader.column("loaded", [v.loaded_at for v in versions])
-    start, when_start = reader.column("in force from", [v.effective_from for v in versions], "the beginning")
-    table = PlainTable("rulebook", "version", "hash", loaded, start)
+    reader = _reader(store, lang)
+    loaded, when_loaded = reader.column(reader.say("loaded"), [v.loaded_at for v in versions])
+    start, when_start = reader.column(reader.say("in force from"), [v.effective_from for v in versions],
+                                      reader.say("the beginning"))
+    table = PlainTable(reader.say("rulebook"), reader.say("version"), reader.say("hash"), loaded, start)
     for r, at, since in zip(rows, when_loaded, when_start, strict=True):
         table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], at, since)
     out.print(table)
@@ -298,29 +307,27 @@ def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .
     if as_json:
         _print_json(report.as_dict())
     else:
-        out.print(f"stored {report.stored}, duplicates {report.duplicates}, rejected {len(report.rejected)}, "
-                  f"decisions {report.decisions}", highlight=False)
-        _print_rejections(report.rejected, lang or workspace.info(store).locale)
+        reader = _reader(store, lang)
+        out.print(reader.say("stored %(stored)s, duplicates %(duplicates)s, rejected %(rejected)s, "
+                             "decisions %(decisions)s", stored=report.stored, duplicates=report.duplicates,
+                             rejected=len(report.rejected), decisions=report.decisions), highlight=False)
+        _print_rejections(report.rejected, reader)
     if report.rejected:
         raise typer.Exit(1)
 
 
-def _print_rejections(rejected: list[ingest.Rejection], lang: str) -> None:
+def _print_rejections(rejected: list[ingest.Rejection], reader: Reader) -> None:
     """Each refused line as FILE line N: field: message, the message in the reader's language."""
-    if not rejected:
-        return
-    from firmly.doors.web.i18n import translations  # noqa: PLC0415 - the catalogues load only to refuse lines
-
-    gettext = translations(lang).gettext
     for rejection in rejected:
-        err.print(f"rejected: {rejection.in_language(gettext)}", markup=False, highlight=False)
+        err.print(reader.say("rejected: %(why)s", why=rejection.in_language(reader.say)), markup=False,
+                  highlight=False)
 
 
 @app.command("tick")
 @friendly
 def tick_command(as_of: Annotated[str | None, typer.Option(
                      "--as-of", help="RFC 3339 time, at most FIRMLY_FUTURE_HORIZON ahead (default: now)")] = None,
-                 db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                 db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """Advance the engine clock: fire deadlines, expiries and due reminders."""
     moment = _instant(as_of, "--as-of") if as_of else _now()
     store = bootstrap.store(db, ws)
@@ -328,8 +335,10 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
     if as_json:
         _print_json({"as_of": iso(report.as_of), "counterparties": report.woken, "decisions": report.decisions})
     else:
-        out.print(f"clock at {_reader(store).time(report.as_of)}: {report.woken} counterparties woken, "
-                  f"{report.decisions} decisions", highlight=False)
+        reader = _reader(store, lang)
+        out.print(reader.say("clock at %(at)s: counterparties woken %(woken)s, decisions %(decisions)s",
+                             at=reader.time(report.as_of), woken=report.woken, decisions=report.decisions),
+                  markup=False, highlight=False)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -343,15 +352,17 @@ def counterparty_show(key: str, lang: Lang = None, db: Db = None, ws: Workspace 
     if as_json:
         _print_json(page)
         return
-    reader = _reader(store)
+    reader = _reader(store, lang)
     words, titles = explanations.counterparty_words(store, key, _lang(lang))
+    tier = escape(reader.say("tier %(tier)s", tier=words.tier(page["tier"])))
     out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}, {escape(words.kind(page['kind']))}, "
-              f"tier {escape(words.tier(page['tier']))}): [bold]{escape(words.status(page['status']))}[/bold]",
-              highlight=False)
+              f"{tier}): [bold]{escape(words.status(page['status']))}[/bold]", highlight=False)
     for r in page["restrictions"]:
-        out.print(f"  {words.action(r['type'])} until {reader.time(r['until'])} ({titles.get(r['rule'], r['rule'])})",
+        out.print("  " + reader.say("%(what)s until %(until)s (%(rule)s)", what=words.action(r["type"]),
+                                    until=reader.time(r["until"]), rule=titles.get(r["rule"], r["rule"])),
                   markup=False, highlight=False)
-    table = PlainTable("rule", "strikes", "step", "kept in a row", "broken", "kept")
+    table = PlainTable(reader.say("rule"), reader.say("strikes"), reader.say("step"), reader.say("kept in a row"),
+                       reader.say("broken"), reader.say("kept"))
     for rule_id, r in page["rules"].items():
         table.add_row(titles.get(rule_id, rule_id), str(r["strikes"]), words.action(r["step"]) if r["step"] else "—",
                       str(r["kept_streak"]), str(r["broken"]), str(r["kept"]))
@@ -359,41 +370,47 @@ def counterparty_show(key: str, lang: Lang = None, db: Db = None, ws: Workspace 
     account = page["account"]
     if account is not None:
         cur = account["currency"]
-        due = f", due {reader.money(account['due'], cur)}" if account["due"] != "0.00" else ""
-        out.print(f"account: balance {reader.money(account['balance'], cur)}{due}", markup=False, highlight=False)
+        due = reader.say(", due %(due)s", due=reader.money(account["due"], cur)) if account["due"] != "0.00" else ""
+        out.print(reader.say("account: balance %(balance)s", balance=reader.money(account["balance"], cur)) + due,
+                  markup=False, highlight=False)
     for name, value in page["scores"].items():  # a flag, a list of event ids, a class: in words, no literals
         out.print(f"{name.replace('_', ' ')}: {words.value(name, value)}", markup=False, highlight=False)
 
 
 # -- accounts -----------------------------------------------------------------------------------
+MODES = {"prepaid": N_("prepaid"), "postpaid": N_("postpaid")}  # an account's terms, as people say them
+
+
 @account_app.command("show")
 @friendly
-def account_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def account_show(key: str, db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """Balance, amount due and the statement of one counterparty's account."""
     store = bootstrap.store(db, ws)
     page = accounts.show(store, key)
     if as_json:
         _print_json(page)
         return
-    reader = _reader(store)
+    reader = _reader(store, lang)
     cur = page["currency"]
-    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}): "
-              f"balance [bold]{escape(reader.money(page['balance'], cur))}[/bold], "
-              f"due {escape(reader.money(page['due'], cur))}"
-              + (f", {escape(page['mode'])}" if page["mode"] else ""), highlight=False)
-    at, when = reader.column("at", [e["at"] for e in page["entries"]])
-    table = PlainTable(at, "entry", "amount", "account", "event", "service")
+    figures = reader.say("balance %(balance)s, due %(due)s", balance=reader.money(page["balance"], cur),
+                         due=reader.money(page["due"], cur))
+    out.print(f"[bold]{escape(page['name'])}[/bold] ({escape(page['key'])}): {escape(figures)}"
+              + (f", {escape(reader.say(MODES.get(page['mode'], page['mode'])))}" if page["mode"] else ""),
+              highlight=False)
+    at, when = reader.column(reader.say("at"), [e["at"] for e in page["entries"]])
+    table = PlainTable(at, reader.say("entry"), reader.say("amount"), reader.say("account"), reader.say("event"),
+                       reader.say("service"))
     for e, moment in zip(page["entries"], when, strict=True):
         sign = "+" if e["kind"] == "credit" else "−"
         table.add_row(moment, e["memo"], f"{sign}{reader.money(e['amount'], cur)}", e["account"], e["event"],
                       e["service"] or "")
     out.print(table)
     if page["prices"]:
-        prices = PlainTable("service", "title", "price")
+        prices = PlainTable(reader.say("service"), reader.say("title"), reader.say("price"))
         for code, p in page["prices"].items():
             prices.add_row(code, p["title"], reader.money(p["price"], cur) + (" *" if p["special"] else ""))
         out.print(prices)
-        out.print("* this counterparty's own price", style="dim")
+        out.print(reader.say("* this counterparty's own price"), style="dim", markup=False)
 
 
 @account_app.command("invoice")
@@ -418,8 +435,10 @@ def account_invoice(key: str,
             path.write_text(documents.invoice_html(inv), encoding="utf-8")
     except OSError as exc:
         raise FirmlyError(f"cannot write {path}: {exc.strerror}") from None
-    amount = Reader(inv.timezone, inv.locale).money(inv.amount, inv.currency)
-    out.print(f"invoice {inv.number} for {amount} to {inv.name}: {path}", markup=False, highlight=False)
+    reader = Reader(inv.timezone, inv.locale)
+    out.print(reader.say("invoice %(number)s for %(amount)s to %(buyer)s: %(path)s", number=inv.number,
+                         amount=reader.money(inv.amount, inv.currency), buyer=inv.name, path=path),
+              markup=False, highlight=False)
 
 
 # -- reports ------------------------------------------------------------------------------------
@@ -427,7 +446,8 @@ def account_invoice(key: str,
 @friendly
 def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, partners, suppliers or courtesy")],
                    db: Db = None, ws: Workspace = None, as_json: Json = False,
-                   as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False) -> None:
+                   as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False, lang: Lang = None
+                   ) -> None:
     """A report over all counterparties: JSON, CSV or a readable table."""
     make = reports.BY_NAME.get(name)
     if make is None:
@@ -440,7 +460,7 @@ def report_command(name: Annotated[str, typer.Argument(help="cost-to-serve, part
     if as_csv:
         reports.write_csv(rows, sys.stdout, " ")
         return
-    _print_report(name, rows, _reader(store))
+    _print_report(name, rows, _reader(store, lang))
 
 
 # the figures a person scans in a terminal; the rest of a row goes on an indented line below it
@@ -452,6 +472,13 @@ SUMMARY = {
 }
 
 
+# a report column's header: English words for the catalogues (the keys stay in JSON and CSV)
+HEADS = {"key": N_("key"), "name": N_("name"), "effort_minutes": N_("effort, min"), "revenue": N_("revenue"),
+         "currency": N_("currency"), "ratio": N_("ratio"), "flagged": N_("flagged"), "karma": N_("karma"),
+         "rating": N_("rating"), "reviews": N_("reviews"), "clean_bookings": N_("clean bookings"),
+         "incidents": N_("incidents"), "bonus": N_("bonus"), "class": N_("class"), "weighted": N_("weighted"),
+         "late_deliveries": N_("late deliveries"), "switching_cost": N_("switching cost"),
+         "messages": N_("messages"), "hostile": N_("hostile"), "courtesy": N_("courtesy")}
 MONEY_COLUMNS = ("revenue",)  # amounts whose row names their currency
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 
@@ -474,7 +501,7 @@ def _figure(value: Any, column: str, row: dict[str, Any], reader: Reader) -> str
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return reader.say("yes") if value else reader.say("no")
     if column in MONEY_COLUMNS and row.get("currency"):
         return reader.money(str(value), str(row["currency"]))
     if isinstance(value, int | float) or (isinstance(value, str) and _DECIMAL.fullmatch(value)):
@@ -484,11 +511,11 @@ def _figure(value: Any, column: str, row: dict[str, Any], reader: Reader) -> str
 
 def _print_report(name: str, rows: list[dict[str, Any]], reader: Reader) -> None:
     if not rows:
-        out.print("no counterparties")
+        out.print(reader.say("no counterparties"))
         return
     columns = [c for c in SUMMARY.get(name) or tuple(rows[0])
                if not (c == "currency" and any(m in rows[0] for m in MONEY_COLUMNS))]  # said by the sign
-    table = PlainTable(*(c.replace("_", " ") for c in columns), show_lines=False)
+    table = PlainTable(*(reader.say(HEADS.get(c, c.replace("_", " "))) for c in columns), show_lines=False)
     for r in rows:
         table.add_row(*(_figure(r.get(c), c, r, reader) for c in columns))
     out.print(table)
@@ -503,16 +530,19 @@ def _print_report(name: str, rows: list[dict[str, Any]], reader: Reader) -> None
 def counterparty_list(kind: Annotated[str | None, typer.Option(help="client, partner or supplier")] = None,
                       status: Annotated[str | None, typer.Option(help="active, restricted, suspended, "
                                                                       "terminated")] = None,
-                      db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                      db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """Counterparties, with filters."""
-    rows = queries.counterparties(bootstrap.store(db, ws), kind, status)
+    store = bootstrap.store(db, ws)
+    rows = queries.counterparties(store, kind, status)
     if as_json:
         _print_json([{"key": r.key, "kind": r.kind, "name": r.name, "tier": r.tier, "status": r.status}
                      for r in rows])
         return
-    table = PlainTable("key", "name", "kind", "tier", "status")
+    reader = _reader(store, lang)
+    words = wording.words(reader.lang)
+    table = PlainTable(*(reader.say(h) for h in (N_("key"), N_("name"), N_("kind"), N_("tier"), N_("status"))))
     for r in rows:
-        table.add_row(r.key, r.name, r.kind, r.tier, r.status)
+        table.add_row(r.key, r.name, words.kind(r.kind), words.tier(r.tier), words.status(r.status))
     out.print(table)
 
 
@@ -525,7 +555,7 @@ def _lang(lang: str | None) -> str | None:
 def _print_decisions(rows: list[dict[str, Any]], reader: Reader) -> None:
     """One decision per line with its explanation indented below: readable at any terminal width."""
     if not rows:
-        out.print("no decisions")
+        out.print(reader.say("no decisions"))
     for r in rows:
         amount = f" {reader.money(r['amount'], r['currency'])}" if r["amount"] and r["currency"] else ""
         rule = r["rule_title"] or r["rule"] or "—"  # a rule no longer in force keeps its id
@@ -546,7 +576,7 @@ def decisions_command(counterparty: Annotated[str | None, typer.Option(help="onl
     if as_json:
         _print_json(queries.decisions(store, counterparty, rule, status))
     else:
-        _print_decisions(explanations.decisions(store, counterparty, rule, status, _lang(lang)), _reader(store))
+        _print_decisions(explanations.decisions(store, counterparty, rule, status, _lang(lang)), _reader(store, lang))
 
 
 # -- the review queue ---------------------------------------------------------------------------
@@ -565,7 +595,7 @@ def review_list(lang: Lang = None, db: Db = None, ws: Workspace = None, as_json:
     if as_json:
         _print_json([queries.public(r) for r in review.pending(store)])
     else:
-        _print_decisions(explanations.for_reader(store, review.pending(store), _lang(lang)), _reader(store))
+        _print_decisions(explanations.for_reader(store, review.pending(store), _lang(lang)), _reader(store, lang))
 
 
 # an act on the queue by the status it leaves the decision in, which the vocabulary names
@@ -582,28 +612,35 @@ def review_log(counterparty: Annotated[str | None, typer.Option(help="only this 
     if as_json:
         _print_json(rows)
         return
-    reader = _reader(store)
-    words = explanations.workspace_words(store, _lang(lang) or reader.lang)
-    acted_header, acted = reader.column("acted at", [r["acted_at"] for r in rows])
-    at, when = reader.column("engine time", [r["at"] for r in rows])
-    table = PlainTable(acted_header, at, "counterparty", "decision", "act", "author", "reason")
+    reader = _reader(store, lang)
+    words = explanations.workspace_words(store, reader.lang)
+    acted_header, acted = reader.column(reader.say("acted at"), [r["acted_at"] for r in rows])
+    at, when = reader.column(reader.say("engine time"), [r["at"] for r in rows])
+    table = PlainTable(acted_header, at, *(reader.say(h) for h in (N_("counterparty"), N_("decision"), N_("act"),
+                                                                     N_("author"), N_("reason"))))
     for r, person, moment in zip(rows, acted, when, strict=True):
         done = words.status(ACTED.get(r["act"], r["act"]))
-        act = f"{done} to step {r['step']}" if r["step"] else done
+        act = reader.say("%(act)s to step %(step)s", act=done, step=r["step"]) if r["step"] else done
         table.add_row(person, moment, r["counterparty"], r["decision"], act, r["author"], r["reason"])
     out.print(table)
 
 
 def _act(decision: str, act: str, reason: str, db: str | None, ws: str | None, step: int | None,
          as_json: bool) -> None:
-    row = review.act(bootstrap.store(db, ws), decision, act, reason, _author(), step)
+    store = bootstrap.store(db, ws)
+    row = review.act(store, decision, act, reason, _author(), step)
     if as_json:
         _print_json(queries.public(row))
-    elif act == "reinstate":
-        out.print(f"{decision}: the relationship with {row['counterparty']} is reinstated ({row['id']})",
-                  markup=False, highlight=False)
+        return
+    reader = _reader(store)
+    if act == "reinstate":
+        said = reader.say("%(decision)s: the relationship with %(who)s is reinstated (%(id)s)", decision=decision,
+                          who=row["counterparty"], id=row["id"])
     else:
-        out.print(f"{decision}: {row['action']} is now {row['status']}", markup=False, highlight=False)
+        words = wording.words(reader.lang)
+        said = reader.say("%(decision)s: %(action)s is now %(status)s", decision=decision,
+                          action=words.action(row["action"]), status=words.status(row["status"]))
+    out.print(said, markup=False, highlight=False)
 
 
 @review_app.command("approve")
@@ -650,17 +687,21 @@ def review_reinstate(decision: str, reason: Reason, db: Db = None, ws: Workspace
 # -- history ------------------------------------------------------------------------------------
 @app.command("replay")
 @friendly
-def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """Rebuild all derived state (strikes, status, decisions) from the event log."""
-    with err.status("replaying the event log…") if err.is_terminal and not as_json else nullcontext(), \
+    store = bootstrap.store(db, ws)
+    reader = _reader(store, lang)
+    with err.status(reader.say("replaying the event log…")) if err.is_terminal and not as_json else nullcontext(), \
             bulk.quiet_gc():
-        report = replay.replay(bootstrap.store(db, ws))
+        report = replay.replay(store)
     if as_json:
         _print_json({"events": report.events, "counterparties": report.counterparties,
                      "decisions": report.decisions, "rewritten": report.rewritten})
     else:
-        out.print(f"replayed {report.events} events: {report.counterparties} counterparties, "
-                  f"{report.decisions} decisions, {report.rewritten} of them changed", highlight=False)
+        out.print(reader.say("replayed events: %(events)s; counterparties: %(counterparties)s, decisions: "
+                             "%(decisions)s, of them changed: %(changed)s", events=report.events,
+                             counterparties=report.counterparties, decisions=report.decisions,
+                             changed=report.rewritten), highlight=False)
 
 
 @app.command("simulate")
@@ -668,30 +709,38 @@ def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False) -
 def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="the changed rulebook")],
                      since: Annotated[str | None, typer.Option(help="count decisions from this time")] = None,
                      until: Annotated[str | None, typer.Option(help="count decisions up to this time")] = None,
-                     db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                     db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """What would change under another rulebook: replayed in memory, nothing stored."""
     book = rulebooks.read(rulebook)
-    with err.status("replaying history under the changed rulebook…") if err.is_terminal and not as_json \
-            else nullcontext(), bulk.quiet_gc():
-        result = simulate.simulate(bootstrap.store(db, ws), book,
+    store = bootstrap.store(db, ws)
+    reader = _reader(store, lang)
+    with err.status(reader.say("replaying history under the changed rulebook…")) \
+            if err.is_terminal and not as_json else nullcontext(), bulk.quiet_gc():
+        result = simulate.simulate(store, book,
                                    _instant(since, "--since") if since else None,
                                    _instant(until, "--until") if until else None)
     if as_json:
         _print_json(result)
         return
-    table = PlainTable("action", "current", "simulated", "change")
+    words = wording.words(reader.lang)
+    heads = (reader.say("action"), reader.say("current"), reader.say("simulated"), reader.say("change"))
+    table = PlainTable(*heads)
     for action, counts in result["totals"].items():
         delta = counts["simulated"] - counts["current"]
-        table.add_row(action, str(counts["current"]), str(counts["simulated"]), f"{delta:+d}" if delta else "")
-    out.print(f"under {result['rulebook']} ({result['governed']} counterparties governed):", markup=False,
-              highlight=False)
+        table.add_row(words.action(action), str(counts["current"]), str(counts["simulated"]),
+                      f"{delta:+d}" if delta else "")
+    out.print(reader.say("under %(rulebook)s (counterparties governed: %(governed)s):", rulebook=result["rulebook"],
+                         governed=result["governed"]), markup=False, highlight=False)
     out.print(table)
     for currency, actions in result["money"].items():
-        money = PlainTable("action", f"current {currency}", f"simulated {currency}", "change")
+        money = PlainTable(*heads)
         for action, m in actions.items():
-            money.add_row(action, m["current"], m["simulated"], "" if m["change"] == "0" else m["change"])
+            change = "" if m["change"] == "0" else ("+" if not m["change"].startswith("-") else "") + \
+                reader.money(m["change"], currency)
+            money.add_row(words.action(action), reader.money(m["current"], currency),
+                          reader.money(m["simulated"], currency), change)
         out.print(money)
-    out.print(f"{len(result['counterparties'])} counterparties would be treated differently")
+    out.print(reader.say("counterparties that would be treated differently: %(n)s", n=len(result["counterparties"])))
 
 
 # -- tone -----------------------------------------------------------------------------------------
@@ -764,10 +813,10 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
     if as_json:
         _print_json(rows)
         return
+    reader = _reader(store, lang)
     if not rows:
-        out.print("no messages")
-    reader = _reader(store)
-    words = wording.words(_lang(lang) or reader.lang)
+        out.print(reader.say("no messages"))
+    words = wording.words(reader.lang)
     for r in rows:  # one line each, the error below: readable at any terminal width
         when = reader.time(r["sent_at"] or r["next_at"])
         out.print(f"{when}  [bold]{escape(words.status(r['status']))}[/bold]  {escape(words.channel(r['channel']))} → "
@@ -780,14 +829,15 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
 @outbox_app.command("retry")
 @friendly
 def outbox_retry(message: Annotated[str | None, typer.Argument(help="one failed message (default: all)")] = None,
-                 db: Db = None, ws: Workspace = None) -> None:
+                 db: Db = None, ws: Workspace = None, lang: Lang = None) -> None:
     """Send failed messages again."""
     from firmly.service import worker  # noqa: PLC0415
 
-    n = worker.retry(bootstrap.store(db, ws), message, _now())
+    store = bootstrap.store(db, ws)
+    n = worker.retry(store, message, _now())
     if message and not n:
         raise FirmlyError(f"no failed message {message!r}")
-    out.print(f"{n} message(s) will be sent again")
+    out.print(_reader(store, lang).say("messages to be sent again: %(n)s", n=n))
 
 
 @workspace_app.command("set")
@@ -795,28 +845,33 @@ def outbox_retry(message: Annotated[str | None, typer.Argument(help="one failed 
 def workspace_set(name: Annotated[str, typer.Argument(help=", ".join(outbox.SETTINGS))],
                   value: Annotated[str | None, typer.Argument(help="the value; @FILE reads it from a file; "
                                                               "leave out to remove")] = None,
-                  db: Db = None, ws: Workspace = None) -> None:
+                  db: Db = None, ws: Workspace = None, lang: Lang = None) -> None:
     """Change a workspace setting."""
     if value is not None and value.startswith("@"):
         try:
             value = Path(value[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise FirmlyError(f"cannot read {value[1:]}: {exc.strerror}") from None
-    outbox.set_setting(bootstrap.store(db, ws), name, value)
-    out.print(f"{name} {'set' if value is not None else 'removed'}", markup=False, highlight=False)
+    store = bootstrap.store(db, ws)
+    outbox.set_setting(store, name, value)
+    reader = _reader(store, lang)
+    said = reader.say("%(name)s set", name=name) if value is not None else reader.say("%(name)s removed", name=name)
+    out.print(said, markup=False, highlight=False)
 
 
 @workspace_app.command("show")
 @friendly
-def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """The workspace's settings."""
-    found = outbox.settings(bootstrap.store(db, ws))
+    store = bootstrap.store(db, ws)
+    found = outbox.settings(store)
     shown = {k: "whsec_…" if k == "webhook_secret" else redact.url(v) if k == "webhook_url" else v
              for k, v in found.items()}
     if as_json:
         _print_json(shown)
         return
-    table = PlainTable("setting", "value", "what it is")
+    reader = _reader(store, lang)
+    table = PlainTable(reader.say("setting"), reader.say("value"), reader.say("what it is"))
     for name, help_text in outbox.SETTINGS.items():
         table.add_row(name, shown.get(name, "—"), help_text)
     out.print(table)
@@ -875,7 +930,7 @@ def token_create(role: Annotated[str, typer.Option(help="admin, operator, viewer
 
 @token_app.command("list")
 @friendly
-def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """The workspace's tokens (never their secrets)."""
     store = bootstrap.store(db, ws)
     rows = [{"id": t.id, "role": t.role, "name": t.name, "created_at": iso(t.created_at),
@@ -883,10 +938,10 @@ def token_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> No
     if as_json:
         _print_json(rows)
         return
-    reader = _reader(store)
-    created, made = reader.column("created", [r["created_at"] for r in rows])
-    revoked, ended = reader.column("revoked", [r["revoked_at"] for r in rows])
-    table = PlainTable("id", "role", "name", created, revoked)
+    reader = _reader(store, lang)
+    created, made = reader.column(reader.say("created"), [r["created_at"] for r in rows])
+    revoked, ended = reader.column(reader.say("revoked"), [r["revoked_at"] for r in rows])
+    table = PlainTable("id", reader.say("role"), reader.say("name"), created, revoked)
     for r, at, until in zip(rows, made, ended, strict=True):
         table.add_row(r["id"], r["role"], r["name"], at, until)
     out.print(table)
@@ -928,7 +983,7 @@ def user_create(role: Annotated[str, typer.Option(help="admin, operator or viewe
 
 @user_app.command("list")
 @friendly
-def user_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+def user_list(db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
     """The workspace's logins (never their passwords)."""
     from firmly.service import users  # noqa: PLC0415
 
@@ -937,8 +992,9 @@ def user_list(db: Db = None, ws: Workspace = None, as_json: Json = False) -> Non
     if as_json:
         _print_json(rows)
         return
-    created, made = _reader(store).column("created", [r["created_at"] for r in rows])
-    table = PlainTable("email", "role", created)
+    reader = _reader(store, lang)
+    created, made = reader.column(reader.say("created"), [r["created_at"] for r in rows])
+    table = PlainTable(reader.say("email"), reader.say("role"), created)
     for r, at in zip(rows, made, strict=True):
         table.add_row(r["email"], r["role"], at)
     out.print(table)
@@ -967,20 +1023,23 @@ def demo_command(example: Annotated[str | None, typer.Option(
     else:
         with err.status("filling the demo workspace…") if err.is_terminal else nullcontext():
             report = demo.showcase(store, _now(), locale)
-        out.print(f"rulebooks: {', '.join(report.rulebooks)}", markup=False, highlight=False)
+        out.print(_reader(store).say("rulebooks: %(ids)s", ids=", ".join(report.rulebooks)), markup=False,
+                  highlight=False)
         stored, again = report.stored, report.duplicates
-    out.print(f"stored {stored} events ({again} already there) in workspace [bold]{escape(store.workspace)}[/bold]; "
-              f"{len(queries.counterparties(store, None, None))} counterparties", highlight=False)
+    reader = _reader(store)
+    out.print(reader.say("workspace %(workspace)s: events stored %(stored)s (already there %(again)s), "
+                         "counterparties %(counterparties)s", workspace=store.workspace, stored=stored, again=again,
+                         counterparties=len(queries.counterparties(store, None, None))), highlight=False)
     waiting = review.pending(store)
-    out.print(f"{len(waiting)} proposals wait for a person:")
-    _print_decisions([queries.public(r) for r in waiting][:5], _reader(store))
+    out.print(reader.say("proposals that wait for a person: %(n)s", n=len(waiting)), highlight=False)
+    _print_decisions([queries.public(r) for r in waiting][:5], reader)
     email, secret = demo.login(store, password, _now())
     address, number = host or config.HOST.value(), port or int(config.PORT.value())
-    out.print(f"\n[bold]Open http://{escape(address)}:{number}/ and log in as {escape(email)} with the password "
-              f"{escape(secret)}[/bold]",
-              highlight=False)
+    opening = reader.say("Open %(url)s and log in as %(email)s with the password %(password)s",
+                         url=f"http://{address}:{number}/", email=email, password=secret)
+    out.print(f"\n[bold]{escape(opening)}[/bold]", highlight=False)
     w = f"-w {store.workspace}"
-    out.print("Or from the command line:", highlight=False)
+    out.print(reader.say("Or from the command line:"), highlight=False)
     for line in (f"firmly decisions {w}", f"firmly review list {w}", f"firmly report cost-to-serve {w}",
                  f"firmly counterparty show tom {w}"):
         out.print(f"  {line}", markup=False, highlight=False)

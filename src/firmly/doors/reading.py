@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from firmly.domain.clock import parse_instant
 from firmly.domain.formats import format_money, format_number, format_time, zone_label
+from firmly.doors.catalogues import translations
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,12 @@ class Reader:
         shared = len(labels) == 1
         header = f"{title} ({labels.pop()})" if shared else title
         return header, [blank if m is None else self.time(m, with_zone=not shared) for m in at]
+
+    def say(self, message: str, **values: object) -> str:
+        """A line or a header for people, in the reader's language: the English template translated through
+        the gettext catalogues (`pybabel extract -k say`), then its values put in."""
+        text = translations(self.lang).gettext(message)
+        return text % values if values else text
 
     def number(self, value: Decimal | str | float, digits: int = 2) -> str:
         """A figure as the language writes it: "3,34" / "3.34", "106 000" / "106,000"."""
