@@ -1,0 +1,47 @@
+"""The CLI's one-line results and table headers in the reader's language: the workspace's, or --lang.
+
+A Russian owner runs the same commands as an English one; only keys, ids and file names stay as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+AGENCY = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "agency-ru"
+
+# each command, what a Russian reader sees, and the English template it must not fall back to
+SAID = [
+    (("rulebook", "check", str(AGENCY / "rulebook.yaml")), "без ошибок (правил:", "is valid"),
+    (("rulebook", "load", str(AGENCY / "rulebook.yaml")), "загружен", "loaded"),
+    (("ingest", str(AGENCY / "events.jsonl")), "сохранено: 13, повторов: 0, отклонено: 0", "stored"),
+    (("tick", "--as-of", "2026-12-01T00:00:00+03:00"), "часы движка: 01.12.2026, 00:00 MSK", "clock at"),
+    (("replay",), "пересчитано событий: 13", "replayed"),
+    (("decisions", "--counterparty", "nobody"), "решений нет", "no decisions"),
+    (("rulebook", "list"), "свод правил", "rulebook"),
+    (("counterparty", "list"), "статус", "status"),
+    (("token", "list"), "создан", "created"),
+    (("workspace", "set", "sender_name", "Типография"), "sender_name: задано", " set"),
+    (("workspace", "show"), "настройка", "setting"),
+]
+
+
+def firmly(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FIRMLY_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "FIRMLY_WORKSPACE": "w",
+           "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "firmly", *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_a_russian_workspace_hears_russian_and_lang_en_english(tmp_path: Path) -> None:
+    assert firmly(tmp_path, "init", "--locale", "ru", "--timezone", "Europe/Moscow").returncode == 0
+    for args, russian, english in SAID:
+        done = firmly(tmp_path, *args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert russian in done.stdout, (args, done.stdout)
+        assert not re.search(rf"\b{re.escape(english.strip())}\b", done.stdout), (args, done.stdout)
+    assert "stored 0, duplicates 13, rejected 0" in firmly(tmp_path, "ingest", str(AGENCY / "events.jsonl"),
+                                                           "--lang", "en").stdout
+    assert "replayed events: 13" in firmly(tmp_path, "replay", "--lang", "en").stdout
