@@ -59,3 +59,15 @@ def test_the_check_catches_each_layer_reaching_past_its_ports() -> None:
     assert _breaches("firmly.domain.probe", "import firmly.service.ingest\n", "probe.py") == [
         "probe.py:1: firmly.domain imports firmly.service.ingest"]
     assert _breaches("firmly.bootstrap", "from firmly.adapters import memory\n", "bootstrap.py") == []
+
+
+MAX_LINES = 400
+ON_PURPOSE = "Over 400 lines on purpose:"  # the module's docstring then says why it stays whole
+
+
+def test_no_module_grows_past_400_lines_without_saying_why() -> None:
+    """Small modules with names that explain themselves; the few that stay whole say why in their docstring."""
+    long = {p: len(p.read_text(encoding="utf-8").splitlines()) for p in _sources()}
+    unexplained = [f"{p.relative_to(FIRMLY)}: {n} lines" for p, n in long.items()
+                   if n > MAX_LINES and ON_PURPOSE not in (ast.get_docstring(ast.parse(p.read_text("utf-8"))) or "")]
+    assert unexplained == [], "split these modules, or say in the docstring why each stays whole"
