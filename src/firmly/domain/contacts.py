@@ -46,7 +46,7 @@ class Recipient:
 
 # Roles as the appendix names them (a role not listed here is shown as written, "_" read as a space)
 ROLE_WORDS = {
-    "ru": {OWN: "вы сами", "management": "руководство", "owner": "владелец", "director": "директор",
+    "ru": {OWN: "вы", "management": "руководство", "owner": "владелец", "director": "директор",
            "accounting": "бухгалтерия", "billing": "бухгалтерия", "reception": "администратор",
            "manager": "ваш менеджер", "legal": "юристы", "quality": "служба качества"},
     "en": {OWN: "you", "management": "your management", "owner": "the owner", "director": "the director",
@@ -54,7 +54,7 @@ ROLE_WORDS = {
            "reception": "your reception", "manager": "your account manager", "legal": "your legal team",
            "quality": "your quality team"},
 }
-GOES_TO = {"ru": "сообщение получает: {whom}", "en": "the message goes to {whom}"}
+GOES_TO = {"ru": "адресат сообщения — {whom}", "en": "the message goes to {whom}"}
 
 
 def role_words(role: str, lang: str) -> str:
