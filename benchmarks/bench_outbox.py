@@ -251,9 +251,10 @@ class Watched:
         self.started = time.perf_counter()
 
     def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
-             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
+             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = (),
+             from_addr: str | None = None) -> None:
         self.mail.send(to, subject, body, from_name=from_name, reply_to=reply_to, message_id=message_id,
-                       attachments=attachments)
+                       attachments=attachments, from_addr=from_addr)
         self.sent += 1
         if self.sent in self.marks:
             self.samples.append({"at": self.marks[self.sent], "sent": self.sent, **rss()})
@@ -293,11 +294,12 @@ class Timed:
         self.mail, self.seconds = mail, 0.0
 
     def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
-             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
+             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = (),
+             from_addr: str | None = None) -> None:
         started = time.perf_counter()
         try:
             self.mail.send(to, subject, body, from_name=from_name, reply_to=reply_to, message_id=message_id,
-                           attachments=attachments)
+                           attachments=attachments, from_addr=from_addr)
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -312,7 +314,8 @@ class NoMail:
         self.server = server
 
     def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
-             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
+             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = (),
+             from_addr: str | None = None) -> None:
         with self.server.count.get_lock():
             self.server.count.value += 1
 

@@ -176,3 +176,30 @@ def test_a_message_under_no_claim_is_finished_only_as_such(store: Store) -> None
         assert not store.renew_outbox(failed, T + 400)  # nothing to renew: it is not claimed
     with store.read():
         assert [(r.status, r.next_at) for r in store.outbox()] == [("pending", T + 300)]
+
+
+def test_a_message_keeps_its_sender_and_note_through_claim_and_finish(store: Store) -> None:
+    """The sender a thread's messages come from (From and Reply-To) and the roles that had no contact are
+    stored with the message, come back with its claim and stay when it is marked; a message without them
+    (the workspace's one default sender) reads them as None."""
+    voiced = OutboxRow("m-voiced", "d-v", "north", "email", "desk@north.example", "Subject", "Body", None, "pending",
+                       0, T - 1000, T - 1000, sender="anna@care.example", sender_name="Анна Берг, CareLink",
+                       note="management,legal")
+    with store.write():
+        store.put_outbox([voiced, _message("plain", T - 1000)])
+    with store.read():
+        listed = {r.id: r for r in store.outbox()}
+    assert (listed["m-voiced"].sender, listed["m-voiced"].sender_name, listed["m-voiced"].note) == (
+        "anna@care.example", "Анна Берг, CareLink", "management,legal")
+    assert (listed["m-plain"].sender, listed["m-plain"].sender_name, listed["m-plain"].note) == (None, None, None)
+    with store.write():
+        claimed = {r.id: r for r in store.claim_outbox(T - 1000, 10, T - 900, "claim-s")
+                   if r.workspace == store.workspace}
+        assert claimed["m-voiced"].sender == "anna@care.example"
+        assert claimed["m-voiced"].sender_name == "Анна Берг, CareLink"
+        for row in claimed.values():
+            row.status, row.sent_at = "sent", T - 990
+            assert store.finish_outbox(row)
+    with store.read():
+        done = {r.id: r for r in store.outbox("sent")}
+    assert (done["m-voiced"].sender, done["m-voiced"].note) == ("anna@care.example", "management,legal")

@@ -1,6 +1,9 @@
 """Runs an acceptance scenario (scenario.json: commands and checks) through the `firmly` command.
 
-The format is the one of the shared scenarios; the project's own examples use it too.
+The format is the one of the shared scenarios; the project's own examples use it too. Two additions of
+the project's own: `"env": {"FIRMLY_NOW": …}` at the top (the wall clock a scenario of messages runs at),
+and the check `{"outbox": {field: value, …}}`: the outbox's messages (`firmly outbox list --json`, each with
+its decision's `action` and `rule`) that match, in the order they are due.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ class Outcome:
 
 
 class Firmly:
-    def __init__(self, cwd: Path, database_url: str, workspace: str) -> None:
+    def __init__(self, cwd: Path, database_url: str, workspace: str, env: dict[str, str] | None = None) -> None:
         self.cwd = cwd
         self.env = {**os.environ, "FIRMLY_DATABASE_URL": database_url, "FIRMLY_WORKSPACE": workspace,
-                    "CI": os.environ.get("CI", ""), "COLUMNS": "200"}
+                    "CI": os.environ.get("CI", ""), "COLUMNS": "200", **(env or {})}
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "firmly", *args], cwd=self.cwd, env=self.env,
@@ -109,6 +112,11 @@ def _observe(firmly: Firmly, item: dict[str, Any]) -> Any:
         if "where" in item:
             rows = [r for r in rows if all(r.get(k) == v for k, v in item["where"].items())]
         return rows
+    if "outbox" in item:
+        decided = {d["id"]: d for d in firmly.json("decisions")}
+        rows = [{**r, "action": decided.get(r["decision"], {}).get("action"),
+                 "rule": decided.get(r["decision"], {}).get("rule")} for r in firmly.json("outbox", "list")]
+        return [r for r in rows if all(r.get(k) == v for k, v in item["outbox"].items())]
     raise AssertionError(f"unknown check {item}")
 
 
@@ -136,7 +144,7 @@ def _item(firmly: Firmly, item: dict[str, Any]) -> str | None:
 
 def run_scenario(folder: Path, database_url: str, workspace: str) -> list[Outcome]:
     spec = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
-    firmly = Firmly(folder, database_url, workspace)
+    firmly = Firmly(folder, database_url, workspace, spec.get("env"))
     init = firmly.run("init")
     if init.returncode != 0:
         return [Outcome(0, "init", f"`firmly init` exited {init.returncode}: {init.stderr[-400:]}")]

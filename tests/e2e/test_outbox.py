@@ -829,7 +829,7 @@ def test_a_permanent_refusal_fails_is_listed_and_retried_from_the_cli(sqlite_url
     assert cli(sqlite_url, "outbox", "retry", "m-nosuch", "-w", "w").returncode == 1
     refusing[0] = False  # the mailbox exists now
     retried = cli(sqlite_url, "outbox", "retry", bad.id, "-w", "w")
-    assert retried.returncode == 0 and "1 message(s)" in retried.stdout, retried.stderr
+    assert retried.returncode == 0 and "отправлено снова: 1" in retried.stdout, retried.stderr
     proc = cli(sqlite_url, "worker", "--once", env={"FIRMLY_SMTP_URL": smtp.url})  # the retry is due now (wall clock)
     assert proc.returncode == 0, proc.stderr
     assert [m.message_id for m in smtp.mails] == [mid(good.id), mid(bad.id)]
@@ -1031,7 +1031,7 @@ def test_workspace_set_and_show(tmp_path: Path) -> None:
     for name, value in (("quiet_hours", "22:00-07:00"), ("daily_limit", "5"), ("sender_name", "Bright Smile"),
                         ("webhook_secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")):
         done = runner.invoke(firmly_cli, ["workspace", "set", name, value, "--db", db, "-w", "w"])
-        assert done.exit_code == 0 and f"{name} set" in done.stdout, done.stderr
+        assert done.exit_code == 0 and f"{name}: задано" in done.stdout, done.stderr
     shown = runner.invoke(firmly_cli, ["workspace", "show", "--json", "--db", db, "-w", "w"])
     assert json.loads(shown.stdout) == {"quiet_hours": "22:00-07:00", "daily_limit": "5",
                                         "sender_name": "Bright Smile", "webhook_secret": "whsec_…"}

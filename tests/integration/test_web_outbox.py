@@ -62,3 +62,21 @@ def test_a_viewer_reads_the_outbox_but_cannot_retry(site: Site) -> None:
         assert "connection refused" in page and "Send again" not in page
         assert c.post("/outbox/retry", data={"csrf": csrf(page)}).status_code == 403
     assert len(outbox.listed(site.store, "failed")) == 2
+
+
+def test_the_outbox_shows_who_a_message_is_from_and_why_it_went_to_the_own_address(site: Site) -> None:
+    voiced = OutboxRow("m-voiced", "d-voiced", "tom", "email", "tom@example.org", "A warning", "Dear Tom",
+                       None, "pending", 0, 1_780_000_000_000_009, 1_780_000_000_000_000, workspace="outbox-it",
+                       sender="anna@clinic.example", sender_name="Анна Берг", note="management")
+    with site.store.write():
+        site.store.put_outbox([voiced])
+    with site.client() as c:
+        site.login(c, "outbox-operator@example.org")
+        page = c.get("/outbox").text
+        assert "From: Анна Берг &lt;anna@clinic.example&gt;" in page
+        assert "no contact for your management: sent to the counterparty&#39;s own address" in page
+        c.post("/lang", data={"csrf": csrf(page), "lang": "ru"})
+        russian = c.get("/outbox").text
+        assert "От: Анна Берг &lt;anna@clinic.example&gt;" in russian
+        assert "нет контакта (руководство): отправлено на основной адрес контрагента" in russian
+        assert "From:" not in russian

@@ -93,7 +93,9 @@ class SmtpSender:
         return self._conn
 
     def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
-             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
+             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = (),
+             from_addr: str | None = None) -> None:
+        """One message; `from_addr` (one of the workspace's senders) replaces the configured sender."""
         # The compat32 classes: the modern EmailMessage re-parses and re-folds every header, which took half
         # the worker's time per message; these build the same MIME for a fraction of it.
         text = MIMEText(body, "plain", "utf-8")
@@ -107,7 +109,8 @@ class SmtpSender:
                     data.decode("utf-8", "replace"), subtype)
                 part.add_header("Content-Disposition", "attachment", filename=filename)
                 msg.attach(part)
-        msg["From"] = formataddr((from_name, self.sender)) if from_name else self.sender  # encodes a Cyrillic name
+        sender = from_addr or self.sender
+        msg["From"] = formataddr((from_name, sender)) if from_name else sender  # encodes a Cyrillic name
         msg["To"] = to
         msg["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]  # compat32 folds a Header itself
         # a stable Message-ID: a message resent after a crash can be recognised as the same one

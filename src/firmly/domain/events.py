@@ -16,6 +16,7 @@ import msgspec
 
 from firmly.domain import limits
 from firmly.domain.clock import TimeError, parse_instant
+from firmly.domain.contacts import contacts_problem
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.limits import shown
 from firmly.domain.money import MoneyError, parse_amount
@@ -168,6 +169,15 @@ def _names(value: object) -> str | None:
     return None if ok else Said(N_("must be a list of rulebook ids"))
 
 
+def _contacts(value: object) -> str | None:
+    """Contacts by role (domain/contacts.py): the message names the role and field that is wrong."""
+    found = contacts_problem(value)
+    if found is None:
+        return None
+    where, problem = found
+    return Said(N_("{where}: {problem}"), where=where.lstrip("."), problem=problem) if where else problem
+
+
 def _within(value: object, depth: int = 1) -> tuple[str, str] | None:
     """Where a value inside an event's data passes a limit (a path like "[3].note", and the problem), or None:
     numbers finite and below 10^15, texts and field names not too long, nesting not too deep."""
@@ -206,7 +216,7 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "counterparty.upserted": ((), {
         "kind": _one_of(*KINDS), "name": _text, "tier": _text_of(limits.TIER), "locale": _one_of("ru", "en"),
         "timezone": _ref, "prices": _prices, "switching_cost": _money, "rulebooks": _names,
-        "legal_name": _text, "address": _text, "inn": _ref, "kpp": _ref, "vat_id": _ref}),
+        "legal_name": _text, "address": _text, "inn": _ref, "kpp": _ref, "vat_id": _ref, "contacts": _contacts}),
     "appointment.booked": (("appointment", "starts_at"), {
         "appointment": _ref, "starts_at": _time, "price": _money, "partner": _key, "service": _service}),
     "appointment.rescheduled": (("appointment", "starts_at"), {"appointment": _ref, "starts_at": _time, "by": _BY}),

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from firmly.domain.checker import Checker
+from firmly.domain.contacts import OWN, ROLE
 from firmly.domain.durations import DurationError, parse_duration
 from firmly.domain.yamlmap import Path
 
@@ -15,6 +16,8 @@ STEP_ACTIONS = ("feedback", "warning", "fee", "require_prepayment", "suspend", "
 SANCTIONS = ("fee", "require_prepayment", "suspend", "terminate")
 LADDER_FIELDS = frozenset({"window", "earn_back", "steps", "first_step_may_sanction"})
 MAX_EARN_BACK = 1000
+STEP_OPTIONS = frozenset({"review", "to"})  # what a step may say besides its action
+MAX_ROLES = 10  # roles one step's message goes to
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,7 @@ class Step:
     amount: Decimal | None = None
     duration: timedelta | None = None
     review: bool = False
+    to: tuple[str, ...] = ()  # the contacts' roles its message goes to (domain/contacts.py); () = the counterparty
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +37,27 @@ class Ladder:
     steps: tuple[Step, ...]
 
 
+def _to(c: Checker, raw: object, path: Path) -> tuple[str, ...]:
+    """`to: management` or `to: [management, owner]`: the roles a step's message goes to."""
+    roles = [raw] if isinstance(raw, str) else raw
+    if not isinstance(roles, list) or not roles or len(roles) > MAX_ROLES:
+        c.add(path, "names the contacts' roles the message goes to, like management or [management, owner] "
+              "(at most {most}), got {value}", most=MAX_ROLES, value=repr(raw))
+        return ()
+    out: list[str] = []
+    for i, role in enumerate(roles):
+        where = path if isinstance(raw, str) else (*path, i)
+        if not isinstance(role, str) or not ROLE.match(role):
+            c.add(where, "a role is a short name in lowercase latin letters, digits and _ (like management "
+                  "or {own} for the counterparty's own address), got {value}", own=OWN, value=repr(role))
+        elif role not in out:
+            out.append(role)
+    return tuple(out)
+
+
 def _step(c: Checker, raw: object, path: Path) -> Step | None:
     review = False
+    to: tuple[str, ...] = ()
     if isinstance(raw, str):
         action, value = raw, None
     elif isinstance(raw, dict):
@@ -42,7 +65,9 @@ def _step(c: Checker, raw: object, path: Path) -> Step | None:
         if not isinstance(review_raw, bool):
             c.add((*path, "review"), "must be true or false")
         review = bool(review_raw)
-        keys = [k for k in raw if k != "review"]
+        if "to" in raw:
+            to = _to(c, raw["to"], (*path, "to"))
+        keys = [k for k in raw if k not in STEP_OPTIONS]
         if len(keys) != 1:
             c.add(path, "a step names one action ({choices}), got {value}", choices=", ".join(STEP_ACTIONS),
                   value=repr(keys))
@@ -58,16 +83,16 @@ def _step(c: Checker, raw: object, path: Path) -> Step | None:
     step_path = (*path, action) if isinstance(raw, dict) else path
     if action == "fee":
         amount = c.money(value, step_path)
-        return Step(action, amount=amount, review=review) if amount is not None else None
+        return Step(action, amount=amount, review=review, to=to) if amount is not None else None
     if action in ("require_prepayment", "suspend"):
         try:
-            return Step(action, duration=parse_duration(value), review=review)
+            return Step(action, duration=parse_duration(value), review=review, to=to)
         except DurationError as exc:
             c.add(step_path, "{step} needs its duration: {reason}", step=action, reason=str(exc))
             return None
     if action == "terminate" and value not in (True, None):
         c.add(step_path, "write `terminate: true`")
-    return Step(action, review=review)
+    return Step(action, review=review, to=to)
 
 
 def check_ladders(c: Checker, doc: dict[str, Any]) -> dict[str, Ladder]:
@@ -99,7 +124,7 @@ def _step_action(raw: object) -> str | None:
     if isinstance(raw, str):
         return raw
     if isinstance(raw, dict):
-        keys = [k for k in raw if k != "review"]
+        keys = [k for k in raw if k not in STEP_OPTIONS]
         return str(keys[0]) if len(keys) == 1 else None
     return None
 

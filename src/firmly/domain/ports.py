@@ -73,6 +73,9 @@ class OutboxRow:
     error: str | None = None
     workspace: str = ""
     claim: str | None = None  # while `sending`: the token of the claim it was taken with (next_at is its lease)
+    sender: str | None = None  # the address it is from and replies go to (the `senders` setting); None: the default
+    sender_name: str | None = None
+    note: str | None = None  # the roles its ladder step named that have no contact (so it went to the own address)
 
 
 @dataclass(frozen=True, slots=True)

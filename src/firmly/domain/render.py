@@ -9,6 +9,7 @@ import html
 from datetime import timedelta
 from decimal import Decimal
 
+from firmly.domain.contacts import goes_to
 from firmly.domain.durations import counted, describe
 from firmly.domain.formats import format_date, format_money, format_number
 from firmly.domain.labels import for_language
@@ -154,7 +155,9 @@ def step_words(step: Step, lang: str, currency: str) -> str:
 
 def _step_text(step: Step, r: _Reader) -> str:
     text = step_words(step, r.lang, r.currency)
-    return f"{text} — {r.w['review']}" if step.review else text
+    if step.review:
+        text = f"{text} — {r.w['review']}"
+    return f"{text}; {goes_to(step.to, r.lang)}" if step.to else text
 
 
 def _rule_lines(rule: Rule, book: Rulebook, r: _Reader) -> list[str]:

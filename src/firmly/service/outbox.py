@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from firmly import redact
-from firmly.domain import seller
+from firmly.domain import contacts, seller
 from firmly.domain.clock import iso
 from firmly.domain.engine import CounterpartyState, Engine
 from firmly.domain.errors import FirmlyError, InvalidInput, Problem
@@ -37,6 +37,8 @@ SETTINGS = {
     "sender_name": "who the messages are from, e.g. \"Клиника «Улыбка»\"",
     "signature": "the last lines of every email (default: the sender name)",
     "reply_to": "the address replies go to",
+    "senders": "several people the messages come from, as [{name, email}]; each counterparty hears one of them "
+               "about one rule, and replies go back to that one",
     "quiet_hours": "when nothing is sent, in the workspace time zone (default 21:00-09:00; \"off\" for none)",
     "daily_limit": "at most this many messages a day to one counterparty (default 3; later ones wait a day)",
     "webhook_url": "where every decision is posted as a Standard Webhooks request",
@@ -82,17 +84,26 @@ def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: di
     if not wanted:
         return 0
     settings = store.settings()
+    voices = senders(settings)
     out: list[OutboxRow] = []
     for row in wanted:
         st = states.get(row["counterparty"])
         if st is None:
             continue
-        email = (st.info or {}).get("email")
-        if isinstance(email, str) and "@" in email:
-            subject, body = letter(engine, st, row, ws, settings)
+        info = st.info or {}
+        email = info.get("email")
+        to = contacts.recipients(step_to(engine, st, row), email if isinstance(email, str) else None,
+                                 contacts.contacts_of(info.get("contacts")))
+        if to:
+            voice = contacts.sender_for(voices, st.key, row.get("rule"))
+            subject, body = letter(engine, st, row, ws, settings, voice)
             attachment = "invoice" if row["action"] == "top_up_invoice" else None
-            out.append(OutboxRow(message_id(row["id"], "email", email), row["id"], st.key, "email", email, subject,
-                                 body, attachment, "pending", 0, _when(row, now), now))
+            for person in to:
+                out.append(OutboxRow(
+                    message_id(row["id"], "email", person.email), row["id"], st.key, "email", person.email, subject,
+                    body, attachment, "pending", 0, _when(row, now), now,
+                    sender=voice.email if voice else None, sender_name=voice.name if voice else None,
+                    note=person.note or None))
         url = settings.get("webhook_url")
         if url:
             payload = {"type": f"decision.{row['action']}", "timestamp": iso(row["at"]),
@@ -103,12 +114,34 @@ def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: di
     return store.put_outbox(out)
 
 
+def senders(settings: dict[str, str]) -> tuple[contacts.Person, ...]:
+    """The workspace's senders (none: the messages come from the one default sender)."""
+    raw = settings.get("senders")
+    if not raw:
+        return ()
+    try:
+        return contacts.senders_of(load_with_lines(raw)[0])
+    except YamlProblem:  # stored before it was checked: the default sender stands in
+        return ()
+
+
+def step_to(engine: Engine, st: CounterpartyState, row: dict[str, Any]) -> tuple[str, ...]:
+    """The roles the ladder step behind a decision sends its message to (() for the counterparty itself)."""
+    if not row.get("step") or not row.get("rule"):
+        return ()
+    c = engine.table(st, row["at"]).rules.get(row["rule"])
+    if c is None or c.ladder is None or not c.ladder.steps:
+        return ()
+    steps = c.ladder.steps
+    return steps[min(int(row["step"]), len(steps)) - 1].to
+
+
 def _when(row: dict[str, Any], now: int) -> int:
     return max(int(row["at"]), now) if row["status"] == "approved" else int(row["at"])
 
 
 def letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: WorkspaceInfo,
-            settings: dict[str, str]) -> tuple[str, str]:
+           settings: dict[str, str], voice: contacts.Person | None = None) -> tuple[str, str]:
     table = engine.table(st, row["at"])
     c = table.rules.get(row["rule"] or "")
     lang = st.locale or (c.book.locale if c is not None else (table.books[0].locale if table.books else ws.locale))
@@ -120,11 +153,13 @@ def letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: Works
     amount = format_money((Decimal(str(row["amount"])), row["currency"]), lang) \
         if row.get("amount") and row.get("currency") else str(row.get("amount") or "")
     sender = settings.get("sender_name") or (table.books[0].title if table.books else "")
+    signature = settings.get("signature", sender)
+    if voice is not None and voice.name:  # a person of the workspace signs, with the business's name below
+        signature = voice.name if not signature or signature == voice.name else f"{voice.name}\n{signature}"
     letter = compose(row["action"], lang, Fields(
         name=st.name, title=c.rule.title if c is not None else "", why=c.rule.why if c is not None else "",
         explanation=explanation(engine, row_to_decision(row), st, ws, lang), amount=amount, next=next_step,
-        sender=sender,
-        signature=settings.get("signature", sender)), turn=int(row.get("n") or 0),
+        sender=sender, signature=signature), turn=int(row.get("n") or 0),
         overrides=overrides(engine, st, row["at"], settings))
     return letter.subject, letter.body
 
@@ -175,6 +210,19 @@ def _check(name: str, value: str) -> None:
         raise FirmlyError(f"webhook_url must be an http(s) URL, got {redact.url(value)!r}")
     elif name == "messages":
         _check_messages(value)
+    elif name == "senders":
+        _check_senders(value)
+
+
+def _check_senders(value: str) -> None:
+    """`senders` as YAML or JSON: [{name, email}, ...], each address once."""
+    try:
+        loaded = load_with_lines(value)[0]
+    except YamlProblem as exc:
+        raise InvalidInput([Problem("senders", exc.line, "yaml", exc.message)]) from None
+    problem = contacts.senders_problem(loaded)
+    if problem is not None:
+        raise FirmlyError(problem)
 
 
 def _check_messages(value: str) -> None:

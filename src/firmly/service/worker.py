@@ -33,7 +33,8 @@ FIRST_CLAIM = 20  # the size of a round's first claim, before it has seen how lo
 
 class Mail(Protocol):
     def send(self, to: str, subject: str, body: str, *, from_name: str = "", reply_to: str | None = None,
-             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None: ...
+             message_id: str = "", attachments: tuple[tuple[str, bytes, str], ...] = (),
+             from_addr: str | None = None) -> None: ...
 
     def close(self) -> None:
         """End the connection kept open between messages."""
@@ -248,6 +249,10 @@ def _sender(store: Store, place: _Workspace, row: OutboxRow, channels: Channels)
             number = invoices.invoice(store, row.counterparty, row.decision).number
             attachments = ((f"invoice-{number}.pdf", channels.invoice_pdf(store, row.counterparty, row.decision),
                             "application/pdf"),)
+        if row.sender:  # one of the workspace's senders wrote it: it is from them, and replies go to them
+            return lambda: mail.send(row.recipient, row.subject, row.body, from_name=row.sender_name or "",
+                                     reply_to=row.sender, message_id=row.id, attachments=attachments,
+                                     from_addr=row.sender)
         return lambda: mail.send(row.recipient, row.subject, row.body, from_name=settings.get("sender_name", ""),
                                  reply_to=settings.get("reply_to"), message_id=row.id, attachments=attachments)
     if row.channel == "webhook":

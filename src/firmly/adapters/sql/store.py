@@ -634,7 +634,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             return 0
         ws = self.workspace
         values = [(ws, r.id, r.decision, r.counterparty, r.channel, r.recipient, r.subject, r.body, r.attachment,
-                   r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, None) for r in rows]
+                   r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, None, r.sender, r.sender_name,
+                   r.note) for r in rows]
         names = ", ".join(f'"{c.name}"' for c in outbox.columns)
         marks = ", ".join("?" for _ in outbox.columns)
         done = self.c.exec_driver_sql(self._marked(
@@ -743,4 +744,5 @@ def _bulk_sql(table: Table, keys: tuple[str, ...] | None) -> tuple[str, str, str
 
 def _outbox_row(r: Any) -> OutboxRow:
     return OutboxRow(r.id, r.decision, r.counterparty, r.channel, r.recipient, r.subject, r.body, r.attachment,
-                     r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, r.workspace, r.claim)
+                     r.status, r.attempts, r.next_at, r.created_at, r.sent_at, r.error, r.workspace, r.claim,
+                     r.sender, r.sender_name, r.note)

@@ -142,6 +142,9 @@ outbox = Table(
     Column("sent_at", BigInteger, nullable=True),
     Column("error", Text, nullable=True),
     Column("claim", String(32), nullable=True),  # while `sending`: the token of the claim it is sent under
+    Column("sender", Text, nullable=True),  # one of the workspace's senders (From and Reply-To); null: the default
+    Column("sender_name", Text, nullable=True),
+    Column("note", Text, nullable=True),  # roles its step named with no contact: sent to the own address instead
     Index("ix_outbox_due", "status", "next_at"),
     Index("ix_outbox_counterparty", "workspace", "counterparty", "sent_at"),
     Index("ix_outbox_status", "workspace", "status", "next_at"),  # a workspace's failed or pending messages

@@ -12,6 +12,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from firmly.domain import contacts
 from firmly.domain.engine import values
 from firmly.domain.engine.acts import ActsFold
 from firmly.domain.engine.decision import Decision
@@ -159,6 +160,8 @@ class Engine(ActsFold):
         for name in ("name", "email", "phone", "locale", "timezone", "switching_cost", *BUYER_DETAILS):
             if data.get(name) is not None:
                 info[name] = data[name]
+        if isinstance(data.get("contacts"), dict):  # role by role over the earlier ones (domain/contacts.py)
+            info["contacts"] = contacts.merge(info.get("contacts"), data["contacts"])
         st.info = info
         if isinstance(data.get("kind"), str):
             st.kind = data["kind"]

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from firmly import bootstrap, config, redact
 from firmly.domain.clock import iso
+from firmly.domain.contacts import fallback_note
 from firmly.domain.errors import FirmlyError
 from firmly.doors.cli.common import (
     Db,
@@ -101,7 +102,9 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
                                    "channel": r.channel,
              "recipient": redact.url(r.recipient), "subject": r.subject, "status": r.status, "attempts": r.attempts,
              "next_at": iso(r.next_at), "sent_at": iso(r.sent_at) if r.sent_at else None,
-             "error": redact.text(r.error) if r.error else None}  # a webhook URL's password stays hidden
+             "error": redact.text(r.error) if r.error else None,  # a webhook URL's password stays hidden
+             "sender": r.sender, "sender_name": r.sender_name,
+             "missing_contacts": r.note.split(",") if r.note else []}
             for r in outbox.listed(store, status)]
     if as_json:
         _print_json(rows)
@@ -115,6 +118,12 @@ def outbox_list(status: Annotated[str | None, typer.Option(help="pending, sendin
         out.print(f"{when}  [bold]{escape(words.status(r['status']))}[/bold]  {escape(words.channel(r['channel']))} → "
                   f"{escape(r['recipient'])}  "
                   f"{escape(r['subject'])}  [dim]{escape(r['id'])} ×{r['attempts']}[/dim]", highlight=False)
+        if r["sender"]:
+            who = f"{r['sender_name']} <{r['sender']}>" if r["sender_name"] else r["sender"]
+            out.print("    " + reader.say("from %(sender)s", sender=who), markup=False, highlight=False)
+        if r["missing_contacts"]:
+            out.print(f"    {fallback_note(','.join(r['missing_contacts']), words.lang)}", markup=False,
+                      highlight=False)
         if r["error"]:
             out.print(f"    {r['error']}", markup=False, highlight=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from firmly.domain import contacts
 from firmly.doors.web.routes._common import answer_async, back, field, store_of, web
 from firmly.doors.web.security import ACT, check_form, now_us, signed_in
 from firmly.service import outbox_page, worker
@@ -19,7 +20,7 @@ async def outbox(request: Request, state: str = "", retried: str = "") -> HTMLRe
     store = store_of(request, who)
     found = await answer_async(lambda: outbox_page.letters(store, state))
     return web(request).page(request, "outbox.html", nav="outbox", found=found, state=state,
-                             retried=int(retried) if retried.isdigit() else None)
+                             retried=int(retried) if retried.isdigit() else None, fallback=contacts.fallback_note)
 
 
 @router.post("/outbox/retry")
