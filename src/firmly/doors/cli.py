@@ -197,13 +197,17 @@ def rulebook_check(file: Path,
               f"({len(book.rules)} rules, {len(book.ladders)} ladders)", markup=False, highlight=False)
 
 
+By = Annotated[str | None, typer.Option("--by", show_default=False,
+                                       help="who loads it (default: FIRMLY_AUTHOR or the OS user)")]
+
+
 @rulebook_app.command("load")
 @friendly
-def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
-    """Validate and store a new version of a rulebook."""
+def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json = False, by: By = None) -> None:
+    """Validate and store a new version of a rulebook, recorded as loaded by --by or the OS user."""
     book = rulebooks.read(file)
     _show_warnings(book)
-    loaded = rulebooks.load(bootstrap.store(db, ws), book, _now())
+    loaded = rulebooks.load(bootstrap.store(db, ws), book, _now(), by=(by or "").strip() or _author())
     if as_json:
         _print_json({"id": loaded.id, "version": loaded.version, "hash": loaded.hash, "new": loaded.new})
         return
@@ -219,17 +223,17 @@ def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False) ->
     store = bootstrap.store(db, ws)
     versions = rulebooks.stored(store)
     rows = [{"id": v.id, "version": v.version, "hash": v.hash, "loaded_at": iso(v.loaded_at),
-             "effective_from": iso(v.effective_from) if v.effective_from is not None else None}
-            for v in versions]
+             "effective_from": iso(v.effective_from) if v.effective_from is not None else None,
+             "loaded_by": v.loaded_by} for v in versions]
     if as_json:
         _print_json(rows)
         return
     reader = _reader(store)
     loaded, when_loaded = reader.column("loaded", [v.loaded_at for v in versions])
     start, when_start = reader.column("in force from", [v.effective_from for v in versions], "the beginning")
-    table = PlainTable("rulebook", "version", "hash", loaded, start)
+    table = PlainTable("rulebook", "version", "hash", loaded, "by", start)
     for r, at, since in zip(rows, when_loaded, when_start, strict=True):
-        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], at, since)
+        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], at, str(r["loaded_by"] or "—"), since)
     out.print(table)
 
 
