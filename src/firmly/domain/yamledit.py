@@ -303,7 +303,7 @@ def _put(doc: Any, f: Field, value: str) -> None:
             node[part] = CommentedMap()
         node = node[part]
     last = f.path[-1]
-    old = node[last] if (isinstance(node, dict) and last in node) or isinstance(node, list) else None
+    old = node.get(last) if isinstance(node, dict) else node[int(last)]
     if f.kind == "list":
         items = [_typed(v.strip(), None, f.key) for v in value.split(",") if v.strip()]
         if isinstance(old, CommentedSeq):
