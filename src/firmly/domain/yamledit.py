@@ -35,6 +35,7 @@ _HEAD = ("rulebook", "version", "title", "locale", "currency", "timezone", "effe
 _LISTS = frozenset({"kept_by", "allowed", "applies_to", "exempt", "at"})
 _MAPPINGS = frozenset({"weight", "remind"})  # a rule's fields that hold a mapping, not one value
 _MONEY = frozenset({"fee", "price", "surcharge", "low_balance", "top_up", "credit_limit", "bill_amount"})
+_ACCOUNT = ("mode", "low_balance", "top_up", "credit_limit")  # sections.ACCOUNT_FIELDS, in the order written
 _LONG = 70  # characters: a longer text is edited in a text area
 
 # The names of a rulebook's fields as a person reads them (a field nobody named reads as its key, plainly)
@@ -195,9 +196,12 @@ def sections(text: str) -> list[Section]:
                 fields.extend(_unwritten(spec, (group, name), kinds))
             title = str(spec.get("title") or "") if isinstance(spec, dict) else ""
             out.append(Section(group, str(name), title, tuple(_chosen(f, kinds) for f in fields)))
-    for group in ("prices", "account"):
-        if group in doc:
-            out.append(Section(group, group, "", tuple(_leaves(doc[group], (group,)))))
+    if "prices" in doc:
+        out.append(Section("prices", "prices", "", tuple(_leaves(doc["prices"], ("prices",)))))
+    if isinstance(doc.get("account"), dict):
+        terms = _leaves(doc["account"], ("account",))
+        terms += [Field(("account", key), "", "text", written=False) for key in _ACCOUNT if key not in doc["account"]]
+        out.append(Section("account", "account", "", tuple(terms)))
     for key, value in doc.items():
         if key not in (*_HEAD, *_ORDER):
             out.append(Section("other", str(key), "", tuple(_leaves(value, (str(key),)))))
