@@ -51,7 +51,7 @@ LABELS = {
     "sum": N_("summing"), "bill": N_("billed at"), "weight": N_("weights"), "max_late": N_("at most late"),
     "polite_only": N_("polite requests only"), "hostile": N_("hostile requests"),
     "undirected_profanity": N_("swearing aimed at nobody"), "window": N_("window"),
-    "earn_back": N_("clean events to earn a step back"), "steps": N_("steps"), "step": N_("step"),
+    "earn_back": N_("clean events to earn a step back"), "steps": N_("steps"),
     "fee": N_("fee"), "require_prepayment": N_("prepayment required for"), "suspend": N_("suspension for"),
     "terminate": N_("termination"), "review": N_("a person reviews it"), "exempt": N_("exempt from"),
     "surcharge": N_("surcharge"), "price": N_("price"), "mode": N_("mode"), "low_balance": N_("low balance"),

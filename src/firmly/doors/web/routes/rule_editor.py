@@ -187,7 +187,7 @@ def _field_of(problem_field: str, dotted: dict[str, str]) -> str | None:
 def _heading(s: yamledit.Section, words: Words) -> str:
     _ = i18n.gettext
     if s.group == "head":
-        return _(yamledit.GROUPS["head"])
+        return _(yamledit.GROUPS[s.group])
     if s.group == "rules":
         return _("Rule: %(title)s") % {"title": s.title or plain(s.name)}
     if s.group == "ladders":
