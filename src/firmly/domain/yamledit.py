@@ -103,7 +103,9 @@ class Section:
 
     @property
     def anchor(self) -> str:
-        return pointer((self.group, self.name))[len(PREFIX):].replace("/", "-").replace("~", "-")
+        """The section's id in the page: `head`, `prices`, `account`, `rules-late_change`, `other-karma`."""
+        parts = (self.group,) if self.group == self.name else (self.group, self.name)
+        return pointer(parts)[len(PREFIX):].replace("/", "-").replace("~", "-")
 
 
 def pointer(path: YPath) -> str:

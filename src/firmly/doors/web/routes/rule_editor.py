@@ -19,7 +19,7 @@ from firmly.domain.ports import StoredRulebook
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.domain.vocabulary import Words, plain
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, answer_async, back, busy, field, loader, store_of, web
+from firmly.doors.web.routes._common import answer, answer_async, back, field, loader, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
 from firmly.service import rulebooks, what_if_jobs
 
@@ -74,7 +74,7 @@ def edit_page(request: Request, book_id: str, version: str) -> HTMLResponse:
     stored = _one(versions, version)
     parts = _parts(stored.source, {}, [])
     return web(request).page(request, "rule_editor.html", nav="rulebooks", stored=stored, versions=versions[::-1],
-                             parts=parts, general=[], diff=[], job=None, unchanged=False, valid=False,
+                             parts=parts, general=[], diff=[], job=None, waits=False, unchanged=False, valid=False,
                              invalid=False)
 
 
@@ -97,7 +97,7 @@ async def edit(request: Request, book_id: str, version: str) -> Response:
         raise Refused(400, str(exc)) from None
     unchanged = text == stored.source
     book, problems = (None, []) if unchanged else await run_in_threadpool(_check, text, versions)
-    job = None
+    job, waits = None, False
     if book is not None and action == "save":
         try:
             loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us(), loader(who)))
@@ -110,15 +110,15 @@ async def edit(request: Request, book_id: str, version: str) -> Response:
         try:
             job = answer(lambda: what_if_jobs.start(partial(bootstrap.store, web(request).url, store.workspace),
                                                     store.workspace, text, WHERE))
-        except Busy as exc:
-            raise busy(exc) from None
+        except Busy:
+            waits = True  # another what-if is running in this workspace: the diff is shown all the same
     parts = _parts(stored.source, edits, problems)
     placed = {id(p) for part in parts for p in part.problems} | {
         id(p) for part in parts for f in part.fields for p in f.problems}
     general = [p for p in problems if id(p) not in placed]
     return web(request).page(request, "rule_editor.html", http_status=422 if problems else 200, nav="rulebooks",
                              stored=stored, versions=versions[::-1], parts=parts, general=general,
-                             diff=[] if unchanged else yamledit.diff(stored.source, text), job=job,
+                             diff=[] if unchanged else yamledit.diff(stored.source, text), job=job, waits=waits,
                              unchanged=unchanged, valid=book is not None and not problems, invalid=bool(problems))
 
 
