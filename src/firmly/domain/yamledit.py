@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -151,6 +152,7 @@ def _dump(doc: Any, indent: tuple[int, int, int]) -> str:
     return "".join(out.parts)
 
 
+@lru_cache(maxsize=64)
 def _indent_of(text: str) -> tuple[int, int, int]:
     """The indentation the text is written with, among the usual ones."""
     for indent in _INDENTS:
@@ -183,6 +185,11 @@ def _kinds() -> dict[str, frozenset[str]]:
 def sections(text: str) -> list[Section]:
     """The rulebook's entries as sections of fields, in the order of the form: the head, each ladder, tier
     and rule, the price list, the account terms, then any other section as written."""
+    return list(_sections(text))
+
+
+@lru_cache(maxsize=64)  # a stored version's text is read again on every page of its editor
+def _sections(text: str) -> tuple[Section, ...]:
     doc = _load(text)
     if not isinstance(doc, dict):
         raise EditError("the rulebook is not a YAML mapping of fields")
@@ -207,7 +214,7 @@ def sections(text: str) -> list[Section]:
     for key, value in doc.items():
         if key not in (*_HEAD, *_ORDER):
             out.append(Section("other", str(key), "", tuple(_leaves(value, (str(key),)))))
-    return out
+    return tuple(out)
 
 
 def _head(doc: dict[str, Any], kinds: dict[str, frozenset[str]]) -> Section:
@@ -269,7 +276,7 @@ def apply(text: str, edits: Mapping[str, str]) -> str:
     doc = _load(text)
     if not isinstance(doc, dict):
         raise EditError("the rulebook is not a YAML mapping of fields")
-    fields = {f.name: f for s in sections(text) for f in s.fields}
+    fields = {f.name: f for s in _sections(text) for f in s.fields}
     removed: list[YPath] = []
     changed = False
     for name, raw in edits.items():
