@@ -150,3 +150,43 @@ def test_an_operator_may_preview_but_not_save_and_nothing_changed_says_so(url: s
         assert c.post(EDIT, data=form).status_code == 403
         assert c.post(EDIT, data={**form, "csrf": "forged"}).status_code in (400, 403)
         assert c.get("/rulebooks/smile/nine/edit").status_code == 404
+
+
+def test_a_rule_a_step_a_price_and_a_tier_are_added_then_completed_and_saved(url: str) -> None:
+    with _client(url, "admin") as c:
+        form = _form(c.get(EDIT).text)
+        form.update({"y/version": "2026-08", "new/rule/id": "late_payment", "new/rule/kind": "forbidden",
+                     "new/rule/title": "Pay on the day", "new/step/ladder": "attendance", "new/step/action": "fee",
+                     "new/step/value": "60.00", "new/price/code": "cleaning", "new/price/title": "Cleaning",
+                     "new/price/price": "80.00", "new/tier/name": "vip", "action": "preview"})
+        first = c.post(EDIT, data=form)
+        assert first.status_code == 422  # a forbidden rule needs the event it forbids: asked at its field
+        assert "<legend>Rule: Pay on the day</legend>" in first.text and "<legend>Tier: VIP</legend>" in first.text
+        event = re.search(r'<input id="(f\d+)" name="y/rules/late_payment/event" value="" autocomplete="off" '
+                          r'spellcheck="false" aria-invalid="true"', first.text)
+        assert event is not None
+        again = _form(first.text)
+        assert again["y/ladders/attendance/steps/6/fee"] == "60.00"
+        assert again["y/prices/cleaning/price"] == "80.00"
+        base = re.search(r'<input type="hidden" name="base" value="([^"]*)"', first.text)
+        assert base is not None
+        again.update({"base": html.unescape(base.group(1)), "y/rules/late_payment/event": "appointment.no_show",
+                      "action": "save"})
+        saved = c.post(EDIT, data=again, follow_redirects=False)
+        assert saved.status_code == 303, saved.text[:3000]
+        book = rulebooks.stored(bootstrap.store(url, "editor-it"))[-1]
+        assert book.version == "2026-08" and book.loaded_by == "admin@editor.example.org"
+        assert "  late_payment:\n    title: Pay on the day\n    kind: forbidden\n    event: appointment.no_show\n" \
+            in book.source
+        assert '      - fee: "60.00"\n\ntiers:' in book.source  # the new step before the blank line, as written
+        assert 'cleaning: {title: Cleaning, price: "80.00"}' in book.source
+
+
+def test_an_entry_whose_name_is_taken_is_refused_plainly(url: str) -> None:
+    with _client(url, "admin") as c:
+        form = _form(c.get(EDIT).text)
+        form.update({"y/version": "2026-09", "new/rule/id": "no_show", "new/rule/kind": "forbidden",
+                     "action": "preview"})
+        answer = c.post(EDIT, data=form)
+        assert answer.status_code == 422
+        assert "no_show is taken already in this rulebook" in answer.text

@@ -8,11 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from firmly.domain import yamledit
 from firmly.domain.engine.kinds import KINDS
+from firmly.domain.errors import InvalidInput
 from firmly.domain.rulebook import Rule, parse_rulebook
 
 # One rule of every kind, with comments where people write them
@@ -216,3 +218,30 @@ def test_text_that_is_no_yaml_mapping_is_refused_plainly() -> None:
         yamledit.sections("- just\n- a list\n")
     with pytest.raises(yamledit.EditError):
         yamledit.sections("a: [unclosed\n")
+
+
+def test_entries_are_added_at_the_end_of_their_section_before_its_blank_line() -> None:
+    after = yamledit.add(BOOK, "steps", "firm", {"action": "terminate", "value": "true"})
+    after = yamledit.add(after, "prices", "cleaning", {"title": "Cleaning", "price": "80.00"})
+    after = yamledit.add(after, "tiers", "vip", {})
+    after = yamledit.add(after, "rules", "extra", {"title": "No smoking", "kind": "forbidden"})
+    assert "        review: true\n      - terminate: true\n\ntiers:" in after
+    assert '  workshop: {title: Workshop, price: "900.00"}\n  cleaning: {title: Cleaning, price: "80.00"}\n\n' \
+        in after
+    assert '      one_channel: "10.00"\n  vip:\n    exempt: []\n\n# A price list' in after
+    assert after.endswith("    kind: courtesy\n  extra:\n    title: No smoking\n    kind: forbidden\n")
+    assert yamledit.names(after, "tiers") == ["key", "vip"]
+    with pytest.raises(yamledit.EditError):
+        yamledit.add(BOOK, "rules", "no_show", {"kind": "forbidden"})
+    with pytest.raises(yamledit.EditError):
+        yamledit.add(BOOK, "steps", "nowhere", {"action": "fee"})
+    problems = [p.field for p in _problems(after)]
+    assert problems == ["rules.extra.event"]  # the new rule asks for what it needs; the rest is whole
+
+
+def _problems(text: str) -> list[Any]:
+    try:
+        parse_rulebook(text)
+    except InvalidInput as exc:
+        return list(exc.problems)
+    return []

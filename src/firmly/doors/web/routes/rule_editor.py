@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from firmly import bootstrap
 from firmly.domain import yamledit
 from firmly.domain.errors import Busy, InvalidInput, Problem
+from firmly.domain.ladders import STEP_ACTIONS
 from firmly.domain.ports import StoredRulebook
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.domain.vocabulary import Words, plain
@@ -25,6 +26,7 @@ from firmly.service import rulebooks, what_if_jobs
 
 router = APIRouter()
 WHERE = "rulebook.yaml"
+MAX_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +74,10 @@ def _one(versions: list[StoredRulebook], version: str) -> StoredRulebook:
 def edit_page(request: Request, book_id: str, version: str) -> HTMLResponse:
     versions = _versions(request, book_id)
     stored = _one(versions, version)
-    parts = _parts(stored.source, {}, [])
+    parts = _parts(stored.source, [])
     return web(request).page(request, "rule_editor.html", nav="rulebooks", stored=stored, versions=versions[::-1],
                              parts=parts, general=[], diff=[], job=None, waits=False, unchanged=False, valid=False,
-                             invalid=False)
+                             invalid=False, base="", **_choices(stored.source))
 
 
 @router.post("/rulebooks/{book_id}/{version}/edit")
@@ -90,13 +92,20 @@ async def edit(request: Request, book_id: str, version: str) -> Response:
         signed_in(request, ADMIN)
     versions = await run_in_threadpool(_versions, request, book_id)
     stored = _one(versions, version)
+    base = form.get("base")
+    base = base.replace("\r\n", "\n") if isinstance(base, str) and base else stored.source
+    if len(base.encode()) > MAX_BYTES:
+        raise Refused(413, i18n.gettext("A rulebook is at most 1 MiB."))
     edits = {k: v for k, v in form.items() if k.startswith(yamledit.PREFIX) and isinstance(v, str)}
+    additions = {k: v for k, v in form.items() if k.startswith("new/") and isinstance(v, str)}
     try:
-        text = await run_in_threadpool(yamledit.apply, stored.source, edits)
+        text, refused = await run_in_threadpool(_edited, base, edits, additions)
     except yamledit.EditError as exc:
         raise Refused(400, str(exc)) from None
     unchanged = text == stored.source
     book, problems = (None, []) if unchanged else await run_in_threadpool(_check, text, versions)
+    if refused:
+        book, problems = None, [*refused, *problems]
     job, waits = None, False
     if book is not None and action == "save":
         try:
@@ -112,14 +121,49 @@ async def edit(request: Request, book_id: str, version: str) -> Response:
                                                     store.workspace, text, WHERE))
         except Busy:
             waits = True  # another what-if is running in this workspace: the diff is shown all the same
-    parts = _parts(stored.source, edits, problems)
+    parts = _parts(text, problems)
     placed = {id(p) for part in parts for p in part.problems} | {
         id(p) for part in parts for f in part.fields for p in f.problems}
     general = [p for p in problems if id(p) not in placed]
     return web(request).page(request, "rule_editor.html", http_status=422 if problems else 200, nav="rulebooks",
                              stored=stored, versions=versions[::-1], parts=parts, general=general,
                              diff=[] if unchanged else yamledit.diff(stored.source, text), job=job, waits=waits,
-                             unchanged=unchanged, valid=book is not None and not problems, invalid=bool(problems))
+                             unchanged=unchanged, valid=book is not None and not problems, invalid=bool(problems),
+                             base="" if unchanged else text, **_choices(text))
+
+
+# What the form can add: the form's names for the entry's name and its values, per section
+ADDITIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("rules", "new/rule/id", {"title": "new/rule/title", "kind": "new/rule/kind"}),
+    ("steps", "new/step/ladder", {"action": "new/step/action", "value": "new/step/value"}),
+    ("prices", "new/price/code", {"title": "new/price/title", "price": "new/price/price"}),
+    ("tiers", "new/tier/name", {}),
+)
+
+
+def _edited(base: str, edits: dict[str, str], additions: dict[str, str]) -> tuple[str, list[Problem]]:
+    """The text with the form's edits and its new entries; an entry whose name is taken is refused."""
+    text = yamledit.apply(base, edits)
+    refused: list[Problem] = []
+    for group, name_field, value_fields in ADDITIONS:
+        name = additions.get(name_field, "").strip()
+        values = {k: additions.get(f, "") for k, f in value_fields.items()}
+        if not name or (group == "steps" and not values["action"].strip()):
+            continue
+        if group != "steps" and name in yamledit.names(text, group):
+            refused.append(Problem.of(WHERE, None, name_field.replace("/", "."),
+                                      "{name} is taken already in this rulebook; choose another name", name=name))
+            continue
+        text = yamledit.add(text, group, name, values)
+    return text, refused
+
+
+def _choices(text: str) -> dict[str, Any]:
+    """What the form's choices offer: the rule kinds and the ladders' step actions in words, the ladders."""
+    words = Words(i18n.current(), i18n.translations(i18n.current()))
+    return {"kinds": [(k, i18n.gettext(yamledit.KIND_WORDS.get(k, k))) for k in yamledit.rule_kinds()],
+            "actions": [(a, words.action(a)) for a in STEP_ACTIONS],
+            "ladders": [(n, plain(n)) for n in yamledit.names(text, "ladders")]}
 
 
 def _check(text: str, versions: list[StoredRulebook]) -> tuple[Rulebook | None, list[Problem]]:
@@ -135,7 +179,7 @@ def _check(text: str, versions: list[StoredRulebook]) -> tuple[Rulebook | None, 
     return book, []
 
 
-def _parts(source: str, edits: dict[str, Any], problems: list[Problem]) -> list[Part]:
+def _parts(source: str, problems: list[Problem]) -> list[Part]:
     """The form's sections in the reader's words, with what was typed and the problems at their fields."""
     words = Words(i18n.current(), i18n.translations(i18n.current()))
     try:
@@ -162,8 +206,7 @@ def _parts(source: str, edits: dict[str, Any], problems: list[Problem]) -> list[
         fields: list[Shown] = []
         for f in s.fields:
             n += 1
-            value = edits.get(f.name, f.value)
-            fields.append(Shown(f"f{n}", f.name, _label(f, s, words, titles), str(value), f.kind, f.choices,
+            fields.append(Shown(f"f{n}", f.name, _label(f, s, words, titles), f.value, f.kind, f.choices,
                                 f.written, at_field.get(f.name, [])))
         out.append(Part(s.anchor, s.group, _heading(s, words), fields, at_part.get(s.anchor, [])))
     return out
