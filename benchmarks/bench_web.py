@@ -1,7 +1,7 @@
 """Server time of every web UI page over the demo workspace (`firmly demo`'s data: ~3,900 events, ~580
 counterparties, five rulebooks), on SQLite.
 
-    .venv/bin/python benchmarks/bench_web.py [--repeat 30] [--json-out FILE]
+    .venv/bin/python benchmarks/bench_web.py [--repeat 30] [--json-out FILE] [--only "rule editor"]
 
 The server runs in this process on a loopback port (uvicorn, as `firmly serve`); a keep-alive httpx client
 logged in as the demo admin requests each page --repeat times, one request at a time. Two figures per page:
@@ -31,6 +31,7 @@ from firmly.doors.web.testing import demo_database, serve
 from firmly.service import listing, reports
 
 CLINIC = Path(__file__).resolve().parents[1] / "src" / "firmly" / "examples" / "clinic-en" / "rulebook.yaml"
+EDIT = "/rulebooks/smile/2026-05/edit"
 START_PREVIEW = "/start?business=clinic&preview=1&name=Smile&fee=25&currency=EUR&preset=strict&notice_hours=12"
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/login", "login"),
@@ -68,6 +69,9 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/record/payment.received", "record: refused at its field"),
     ("GET", "/events/upload", "event file upload form"),
     ("GET", "/counterparties/acme/statement.csv", "statement CSV"),
+    ("GET", EDIT, "rule editor"),
+    ("POST", EDIT + "?refused", "rule editor: refused at field"),
+    ("POST", EDIT + "?preview", "rule editor: diff + what-if"),
 )
 
 
@@ -104,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--only", default="", help="measure only the pages whose name has this text")
     args = parser.parse_args()
     source = CLINIC.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,8 +130,14 @@ def main() -> None:
                                             "source": source.replace("min_notice: 12h", "min_notice: 72h")},
                      # an amount in words: refused at its field, so the repeats store nothing
                      "/record/payment.received": {"csrf": token.group(1), "counterparty": "tom",
-                                                  "occurred_at": "2026-06-01T10:00", "amount": "twelve"}}
-            for method, path, name in PAGES:
+                                                  "occurred_at": "2026-06-01T10:00", "amount": "twelve"},
+                     # the rule editor: a notice that is no duration (refused, nothing stored); a valid change
+                     # checked, its diff shown and its what-if started (the job's time is not the page's)
+                     EDIT + "?refused": {"csrf": token.group(1), "action": "save", "y/version": "bench",
+                                         "y/rules/late_change/min_notice": "soon"},
+                     EDIT + "?preview": {"csrf": token.group(1), "action": "preview", "y/version": "bench",
+                                         "y/rules/late_change/min_notice": "72h"}}
+            for method, path, name in (p for p in PAGES if args.only in p[2]):
                 form = forms.get(path, {})
                 who = anonymous if path == "/login" else client
                 _measure(who, method, path, form, 2, cold=False)  # templates compiled, connections open

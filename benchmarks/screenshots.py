@@ -30,6 +30,7 @@ PAGES = (
     ("rulebook", "/rulebooks/smile/2026-05"),
     ("upload", "/rulebooks/upload"),
     ("what-if", "/rulebooks/what-if?start=smile"),
+    ("rule-editor", "/rulebooks/smile/2026-05/edit"),
     ("cost-to-serve", "/reports/cost-to-serve"),
     ("partners", "/reports/partners"),
     ("suppliers", "/reports/suppliers"),

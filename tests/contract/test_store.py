@@ -109,6 +109,14 @@ def test_clock_and_rulebook_versions(store: Store) -> None:
         assert [(b.version, b.effective_from) for b in store.rulebooks()] == [("1", None), ("2", 10)]
 
 
+def test_a_rulebook_version_keeps_who_loaded_it(store: Store) -> None:
+    with store.write():
+        store.add_rulebook(StoredRulebook("clinic", "1", "h1", "a", 1, None))
+        store.add_rulebook(StoredRulebook("clinic", "2", "h2", "b", 2, 10, "anna@example.org"))
+    with store.read():
+        assert [b.loaded_by for b in store.rulebooks()] == [None, "anna@example.org"]
+
+
 
 # Outbox times before anything else in the test database: a claim takes due messages of every workspace, and
 # PostgreSQL's database is shared by the whole session

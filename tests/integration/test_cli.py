@@ -127,3 +127,24 @@ def test_account_statement_report_csv_and_invoice_pdf(tmp_path: Path) -> None:
     assert "Demo Services Ltd" in text and "GB82WEST12345698765432" in text
     assert "how we work" not in text  # the rulebook's title is never the seller
     assert made.stderr == ""  # WeasyPrint's chatter stays out of the operator's terminal
+
+
+def test_rulebook_load_records_who_loaded_each_version(tmp_path: Path) -> None:
+    assert firmly(tmp_path, "init").returncode == 0
+    assert firmly(tmp_path, "rulebook", "load", str(EXAMPLE / "rulebook.yaml"), "--by", "olga@example.org"
+                  ).returncode == 0
+    later = tmp_path / "later.yaml"
+    later.write_text((EXAMPLE / "rulebook.yaml").read_text(encoding="utf-8").replace('"2026-05"', '"2026-06"', 1),
+                     encoding="utf-8")
+    env_author = {**os.environ, "FIRMLY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+                  "FIRMLY_WORKSPACE": "cli", "FIRMLY_AUTHOR": "night-import"}
+    loaded = subprocess.run([sys.executable, "-m", "firmly", "rulebook", "load", str(later)], cwd=tmp_path,
+                            env=env_author, capture_output=True, text=True, timeout=120, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    rows = json.loads(firmly(tmp_path, "rulebook", "list", "--json").stdout)
+    assert [(r["version"], r["loaded_by"]) for r in rows] == [("2026-05", "olga@example.org"),
+                                                             ("2026-06", "night-import")]
+    table = subprocess.run([sys.executable, "-m", "firmly", "rulebook", "list"], cwd=tmp_path,
+                           env={**env_author, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120,
+                           check=False).stdout
+    assert "olga@example.org" in table and "night-import" in table

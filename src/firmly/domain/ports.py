@@ -44,6 +44,7 @@ class StoredRulebook:
     source: str
     loaded_at: int
     effective_from: int | None
+    loaded_by: str | None = None  # who loaded it: a signed-in person, the OS user of `rulebook load`, or --by
 
 
 @dataclass(frozen=True, slots=True)

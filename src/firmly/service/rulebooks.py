@@ -32,7 +32,8 @@ class Loaded:
     replayed: bool
 
 
-def load(store: Store, book: Rulebook, now: int) -> Loaded:
+def load(store: Store, book: Rulebook, now: int, by: str | None = None) -> Loaded:
+    """Store `book` as a new version (loaded by `by`: a person's name or login), or find it stored already."""
     with store.write():
         ws = workspace.current(store)
         stored = store.rulebooks()
@@ -46,7 +47,8 @@ def load(store: Store, book: Rulebook, now: int) -> Loaded:
         first = not any(s.id == book.id for s in stored)
         effective = book.effective_from if book.effective_from is not None else _after(ws.clock)
         store.add_rulebook(StoredRulebook(book.id, book.version, book.hash, book.source, now,
-                                          None if first and book.effective_from is None else effective))
+                                          None if first and book.effective_from is None else effective,
+                                          by or None))
         replayed = False
         if ws.clock is not None and (first or _decided_from(store, effective, ws.clock)):
             # A first version governs all events, also those already stored; a later one, the events from its

@@ -339,7 +339,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
     def rulebooks(self) -> list[StoredRulebook]:
         """Every stored version, oldest first. Sources are kept by their hash once read: every request needs
         the rulebooks, and their YAML is most of what they weigh."""
-        rows = self._rows('SELECT id, version, hash, loaded_at, effective_from FROM rulebooks WHERE workspace = ? '
+        rows = self._rows("SELECT id, version, hash, loaded_at, effective_from, loaded_by FROM rulebooks "
+                          "WHERE workspace = ? "
                           "ORDER BY seq", (self.workspace,))
         sources = {r[2]: _SOURCES.get(r[2]) for r in rows}  # a local copy: another thread may clear the cache
         missing = sorted(h for h, source in sources.items() if source is None)
@@ -351,14 +352,14 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             if len(_SOURCES) > 1_000:
                 _SOURCES.clear()
             _SOURCES.update(fetched)
-        return [StoredRulebook(r[0], r[1], r[2], str(sources[r[2]]), r[3], r[4]) for r in rows]
+        return [StoredRulebook(r[0], r[1], r[2], str(sources[r[2]]), r[3], r[4], r[5]) for r in rows]
 
     def add_rulebook(self, book: StoredRulebook) -> None:
         seq = self.c.execute(select(func.count()).select_from(rulebooks)
                              .where(rulebooks.c.workspace == self.workspace)).scalar_one()
         self.c.execute(rulebooks.insert().values(
             workspace=self.workspace, id=book.id, version=book.version, hash=book.hash, source=book.source,
-            loaded_at=book.loaded_at, effective_from=book.effective_from, seq=seq + 1))
+            loaded_at=book.loaded_at, effective_from=book.effective_from, seq=seq + 1, loaded_by=book.loaded_by))
 
     # -- events ---------------------------------------------------------------------------------
     def digests(self, ids: Iterable[str]) -> dict[str, str]:

@@ -33,6 +33,7 @@ rulebooks = Table(
     Column("loaded_at", BigInteger, nullable=False),
     Column("effective_from", BigInteger, nullable=True),
     Column("seq", Integer, nullable=False),
+    Column("loaded_by", Text, nullable=True),
 )
 
 events = Table(

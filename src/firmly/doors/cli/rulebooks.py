@@ -20,6 +20,7 @@ from firmly.doors.cli.common import (
     Lang,
     PlainTable,
     Workspace,
+    _author,
     _now,
     _print_json,
     _reader,
@@ -77,15 +78,19 @@ def rulebook_check(file: Path,
     out.print(said, markup=False, highlight=False)
 
 
+By = Annotated[str | None, typer.Option("--by", show_default=False,
+                                       help="who loads it (default: FIRMLY_AUTHOR or the OS user)")]
+
+
 @rulebook_app.command("load")
 @friendly
-def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None
-                  ) -> None:
-    """Validate and store a new version of a rulebook."""
+def rulebook_load(file: Path, db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None,
+                  by: By = None) -> None:
+    """Validate and store a new version of a rulebook, recorded as loaded by --by or the OS user."""
     book = rulebooks.read(file)
     _show_warnings(book)
     store = bootstrap.store(db, ws)
-    loaded = rulebooks.load(store, book, _now())
+    loaded = rulebooks.load(store, book, _now(), by=(by or "").strip() or _author())
     if as_json:
         _print_json({"id": loaded.id, "version": loaded.version, "hash": loaded.hash, "new": loaded.new})
         return
@@ -102,8 +107,8 @@ def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False, la
     store = bootstrap.store(db, ws)
     versions = rulebooks.stored(store)
     rows = [{"id": v.id, "version": v.version, "hash": v.hash, "loaded_at": iso(v.loaded_at),
-             "effective_from": iso(v.effective_from) if v.effective_from is not None else None}
-            for v in versions]
+             "effective_from": iso(v.effective_from) if v.effective_from is not None else None,
+             "loaded_by": v.loaded_by} for v in versions]
     if as_json:
         _print_json(rows)
         return
@@ -111,9 +116,10 @@ def rulebook_list(db: Db = None, ws: Workspace = None, as_json: Json = False, la
     loaded, when_loaded = reader.column(reader.say("loaded"), [v.loaded_at for v in versions])
     start, when_start = reader.column(reader.say("in force from"), [v.effective_from for v in versions],
                                       reader.say("the beginning"))
-    table = PlainTable(reader.say("rulebook"), reader.say("version"), reader.say("hash"), loaded, start)
+    table = PlainTable(reader.say("rulebook"), reader.say("version"), reader.say("hash"), loaded, reader.say("by"),
+                       start)
     for r, at, since in zip(rows, when_loaded, when_start, strict=True):
-        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], at, since)
+        table.add_row(str(r["id"]), str(r["version"]), str(r["hash"])[:12], at, str(r["loaded_by"] or "—"), since)
     out.print(table)
 
 

@@ -16,11 +16,12 @@ from firmly.doors.web.routes import (
     record,
     reports,
     review,
+    rule_editor,
     rulebooks,
     start,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, home, start, agenda, counterparties, record, review, outbox, messages, rulebooks, reports,
-               connectors, public):
+for module in (auth, home, start, agenda, counterparties, record, review, outbox, messages, rule_editor, rulebooks,
+               reports, connectors, public):
     router.include_router(module.router)

@@ -71,3 +71,9 @@ def body_of(document: str) -> str:
     """What is inside a whole HTML document's <body>: an appendix shown within a page."""
     found = _BODY.search(document)
     return found.group(1) if found else document
+
+
+def loader(who: Visitor) -> str:
+    """Who loads a rulebook version from the web UI: the signed-in person."""
+    assert who.user is not None
+    return who.user.email

@@ -19,7 +19,17 @@ from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.domain.vocabulary import Words
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, answer_async, back, body_of, busy, field, store_of, web
+from firmly.doors.web.routes._common import (
+    answer,
+    answer_async,
+    back,
+    body_of,
+    busy,
+    field,
+    loader,
+    store_of,
+    web,
+)
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
 from firmly.service import listing, rulebooks, what_if_jobs
 from firmly.service.policy import as_rulebook
@@ -99,7 +109,7 @@ async def upload(request: Request) -> Response:
     book, problems = await run_in_threadpool(_parse, source, name)
     if book is not None and action == "load":
         try:
-            loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us()))
+            loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us(), loader(who)))
         except InvalidInput as exc:
             problems = exc.problems
         else:
