@@ -125,7 +125,7 @@ OWN: dict[str, tuple[str, str, str, Callable[[Rule], bool]]] = {
 def _examples() -> list[str]:
     root = resources.files("firmly").joinpath("examples")
     return sorted(str(p) for d in root.iterdir() if d.is_dir() for p in d.iterdir()
-                  if str(p).endswith(".yaml") and "\nrules:" in p.read_text(encoding="utf-8"))  # rulebooks, not settings
+                  if str(p).endswith(".yaml") and "\nrules:" in p.read_text(encoding="utf-8"))  # rulebooks only
 
 
 def test_the_sample_has_every_rule_kind() -> None:
