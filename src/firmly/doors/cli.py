@@ -989,6 +989,7 @@ def demo_command(example: Annotated[str | None, typer.Option(
 
 
 import firmly.doors.connector_cli  # noqa: E402, F401 - registers `firmly connector`, `events` and `import`
+from firmly.doors import page_cli  # noqa: E402, F401 - registers `firmly counterparty link`
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from firmly.doors.web.routes import (
     home,
     messages,
     outbox,
+    own,
     public,
     record,
     reports,
@@ -22,5 +23,5 @@ from firmly.doors.web.routes import (
 
 router = APIRouter(include_in_schema=False)
 for module in (auth, home, start, agenda, counterparties, record, review, outbox, messages, rulebooks, reports,
-               connectors, public):
+               connectors, public, own):
     router.include_router(module.router)
