@@ -185,3 +185,11 @@ def test_the_cli_shows_and_revokes_the_link(store: Storage) -> None:
     assert missing.exit_code != 0 and "nobody" in missing.output
     listed = runner.invoke(cli_app, ["workspace", "show", "--json", *args])
     assert "page_secret" not in listed.output and "page_generation" not in listed.output
+
+
+@pytest.mark.parametrize("value", ["http://", "https://", "ftp://clinic.example.org", "https://a b.org",
+                                   "https://clinic.example.org/?x=1", "https://clinic.example.org/#top",
+                                   "javascript:alert(1)", "https://" + "x" * 600])
+def test_page_url_must_be_a_web_address(value: str) -> None:
+    with pytest.raises(FirmlyError, match="page_url"):
+        own_page.check_setting("page_url", value)

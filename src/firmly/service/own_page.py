@@ -18,7 +18,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -78,8 +78,18 @@ def hidden(name: str) -> bool:
 def check_setting(name: str, value: str) -> None:
     if name == "page_link_days" and not (value.isdigit() and 0 < int(value) <= 3650):
         raise FirmlyError(f"page_link_days must be a whole number of days from 1 to 3650, got {value!r}")
-    if name == "page_url" and not value.startswith(("http://", "https://")):
+    if name == "page_url" and not _web_address(value):
         raise FirmlyError(f"page_url must be an http(s) URL, like https://clinic.example.org, got {value!r}")
+
+
+def _web_address(value: str) -> bool:
+    """An http(s) URL with a host, no query or fragment, and nothing a mail client would cut a link at."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+            and len(value) <= 500 and all(c.isprintable() and not c.isspace() for c in value))
 
 
 class Refusal(Exception):
