@@ -59,7 +59,7 @@ def test_open_from_a_message_read_the_standing_and_ask_to_waive_the_fee(
     link = body.rstrip("\n").splitlines()[-1]  # the message's last line is the link
     page.goto(base + path_of(link))
     expect(page.locator("html")).to_have_attribute("lang", lang)
-    expect(page.locator("h1")).to_have_text(name)
+    expect(page.locator("main > h1")).to_have_text(name)
     standing = page.locator("section[aria-labelledby=h-standing]")
     expect(standing).to_contain_text(words["standing"])
     expect(standing).to_contain_text(words["strikes"])

@@ -256,6 +256,7 @@ def page(store: Store, key: str, now: int, lang: str | None = None) -> Page:
                               None if step is None or step.amount is None else str(step.amount),
                               None if step is None or step.duration is None else step.duration.days,
                               c.book.currency))
+    rules.sort(key=lambda r: -r.strikes)  # the rules the reader has strikes under first
     titles = {rule_id: c.rule.title for rule_id, c in table.rules.items()}
     restrictions = [{"type": r.type, "until": r.until, "rule_title": titles.get(r.rule, "")}
                     for r in st.restrictions or () if r.until > clock]
