@@ -47,6 +47,7 @@ SALT = "firmly.own-page"
 DAY_US = 86_400_000_000
 ASKS = ("waive_fee", "forgive_strike", "change_booking", "grace")  # grace: a late payment (grace.requested)
 ASKED = ("applied", "approved", "softened")  # decisions that happened: the ones leniency can be asked about
+NOT_ASKED = frozenset({"reminder", "thanks", "earn_back", "grace_approved"})  # nothing to be lenient about
 REQUESTS_PER_DAY = 5  # requests one counterparty may send from its page in a day
 LINK_WORDS = {"ru": "Ваша страница: правила, ваше положение, счёт и просьба о снисхождении —",
               "en": "Your own page: the rules, your standing, your account and a request for leniency —"}
@@ -239,7 +240,8 @@ def page(store: Store, key: str, now: int, lang: str | None = None) -> Page:
             ready = not seller.missing(own) and not seller.mismatches(own)
             account = {"balance": balance, "due": due, "currency": st.account.currency,
                        "invoice": bool(st.account.invoiced) and ready}
-        rows = [d for d in store.decisions(counterparty=key) if d["status"] in ASKED and d["action"] in COMMUNICATED]
+        rows = [d for d in store.decisions(counterparty=key) if d["status"] in ASKED
+                and d["action"] in COMMUNICATED and d["action"] not in NOT_ASKED]
         asked = [ev for ev in store.events_about([key]) if ev.counterparty == key
                  and ev.type in ("exception.requested", "grace.requested") and ev.at > now - DAY_US]
     lang = lang or st.locale or (table.books[0].locale if table.books else ws.locale)
