@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from firmly import bootstrap
 from firmly.domain.errors import FirmlyError
+from firmly.domain.events import validate
 from firmly.domain.ports import Storage
 from firmly.doors.api import create_app
 from firmly.doors.cli import app as cli_app
-from firmly.service import outbox, own_page, wallclock
+from firmly.service import ingest, outbox, own_page, wallclock
 from tests.conftest import forget_workspace
 from tests.own_pages import DAY, agency, letters, path_of
 
@@ -193,3 +194,34 @@ def test_the_cli_shows_and_revokes_the_link(store: Storage) -> None:
 def test_page_url_must_be_a_web_address(value: str) -> None:
     with pytest.raises(FirmlyError, match="page_url"):
         own_page.check_setting("page_url", value)
+
+
+def test_the_reader_may_switch_language_and_a_post_to_a_bad_link_changes_nothing(store: Storage) -> None:
+    link = letters(store, "petrov")["fee"].rstrip().splitlines()[-1]
+    with store.read():
+        fee = next(d for d in store.decisions(counterparty="petrov") if d["action"] == "fee")
+    with client(store) as c:
+        english = c.get(path_of(link) + "?lang=en")
+        assert '<html lang="en">' in english.text and "Your standing under the rules" in english.text
+        assert "Иван Петров" in english.text
+        assert '<html lang="ru">' in c.get(path_of(link) + "?lang=xx").text  # an unknown one: its own language
+        token = csrf(english.text)
+        bad = path_of(link)[:-3] + "xyz"
+        refused = c.post(bad, data={"csrf": token, "about": fee["id"], "ask": "waive_fee", "text": "Please."})
+        assert refused.status_code == 403 and REFUSED_EN in refused.text
+    with store.read():
+        assert not [e for e in store.events_about(["petrov"]) if e.type == "exception.requested"]
+
+
+def test_a_counterparty_sends_a_few_requests_a_day_at_most(store: Storage) -> None:
+    now = wallclock.now()
+    found = own_page.page(store, "petrov", now)
+    about = found.decisions[0]["id"]
+    assert isinstance(own_page.checked(found, about, "forgive_strike", "Простите, пожалуйста."), own_page.Plea)
+    for n in range(own_page.REQUESTS_PER_DAY):
+        plea = own_page.checked(own_page.page(store, "petrov", now), about, "forgive_strike", f"Простите {n}")
+        assert isinstance(plea, own_page.Plea)
+        raw = own_page.envelope("petrov", "ru", plea, now)
+        assert ingest.ingest(store, [("page", 1, validate(raw))], now=now).stored == 1
+    assert own_page.checked(own_page.page(store, "petrov", now), about, "forgive_strike", "Ещё раз") == "many"
+    assert own_page.page(store, "smith", now).requests_today == 0
