@@ -36,6 +36,9 @@ def store(database_url: str) -> Iterator[Storage]:
     URLS[id(found)] = database_url
     yield found
     URLS.pop(id(found), None)
+    users = bootstrap.store(database_url, "")
+    with users.write():  # the page's counts per address outlive a workspace on a shared PostgreSQL database
+        users.drop_login_attempts()
 
 
 def client(store: Storage) -> TestClient:
@@ -225,3 +228,14 @@ def test_a_counterparty_sends_a_few_requests_a_day_at_most(store: Storage) -> No
         assert ingest.ingest(store, [("page", 1, validate(raw))], now=now).stored == 1
     assert own_page.checked(own_page.page(store, "petrov", now), about, "forgive_strike", "Ещё раз") == "many"
     assert own_page.page(store, "smith", now).requests_today == 0
+
+
+def test_an_address_that_brings_many_broken_links_waits_before_any_page(store: Storage) -> None:
+    link = letters(store, "petrov")["fee"].rstrip().splitlines()[-1]
+    times, _ = own_page.LIMITS["broken"]
+    with client(store) as c:
+        for n in range(times):
+            assert c.get(f"/my/own-a/guess{n}").status_code == 403
+        held = c.get(path_of(link))  # even a good link waits: a guesser learns nothing more for a while
+        assert held.status_code == 429 and int(held.headers["retry-after"]) > 0
+        assert "Иван Петров" not in held.text and "Подождите немного" in held.text

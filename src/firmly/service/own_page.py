@@ -57,15 +57,22 @@ LINK_WORDS = {"ru": "Ваша страница: правила, ваше пол�
 LIMITS = {"view": (120, 60_000_000), "plea": (10, 3_600_000_000), "broken": (20, 3_600_000_000)}
 
 
-def take_turn(store: UserStore, what: str, address: str, now: int) -> int:
-    """0 when this address may go on (the turn is counted), else the seconds until it may. Counted in the
-    database, as login attempts are, so every server process counts the same turns."""
+def _key(what: str, address: str) -> str:
+    return f"page-{what}:{throttle._network(address)}"[:400]  # an IPv6 /64 is one address, as for logins
+
+
+def take_turn(store: UserStore, what: str, address: str, now: int, held_by: tuple[str, ...] = ()) -> int:
+    """0 when this address may go on (the turn is counted), else the seconds until it may: while its own count
+    or one of `held_by`'s (an address that brought too many broken links opens no page for a while) is full.
+    Counted in the database, as login attempts are, so every server process counts the same turns."""
     times, window = LIMITS[what]
-    key = f"page-{what}:{throttle._network(address)}"[:400]  # an IPv6 /64 is one address, as for logins
+    key = _key(what, address)
     with store.write():
-        row = store.login_attempts([key]).get(key)
-        if row is not None and row.locked_until > now:
-            return max(1, -(-(row.locked_until - now) // 1_000_000))
+        found = store.login_attempts([key, *(_key(other, address) for other in held_by)])
+        locked = max((r.locked_until for r in found.values()), default=0)
+        if locked > now:
+            return max(1, -(-(locked - now) // 1_000_000))
+        row = found.get(key)
         count, start = (1, now) if row is None or row.last_at <= now - window else (row.failures + 1, row.last_at)
         store.put_login_attempt(AttemptRow(key, count, start, start + window if count >= times else 0))
     return 0

@@ -80,7 +80,7 @@ def _appendix(workspace: str, book: Rulebook, lang: str) -> Markup:
 def _opened(request: Request, workspace: str, token: str) -> tuple[str, int] | HTMLResponse:
     """The counterparty's key and the wall clock, or the refusal to show."""
     now = wallclock.now()
-    wait = own_page.take_turn(store(request), "view", _address(request), now)
+    wait = own_page.take_turn(store(request), "view", _address(request), now, held_by=("broken",))
     if wait:
         return _refused(request, "busy", 429, wait)
     try:
