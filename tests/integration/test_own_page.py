@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +18,7 @@ from firmly.domain.events import validate
 from firmly.domain.ports import Storage
 from firmly.doors.api import create_app
 from firmly.doors.cli import app as cli_app
-from firmly.service import ingest, outbox, own_page, wallclock
+from firmly.service import demo, ingest, outbox, own_page, wallclock
 from tests.conftest import forget_workspace
 from tests.own_pages import DAY, agency, letters, path_of
 
@@ -239,3 +240,25 @@ def test_an_address_that_brings_many_broken_links_waits_before_any_page(store: S
         held = c.get(path_of(link))  # even a good link waits: a guesser learns nothing more for a while
         assert held.status_code == 429 and int(held.headers["retry-after"]) > 0
         assert "Иван Петров" not in held.text and "Подождите немного" in held.text
+
+
+def test_a_prepaid_client_downloads_its_top_up_invoice(tmp_path: Path) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'studio.db'}"
+    studio = bootstrap.store(sqlite_url, "studio")
+    demo.demo(studio, "studio-en", 0)  # acme's balance is low: a top-up invoice is out; the seller's details set
+    path = path_of(own_page.show_link(studio, "acme", wallclock.now()))
+    with TestClient(create_app(sqlite_url)) as c:
+        page = c.get(path)
+        assert page.status_code == 200 and f'href="{path}/invoice.pdf"' in page.text
+        assert "Balance" in page.text
+        pdf = c.get(f"{path}/invoice.pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert c.get(path[:-2] + "zz/invoice.pdf").status_code == 403  # a broken link downloads nothing
+        other = path_of(own_page.show_link(studio, next(k for k in listed(studio) if k != "acme"), wallclock.now()))
+        assert c.get(f"{other}/invoice.pdf").status_code == 404  # none issued to that client
+
+
+def listed(store: Storage) -> list[str]:
+    with store.read():
+        return [r.key for r in store.counterparties(None, None)]
