@@ -385,7 +385,11 @@ def test_email_content_language_amount_why_sender_and_message_id(
     assert fee.body.startswith("Здравствуйте, Иван Петров!\n")
     assert "Сумма 3\xa0000,00\xa0₽ списывается с вашего счёта" in fee.body
     assert f"Почему это важно: {rule['why']}" in fee.body
-    assert fee.body.endswith(f"С уважением,\n{signature}\n")
+    # the letter, signed; then the link to the client's own page, alone on the last line
+    signed, link = fee.body.rsplit("\n\n", 1)
+    assert signed.endswith(f"С уважением,\n{signature}")
+    assert link.startswith("Ваша страница: ") and re.fullmatch(r"http://\S+/my/print/[\w.-]+",
+                                                                 link.splitlines()[-1])
     feedback = mail("petrov", "petrov@example.ru", "feedback")
     assert "Если правило будет нарушено снова, следующий шаг — предупреждение." in feedback.body
 
@@ -394,7 +398,9 @@ def test_email_content_language_amount_why_sender_and_message_id(
     assert en_fee.body.startswith("Dear John Smith,\n")
     assert "The amount of RUB3,000.00 is taken from your account" in en_fee.body
     assert f"Why it matters: {rule['why']}" in en_fee.body
-    assert en_fee.body.endswith(f"Kind regards,\n{signature}\n")
+    signed, link = en_fee.body.rsplit("\n\n", 1)
+    assert signed.endswith(f"Kind regards,\n{signature}")
+    assert link.startswith("Your own page: ") and "/my/print/" in link.splitlines()[-1]
     en_feedback = mail("smith", "john@example.com", "feedback")
     assert "If the rule is broken again, the next step is a warning." in en_feedback.body
 

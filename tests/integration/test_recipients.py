@@ -62,7 +62,8 @@ def test_warnings_reach_management_from_the_threads_one_sender(sqlite_url: str, 
     name = {"anna@carelink.example": "Анна Берг, CareLink", "tom@carelink.example": "Tom Reyes, CareLink"}
     assert voice.display_name == name[voice.addr_spec]  # a Cyrillic name survives the header's encoding
     assert warning.body.startswith("Dear Northside Clinic,\n")
-    assert warning.body.endswith(f"Kind regards,\n{name[voice.addr_spec]}\nCareLink\n")
+    signed, link = warning.body.rstrip("\n").rsplit("\n", 1)  # the last line: the link to the clinic's own page
+    assert f"Kind regards,\n{name[voice.addr_spec]}\nCareLink\n" in signed and "/my/" in link
 
     # senders rotate across threads: over the example's five threads both people write
     senders_by_thread: dict[tuple[str, str], set[str]] = {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from firmly.domain import yamledit
+from firmly.domain import yamledit, yamlentries
 from firmly.domain.engine.kinds import KINDS
 from firmly.domain.errors import InvalidInput
 from firmly.domain.rulebook import Rule, parse_rulebook
@@ -149,7 +149,7 @@ def test_every_rule_kind_is_edited_in_its_own_field(kind: str) -> None:
     book = parse_rulebook(after)
     assert reads(book.rules[rule_id])
     assert book.rules[rule_id].title == "A new title"
-    changed = [d for d in yamledit.diff(BOOK, after) if d.sign in "+-"]
+    changed = [d for d in yamlentries.diff(BOOK, after) if d.sign in "+-"]
     assert len(changed) == (3 if kind == "courtesy" else 4)  # the lines changed (courtesy: one added), no other
 
 
@@ -209,7 +209,7 @@ def test_fields_are_named_by_json_pointer_both_ways() -> None:
 
 def test_the_diff_shows_lines_out_and_in() -> None:
     after = yamledit.apply(BOOK, {"y/rules/changes/max": "4"})
-    lines = yamledit.diff(BOOK, after)
+    lines = yamlentries.diff(BOOK, after)
     assert [(d.sign, d.text) for d in lines if d.sign in "+-"] == [("-", "    max: 2"), ("+", "    max: 4")]
     assert lines[0].sign == "@"
 
@@ -222,20 +222,20 @@ def test_text_that_is_no_yaml_mapping_is_refused_plainly() -> None:
 
 
 def test_entries_are_added_at_the_end_of_their_section_before_its_blank_line() -> None:
-    after = yamledit.add(BOOK, "steps", "firm", {"action": "terminate", "value": "true"})
-    after = yamledit.add(after, "prices", "cleaning", {"title": "Cleaning", "price": "80.00"})
-    after = yamledit.add(after, "tiers", "vip", {})
-    after = yamledit.add(after, "rules", "extra", {"title": "No smoking", "kind": "forbidden"})
+    after = yamlentries.add(BOOK, "steps", "firm", {"action": "terminate", "value": "true"})
+    after = yamlentries.add(after, "prices", "cleaning", {"title": "Cleaning", "price": "80.00"})
+    after = yamlentries.add(after, "tiers", "vip", {})
+    after = yamlentries.add(after, "rules", "extra", {"title": "No smoking", "kind": "forbidden"})
     assert "        review: true\n      - terminate: true\n\ntiers:" in after
     assert '  workshop: {title: Workshop, price: "900.00"}\n  cleaning: {title: Cleaning, price: "80.00"}\n\n' \
         in after
     assert '      one_channel: "10.00"\n  vip:\n    exempt: []\n\n# A price list' in after
     assert after.endswith("    kind: courtesy\n  extra:\n    title: No smoking\n    kind: forbidden\n")
-    assert yamledit.names(after, "tiers") == ["key", "vip"]
+    assert yamlentries.names(after, "tiers") == ["key", "vip"]
     with pytest.raises(yamledit.EditError):
-        yamledit.add(BOOK, "rules", "no_show", {"kind": "forbidden"})
+        yamlentries.add(BOOK, "rules", "no_show", {"kind": "forbidden"})
     with pytest.raises(yamledit.EditError):
-        yamledit.add(BOOK, "steps", "nowhere", {"action": "fee"})
+        yamlentries.add(BOOK, "steps", "nowhere", {"action": "fee"})
     problems = [p.field for p in _problems(after)]
     assert problems == ["rules.extra.event"]  # the new rule asks for what it needs; the rest is whole
 

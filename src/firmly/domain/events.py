@@ -232,6 +232,10 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "service.rendered": (("service",), {"service": _service, "quantity": _positive, "request": _ref}),
     "message.received": (("text",), {"text": _text, "channel": _ref, "lang": _one_of("ru", "en")}),
     "grace.requested": (("text",), {"text": _text, "late_by": _duration, "invoice": _ref}),
+    # a request for leniency about one decision (or the event behind it), e.g. from the client's own page
+    "exception.requested": (("text", "about", "ask"), {
+        "text": _text, "about": _ref, "ask": _one_of("waive_fee", "forgive_strike", "change_booking"),
+        "lang": _one_of("ru", "en")}),
     "incident.reported": (("severity",), {
         "severity": _one_of(*SEVERITIES), "category": _ref, "description": _text, "appointment": _ref,
         "reported_by": _ref}),

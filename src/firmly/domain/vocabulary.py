@@ -51,6 +51,7 @@ EVENTS = {
     "request.received": N_("request received"), "work.logged": N_("work logged"),
     "service.rendered": N_("service rendered"), "message.received": N_("message received"),
     "grace.requested": N_("request for grace"), "incident.reported": N_("incident reported"),
+    "exception.requested": N_("request for leniency"),
     "event.retracted": N_("record withdrawn"), "review.received": N_("review received"),
     "review.acted": N_("decision reviewed"),
 }

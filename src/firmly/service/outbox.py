@@ -25,7 +25,7 @@ from firmly.domain.messages import COMMUNICATED, Fields, compose, template_probl
 from firmly.domain.ports import OutboxRow, Store, WorkspaceInfo
 from firmly.domain.rulebook import Rulebook
 from firmly.domain.yamlmap import YamlProblem, load_with_lines
-from firmly.service import workspace
+from firmly.service import own_page, workspace
 from firmly.service.policy import explanation, row_to_decision
 from firmly.service.queries import public
 
@@ -45,6 +45,7 @@ SETTINGS = {
     "webhook_secret": "the whsec_… secret webhooks are signed with (firmly webhook secret makes one)",
     "messages": "template overrides as YAML: action -> ru|en -> {subject, body}",
     **seller.SETTINGS,  # the business's details on its invoices
+    **own_page.SETTINGS,  # the link to the client's own page every message ends with
 }
 
 
@@ -97,6 +98,7 @@ def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: di
         if to:
             voice = contacts.sender_for(voices, st.key, row.get("rule"))
             subject, body = letter(engine, st, row, ws, settings, voice)
+            body += own_page.link_line(_language(engine, st, row, ws), own_page.link(store, settings, st.key, now))
             attachment = "invoice" if row["action"] == "top_up_invoice" else None
             for person in to:
                 out.append(OutboxRow(
@@ -140,11 +142,18 @@ def _when(row: dict[str, Any], now: int) -> int:
     return max(int(row["at"]), now) if row["status"] == "approved" else int(row["at"])
 
 
+def _language(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: WorkspaceInfo) -> str:
+    """The language a letter is written in (as `letter` chooses it)."""
+    table = engine.table(st, row["at"])
+    c = table.rules.get(row["rule"] or "")
+    return st.locale or (c.book.locale if c is not None else (table.books[0].locale if table.books else ws.locale))
+
+
 def letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: WorkspaceInfo,
            settings: dict[str, str], voice: contacts.Person | None = None) -> tuple[str, str]:
     table = engine.table(st, row["at"])
     c = table.rules.get(row["rule"] or "")
-    lang = st.locale or (c.book.locale if c is not None else (table.books[0].locale if table.books else ws.locale))
+    lang = _language(engine, st, row, ws)
     next_step = ""
     if c is not None and c.ladder is not None and row.get("step") and row["action"] in ("feedback", "warning"):
         steps = c.ladder.steps
@@ -165,9 +174,10 @@ def letter(engine: Engine, st: CounterpartyState, row: dict[str, Any], ws: Works
 
 
 def settings(store: Store) -> dict[str, str]:
+    """The settings as listed: never the client page's signing secret or its links' generations."""
     with store.read():
         workspace.current(store)
-        return store.settings()
+        return {k: v for k, v in store.settings().items() if not own_page.hidden(k)}
 
 
 def set_setting(store: Store, name: str, value: str | None) -> None:
@@ -212,6 +222,8 @@ def _check(name: str, value: str) -> None:
         _check_messages(value)
     elif name == "senders":
         _check_senders(value)
+    elif name in own_page.SETTINGS:
+        own_page.check_setting(name, value)
 
 
 def _check_senders(value: str) -> None:

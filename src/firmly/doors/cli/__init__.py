@@ -21,7 +21,7 @@ from firmly.doors.cli.common import (  # the names other command modules and tes
     friendly,
     out,
 )
-from firmly.doors.cli import start, rulebooks, events, conduct, review, messages, access  # noqa: F401 - registers
+from firmly.doors.cli import start, rulebooks, events, conduct, links, review, messages, access  # noqa: F401
 import firmly.doors.connector_cli  # noqa: F401 - registers `firmly connector`, `events` and `import`
 # isort: on
 

@@ -12,6 +12,7 @@ from firmly.doors.web.routes import (
     home,
     messages,
     outbox,
+    own,
     public,
     record,
     reports,
@@ -23,5 +24,5 @@ from firmly.doors.web.routes import (
 
 router = APIRouter(include_in_schema=False)
 for module in (auth, home, start, agenda, counterparties, record, review, outbox, messages, rule_editor, rulebooks,
-               reports, connectors, public):
+               reports, connectors, public, own):
     router.include_router(module.router)

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from firmly import bootstrap
-from firmly.domain import yamledit
+from firmly.domain import yamledit, yamlentries
 from firmly.domain.errors import Busy, InvalidInput, Problem
 from firmly.domain.ladders import STEP_ACTIONS
 from firmly.domain.ports import StoredRulebook
@@ -127,7 +127,7 @@ async def edit(request: Request, book_id: str, version: str) -> Response:
     general = [p for p in problems if id(p) not in placed]
     return web(request).page(request, "rule_editor.html", http_status=422 if problems else 200, nav="rulebooks",
                              stored=stored, versions=versions[::-1], parts=parts, general=general,
-                             diff=[] if unchanged else yamledit.diff(stored.source, text), job=job, waits=waits,
+                             diff=[] if unchanged else yamlentries.diff(stored.source, text), job=job, waits=waits,
                              unchanged=unchanged, valid=book is not None and not problems, invalid=bool(problems),
                              base="" if unchanged else text, **_choices(text))
 
@@ -150,11 +150,11 @@ def _edited(base: str, edits: dict[str, str], additions: dict[str, str]) -> tupl
         values = {k: additions.get(f, "") for k, f in value_fields.items()}
         if not name or (group == "steps" and not values["action"].strip()):
             continue
-        if group != "steps" and name in yamledit.names(text, group):
+        if group != "steps" and name in yamlentries.names(text, group):
             refused.append(Problem.of(WHERE, None, name_field.replace("/", "."),
                                       "{name} is taken already in this rulebook; choose another name", name=name))
             continue
-        text = yamledit.add(text, group, name, values)
+        text = yamlentries.add(text, group, name, values)
     return text, refused
 
 
@@ -163,7 +163,7 @@ def _choices(text: str) -> dict[str, Any]:
     words = Words(i18n.current(), i18n.translations(i18n.current()))
     return {"kinds": [(k, i18n.gettext(yamledit.KIND_WORDS.get(k, k))) for k in yamledit.rule_kinds()],
             "actions": [(a, words.action(a)) for a in STEP_ACTIONS],
-            "ladders": [(n, plain(n)) for n in yamledit.names(text, "ladders")]}
+            "ladders": [(n, plain(n)) for n in yamlentries.names(text, "ladders")]}
 
 
 def _check(text: str, versions: list[StoredRulebook]) -> tuple[Rulebook | None, list[Problem]]:
