@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from firmly import bootstrap
+from firmly.domain.clock import parse_instant
+from firmly.domain.events import validate
 from firmly.domain.ports import OutboxRow
-from firmly.service import demo, outbox, users
+from firmly.service import demo, ingest, outbox, users
 from tests.conftest import forget_workspace
 from tests.integration.test_web import PASSWORD, Site, csrf
 
@@ -80,3 +82,19 @@ def test_the_outbox_shows_who_a_message_is_from_and_why_it_went_to_the_own_addre
         assert "От: Анна Берг &lt;anna@clinic.example&gt;" in russian
         assert "нет контакта (руководство): отправлено на основной адрес контрагента" in russian
         assert "From:" not in russian
+
+
+def test_a_counterparty_page_lists_its_contacts_by_role_in_words(site: Site) -> None:
+    upsert = {"id": "cp-tom-contacts", "type": "counterparty.upserted", "counterparty": "tom",
+              "occurred_at": "2026-05-02T08:00:00+01:00",
+              "data": {"contacts": {"management": {"name": "Dr Helen Park", "email": "boss@example.org"},
+                                    "head_nurse": {"email": "nurse@example.org"}}}}
+    report = ingest.ingest(site.store, [("web", 0, validate(upsert))], now=parse_instant("2026-05-02T09:00:00+01:00"))
+    assert not report.rejected
+    with site.client() as c:
+        site.login(c, "outbox-operator@example.org")
+        page = c.get("/counterparties/tom").text
+        assert "Your management: Dr Helen Park &lt;boss@example.org&gt;" in page
+        assert "Head nurse: &lt;nurse@example.org&gt;" in page
+        c.post("/lang", data={"csrf": csrf(page), "lang": "ru"})
+        assert "Руководство: Dr Helen Park &lt;boss@example.org&gt;" in c.get("/counterparties/tom").text

@@ -70,6 +70,7 @@ class Page:
     karma: list[tuple[int, int]] = field(default_factory=list)  # (day, karma): partners
     tier_name: str = ""  # the tier as its rulebook (or the vocabulary) names it for the reader
     timezone: str = "UTC"  # the workspace's: every time on the page is shown in it
+    contacts: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> {name, email}
 
 
 def page(store: Store, key: str, lang: str | None = None) -> Page:
@@ -134,4 +135,4 @@ def page(store: Store, key: str, lang: str | None = None) -> Page:
     total = len(events) - sum(ev.type == REVIEW_EVENT for ev in events) + len(decisions)
     return Page(st.key, st.name, st.kind, st.tier, shown["status"], shown["email"], st.locale, ws.clock,
                 restrictions, rules, account, scores, merged[:LIMIT], total, messages[::-1], acts[::-1],
-                history, words.tier(st.tier), ws.timezone)
+                history, words.tier(st.tier), ws.timezone, shown["contacts"])

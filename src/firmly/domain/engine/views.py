@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from firmly.domain.clock import iso
+from firmly.domain.contacts import contacts_of
 from firmly.domain.engine.policy import Table
 from firmly.domain.engine.state import CounterpartyState
 
@@ -37,4 +38,6 @@ def conduct(st: CounterpartyState, table: Table, now: int) -> dict[str, Any]:
         "scores": {},
         "email": info.get("email"),
         "locale": st.locale,
+        "contacts": {role: {"name": p.name, "email": p.email}
+                     for role, p in sorted(contacts_of(info.get("contacts")).items())},
     }

@@ -61,7 +61,9 @@ COUNTERPARTY_PAGE: Schema = _obj({
     "rules": {"type": "object", "additionalProperties": RULE_STANDING, "description": "by rule id"},
     "account": _or_null(_obj({"balance": MONEY, "currency": TEXT, "due": MONEY})),
     "scores": {"type": "object", "description": "the scores that apply to this counterparty"},
-    "email": _or_null(TEXT), "locale": _or_null(TEXT)})
+    "email": _or_null(TEXT), "locale": _or_null(TEXT)}, {
+    "contacts": {"type": "object", "additionalProperties": _obj({"name": TEXT, "email": TEXT}),
+                 "description": "by role (counterparty.upserted's contacts), for ladder steps' `to:`"}})
 
 ACCOUNT: Schema = _obj({
     "key": TEXT, "name": TEXT, "balance": MONEY, "currency": TEXT, "due": MONEY, "mode": _or_null(TEXT),

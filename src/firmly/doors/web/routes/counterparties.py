@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from firmly import bootstrap
+from firmly.domain import contacts
 from firmly.domain.invoice import Invoice, MissingDetails
 from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, store_of, web
@@ -71,7 +72,8 @@ def counterparty(request: Request, key: str) -> HTMLResponse:
     who = signed_in(request)
     found = answer(lambda: timeline.page(store_of(request, who), key, i18n.current()))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
-    return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma)
+    return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma,
+                             role_words=contacts.role_words)
 
 
 @router.get("/counterparties/{key}/invoice.{fmt}")
