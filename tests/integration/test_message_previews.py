@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from firmly import bootstrap
-from firmly.service import demo, outbox, previews, users
+from firmly.service import demo, outbox, previews, rulebooks, users, workspace
 from tests.integration.test_web import PASSWORD, Site
+
+PARTNERS = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "partners-en"
 
 
 def test_every_step_in_both_languages_with_the_sender(tmp_path: Path) -> None:
@@ -36,3 +38,15 @@ def test_every_step_in_both_languages_with_the_sender(tmp_path: Path) -> None:
         assert "Здравствуйте, Анна Петрова!" in page and "Dear Anna Smith" not in page
         assert "Dr Jones and the team" in page
         assert "See every message a rulebook sends" in c.get("/outbox").text
+
+
+def test_a_step_that_writes_to_a_role_says_so_in_the_preview(tmp_path: Path) -> None:
+    store = bootstrap.store(f"sqlite:///{tmp_path / 'p.db'}", "p")
+    workspace.init(store, "en", "Europe/London", 0)
+    rulebooks.load(store, rulebooks.read(PARTNERS / "rulebook.yaml"), 0)
+    found = previews.previews(store, "partner-conduct")
+    warnings = {p.lang: p.when for p in found if p.action == "warning"}
+    assert warnings["en"] == "a warning about the next step; the message goes to your management"
+    assert warnings["ru"] == "предупреждение о следующем шаге; адресат сообщения — руководство"
+    assert {p.when for p in found if p.action == "feedback" and p.lang == "en"} == {
+        "feedback — what happened and what it costs you"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from firmly.domain.contacts import goes_to
 from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine import Decision
 from firmly.domain.explain import STEP_NAMES, explain
@@ -93,5 +94,7 @@ def _preview(book: Rulebook, rule: Rule, action: str, step: Step | None, number:
     letter = compose(action, lang, Fields(name=SAMPLE_NAME[lang], title=rule.title, why=rule.why,
                                           explanation=explanation, amount=amount, next=next_words, sender=sender,
                                           signature=signature), overrides=overrides)
-    return Preview(rule.title, action, step_words(step, lang, book.currency) if step else "", lang,
-                   letter.subject, letter.body)
+    when = step_words(step, lang, book.currency) if step else ""
+    if step is not None and step.to:
+        when = f"{when}; {goes_to(step.to, lang)}"
+    return Preview(rule.title, action, when, lang, letter.subject, letter.body)
