@@ -522,7 +522,7 @@ def test_rulebooks(api: Api) -> None:
     c = api.client()
     stored = ok(c.get("/v1/rulebooks"))
     assert [(r["id"], r["version"]) for r in stored] == [("smile", "2026-05")]
-    assert {"id", "version", "hash", "loaded_at", "effective_from"} <= set(stored[0])
+    assert {"id", "version", "hash", "loaded_at", "effective_from", "loaded_by"} <= set(stored[0])
     broken, line = _broken_rulebook()
     response = c.post("/v1/rulebooks", content=broken, headers={"content-type": "application/yaml"})
     error = assert_error(response, 422, "invalid")
@@ -538,8 +538,10 @@ def test_rulebooks(api: Api) -> None:
     assert len(loaded["hash"]) == 64 and isinstance(loaded["warnings"], list)
     again = c.post("/v1/rulebooks", content=STRICTER, headers={"content-type": "application/yaml"})
     assert again.status_code in (200, 201) and again.json()["new"] is False
-    assert [(r["version"], r["hash"]) for r in ok(c.get("/v1/rulebooks"))] == [
+    listed = ok(c.get("/v1/rulebooks"))
+    assert [(r["version"], r["hash"]) for r in listed] == [
         ("2026-05", stored[0]["hash"]), ("2026-06-strict", loaded["hash"])]
+    assert str(listed[1]["loaded_by"]).startswith("token:")  # who loaded it: the token's name
     changed = STRICTER.replace(b"Bright Smile Dental", b"Bright Smile")
     assert_error(c.post("/v1/rulebooks", content=changed, headers={"content-type": "application/yaml"}), 409,
                  "conflict")

@@ -101,3 +101,50 @@ def test_a_rule_is_edited_in_forms_checked_diffed_and_saved(site: Site, browser:
     expect(page.locator("table").filter(has_text=site.email)).to_have_count(1)
     accessible(page)
     context.close()
+
+
+ADD = {
+    "en": {"id": "New rule: identifier", "kind": "New rule: kind", "title": "New rule: title",
+           "forbidden": "something not to do", "event": "Event watched", "check": "Check and show the change",
+           "save": "Save as a new version"},
+    "ru": {"id": "Новое правило: идентификатор", "kind": "Новое правило: вид", "title": "Новое правило: название",
+           "forbidden": "то, чего делать нельзя", "event": "Отслеживаемое событие",
+           "check": "Проверить и показать изменение", "save": "Сохранить как новую версию"},
+}
+
+
+@pytest.mark.parametrize(("lang", "viewport"), [("en", DESKTOP), ("ru", PHONE)], ids=["en-desktop", "ru-phone"])
+def test_a_new_rule_is_added_completed_at_its_field_and_saved(site: Site, browser: Any, lang: str,
+                                                              viewport: dict[str, int]) -> None:
+    expect = playwright_api.expect
+    words = ADD[lang]
+    latest = [v for v in rulebooks.stored(bootstrap.store(site.url, "demo")) if v.id == "smile"][-1]
+    context = browser.new_context(viewport=viewport, locale=f"{lang}-{lang.upper()}", bypass_csp=True)
+    context.add_cookies([{"name": "firmly_lang", "value": lang, "url": site.base}])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{site.base}/login")
+    page.fill("#email", site.email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{site.base}/rulebooks/smile/{latest.version}/edit")
+    rule_id = f"no_food_{lang}"
+    version = f"added-{lang}"
+    page.locator("fieldset#head").get_by_label(WORDS[lang]["version"], exact=True).fill(version)
+    page.get_by_label(words["id"], exact=True).fill(rule_id)
+    page.get_by_label(words["kind"], exact=True).select_option(label=words["forbidden"])
+    page.get_by_label(words["title"], exact=True).fill("No food in the waiting room")
+    page.get_by_role("button", name=words["check"]).click()
+    section = page.locator(f"fieldset#rules-{rule_id}")
+    event = section.get_by_label(words["event"], exact=True)
+    expect(event).to_have_attribute("aria-invalid", "true")  # a forbidden rule names what it forbids
+    accessible(page)
+    event.fill("incident.reported")
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page).to_have_url(re.compile(rf"/rulebooks/smile/{version}\?loaded=new$"))
+    saved = [v for v in rulebooks.stored(bootstrap.store(site.url, "demo")) if v.id == "smile"][-1]
+    written = (f"  {rule_id}:\n    title: No food in the waiting room\n    kind: forbidden\n"
+               "    event: incident.reported\n")
+    assert written in saved.source
+    context.close()

@@ -190,3 +190,14 @@ def test_an_entry_whose_name_is_taken_is_refused_plainly(url: str) -> None:
         answer = c.post(EDIT, data=form)
         assert answer.status_code == 422
         assert "no_show is taken already in this rulebook" in answer.text
+
+
+def test_a_posted_text_that_is_no_rulebook_is_refused_with_a_page_not_a_traceback(url: str) -> None:
+    with _client(url, "operator") as c:
+        form = _form(c.get(EDIT).text)
+        for base in ("- a list\n- not a mapping\n", "a: [unclosed\n", "a: &a [x, x]\n" + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))):
+            answer = c.post(EDIT, data={**form, "base": base, "action": "preview"})
+            assert answer.status_code == 400, (base, answer.text[:500])
+            assert "text/html" in answer.headers["content-type"]
+        assert c.post(EDIT, data={**form, "base": "x" * (1024 * 1024 + 1)}).status_code in (400, 413)

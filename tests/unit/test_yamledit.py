@@ -246,3 +246,12 @@ def _problems(text: str) -> list[Any]:
     except InvalidInput as exc:
         return list(exc.problems)
     return []
+
+
+def test_a_text_past_the_rulebooks_limits_is_refused_before_it_is_walked() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+    with pytest.raises(yamledit.EditError, match="aliases"):
+        yamledit.sections(laughs)
+    with pytest.raises(yamledit.EditError):
+        yamledit.apply(laughs, {"y/a": "y"})

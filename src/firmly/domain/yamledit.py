@@ -23,6 +23,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 
 from firmly.domain.errors import FirmlyError
 from firmly.domain.vocabulary import N_
+from firmly.domain.yamlmap import YamlProblem, load_with_lines
 
 PREFIX = "y/"
 Key = str | int
@@ -146,6 +147,10 @@ def _yaml(indent: tuple[int, int, int]) -> YAML:
 
 
 def _load(text: str) -> Any:
+    try:
+        load_with_lines(text)  # the rulebook's own limits first: its size, depth and aliases
+    except YamlProblem as exc:
+        raise EditError(f"line {exc.line}: {exc}") from None
     try:
         return _yaml(_INDENTS[0]).load(text)
     except YAMLError as exc:

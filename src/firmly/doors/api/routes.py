@@ -280,8 +280,8 @@ async def _yaml(request: Request) -> str:
             response_model=None, responses=answer(list_of(RULEBOOK_ROW)))
 def list_rulebooks(who: Reader) -> list[dict[str, Any]]:
     return [{"id": r.id, "version": r.version, "hash": r.hash, "loaded_at": iso(r.loaded_at),
-             "effective_from": iso(r.effective_from) if r.effective_from is not None else None}
-            for r in rulebooks.stored(who.store)]
+             "effective_from": iso(r.effective_from) if r.effective_from is not None else None,
+             "loaded_by": r.loaded_by} for r in rulebooks.stored(who.store)]
 
 
 @router.post("/rulebooks", tags=["rulebooks"], summary="Load a rulebook (YAML body)", status_code=201,
@@ -289,7 +289,7 @@ def list_rulebooks(who: Reader) -> list[dict[str, Any]]:
 async def post_rulebook(request: Request, who: Admin) -> dict[str, Any]:
     """Validates first: every problem comes back with its line and field (422) and nothing is stored."""
     book = await run_in_threadpool(parse_rulebook, await _yaml(request), "request body")
-    loaded = await run_in_threadpool(rulebooks.load, who.store, book, _now())
+    loaded = await run_in_threadpool(rulebooks.load, who.store, book, _now(), f"token:{who.name or who.token}")
     return {"id": loaded.id, "version": loaded.version, "hash": loaded.hash, "new": loaded.new,
             "warnings": [str(w) for w in book.warnings]}
 

@@ -77,7 +77,7 @@ REPORT_ROW: Schema = _obj({"key": TEXT, "name": TEXT},
                           description="one per counterparty; the other fields depend on the report")
 
 RULEBOOK_ROW: Schema = _obj({"id": TEXT, "version": TEXT, "hash": TEXT, "loaded_at": TIME,
-                             "effective_from": _or_null(TIME)})
+                             "effective_from": _or_null(TIME), "loaded_by": _or_null(TEXT)})
 RULEBOOK_LOADED: Schema = _obj({"id": TEXT, "version": TEXT, "hash": TEXT,
                                 "new": {"type": "boolean", "description": "false: this version was already stored"},
                                 "warnings": list_of(TEXT)})
