@@ -124,7 +124,7 @@ _EMPHASIS: Final = re.compile(r"(?<![\w*])\*([^\W_][^*\n]*?(?<=\w))\*(?![\w*])")
 # Swearing masked with dots ("х...ня", "б..дь", "с…ки"): the first letters of a swear word, dots, a short
 # ending. The dots become stars, so the masked-word root reads it; "ну...да", "так..." stay as written.
 _MASKED_DOTS: Final = re.compile(
-    r"(?<![\w.…*])(?:х|ху|б|бл|п|пи|пе|е|еб|су|с|д|де|г|го|м|му)(\.{2,}|…+)(?=[а-я]{1,5}(?![\w.…*]))")
+    r"(?<![\w.…*])(?:х|ху|оху|аху|б|бл|п|пи|пе|е|еб|су|с|д|де|дер|г|го|м|му)(\.{2,}|…+)(?=[а-я]{1,5}(?![\w.…*]))")
 _GAP: Final = re.compile(r"\.\.\.(\d*)")
 _GRAMMEME: Final = re.compile(r"[A-Za-z0-9-]+")
 _CYRILLIC: Final = re.compile(r"[а-я]")
