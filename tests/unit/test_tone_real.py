@@ -46,6 +46,23 @@ def lexicon() -> Lexicon:
     "Чмони и обоссанцы", "гавнюки храбрые", "нихера вы не умеете", "писдабол", "таких надо на месте застрелить!",
     "кто придумал - того накол надо посадить", "это что за курва", "очистите страну от этой швали",
     "ваша наглая морда", "на пропитую рожу смотреть противно", "поганые обманщики",
+    # swearing masked with dots, insults, slurs and calls for violence (the training folds' misses)
+    "такую х...ю не писал бы", "б..дь, опять не работает", "с…ки их бы так", "эти польские недоебки",
+    "одно слово брехуйло", "а где ты денег столько взяла, уродина?", "всякое отребье", "ну ты и ссыкло",
+    "лизоблюды кремлёвские", "холуй заморского барина", "поймать бы чухана", "ублюдочный капитализм",
+    "ну это же дебилоиды сделали", "сучара", "его убить мало", "сразу пулю в лоб", "мордой об асфальт",
+    "его бы самого за яйца", "за яйца подвешивать за такое", "таких надо прилюдно пороть",
+    "высечь нужно ремнем", "их самих надо отдубасить",
+    "да оху....ли эти", "такое дер..мо", "ах ты ссука", "стрелять их надо", "таких к стенке ставить надо",
+    "предлагаю им морды набить", "гореть тебе в аду", "Вы даун?", "вот и в рашке так", "прикрой ебальник",
+    "тупомозгий", "ты опять о себе, козломордый?", "старый гаденыш", "в тюрьму эту сволоту", "мандавошки",
+    "пососи, грозный", "здохни", "уродка", "отморозки", "ты петух", "хватит кукарекать", "опять эти педики",
+    "погромы русни", "дэбил", "чмошный", "поебень какая-то", "блдь", "задрот",
+    "таких убивать надо", "этих надо давить", "надрать бы тебе уши", "правительству башку оторвать",
+    "слышь курица", "что за маразм, ты дятел?", "этой жирной роже не место", "затопи ихнахуй", "блюдолиз",
+    "вапщехуйня какая-то", "идите работать, сукины дети", "нечего со свиным рылом лезть", "идиотские правила",
+    "ёб твою мать, опять", "мать твою, снова списали", "твоюжмать!!!",
+    "таких казнить надо", "расстрелять бы их",
     # a swear word stays profanity whoever it names (the shields excuse insults only)
     "ребята, что все вымерли, что я один долбоеб остался", "потому что я Арнольд, блять.", "yeah I'm a bitch",
 ])
@@ -74,6 +91,19 @@ def test_hostile_as_written(lexicon: Lexicon, text: str) -> None:
     "Нет ничего хуже, чем быть журналистом в Питере.",
     "У кота морда опухла, можно записаться к ветеринару на завтра?",
     "Я рожу в мае, нужна справка для работодателя.",
+    "Ну...да, так и есть. Подождите… я проверю и перезвоню.",
+    "Заплатил за яйца и молоко, а чек не пришёл.",
+    "Жидкость для линз закончилась, когда будет поставка?",
+    "На ферме нет скота, страховка ещё нужна?",
+    "Нельзя стрелять в белого лебедя.", "Синдром Дауна у ребёнка, нужна консультация.",
+    "Рашкин позвонит завтра насчёт договора.", "Вешалку повесьте, пожалуйста, к стенке у входа.",
+    "Пылесос перестал сосать, плохо сосёт.", "Петух и куры на ферме здоровы.", "Запишите на педикюр.",
+    "Щебень и гребень привезли, погребение в субботу.", "Книга о перевале Дятлова пришла?",
+    "Надо бить по мячу сильнее, тренер так сказал.", "Старые договоры — их уничтожать или хранить?",
+    "Не стоит на всех вешать ярлыки.", "Курица с рисом в меню есть?", "Недоделанный ремонт: когда закончите?",
+    "Не могу употреблять молочное, стоимость в рублях и без корабля.",
+    "Я видел твою мать в магазине, передай ей привет.",
+    "Полку повесить надо в прихожей.", "Кота кастрировать нужно, запишите на пятницу.",
 ])
 def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) -> None:
     assert analyse(text, lexicon).tone != "hostile", analyse(text, lexicon)
@@ -180,6 +210,30 @@ def test_no_common_word_is_a_typo_of_a_hostile_one(language: str) -> None:
     assert len(words) == COMMON_WORDS
     by_typo = [w for w in words if analyse(w, exact).hostile and not analyse(w, strict).hostile]
     assert by_typo == []
+
+
+# The common words hostile on their own, as the lexicons mean them (regulators and courts are threats when
+# the writer names them; swear words and insults are rude). Any other common word a pattern matches is a
+# pattern too wide ("скота" is cattle, not "скоты"; "su" is not "sue").
+HOSTILE_COMMON = {
+    "ru": {"сука", "блядь", "дурак", "прокурор", "дерьмо", "прокурора", "иск", "прокуратура", "цб", "бля",
+           "идиот", "хрен", "хрень", "тупой", "дура", "позор", "вор", "прокуратуры", "блять", "хуй"},
+    "en": {"shit", "fuck", "fucking", "ass", "stupid", "bitch", "fucked", "dumb", "bullshit", "suck", "idiot",
+           "journalist", "sucks", "reporter", "asshole", "fuckin", "revenge", "pissed", "lazy", "pussy",
+           "disgusting", "amateur", "sue", "useless", "wtf", "piss", "pathetic", "lawsuit", "shitty", "idiots",
+           "liar", "loser", "reporters", "jerk", "goddamn", "circus", "robbery", "sharks", "clown", "fucks",
+           "sued", "bastard", "irs", "fools", "thief", "cunt", "monkeys", "sucked", "blogger", "bitches", "mafia",
+           "thieves", "losers", "worthless"},
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_no_common_word_matches_a_hostile_pattern_unless_it_is_one(language: str) -> None:
+    """Of the most common words (wordfreq), only the swear words, insults and names of courts and regulators
+    above are hostile on their own: a new root, prefix or lemma that catches an ordinary word fails here."""
+    exact = load_lexicon(model=False)
+    hostile = {w for w in top_n_list(language, COMMON_WORDS) if analyse(w, exact).hostile}
+    assert hostile == HOSTILE_COMMON[language]
 
 
 def test_the_model_speaks_where_the_lexicons_are_silent_and_quotes_its_words(lexicon: Lexicon) -> None:
