@@ -56,6 +56,7 @@ CASES: dict[str, tuple[Decision, str | None, timedelta | None]] = {
     "grace for a person": (_d("grace_approved", "proposed", {"late_by": 5 * DAY, "max_late": 3 * DAY}), None, None),
     "grace_denied": (_d("grace_denied", params={"phrases": ["суд"]}), None, None),
     "reinstate": (_d("reinstate", params={"decision": "d-0", "reason": "долг погашен"}), None, None),
+    "exempt": (_d("exempt", params={"exception": "x1", "reason": "форс-мажор", "till": AT + 10 * DAY}), None, None),
 }
 LABELS = {"ru": {"revision": "правка макета", "vip": "особый"}, "en": {"revision": "layout revision", "vip": "premier"}}
 

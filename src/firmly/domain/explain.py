@@ -60,6 +60,10 @@ TEMPLATES = {
         "grace_denied": "Просьба вернуть льготный период ({events}) отклонена: в обращении — {quotes}. Льготу мы "
                         "даём в ответ на вежливую просьбу; договор действует как написано.",
         "reinstate": "Сотрудничество возобновлено сотрудником: {reason}.",
+        "exempt": "Правило «{title}» нарушено ({breach}), но для вас действует личное исключение до {till}: "
+                  "{reason}. Нарушение учтено без штрафного балла и без следующего шага.",
+        "backdated": " Исключение назначено позже, {set_at}, и применено с более раннего времени: решения с тех "
+                     "пор пересмотрены.",
         "late_unknown": "опоздание не удалось определить", "too_late": "опоздание {late} больше, чем {max_late}",
         "proposed": " Ждёт решения сотрудника.",
         "approved": " Решение подтверждено сотрудником.",
@@ -101,6 +105,10 @@ TEMPLATES = {
         "grace_denied": "The request to restore the grace period ({events}) is declined: it contains {quotes}. "
                         "We grant leniency in answer to a polite request; the contract applies as written.",
         "reinstate": "A person reinstated the relationship: {reason}.",
+        "exempt": "The rule \"{title}\" was broken ({breach}), but a personal exception holds for you until "
+                  "{till}: {reason}. The breach is noted with no strike and no next step.",
+        "backdated": " The exception was set later, on {set_at}, and applied from an earlier time: the decisions "
+                     "since then were reviewed again.",
         "late_unknown": "the lateness could not be established", "too_late": "{late} late is more than {max_late}",
         "proposed": " Waiting for a person to decide.",
         "approved": " Approved by a person.",
@@ -131,6 +139,8 @@ class _Fields(dict[str, str]):
         params = d.params or {}
         if name == "events":
             return ", ".join(d.evidence) or d.event
+        if name == "breach":
+            return d.event
         if name == "first":
             return d.evidence[0] if d.evidence else d.event
         if name in ("balance", "limit", "low"):
@@ -169,6 +179,9 @@ class _Fields(dict[str, str]):
             if self.duration is None:
                 return ""
             return f" на {describe(self.duration, 'ru')}" if lang == "ru" else f" for {describe(self.duration, 'en')}"
+        if name in ("till", "set_at"):
+            value = params.get(name)
+            return _local_time(int(value), self.timezone, lang) if value is not None else "?"
         if name == "due":
             if "due" not in params:
                 return ""
@@ -189,6 +202,9 @@ def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale:
         _Fields(d, lang, title, why, next_step, timezone, duration, words or Words(lang))).strip()
     if d.params and d.params.get("late"):
         text += templates["late"]
+    if d.params and d.params.get("set_at") is not None and d.action == "exempt":
+        text += templates["backdated"].format_map(_Fields(d, lang, title, why, next_step, timezone, duration,
+                                                          words or Words(lang)))
     was = (d.params or {}).get("softened_from")
     if was and d.status == "applied":
         text += templates["softened_from"].format(was=STEP_NAMES[lang].get(str(was), str(was)))

@@ -90,7 +90,7 @@ ACTIONS = {
     "fee": N_("fee"), "surcharge": N_("surcharge"), "require_prepayment": N_("prepayment required"),
     "suspend": N_("suspension"), "terminate": N_("termination"), "grace_approved": N_("grace approved"),
     "grace_denied": N_("grace denied"), "earn_back": N_("strike earned back"), "bill": N_("bill"),
-    "top_up_invoice": N_("top-up invoice"), "refused": N_("refused"),
+    "top_up_invoice": N_("top-up invoice"), "refused": N_("refused"), "exempt": N_("exempt"),
 }
 
 STATUSES = {

@@ -33,6 +33,8 @@ class LadderFold(MoneyFold):
         rs.broken += 1
         rs.streak = 0
         rs.needs_thanks = True
+        if st.exemptions is not None and self._exempt(st, c, event, at, out, params):
+            return
         tier = c.book.tiers.get(st.tier)
         if tier is not None and c.id in tier.exempt:
             surcharge = tier.surcharge.get(c.id)
@@ -74,6 +76,18 @@ class LadderFold(MoneyFold):
             st.proposals[d.id] = d
         else:
             self._apply_step(st, c.id, step, d, at, out)
+
+    def _exempt(self, st: CounterpartyState, c: Compiled, event: str, at: int, out: Out,
+                params: dict[str, Any] | None) -> bool:
+        """A personal exception holds for the rule: the breach is counted, exempt (no strike, no step)."""
+        found = st.exempted(c.id, at)
+        if found is None:
+            return False
+        exception, ex = found
+        self._emit(st, c, "exempt", "applied", at, event, (event, exception), out,
+                   params={**(params or {}), "exception": exception, "reason": ex.reason, "till": ex.until,
+                           "by": ex.by, **({"set_at": ex.set_at} if ex.set_at is not None and at < ex.set_at else {})})
+        return True
 
     def _group(self, st: CounterpartyState, d: Decision, at: int) -> str | None:
         c = self.table(st, at).rules.get(d.rule or "")
