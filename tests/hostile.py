@@ -67,6 +67,7 @@ GOOD: dict[str, dict[str, Any]] = {  # a valid data object for each type, before
     "exception.set": {"rule": "no_show", "until": "2027-03-10T10:00:00+03:00", "reason": "a flood", "by": "anna",
                       "from": "2026-03-01T10:00:00+03:00"},
     "exception.ended": {"exception": "ex-1", "reason": "back to normal", "by": "anna"},
+    "exception.requested": {"text": "Please waive the fee", "about": "nsh-1", "ask": "waive_fee", "lang": "en"},
     "custom.thing": {"note": "kept"},
     "firmly.reserved": {},
 }

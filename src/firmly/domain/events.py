@@ -230,6 +230,10 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "exception.set": (("rule", "until", "reason"), {
         "rule": _ref, "until": _time, "reason": _text, "by": _ref, "from": _time}),
     "exception.ended": (("exception",), {"exception": _ref, "reason": _text, "by": _ref}),
+    # a counterparty asks for leniency about a decision, or the event behind one
+    "exception.requested": (("text", "about", "ask"), {
+        "text": _text, "about": _ref, "ask": _one_of("waive_fee", "forgive_strike", "change_booking"),
+        "lang": _one_of("ru", "en")}),
     "review.received": (("rating",), {
         "rating": _rating, "text": _text, "author": _ref, "appointment": _ref, "publish": _flag}),
 }

@@ -50,7 +50,9 @@ EVENTS = {
     "invoice.issued": N_("invoice issued"), "payment.received": N_("payment received"),
     "request.received": N_("request received"), "work.logged": N_("work logged"),
     "service.rendered": N_("service rendered"), "message.received": N_("message received"),
-    "grace.requested": N_("request for grace"), "incident.reported": N_("incident reported"),
+    "grace.requested": N_("request for grace"),
+    "exception.requested": N_("request for leniency"), "exception.set": N_("personal exception set"),
+    "exception.ended": N_("personal exception ended"), "incident.reported": N_("incident reported"),
     "event.retracted": N_("record withdrawn"), "review.received": N_("review received"),
     "review.acted": N_("decision reviewed"),
 }
@@ -91,6 +93,7 @@ ACTIONS = {
     "suspend": N_("suspension"), "terminate": N_("termination"), "grace_approved": N_("grace approved"),
     "grace_denied": N_("grace denied"), "earn_back": N_("strike earned back"), "bill": N_("bill"),
     "top_up_invoice": N_("top-up invoice"), "refused": N_("refused"), "exempt": N_("exempt"),
+    "exception_granted": N_("leniency granted"), "exception_denied": N_("leniency declined"),
 }
 
 STATUSES = {

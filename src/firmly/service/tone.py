@@ -17,7 +17,7 @@ class Analyse(Protocol):
     def __call__(self, text: str, language: str | None = None) -> Tone: ...
 
 
-TONE_EVENTS = frozenset({"message.received", "grace.requested"})
+TONE_EVENTS = frozenset({"message.received", "grace.requested", "exception.requested"})
 
 class _Installed:
     factory: Callable[[], Analyse] | None = None

@@ -23,7 +23,7 @@ from firmly.domain.events import BUYER_DETAILS, Event
 REVIEW_EVENT = "firmly.review"
 MONEY_EVENTS = frozenset({"payment.received", "service.rendered"})  # invoices only set due dates
 EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged", "request.received"})
-TONE_EVENTS = frozenset({"message.received", "grace.requested"})
+TONE_EVENTS = frozenset({"message.received", "grace.requested", "exception.requested"})
 TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
 FACT_EVENTS = TRACK_EVENTS | TONE_EVENTS | EFFORT_EVENTS
 EXCEPTION_EVENTS = frozenset({"exception.set", "exception.ended"})

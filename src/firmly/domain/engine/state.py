@@ -65,6 +65,22 @@ class Exemption(msgspec.Struct, gc=False):
     set_at: int | None = None  # when a person set it, where that is after `start` (applied from earlier)
 
 
+class Sanction(msgspec.Struct, gc=False, array_like=True):
+    """A ladder step the counterparty may ask to be forgiven (`exception.requested`): its rule, the breach it
+    answered, the fee it posted, and the rule's kept streak before that breach."""
+
+    rule: str
+    event: str
+    at: int
+    action: str
+    amount: Decimal | None = None
+    streak: int = 0
+    forgiven: bool = False
+
+
+SANCTIONS_KEPT = 8  # the most recent steps a request may be about
+
+
 class CounterpartyState(msgspec.Struct, gc=False):
     key: str
     kind: str = "client"
@@ -89,6 +105,8 @@ class CounterpartyState(msgspec.Struct, gc=False):
     lapses: dict[str, Lapse] | None = None  # ref_key(entity, id) -> a missed deadline a grace request may forgive
     booked: dict[str, str] | None = None  # appointment -> the partner it was booked into, until it is over
     exemptions: dict[str, Exemption] | None = None  # the exception.set event -> the exception while it holds
+    sanctions: dict[str, Sanction] | None = None  # decision -> the recent ladder steps, for requests about them
+    leniency: int = NEVER  # when a request for leniency was last granted
     messages: int = 0  # messages and grace requests with a text
     hostile: int = 0  # of them, hostile
     timers: list[Timer] | None = None  # a heap
