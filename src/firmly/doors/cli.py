@@ -988,7 +988,8 @@ def demo_command(example: Annotated[str | None, typer.Option(
         serve_command(host=address, port=number, db=db)
 
 
-import firmly.doors.connector_cli  # noqa: E402, F401 - registers `firmly connector`, `events` and `import`
+import firmly.doors.connector_cli  # noqa: E402 - registers `firmly connector`, `events` and `import`
+import firmly.doors.exception_cli  # noqa: E402, F401 - registers `firmly exception`
 
 
 def main() -> None:

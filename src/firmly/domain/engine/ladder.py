@@ -97,7 +97,7 @@ class LadderFold(MoneyFold):
         exception, ex = found
         self._emit(st, c, "exempt", "applied", at, event, (event, exception), out,
                    params={**(params or {}), "exception": exception, "reason": ex.reason, "till": ex.until,
-                           "by": ex.by, **({"set_at": ex.set_at} if ex.set_at is not None and at < ex.set_at else {})})
+                           **({"set_at": ex.set_at} if ex.set_at is not None and at < ex.set_at else {})})
         return True
 
     def _group(self, st: CounterpartyState, d: Decision, at: int) -> str | None:
