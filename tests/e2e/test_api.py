@@ -948,6 +948,16 @@ def _replay_through_api(folder: Path, item: dict[str, Any], c: httpx.Client, url
     elif command[:1] == ["tick"]:
         clock.tick(bootstrap.store(url, ws), parse_instant(command[command.index("--as-of") + 1]))
         assert cli.run(*command).exit_code == 0
+    elif command[:2] == ["exception", "set"]:
+        options = dict(zip(command[3::2], command[4::2], strict=True))
+        body = {"rule": options["--rule"], "until": options["--until"], "reason": options["--reason"]}
+        if "--from" in options:
+            body["from"] = options["--from"]
+        response = c.post(f"/v1/counterparties/{command[2]}/exceptions", json=body)
+        assert response.status_code == 201, response.text[:400]
+        proc = cli.run(*command)
+        assert proc.exit_code == 0, proc.stderr
+        assert response.json()["id"] in proc.stdout, "the same exception, whichever door set it"
     elif command[:1] == ["replay"]:
         replay.replay(bootstrap.store(url, ws))
         assert cli.run(*command).exit_code == 0
