@@ -64,6 +64,10 @@ GOOD: dict[str, dict[str, Any]] = {  # a valid data object for each type, before
     "incident.reported": {"severity": "minor", "appointment": "a-1"},
     "review.received": {"rating": 5, "text": "Great", "publish": True},
     "event.retracted": {"event": "nsh-1", "reason": "marked by mistake"},
+    "exception.set": {"rule": "no_show", "until": "2027-03-10T10:00:00+03:00", "reason": "a flood", "by": "anna",
+                      "from": "2026-03-01T10:00:00+03:00"},
+    "exception.ended": {"exception": "ex-1", "reason": "back to normal", "by": "anna"},
+    "exception.requested": {"text": "Please waive the fee", "about": "nsh-1", "ask": "waive_fee", "lang": "en"},
     "custom.thing": {"note": "kept"},
     "firmly.reserved": {},
 }

@@ -722,10 +722,30 @@ def test_the_openapi_says_every_v1_operation_needs_a_bearer_token(api: Api) -> N
     assert schema["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": "a token from `firmly token create`"}
     operations = [(path, op) for path, ops in schema["paths"].items() for op in ops.values()]
-    assert sum(path.startswith("/v1/") for path, _ in operations) == 20  # the routes' 11, the connectors' 9
+    assert sum(path.startswith("/v1/") for path, _ in operations) == 23  # routes' 11, connectors' 9, exceptions' 3
     for path, op in operations:
         needs_token = path.startswith("/v1/") and not path.startswith("/v1/hooks/")
         assert (op.get("security") == [{"bearer": []}]) == needs_token, path
+
+
+def test_personal_exceptions_through_the_api(api: Api) -> None:
+    """Set, list and end one; a viewer may read but not set; what is wrong is named, never a 500."""
+    c, viewer = api.client(), api.client(role="viewer")
+    body = {"rule": "no_show", "until": "2100-01-01T00:00:00+00:00", "reason": "a family emergency"}
+    made = c.post("/v1/counterparties/tom/exceptions", json=body)
+    assert made.status_code == 201, made.text
+    exception = made.json()
+    assert (exception["rule"], exception["state"], exception["ended"]) == ("no_show", "active", None)
+    assert [e["id"] for e in ok(viewer.get("/v1/counterparties/tom/exceptions"))] == [exception["id"]]
+    assert_error(viewer.post("/v1/counterparties/tom/exceptions", json=body), 403)
+    assert_error(c.post("/v1/counterparties/nobody/exceptions", json=body), 404)
+    assert_error(c.post("/v1/counterparties/tom/exceptions", json={**body, "rule": "nope"}), 400)
+    assert_error(c.post("/v1/counterparties/tom/exceptions", json={**body, "until": "soon"}), 422)
+    assert_error(c.post("/v1/counterparties/tom/exceptions", json={**body, "reason": ""}), 422)
+    ended = c.post(f"/v1/counterparties/tom/exceptions/{exception['id']}/end", json={"reason": "back to normal"})
+    assert ended.status_code == 200 and ended.json()["state"] == "ended", ended.text
+    assert_error(c.post(f"/v1/counterparties/tom/exceptions/{exception['id']}/end", json={"reason": "again"}), 409)
+    assert_error(c.post("/v1/counterparties/tom/exceptions/nothing/end", json={"reason": "r"}), 404)
 
 
 def test_a_revoked_token_is_refused_within_5_seconds(api: Api) -> None:
@@ -950,6 +970,16 @@ def _replay_through_api(folder: Path, item: dict[str, Any], c: httpx.Client, url
     elif command[:1] == ["tick"]:
         clock.tick(bootstrap.store(url, ws), parse_instant(command[command.index("--as-of") + 1]))
         assert cli.run(*command).exit_code == 0
+    elif command[:2] == ["exception", "set"]:
+        options = dict(zip(command[3::2], command[4::2], strict=True))
+        body = {"rule": options["--rule"], "until": options["--until"], "reason": options["--reason"]}
+        if "--from" in options:
+            body["from"] = options["--from"]
+        response = c.post(f"/v1/counterparties/{command[2]}/exceptions", json=body)
+        assert response.status_code == 201, response.text[:400]
+        proc = cli.run(*command)
+        assert proc.exit_code == 0, proc.stderr
+        assert response.json()["id"] in proc.stdout, "the same exception, whichever door set it"
     elif command[:1] == ["replay"]:
         replay.replay(bootstrap.store(url, ws))
         assert cli.run(*command).exit_code == 0

@@ -254,3 +254,24 @@ def test_a_partners_karma_chart_is_on_its_conduct_page_and_its_public_page(datab
         assert page.status_code == 200
         assert page.text.count("Karma over time") == 2  # the heading and the chart's label
         assert 'id="karma-data"' in page.text
+
+
+def test_a_counterparty_page_shows_their_personal_exceptions(database_url: str) -> None:
+    from firmly.domain.clock import parse_instant  # noqa: PLC0415 - only this test ticks the clock
+    from firmly.service import clock, exceptions  # noqa: PLC0415
+
+    store = bootstrap.store(database_url, "web-exceptions")
+    demo.demo(store, "leniency-ru", 0)
+    exceptions.set_exception(store, "ivanova", "missed_visit", "2026-04-10T00:00:00+03:00", "паводок", "anna")
+    clock.tick(store, parse_instant("2026-03-12T00:00:00+03:00"))
+    users.create(store, "exceptions-viewer@example.org", "viewer", PASSWORD, 0)
+    site = Site(database_url, "web-exceptions")
+    with site.client() as c:
+        site.login(c, "exceptions-viewer@example.org")
+        page = c.get("/counterparties/ivanova")
+        other = c.get("/counterparties/petrova")
+    assert page.status_code == 200 and other.status_code == 200
+    card = page.text[page.text.index('id="h-exceptions"'):]
+    assert "Личные исключения" in card and "паводок" in card and "Если не можете прийти" in card
+    assert "10.04.2026" in card or "9 апр" in card or "10 апр" in card, card[:600]
+    assert 'id="h-exceptions"' not in other.text, "no card for someone without exceptions"

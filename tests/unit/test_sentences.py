@@ -56,6 +56,18 @@ CASES: dict[str, tuple[Decision, str | None, timedelta | None]] = {
     "grace for a person": (_d("grace_approved", "proposed", {"late_by": 5 * DAY, "max_late": 3 * DAY}), None, None),
     "grace_denied": (_d("grace_denied", params={"phrases": ["суд"]}), None, None),
     "reinstate": (_d("reinstate", params={"decision": "d-0", "reason": "долг погашен"}), None, None),
+    "exception_granted": (_d("exception_granted", params={"ask": "waive_fee", "waived": "1500.00", "strikes": 1},
+                             amount="1500.00", evidence=("r1", "e1")), None, None),
+    "exception for a person": (_d("exception_granted", "proposed", {
+        "ask": "waive_fee", "reason": "unmet", "unmet": ["kept_streak_at_least", "amount_at_most"], "streak": 1,
+        "need_streak": 3, "fee": "3000.00", "most": "2000.00", "currency": "RUB"}, evidence=("r1", "e1")), None, None),
+    "exception, a booking": (_d("exception_granted", "proposed", {"ask": "change_booking", "reason": "booking"},
+                                evidence=("r1",)), None, None),
+    "exception_denied": (_d("exception_denied", params={"reason": "hostile", "phrases": ["засужу"]},
+                            evidence=("r1", "e1")), None, None),
+    "exception declined, once a year": (_d("exception_denied", params={"reason": "unmet", "unmet": ["first_in"]},
+                                           evidence=("r1", "e1")), None, None),
+    "exempt": (_d("exempt", params={"exception": "x1", "reason": "форс-мажор", "till": AT + 10 * DAY}), None, None),
 }
 LABELS = {"ru": {"revision": "правка макета", "vip": "особый"}, "en": {"revision": "layout revision", "vip": "premier"}}
 

@@ -232,14 +232,18 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], dict[str, Check]]] = {
     "service.rendered": (("service",), {"service": _service, "quantity": _positive, "request": _ref}),
     "message.received": (("text",), {"text": _text, "channel": _ref, "lang": _one_of("ru", "en")}),
     "grace.requested": (("text",), {"text": _text, "late_by": _duration, "invoice": _ref}),
-    # a request for leniency about one decision (or the event behind it), e.g. from the client's own page
-    "exception.requested": (("text", "about", "ask"), {
-        "text": _text, "about": _ref, "ask": _one_of("waive_fee", "forgive_strike", "change_booking"),
-        "lang": _one_of("ru", "en")}),
     "incident.reported": (("severity",), {
         "severity": _one_of(*SEVERITIES), "category": _ref, "description": _text, "appointment": _ref,
         "reported_by": _ref}),
     "event.retracted": (("event",), {"event": _ref, "reason": _text}),
+    # a person's discretion (docs/discretion.md): a personal exception to one rule, and its early end
+    "exception.set": (("rule", "until", "reason"), {
+        "rule": _ref, "until": _time, "reason": _text, "by": _ref, "from": _time}),
+    "exception.ended": (("exception",), {"exception": _ref, "reason": _text, "by": _ref}),
+    # a counterparty asks for leniency about a decision, or the event behind one
+    "exception.requested": (("text", "about", "ask"), {
+        "text": _text, "about": _ref, "ask": _one_of("waive_fee", "forgive_strike", "change_booking"),
+        "lang": _one_of("ru", "en")}),
     "review.received": (("rating",), {
         "rating": _rating, "text": _text, "author": _ref, "appointment": _ref, "publish": _flag}),
 }
@@ -311,6 +315,8 @@ def validate(raw: object, *, internal: bool = False) -> Event:
             found = _within(value)
             if found is not None:
                 raise EventError(f"data.{name}{found[0]}", found[1], event_id)
+    if kind == EXCEPTION_SET:
+        at = _applies_from(data, at, event_id)
     counterparty = raw["counterparty"]
     envelope = {"id": event_id, "type": kind, "counterparty": counterparty, "occurred_at": raw["occurred_at"],
                 "data": data}
@@ -327,6 +333,19 @@ def validate(raw: object, *, internal: bool = False) -> Event:
     return Event(id=event_id, type=kind, counterparty=counterparty, occurred_at=raw["occurred_at"], at=at,
                  data=data, digest=hashlib.blake2b(encoded, digest_size=16).hexdigest(),
                  partner=partner if isinstance(partner, str) and partner and partner != counterparty else None)
+
+
+EXCEPTION_SET = "exception.set"
+
+
+def _applies_from(data: dict[str, Any], at: int, event_id: str) -> int:
+    """A personal exception set "from" an earlier time is folded at that time: the counterparty's history is
+    folded again from there (a late event), so the breaches since then are judged under it."""
+    start = parse_instant(data["from"]) if data.get("from") is not None else at
+    if parse_instant(data["until"]) <= start:
+        raise EventError("data.until", Said(N_("must be later than the time the exception applies from, got "
+                                               "{value}"), value=shown(data["until"])), event_id)
+    return min(start, at)
 
 
 _json_decoder = msgspec.json.Decoder()

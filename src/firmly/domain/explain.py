@@ -60,6 +60,26 @@ TEMPLATES = {
         "grace_denied": "Просьба вернуть льготный период ({events}) отклонена: в обращении — {quotes}. Льготу мы "
                         "даём в ответ на вежливую просьбу; договор действует как написано.",
         "reinstate": "Сотрудничество возобновлено сотрудником: {reason}.",
+        "exempt": "Правило «{title}» нарушено ({breach}), но для вас действует личное исключение до {till}: "
+                  "{reason}. Нарушение учтено без штрафного балла и без следующего шага.",
+        "exception_granted": "Просьба о снисхождении удовлетворена ({events}): {granted} Спасибо, что написали.",
+        "exception_review": "Просьба о снисхождении ({events}) передана сотруднику: {why_request}.",
+        "exception_denied": "Просьба о снисхождении ({events}) отклонена: в обращении — {quotes}. Мы идём навстречу "
+                            "в ответ на вежливую просьбу; правило действует как написано.",
+        "exception_declined": "Просьба о снисхождении ({events}) отклонена: {why_request}. Правило действует как "
+                              "написано.",
+        "granted_fee": "штраф {waived} отменён, и нарушение ({breach_about}) больше не учитывается.",
+        "granted_strike": "нарушение ({breach_about}) больше не учитывается.",
+        "granted_booking": "сотрудник согласовал изменение брони.",
+        "granted_left": " Сейчас учтено: {remaining}.",
+        "booking": "перенос или изменение брони решает только сотрудник",
+        "unknown": "не удалось найти решение, о котором просьба",
+        "forgiven": "это нарушение уже прощено",
+        "first_in": "в этом периоде уже было сделано исключение",
+        "kept_streak_at_least": "до нарушения правило было соблюдено подряд {streak} из нужных {need}",
+        "amount_at_most": "сумма {fee} больше {most}",
+        "backdated": " Исключение назначено позже, {set_at}, и применено с более раннего времени: решения с тех "
+                     "пор пересмотрены.",
         "late_unknown": "опоздание не удалось определить", "too_late": "опоздание {late} больше, чем {max_late}",
         "proposed": " Ждёт решения сотрудника.",
         "approved": " Решение подтверждено сотрудником.",
@@ -101,6 +121,27 @@ TEMPLATES = {
         "grace_denied": "The request to restore the grace period ({events}) is declined: it contains {quotes}. "
                         "We grant leniency in answer to a polite request; the contract applies as written.",
         "reinstate": "A person reinstated the relationship: {reason}.",
+        "exempt": "The rule \"{title}\" was broken ({breach}), but a personal exception holds for you until "
+                  "{till}: {reason}. The breach is noted with no strike and no next step.",
+        "exception_granted": "The request for leniency is granted ({events}): {granted} Thank you for writing.",
+        "exception_review": "The request for leniency ({events}) goes to a person: {why_request}.",
+        "exception_denied": "The request for leniency ({events}) is declined: it contains {quotes}. We meet people "
+                            "halfway in answer to a polite request; the rule applies as written.",
+        "exception_declined": "The request for leniency ({events}) is declined: {why_request}. The rule applies as "
+                              "written.",
+        "granted_fee": "the fee of {waived} is cancelled and the breach ({breach_about}) no longer counts.",
+        "granted_strike": "the breach ({breach_about}) no longer counts.",
+        "granted_booking": "a person agreed to the change of the booking.",
+        "granted_left": " {remaining_cap}.",
+        "booking": "a change to a booking is always decided by a person",
+        "unknown": "the decision the request is about could not be found",
+        "forgiven": "this breach was already forgiven",
+        "first_in": "leniency was already granted within the period",
+        "kept_streak_at_least": "before the breach the rule had been kept only {streak} of the {need} times in a row "
+                                "needed",
+        "amount_at_most": "the amount of {fee} is more than {most}",
+        "backdated": " The exception was set later, on {set_at}, and applied from an earlier time: the decisions "
+                     "since then were reviewed again.",
         "late_unknown": "the lateness could not be established", "too_late": "{late} late is more than {max_late}",
         "proposed": " Waiting for a person to decide.",
         "approved": " Approved by a person.",
@@ -124,13 +165,36 @@ class _Fields(dict[str, str]):
 
     def money(self, value: object) -> str:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
-        return format_money((amount, self.d.currency or "XXX"), self.lang) if self.d.currency else str(amount)
+        currency = self.d.currency or (self.d.params or {}).get("currency")
+        return format_money((amount, currency), self.lang) if currency else str(amount)
 
     def __missing__(self, name: str) -> str:
         d, lang = self.d, self.lang
         params = d.params or {}
         if name == "events":
             return ", ".join(d.evidence) or d.event
+        if name == "breach":
+            return d.event
+        if name == "breach_about":
+            return d.evidence[-1] if len(d.evidence) > 1 else "?"
+        if name in ("waived", "fee", "most"):
+            return self.money(params[name]) if params.get(name) is not None else "?"
+        if name in ("streak", "need"):
+            return str(params.get(name if name == "streak" else "need_streak", "?"))
+        if name == "granted":
+            words = TEMPLATES[lang]
+            if params.get("ask") == "change_booking":
+                return words["granted_booking"].format_map(self)
+            text = words["granted_fee" if params.get("waived") else "granted_strike"].format_map(self)
+            if params.get("strikes") is not None:
+                text += words["granted_left"].format_map(self)
+            return text
+        if name == "why_request":
+            words = TEMPLATES[lang]
+            reason = str(params.get("reason") or "unknown")
+            if reason == "unmet":
+                return "; ".join(words[u].format_map(self) for u in params.get("unmet") or ()) or words["unknown"]
+            return words.get(reason, words["unknown"]).format_map(self)
         if name == "first":
             return d.evidence[0] if d.evidence else d.event
         if name in ("balance", "limit", "low"):
@@ -154,6 +218,9 @@ class _Fields(dict[str, str]):
             return self.words.tier(str(params.get("tier", "")))
         if name == "strikes":
             return str(_strikes(d))
+        if name == "remaining_cap":
+            text = self["remaining"]
+            return text[:1].upper() + text[1:]
         if name == "remaining":
             n = int(params.get("strikes", 0))
             if lang == "ru":
@@ -169,6 +236,9 @@ class _Fields(dict[str, str]):
             if self.duration is None:
                 return ""
             return f" на {describe(self.duration, 'ru')}" if lang == "ru" else f" for {describe(self.duration, 'en')}"
+        if name in ("till", "set_at"):
+            value = params.get(name)
+            return _local_time(int(value), self.timezone, lang) if value is not None else "?"
         if name == "due":
             if "due" not in params:
                 return ""
@@ -189,6 +259,9 @@ def explain(d: Decision, *, title: str, why: str, next_step: str | None, locale:
         _Fields(d, lang, title, why, next_step, timezone, duration, words or Words(lang))).strip()
     if d.params and d.params.get("late"):
         text += templates["late"]
+    if d.params and d.params.get("set_at") is not None and d.action == "exempt":
+        text += templates["backdated"].format_map(_Fields(d, lang, title, why, next_step, timezone, duration,
+                                                          words or Words(lang)))
     was = (d.params or {}).get("softened_from")
     if was and d.status == "applied":
         text += templates["softened_from"].format(was=STEP_NAMES[lang].get(str(was), str(was)))
@@ -202,6 +275,10 @@ def _template(d: Decision, templates: dict[str, str]) -> str:
     action = d.action
     if action == "grace_approved" and d.status in ("proposed", "dismissed"):
         action = "grace_review"
+    elif action == "exception_granted" and d.status in ("proposed", "dismissed"):
+        action = "exception_review"
+    elif action == "exception_denied" and (d.params or {}).get("reason") != "hostile":
+        action = "exception_declined"
     elif action in ("warning", "fee") and _strikes(d) == 1:
         action += "_first"
     elif action == "feedback" and _strikes(d) > 1:

@@ -138,6 +138,15 @@ class Book:
         if amount - covered > 0:
             self._post(at, DUE, SANCTIONS, amount - covered, event, f"{memo}-due:{decision}", memo, decision)
 
+    def waive(self, at: int, amount: Decimal, event: str, decision: str) -> None:
+        """A fee forgiven on request: reversed, first from what is still due, the rest credited back to the
+        balance; the postings name the request (`event`) and the decision that granted it."""
+        off_due = min(amount, max(self.account.due, ZERO))
+        if off_due > 0:
+            self._post(at, SANCTIONS, DUE, off_due, event, f"waiver-due:{decision}", "waiver", decision)
+        if amount - off_due > 0:
+            self._post(at, SANCTIONS, BALANCE, amount - off_due, event, f"waiver:{decision}", "waiver", decision)
+
     def bonus(self, at: int, amount: Decimal, event: str, revoke: bool = False) -> None:
         """A partner's bonus for a clean booking is held for them; an incident on that booking takes it back."""
         if revoke:

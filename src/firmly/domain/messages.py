@@ -86,6 +86,16 @@ TEMPLATES: dict[str, dict[str, list[tuple[str, str]]]] = {
         "en": [("About your request", "{explanation}\n\nIf you would like to talk it over calmly, we are always "
                 "open to that.")],
     },
+    "exception_granted": {
+        "ru": [("Ваша просьба удовлетворена", "{explanation}")],
+        "en": [("Your request is granted", "{explanation}")],
+    },
+    "exception_denied": {
+        "ru": [("Ответ на вашу просьбу", "{explanation}\n\nЕсли вы готовы обсудить вопрос спокойно, мы всегда "
+                "открыты к разговору.")],
+        "en": [("About your request", "{explanation}\n\nIf you would like to talk it over calmly, we are always "
+                "open to that.")],
+    },
     "bill": {
         "ru": [("Услуга сверх включённого: {title}", "{explanation}")],
         "en": [("Beyond what is included: {title}", "{explanation}")],

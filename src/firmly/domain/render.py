@@ -42,6 +42,12 @@ WORDS = {
         "incident": "Инциденты учитываются по тяжести: {weights}.",
         "courtesy": "Угрозы, оскорбления и брань в обращениях считаются нарушением.",
         "grace_rule": "Просрочка не более чем на {max_late} прощается по вежливой просьбе.",
+        "leniency_rule": "Можно попросить отменить штраф или не учитывать нарушение. Вежливую просьбу мы "
+                         "удовлетворяем сами, если {conditions}; иначе решает сотрудник. Перенос брони всегда "
+                         "решает сотрудник.",
+        "leniency_first": "за {first_in} снисхождения ещё не было",
+        "leniency_streak": "до нарушения правило соблюдалось не меньше {n} раз подряд",
+        "leniency_amount": "штраф не больше {amount}", "leniency_any": "нет особых условий",
         "new": "Правило новое: с {introduced} в течение {thank_for} благодарим за каждое соблюдение.",
         "kept_by": "Правило соблюдено, когда: {kept}.", "per_field": "на {per}", "per_time": "за {per}",
         "prices": "Прайс-лист", "no_ladder": "Нарушения учитываются без штрафных шагов.",
@@ -92,6 +98,12 @@ WORDS = {
         "incident": "Incidents count by severity: {weights}.",
         "courtesy": "Threats, insults and profanity count as a breach.",
         "grace_rule": "Lateness of up to {max_late} is forgiven on a polite request.",
+        "leniency_rule": "You may ask us to waive a fee or not to count a breach. We grant a polite request "
+                         "ourselves when {conditions}; otherwise a person decides. A change to a booking is "
+                         "always decided by a person.",
+        "leniency_first": "no leniency was granted within {first_in}",
+        "leniency_streak": "the rule had been kept at least {n} times in a row before the breach",
+        "leniency_amount": "the fee is at most {amount}", "leniency_any": "nothing more is asked",
         "new": "This rule is new: from {introduced}, for {thank_for}, we thank you for every time it is kept.",
         "kept_by": "The rule is kept when: {kept}.", "per_field": "per {per}", "per_time": "per {per}",
         "prices": "Price list", "no_ladder": "Breaches are counted without sanctions.",
@@ -185,13 +197,33 @@ def _rule_lines(rule: Rule, book: Rulebook, r: _Reader) -> list[str]:
         lines.append(w["incident"].format(weights=", ".join(f"{r.sev(k)}: {r.sev(v)}" for k, v in rule.weight.items())))
     elif kind == "courtesy":
         lines.append(w["courtesy"])
-    elif kind == "grace":
-        lines.append(w["grace_rule"].format(max_late=r.dur(rule.max_late)))
+    elif kind in ("grace", "exceptions"):
+        lines.append(_leniency_line(rule, r))
     if rule.kept_by:
         lines.append(w["kept_by"].format(kept=", ".join(words.event(e) for e in rule.kept_by)))
     if rule.introduced:
         lines.append(w["new"].format(introduced=format_date(rule.introduced, r.lang), thank_for=r.dur(rule.thank_for)))
     return lines
+
+
+def _leniency_line(rule: Rule, r: _Reader) -> str:
+    """What a grace or an `exceptions` rule promises: when a polite request is granted without a person."""
+    w = r.w
+    if rule.kind == "grace":
+        return str(w["grace_rule"].format(max_late=r.dur(rule.max_late)))
+    spec = rule.spec
+    conditions = []
+    if spec.first_in_us is not None:
+        first_in = r.dur(timedelta(microseconds=spec.first_in_us))
+        conditions.append(w["leniency_first"].format(first_in=first_in))
+    if spec.kept_streak_at_least is not None:
+        conditions.append(w["leniency_streak"].format(n=spec.kept_streak_at_least))
+    if spec.amount_at_most is not None:
+        conditions.append(w["leniency_amount"].format(amount=r.money(spec.amount_at_most)))
+    last = " и " if r.lang == "ru" else " and "
+    joined = last.join([", ".join(conditions[:-1]), conditions[-1]] if len(conditions) > 1 else conditions) \
+        or w["leniency_any"]
+    return str(w["leniency_rule"].format(conditions=joined))
 
 
 # "4 соблюдения подряд снимают одно нарушение": the noun and the verb agree with the number
@@ -234,7 +266,7 @@ def render_markdown(book: Rulebook, lang: str | None = None, translator: Transla
             out += [f"**{w['ladder']}:**", ""]
             out += [f"{i}. {line}" for i, line in enumerate(lines[:-1], 1)]
             out += ["", lines[-1], ""]
-        elif rule.kind not in ("grace",):
+        elif rule.kind not in ("grace", "exceptions"):
             out += [w["no_ladder"], ""]
     exceptions = [w["tier"].format(tier=r.words.tier(tier.name), rule=book.rules[rule_id].title,
                                    surcharge=w["surcharge"].format(amount=r.money(tier.surcharge[rule_id]))

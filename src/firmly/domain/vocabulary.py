@@ -50,8 +50,9 @@ EVENTS = {
     "invoice.issued": N_("invoice issued"), "payment.received": N_("payment received"),
     "request.received": N_("request received"), "work.logged": N_("work logged"),
     "service.rendered": N_("service rendered"), "message.received": N_("message received"),
-    "grace.requested": N_("request for grace"), "incident.reported": N_("incident reported"),
-    "exception.requested": N_("request for leniency"),
+    "grace.requested": N_("request for grace"),
+    "exception.requested": N_("request for leniency"), "exception.set": N_("personal exception set"),
+    "exception.ended": N_("personal exception ended"), "incident.reported": N_("incident reported"),
     "event.retracted": N_("record withdrawn"), "review.received": N_("review received"),
     "review.acted": N_("decision reviewed"),
 }
@@ -83,7 +84,8 @@ FIELDS = {
     "late_by": N_("late by"), "severity": N_("severity"), "category": N_("category"),
     "description": N_("description"), "reported_by": N_("reported by"), "event": N_("record"),
     "reason": N_("reason"), "rating": N_("rating"), "author": N_("author"), "publish": N_("published"),
-    "email": N_("email"), "project": N_("project"),
+    "email": N_("email"), "project": N_("project"), "ask": N_("asks"), "about": N_("about"),
+    "until": N_("until"), "from": N_("from"), "exception": N_("exception"), "rule": N_("rule"),
 }
 
 ACTIONS = {
@@ -91,7 +93,8 @@ ACTIONS = {
     "fee": N_("fee"), "surcharge": N_("surcharge"), "require_prepayment": N_("prepayment required"),
     "suspend": N_("suspension"), "terminate": N_("termination"), "grace_approved": N_("grace approved"),
     "grace_denied": N_("grace denied"), "earn_back": N_("strike earned back"), "bill": N_("bill"),
-    "top_up_invoice": N_("top-up invoice"), "refused": N_("refused"),
+    "top_up_invoice": N_("top-up invoice"), "refused": N_("refused"), "exempt": N_("exempt"),
+    "exception_granted": N_("leniency granted"), "exception_denied": N_("leniency declined"),
 }
 
 STATUSES = {
@@ -119,6 +122,8 @@ CHANNELS = {"email": N_("email"), "phone": N_("phone"), "portal": N_("client por
 SEVERITIES = {"minor": N_("minor"), "major": N_("major"), "fatal": N_("critical")}
 BY = {"client": N_("the client"), "provider": N_("us"), "unknown": N_("not known")}
 LANGUAGES = {"ru": N_("Russian"), "en": N_("English")}
+ASKS = {"waive_fee": N_("to waive the fee"), "forgive_strike": N_("to forgive the breach"),
+        "change_booking": N_("to change the booking")}  # what a request for leniency asks
 YES, NO = N_("yes"), N_("no")
 
 # What a data field holds, where it needs more than its text to be read (EVENTS.md's catalogue)
@@ -250,7 +255,8 @@ def _time_words(value: str | int, zone: str, lang: str) -> str:
 # Data fields whose text is a key of something named: how each is named (a rulebook's label comes first)
 _NAMED: dict[str, Callable[[Words, str], str]] = {
     "by": lambda w, v: w._named(v, BY), "locale": lambda w, v: w._named(v, LANGUAGES),
-    "lang": lambda w, v: w._named(v, LANGUAGES), "kind": Words.kind, "tier": Words.tier,
+    "lang": lambda w, v: w._named(v, LANGUAGES), "ask": lambda w, v: w._named(v, ASKS), "kind": Words.kind,
+    "tier": Words.tier,
     "severity": Words.severity, "channel": Words.channel,
     # a category, topic or service: the rulebook's label (a service: its price's title), else its words
     "category": lambda w, v: w._named(v, {}), "topic": lambda w, v: w._named(v, {}),

@@ -72,7 +72,7 @@ SHOWCASE_LOCALE = "en"
 SHOWCASE_TIMEZONE = "Europe/London"
 # the rulebook that governs each example's clients (the examples' partners and suppliers go by their kind)
 CLIENT_BOOKS = {"clinic-en": ["smile"], "agency-ru": ["print-shop"], "studio-en": ["studio"],
-                "network-en": ["smile"]}
+                "network-en": ["smile"], "leniency-ru": ["leniency"]}
 
 
 @dataclass(frozen=True, slots=True)

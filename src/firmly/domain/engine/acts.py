@@ -9,6 +9,7 @@ from firmly.domain.events import Event
 from firmly.domain.ladders import Step
 
 Out = list[Decision]
+LENIENCY = frozenset({"grace_approved", "grace_denied", "exception_granted", "exception_denied"})
 
 
 class ActsFold(TimerFold):
@@ -32,11 +33,13 @@ class ActsFold(TimerFold):
         assert st.proposals is not None
         del st.proposals[d.id]
         c = self.table(st, ev.at).rules.get(d.rule)
-        if d.action in ("grace_approved", "grace_denied") and act != "dismiss":
-            d.status = "approved"  # a person granted (or confirmed the denial of) the grace
+        if d.action in LENIENCY and act != "dismiss":
+            d.status = "approved"  # a person granted (or confirmed the denial of) the grace or the request
             out.append(d)
             if d.action == "grace_approved":
                 self._forgive(st, d, ev.at)
+            elif d.action == "exception_granted":
+                self._grant(st, d, ev.at, out)
             return
         if act == "dismiss" or c is None or c.ladder is None:
             d.status = "dismissed"

@@ -11,7 +11,7 @@ import msgspec
 # Every action a decision can take, in the order reports list them.
 ACTIONS = ("reminder", "thanks", "feedback", "warning", "fee", "surcharge", "require_prepayment", "suspend",
            "terminate", "grace_approved", "grace_denied", "earn_back", "bill", "top_up_invoice", "refused",
-           "reinstate")
+           "reinstate", "exempt", "exception_granted", "exception_denied")
 # Decisions in these states did not (or no longer) happen; simulation and totals leave them out.
 INACTIVE = frozenset({"cancelled", "dismissed", "superseded"})
 

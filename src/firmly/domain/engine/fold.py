@@ -13,11 +13,12 @@ from operator import attrgetter
 from typing import Any
 
 from firmly.domain import contacts
+from firmly.domain.clock import parse_instant
 from firmly.domain.engine import values
 from firmly.domain.engine.acts import ActsFold
 from firmly.domain.engine.decision import Decision
 from firmly.domain.engine.policy import Table
-from firmly.domain.engine.state import CounterpartyState
+from firmly.domain.engine.state import CounterpartyState, Exemption
 from firmly.domain.events import BUYER_DETAILS, Event
 
 REVIEW_EVENT = "firmly.review"
@@ -26,7 +27,8 @@ EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged"
 TONE_EVENTS = frozenset({"message.received", "grace.requested", "exception.requested"})
 TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
 FACT_EVENTS = TRACK_EVENTS | TONE_EVENTS | EFFORT_EVENTS
-NO_RULES = frozenset({"counterparty.upserted", REVIEW_EVENT})
+EXCEPTION_EVENTS = frozenset({"exception.set", "exception.ended"})
+NO_RULES = frozenset({"counterparty.upserted", REVIEW_EVENT}) | EXCEPTION_EVENTS
 Out = list[Decision]
 _order = attrgetter("at", "seq")
 
@@ -89,6 +91,9 @@ class Engine(ActsFold):
         """A counterparty's own facts, or a person's act on a proposal: no rule judges these."""
         if ev.type == REVIEW_EVENT:
             self._act(st, ev, out)
+        elif ev.type in EXCEPTION_EVENTS:
+            if role == "subject":
+                self._exception(st, ev)
         elif role == "subject":
             self._upsert(st, ev.data, ev.id)
 
@@ -175,5 +180,18 @@ class Engine(ActsFold):
                 if values.amount(price, event, f"prices.{code}") is not None:
                     prices[code] = Decimal(price)  # as written: "45" stays 45, not 45.00, as it always has
             st.prices = prices
+
+    def _exception(self, st: CounterpartyState, ev: Event) -> None:
+        """A person sets a personal exception to one rule, or ends one early (docs/discretion.md)."""
+        data = ev.data
+        if ev.type == "exception.set":
+            start = parse_instant(data["from"]) if data.get("from") is not None else ev.at
+            set_at = parse_instant(ev.occurred_at)
+            by = data.get("by")
+            st.exemptions = {**(st.exemptions or {}), ev.id: Exemption(
+                str(data["rule"]), start, parse_instant(data["until"]), str(data["reason"]),
+                str(by) if by is not None else None, set_at if set_at > start else None)}
+        elif st.exemptions and str(data.get("exception")) in st.exemptions:
+            st.exemptions = {k: v for k, v in st.exemptions.items() if k != data.get("exception")} or None
 
     # -- timed things: references, reminders, deadlines ---------------------------------------

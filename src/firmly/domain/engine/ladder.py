@@ -9,7 +9,7 @@ from firmly.domain.durations import to_us as duration_us
 from firmly.domain.engine.decision import Decision, decision_id
 from firmly.domain.engine.money import MoneyFold
 from firmly.domain.engine.policy import Compiled
-from firmly.domain.engine.state import CounterpartyState, Restriction
+from firmly.domain.engine.state import SANCTIONS_KEPT, CounterpartyState, Restriction, Sanction
 from firmly.domain.ladders import Step
 
 Out = list[Decision]
@@ -31,8 +31,11 @@ class LadderFold(MoneyFold):
                 fatal: bool = False, params: dict[str, Any] | None = None) -> None:
         rs = st.rule(c.id)
         rs.broken += 1
+        kept_before = rs.streak
         rs.streak = 0
         rs.needs_thanks = True
+        if st.exemptions is not None and self._exempt(st, c, event, at, out, params):
+            return
         tier = c.book.tiers.get(st.tier)
         if tier is not None and c.id in tier.exempt:
             surcharge = tier.surcharge.get(c.id)
@@ -68,12 +71,34 @@ class LadderFold(MoneyFold):
         d = self._emit(st, c, step.action, "proposed" if step.review else "applied", at, event, evidence, out,
                        amount=step.amount, step=number,
                        params={"strikes": len(strikes), **(params or {}), "fatal": fatal})
+        self._remember(st, d, kept_before)
         if step.review:
             if st.proposals is None:
                 st.proposals = {}
             st.proposals[d.id] = d
         else:
             self._apply_step(st, c.id, step, d, at, out)
+
+    def _remember(self, st: CounterpartyState, d: Decision, kept_before: int) -> None:
+        """Keep the recent steps a request for leniency may name (by the decision or by its breach)."""
+        sanctions = st.sanctions if st.sanctions is not None else {}
+        st.sanctions = sanctions
+        sanctions[d.id] = Sanction(d.rule or "", d.event, d.at, d.action,
+                                   d.amount if d.status == "applied" else None, kept_before)
+        if len(sanctions) > SANCTIONS_KEPT:
+            del sanctions[next(iter(sanctions))]
+
+    def _exempt(self, st: CounterpartyState, c: Compiled, event: str, at: int, out: Out,
+                params: dict[str, Any] | None) -> bool:
+        """A personal exception holds for the rule: the breach is counted, exempt (no strike, no step)."""
+        found = st.exempted(c.id, at)
+        if found is None:
+            return False
+        exception, ex = found
+        self._emit(st, c, "exempt", "applied", at, event, (event, exception), out,
+                   params={**(params or {}), "exception": exception, "reason": ex.reason, "till": ex.until,
+                           **({"set_at": ex.set_at} if ex.set_at is not None and at < ex.set_at else {})})
+        return True
 
     def _group(self, st: CounterpartyState, d: Decision, at: int) -> str | None:
         c = self.table(st, at).rules.get(d.rule or "")
@@ -116,6 +141,36 @@ class LadderFold(MoneyFold):
             self._emit(st, c, "thanks", "applied", at, event, (event,), out, params={"after_breach": True})
         elif c.thank_from is not None and c.thank_until is not None and c.thank_from <= at < c.thank_until:
             self._emit(st, c, "thanks", "applied", at, event, (event,), out, params={"new_rule": True})
+
+    def _grant(self, st: CounterpartyState, d: Decision, at: int, out: Out) -> None:
+        """A request for leniency granted: the step it is about no longer counts. Its strike is taken back, its fee
+        reversed (postings naming the request), a restriction it set lifted; the next breach is judged on the
+        strikes that remain."""
+        st.leniency = at
+        params = d.params if d.params is not None else {}
+        target = params.get("decision")
+        s = (st.sanctions or {}).get(str(target)) if target is not None else None
+        if s is None or s.forgiven:
+            return
+        s.forgiven = True
+        c = self.table(st, at).rules.get(s.rule)
+        if c is not None and st.strikes:
+            strikes = st.strikes.get(c.group) or []
+            for i, (_, struck) in enumerate(strikes):
+                if struck == s.event:
+                    del strikes[i]
+                    break
+            params["strikes"] = len(st.active_strikes(c.group, c.window_us, at))
+        if s.amount is not None and s.amount > 0:
+            book = self._book(st, self.table(st, at))
+            book.waive(at, s.amount, d.event, d.id)
+            params["waived"] = str(s.amount)
+            d.amount, d.currency = s.amount, book.account.currency
+        if st.restrictions:
+            st.restrictions = [r for r in st.restrictions if r.decision != target] or None
+        if st.terminated == target:
+            st.terminated = None
+        d.params = params
 
     def _forgive(self, st: CounterpartyState, d: Decision, at: int) -> None:
         """An approved grace takes back the strike of the deadline it is about."""

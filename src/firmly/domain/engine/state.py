@@ -53,6 +53,34 @@ class Lapse(msgspec.Struct, gc=False, array_like=True):
     paid: int | None = None  # when the expected event came after all
 
 
+class Exemption(msgspec.Struct, gc=False):
+    """A personal exception a person set (an `exception.set` event): a breach of `rule` from `start` until
+    `until` is recorded as exempt."""
+
+    rule: str
+    start: int
+    until: int
+    reason: str
+    by: str | None = None
+    set_at: int | None = None  # when a person set it, where that is after `start` (applied from earlier)
+
+
+class Sanction(msgspec.Struct, gc=False, array_like=True):
+    """A ladder step the counterparty may ask to be forgiven (`exception.requested`): its rule, the breach it
+    answered, the fee it posted, and the rule's kept streak before that breach."""
+
+    rule: str
+    event: str
+    at: int
+    action: str
+    amount: Decimal | None = None
+    streak: int = 0
+    forgiven: bool = False
+
+
+SANCTIONS_KEPT = 8  # the most recent steps a request may be about
+
+
 class CounterpartyState(msgspec.Struct, gc=False):
     key: str
     kind: str = "client"
@@ -76,6 +104,9 @@ class CounterpartyState(msgspec.Struct, gc=False):
     track: Track | None = None  # incidents, late deliveries, karma and reviews (partners, suppliers)
     lapses: dict[str, Lapse] | None = None  # ref_key(entity, id) -> a missed deadline a grace request may forgive
     booked: dict[str, str] | None = None  # appointment -> the partner it was booked into, until it is over
+    exemptions: dict[str, Exemption] | None = None  # the exception.set event -> the exception while it holds
+    sanctions: dict[str, Sanction] | None = None  # decision -> the recent ladder steps, for requests about them
+    leniency: int = NEVER  # when a request for leniency was last granted
     messages: int = 0  # messages and grace requests with a text
     hostile: int = 0  # of them, hostile
     timers: list[Timer] | None = None  # a heap
@@ -97,6 +128,13 @@ class CounterpartyState(msgspec.Struct, gc=False):
         if state is None:
             state = self.rules[rule_id] = RuleState()
         return state
+
+    def exempted(self, rule_id: str, at: int) -> tuple[str, Exemption] | None:
+        """The personal exception (its event, itself) that holds for the rule at `at`, if any."""
+        for event, exemption in (self.exemptions or {}).items():
+            if exemption.rule == rule_id and exemption.start <= at < exemption.until:
+                return event, exemption
+        return None
 
     def active_strikes(self, group: str, window_us: int, now: int) -> list[tuple[int, str]]:
         """Strikes still in their window at `now`; expired ones are dropped for good."""

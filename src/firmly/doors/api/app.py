@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from firmly import bootstrap, config
 from firmly.doors import web
-from firmly.doors.api import errors, hooks, routes
+from firmly.doors.api import errors, exceptions, hooks, routes
 from firmly.doors.api.auth import Gate, document_bearer
 from firmly.doors.api.fast import CounterpartyPage
 from firmly.doors.api.metrics import Metrics, Observe
@@ -63,6 +63,7 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
 
     app.include_router(routes.router)
     app.include_router(hooks.router)  # connectors: /v1/hooks/{id} and /v1/connectors
+    app.include_router(exceptions.router)  # personal exceptions: /v1/counterparties/{key}/exceptions
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:

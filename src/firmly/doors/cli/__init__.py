@@ -21,7 +21,8 @@ from firmly.doors.cli.common import (  # the names other command modules and tes
     friendly,
     out,
 )
-from firmly.doors.cli import start, rulebooks, events, conduct, links, review, messages, access  # noqa: F401
+from firmly.doors.cli import start, rulebooks, events, conduct, links, exceptions  # noqa: F401 - registers
+from firmly.doors.cli import review, messages, access  # noqa: F401 - registers
 import firmly.doors.connector_cli  # noqa: F401 - registers `firmly connector`, `events` and `import`
 # isort: on
 

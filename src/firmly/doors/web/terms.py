@@ -20,6 +20,8 @@ WORDS = {
     "suspend": N_("suspension"), "terminate": N_("termination"), "grace_approved": N_("grace approved"),
     "grace_denied": N_("grace denied"), "earn_back": N_("strike earned back"), "bill": N_("bill"),
     "top_up_invoice": N_("top-up invoice"), "refused": N_("refused"), "reinstate": N_("reinstated"),
+    "exempt": N_("exempt"), "exception_granted": N_("leniency granted"), "exception_denied": N_("leniency declined"),
+    "waiver": N_("waiver"), "upcoming": N_("upcoming"), "expired": N_("expired"), "ended": N_("ended"),
     "applied": N_("applied"), "scheduled": N_("scheduled"), "cancelled": N_("cancelled"), "proposed": N_("proposed"),
     "approved": N_("approved"), "softened": N_("softened"), "dismissed": N_("dismissed"),
     "superseded": N_("superseded"),

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from firmly.domain.engine.kinds import channel, courtesy, deadline, forbidden, grace, incident, notice, quota
+from firmly.domain.engine.kinds import (
+    channel,
+    courtesy,
+    deadline,
+    exceptions,
+    forbidden,
+    grace,
+    incident,
+    notice,
+    quota,
+)
 from firmly.domain.engine.kinds.base import RuleKind
 
 KINDS: dict[str, RuleKind] = {}
@@ -14,7 +24,7 @@ def register(kind: RuleKind) -> RuleKind:
     return kind
 
 
-for _module in (notice, forbidden, deadline, channel, quota, courtesy, incident, grace):
+for _module in (notice, forbidden, deadline, channel, quota, courtesy, incident, grace, exceptions):
     register(_module.KIND)
 
 __all__ = ["KINDS", "RuleKind", "register"]

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from firmly.domain.events import Event
     from firmly.domain.yamlmap import Path
 
-SPOKEN = ("message.received", "grace.requested")  # the events whose text has a tone
+SPOKEN = ("message.received", "grace.requested", "exception.requested")  # the events whose text has a tone
 
 
 def check(c: Checker, spec: dict[str, Any], path: Path, ctx: Context) -> dict[str, Any]:

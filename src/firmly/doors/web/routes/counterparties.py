@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from firmly import bootstrap
 from firmly.domain import contacts
+from firmly.domain.clock import parse_instant
 from firmly.domain.invoice import Invoice, MissingDetails
 from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, store_of, web
 from firmly.doors.web.security import Refused, signed_in
-from firmly.service import accounts, invoices, listing, timeline
+from firmly.service import accounts, exceptions, invoices, listing, timeline
 
 router = APIRouter()
 KINDS = ("client", "partner", "supplier")
@@ -70,10 +71,14 @@ def as_csv(request: Request, q: str = "", kind: str = "", status: str = "", tier
 @router.get("/counterparties/{key}")
 def counterparty(request: Request, key: str) -> HTMLResponse:
     who = signed_in(request)
-    found = answer(lambda: timeline.page(store_of(request, who), key, i18n.current()))
+    store = store_of(request, who)
+    found = answer(lambda: timeline.page(store, key, i18n.current()))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
+    titles = {r.id: r.title for r in found.rules}
+    personal = [{**e, "title": titles.get(e["rule"], e["rule"]), "until_us": parse_instant(e["until"])}
+                for e in answer(lambda: exceptions.listing(store, key))]
     return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma,
-                             role_words=contacts.role_words)
+                             role_words=contacts.role_words, personal=personal)
 
 
 @router.get("/counterparties/{key}/invoice.{fmt}")
