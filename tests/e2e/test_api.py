@@ -28,7 +28,7 @@ from firmly.domain.events import validate
 from firmly.domain.ports import Store
 from firmly.doors.api import create_app
 from firmly.doors.cli import app as firmly_cli
-from firmly.service import clock, ingest, queries, replay, review, rulebooks, tokens, workspace
+from firmly.service import clock, ingest, queries, replay, review, rulebooks, tokens, wallclock, workspace
 from firmly.service.group_commit import GroupCommit
 from tests.contract.test_group_commit import busy
 from tests.e2e.api_harness import (
@@ -722,7 +722,7 @@ def test_the_openapi_says_every_v1_operation_needs_a_bearer_token(api: Api) -> N
     assert schema["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": "a token from `firmly token create`"}
     operations = [(path, op) for path, ops in schema["paths"].items() for op in ops.values()]
-    assert sum(path.startswith("/v1/") for path, _ in operations) == 23  # routes' 11, connectors' 9, exceptions' 3
+    assert sum(path.startswith("/v1/") for path, _ in operations) == 25  # routes' 13, connectors' 9, exceptions' 3
     for path, op in operations:
         needs_token = path.startswith("/v1/") and not path.startswith("/v1/hooks/")
         assert (op.get("security") == [{"bearer": []}]) == needs_token, path
@@ -792,6 +792,9 @@ ENDPOINTS: list[tuple[str, set[str], Call]] = [
     ("GET /v1/counterparties/{key}", READ, lambda api, c, role: c.get("/v1/counterparties/tom")),
     ("PUT /v1/counterparties/{key}", ACT,
      lambda api, c, role: c.put(f"/v1/counterparties/put-{role}", json={"kind": "client", "name": role})),
+    ("GET /v1/counterparties/{key}/link", ACT, lambda api, c, role: c.get("/v1/counterparties/tom/link")),
+    ("POST /v1/counterparties/{key}/link/revoke", ACT,
+     lambda api, c, role: c.post("/v1/counterparties/lucy/link/revoke")),
     ("GET /v1/decisions", READ, lambda api, c, role: c.get("/v1/decisions", params={"counterparty": "tom"})),
     ("POST /v1/reviews/{id}/approve", ACT, _review_call("approve", "tom")),
     ("POST /v1/reviews/{id}/soften", ACT, _review_call("soften", "tom-2")),
@@ -828,6 +831,43 @@ def test_every_role_against_every_endpoint(api: Api, role: str) -> None:
     assert (c_status(admin, f"by-{role}") == 200) == (role in SEND)
     assert (c_status(admin, f"batch-{role}") == 200) == (role in SEND)
     assert (len(ok(admin.get("/v1/rulebooks"))) == 2) == (role in ADMIN)
+
+
+def _opened(api: Api, url: str) -> httpx.Response:
+    """The client's page behind `url`, asked of the running server (the link starts with page_url)."""
+    assert "/my/" in url, url
+    return httpx.get(f"{api.base}/my/{url.split('/my/', 1)[1]}", timeout=30)
+
+
+def test_the_client_page_link_is_made_and_revoked_through_the_api(api: Api) -> None:
+    admin, operator = api.client(), api.client(role="operator")
+    made = ok(admin.get("/v1/counterparties/tom/link"))
+    assert set(made) == {"key", "url", "expires_at"} and made["key"] == "tom"
+    days = (parse_instant(made["expires_at"]) - wallclock.now()) / 86_400_000_000
+    assert 29.99 < days <= 30, days  # page_link_days, default 30
+    page = _opened(api, made["url"])
+    assert page.status_code == 200 and "Tom Baker" in page.text, page.text[:300]
+    # the role checks: a viewer may not revoke, an ingest token may not even read a link
+    assert_error(api.client(role="viewer").post("/v1/counterparties/tom/link/revoke"), 403, "forbidden")
+    assert_error(api.client(role="ingest").get("/v1/counterparties/tom/link"), 403, "forbidden")
+    assert _opened(api, made["url"]).status_code == 200, "a refused revocation revoked nothing"
+    # another workspace's token finds no Tom, and unknown keys are 404 with no link made
+    assert_error(api.client(api.b).get("/v1/counterparties/tom/link"), 404, "not_found")
+    assert_error(api.client(api.b).post("/v1/counterparties/tom/link/revoke"), 404, "not_found")
+    assert_error(admin.get("/v1/counterparties/nobody/link"), 404, "not_found")
+    assert_error(admin.post("/v1/counterparties/nobody/link/revoke"), 404, "not_found")
+    assert _opened(api, made["url"]).status_code == 200
+    assert ok(operator.post("/v1/counterparties/tom/link/revoke")) == {"key": "tom", "revoked": True}
+    refused = _opened(api, made["url"])
+    assert refused.status_code == 403 and "Tom Baker" not in refused.text
+    assert "withdrawn" in refused.text
+    again = ok(operator.get("/v1/counterparties/tom/link"))
+    assert again["url"] != made["url"]
+    assert _opened(api, again["url"]).status_code == 200
+    lucy = ok(admin.get("/v1/counterparties/lucy/link"))  # one counterparty's revocation leaves the others' links
+    ok(admin.post("/v1/counterparties/tom/link/revoke"))
+    assert _opened(api, lucy["url"]).status_code == 200
+    assert _opened(api, again["url"]).status_code == 403
 
 
 def c_status(c: httpx.Client, key: str) -> int:

@@ -64,7 +64,7 @@ def test_the_api_keeps_its_schema(live: Api) -> None:
                 continue
             except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
                 failures.append(f"{operation.label} ({mode.value}): {exc}")  # every operation runs; all are told
-    assert len(labels) >= 13, labels  # the eleven /v1 operations, /healthz and /metrics
+    assert len(labels) >= 15, labels  # the thirteen /v1 operations, /healthz and /metrics
     assert not failures, "\n\n".join(failures)
 
 
@@ -96,6 +96,8 @@ def test_real_answers_match_their_documented_shapes(live: Api) -> None:
         ("get", "/v1/counterparties/{key}", "/v1/counterparties/tom", {}),
         ("put", "/v1/counterparties/{key}", "/v1/counterparties/new-client",
          {"json": {"kind": "client", "name": "New Client", "email": "new@example.org"}}),
+        ("get", "/v1/counterparties/{key}/link", "/v1/counterparties/tom/link", {}),
+        ("post", "/v1/counterparties/{key}/link/revoke", "/v1/counterparties/tom/link/revoke", {}),
         ("get", "/v1/decisions", "/v1/decisions", {}),
         ("post", "/v1/reviews/{decision}/{act}", f"/v1/reviews/{proposal}/approve", {"json": {"reason": "agreed"}}),
         ("get", "/v1/accounts/{key}", "/v1/accounts/tom", {}),

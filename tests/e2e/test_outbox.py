@@ -481,6 +481,7 @@ def test_webhooks_every_decision_verified_payload_and_stable_id(
         assert payload["type"] == f"decision.{happened[decision_id]['action']}"
         data = dict(payload["data"])
         assert data.pop("counterparty_name")
+        assert "/my/clinic/" in data.pop("page_url")  # the signed link to the client's own page
         assert data == happened[decision_id]  # the payload is the decision's JSON
         assert json.loads(hook.raw) == payload
     with store.read():

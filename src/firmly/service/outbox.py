@@ -95,10 +95,12 @@ def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: di
         email = info.get("email")
         to = contacts.recipients(step_to(engine, st, row), email if isinstance(email, str) else None,
                                  contacts.contacts_of(info.get("contacts")))
+        url = settings.get("webhook_url")
+        page_url = own_page.link(store, settings, st.key, now) if to or url else ""
         if to:
             voice = contacts.sender_for(voices, st.key, row.get("rule"))
             subject, body = letter(engine, st, row, ws, settings, voice)
-            body += own_page.link_line(_language(engine, st, row, ws), own_page.link(store, settings, st.key, now))
+            body += own_page.link_line(_language(engine, st, row, ws), page_url)
             attachment = "invoice" if row["action"] == "top_up_invoice" else None
             for person in to:
                 out.append(OutboxRow(
@@ -106,10 +108,9 @@ def letters(store: Store, engine: Engine, rows: list[dict[str, Any]], states: di
                     body, attachment, "pending", 0, _when(row, now), now,
                     sender=voice.email if voice else None, sender_name=voice.name if voice else None,
                     note=person.note or None))
-        url = settings.get("webhook_url")
-        if url:
+        if url:  # page_url: the client's own page, for an integrator to send through a channel of its own
             payload = {"type": f"decision.{row['action']}", "timestamp": iso(row["at"]),
-                       "data": {**public(row), "counterparty_name": st.name}}
+                       "data": {**public(row), "counterparty_name": st.name, "page_url": page_url}}
             out.append(OutboxRow(message_id(row["id"], "webhook", url), row["id"], st.key, "webhook", url,
                                  f"decision.{row['action']}", json.dumps(payload, ensure_ascii=False), None,
                                  "pending", 0, _when(row, now), now))

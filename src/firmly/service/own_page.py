@@ -141,10 +141,15 @@ def secret_of(store: Store, settings: dict[str, str]) -> str:
 def link(store: Store, settings: dict[str, str], key: str, now: int) -> str:
     """The link for `key`, valid `page_link_days` from the wall clock `now` (µs), in the caller's write
     transaction (the first link of a workspace makes its secret)."""
+    return link_until(store, settings, key, now)[0]
+
+
+def link_until(store: Store, settings: dict[str, str], key: str, now: int) -> tuple[str, int]:
+    """The link for `key` and the moment (µs) it stops opening the page, as `link`."""
     secret = secret_of(store, settings)
     expires = (now + _days(settings) * DAY_US) // 1_000_000
     token = _serializer(secret, store.workspace).dumps([key, _generation(settings, key), expires])
-    return f"{base_url(settings)}/my/{quote(store.workspace, safe='')}/{token}"
+    return f"{base_url(settings)}/my/{quote(store.workspace, safe='')}/{token}", expires * 1_000_000
 
 
 def link_line(lang: str, url: str) -> str:
@@ -154,11 +159,24 @@ def link_line(lang: str, url: str) -> str:
 
 def show_link(store: Store, key: str, now: int) -> str:
     """`counterparty link show KEY`: a fresh link to the counterparty's page."""
+    return fresh_link(store, key, now)[0]
+
+
+def fresh_link(store: Store, key: str, now: int) -> tuple[str, int]:
+    """A fresh link to the counterparty's page and the moment (µs) it expires (read only once the workspace has
+    its secret: a staff page showing the link writes nothing)."""
+    with store.read():
+        workspace.current(store)
+        if key not in store.load_states([key]):
+            raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
+        settings = store.settings()
+        if settings.get(SECRET):
+            return link_until(store, settings, key, now)
     with store.write():
         workspace.current(store)
         if key not in store.load_states([key]):
             raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
-        return link(store, store.settings(), key, now)
+        return link_until(store, store.settings(), key, now)
 
 
 def revoke(store: Store, key: str) -> int:

@@ -28,6 +28,8 @@ from firmly.doors.api.shapes import (
     EVENTS_ANSWER,
     EVENTS_REFUSED,
     FAILURE,
+    LINK_REVOKED,
+    PAGE_LINK,
     REPORT_ROW,
     RULEBOOK_LOADED,
     RULEBOOK_ROW,
@@ -35,7 +37,7 @@ from firmly.doors.api.shapes import (
     answer,
     list_of,
 )
-from firmly.service import accounts, ingest, queries, reports, review, rulebooks, simulate, wallclock
+from firmly.service import accounts, ingest, own_page, queries, reports, review, rulebooks, simulate, wallclock
 from firmly.service.ingest import IngestReport
 
 
@@ -224,6 +226,25 @@ def put_counterparty(key: str, body: CounterpartyIn, who: Actor, request: Reques
         r = report.rejected[0]
         raise ApiError(422, "invalid", r.message, r.field.removeprefix("data."))
     return queries.counterparty(who.store, key)
+
+
+@router.get("/counterparties/{key}/link", tags=["counterparties"],
+            summary="A fresh signed link to the counterparty's own page, and when it expires",
+            response_model=None, responses=answer(PAGE_LINK))
+def get_page_link(key: str, who: Actor) -> dict[str, Any]:
+    """The same link every message ends with (docs/client-page.md), made now, e.g. to send through a channel
+    of one's own. Nothing is stored per link."""
+    url, expires = own_page.fresh_link(who.store, key, _now())
+    return {"key": key, "url": url, "expires_at": iso(expires)}
+
+
+@router.post("/counterparties/{key}/link/revoke", tags=["counterparties"],
+             summary="Make every link to the counterparty's own page made so far stop working",
+             response_model=None, responses=answer(LINK_REVOKED))
+def revoke_page_link(key: str, who: Actor) -> dict[str, Any]:
+    """A link made after this (a new message's, or `GET …/link`) opens the page again."""
+    own_page.revoke(who.store, key)
+    return {"key": key, "revoked": True}
 
 
 # -- decisions and the review queue -------------------------------------------------------------------

@@ -65,6 +65,13 @@ COUNTERPARTY_PAGE: Schema = _obj({
     "contacts": {"type": "object", "additionalProperties": _obj({"name": TEXT, "email": TEXT}),
                  "description": "by role (counterparty.upserted's contacts), for ladder steps' `to:`"}})
 
+PAGE_LINK: Schema = _obj({
+    "key": TEXT,
+    "url": {**TEXT, "format": "uri", "description": "the signed link to the counterparty's own page (no login)"},
+    "expires_at": {**TIME, "description": "when the link stops opening the page (page_link_days from now)"}})
+LINK_REVOKED: Schema = _obj({
+    "key": TEXT, "revoked": {"type": "boolean", "description": "always true: every link made so far no longer opens"}})
+
 ACCOUNT: Schema = _obj({
     "key": TEXT, "name": TEXT, "balance": MONEY, "currency": TEXT, "due": MONEY, "mode": _or_null(TEXT),
     "low_balance": _or_null(MONEY), "top_up": _or_null(MONEY), "credit_limit": _or_null(MONEY),

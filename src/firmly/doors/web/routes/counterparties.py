@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,9 +15,9 @@ from firmly.domain import contacts
 from firmly.domain.clock import parse_instant
 from firmly.domain.invoice import Invoice, MissingDetails
 from firmly.doors.web import i18n, lists
-from firmly.doors.web.routes._common import answer, store_of, web
-from firmly.doors.web.security import Refused, signed_in
-from firmly.service import accounts, exceptions, invoices, listing, timeline
+from firmly.doors.web.routes._common import answer, answer_async, back, field, store_of, web
+from firmly.doors.web.security import ACT, Refused, check_form, now_us, signed_in
+from firmly.service import accounts, exceptions, invoices, listing, own_page, timeline
 
 router = APIRouter()
 KINDS = ("client", "partner", "supplier")
@@ -69,16 +70,32 @@ def as_csv(request: Request, q: str = "", kind: str = "", status: str = "", tier
 
 
 @router.get("/counterparties/{key}")
-def counterparty(request: Request, key: str) -> HTMLResponse:
+def counterparty(request: Request, key: str, revoked: str = "") -> HTMLResponse:
     who = signed_in(request)
     store = store_of(request, who)
     found = answer(lambda: timeline.page(store, key, i18n.current()))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
+    link = answer(lambda: own_page.fresh_link(store, key, now_us())) if who.may(ACT) else None
     titles = {r.id: r.title for r in found.rules}
     personal = [{**e, "title": titles.get(e["rule"], e["rule"]), "until_us": parse_instant(e["until"])}
                 for e in answer(lambda: exceptions.listing(store, key))]
     return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma,
-                             role_words=contacts.role_words, personal=personal)
+                             role_words=contacts.role_words, personal=personal, page_link=link,
+                             revoked=revoked == "1")
+
+
+@router.post("/counterparties/{key}/link/revoke")
+async def revoke_link(request: Request, key: str) -> Response:
+    """Every link to the client's own page made so far stops working, once the person has confirmed it."""
+    who = signed_in(request, ACT)
+    form = await request.form()
+    check_form(request, form)
+    store = store_of(request, who)
+    if field(form, "confirmed") != "yes":
+        found = await answer_async(lambda: timeline.page(store, key, i18n.current()))
+        return web(request).page(request, "link_revoke.html", nav="counterparties", p=found)
+    await answer_async(lambda: own_page.revoke(store, key))
+    return back(f"/counterparties/{quote(key, safe='')}?revoked=1")
 
 
 @router.get("/counterparties/{key}/invoice.{fmt}")

@@ -75,6 +75,22 @@
     });
   }
 
+  // A button with data-copy="ID" copies that field's value (the link to a client's own page)
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button) { return; }
+    var field = document.getElementById(button.dataset.copy);
+    if (!field) { return; }
+    field.select();
+    var done = function () { button.textContent = button.dataset.copied || button.textContent; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", draw);
   document.addEventListener("htmx:afterSwap", draw);
 })();
