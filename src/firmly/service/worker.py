@@ -130,8 +130,12 @@ def _drain(store_for: Callable[[str], Store], now: int, channels: Channels, batc
                 if stopping():
                     _release(claimed[n:], now, results)
                     return report
+                if results.rows and results.held_until - fence.clock() < fence.lease * 3 // 4:
+                    results.mark()  # a slow batch: what it did is marked while it is surely still under its claims
+                held = row.next_at  # its claim's lease (a renewal before the send only moves it later)
                 store = store_for(row.workspace)
                 _deliver(store, places[row.workspace], row, now, channels, results, fence, sent_today)
+                results.held_until = min(results.held_until, held)
         finally:
             results.mark()  # one transaction for the whole batch, whatever happened in it
         if len(claimed) < size:
@@ -151,12 +155,15 @@ def _release(rows: list[OutboxRow], now: int, results: _Results) -> None:
 @dataclass(slots=True)
 class _Results:
     """A claimed batch's outcomes, kept until the batch ends and then marked in one transaction, each only
-    where the message is still under this worker's claim."""
+    where the message is still under this worker's claim. A batch sent within a quarter of its lease (as claims
+    are sized) is marked once; one that takes longer is marked before each further send, while its claims
+    surely still hold, so a message sent in time is never left for another worker to send again."""
     store: Store
     report: Round
     each: bool = False  # marked as each message is done instead (a worker killed mid-batch resends at most one)
     rows: list[OutboxRow] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)  # sent | deferred | retried | failed | released
+    held_until: int = 2**62  # the earliest lease of the claims of `rows`
 
     def add(self, row: OutboxRow, kind: str) -> None:
         self.rows.append(row)
@@ -190,7 +197,7 @@ class _Results:
                 else:
                     report.retried += 1
                 report.errors.append(f"{row.id}: {row.error}")
-        self.rows, self.kinds = [], []
+        self.rows, self.kinds, self.held_until = [], [], 2**62
 
 
 @dataclass(frozen=True, slots=True)
