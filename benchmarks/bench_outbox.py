@@ -34,7 +34,10 @@ with --profile, cProfile's top functions of one more drain.
 rounds every 0.2 s) against a server that takes --delay seconds to accept each message and notes every
 Message-ID it accepts again; it reports the time until every message is marked sent (beside the ideal,
 messages × delay / workers), what the server accepted, the repeated Message-IDs (the goal: none) and, per
-worker, what it sent and what was taken over from it when its claim ran out.
+worker, what it sent and what was taken over from it when its claim ran out; and the rate from the first
+message the server accepts to the last one marked sent (with --delay 0: the workers' emails/s). --mark sets
+FIRMLY_WORKER_MARK (batch, the default, or each); --src runs the workers from another source tree (another
+commit's `src`, for a before/after in one run).
 
 `memory` drains --messages (default 100,000) once and records the process's resident memory (current RSS
 from /proc/self/statm and the peak, ru_maxrss) before the drain, after 1%, 25%, 50%, 75% of the messages
