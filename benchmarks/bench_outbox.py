@@ -4,7 +4,7 @@
         [--profile] [--json-out FILE]
     .venv/bin/python benchmarks/bench_outbox.py memory [--messages 100000] [--db URL] [--pin] [--json-out FILE]
     .venv/bin/python benchmarks/bench_outbox.py workers [--messages 150] [--workers 2] [--delay 1] \
-        [--send-timeout 30] [--db URL] [--json-out FILE]
+        [--send-timeout 30] [--mark batch|each] [--src DIR] [--db URL] [--json-out FILE]
 
 --pin puts the worker (this process) on CPU 0 and the SMTP server on CPU 1.
 
@@ -34,7 +34,10 @@ with --profile, cProfile's top functions of one more drain.
 rounds every 0.2 s) against a server that takes --delay seconds to accept each message and notes every
 Message-ID it accepts again; it reports the time until every message is marked sent (beside the ideal,
 messages × delay / workers), what the server accepted, the repeated Message-IDs (the goal: none) and, per
-worker, what it sent and what was taken over from it when its claim ran out.
+worker, what it sent and what was taken over from it when its claim ran out; and the rate from the first
+message the server accepts to the last one marked sent (with --delay 0: the workers' emails/s). --mark sets
+FIRMLY_WORKER_MARK (batch, the default, or each); --src runs the workers from another source tree (another
+commit's `src`, for a before/after in one run).
 
 `memory` drains --messages (default 100,000) once and records the process's resident memory (current RSS
 from /proc/self/statm and the peak, ru_maxrss) before the drain, after 1%, 25%, 50%, 75% of the messages
@@ -452,17 +455,22 @@ def bench_workers(args: argparse.Namespace) -> dict[str, Any]:
     with Server(delay=args.delay) as server:
         env = {**os.environ, "FIRMLY_DATABASE_URL": url, "FIRMLY_SMTP_URL": server.url,
                "FIRMLY_MAIL_FROM": "bench@firmly.test", "FIRMLY_SEND_TIMEOUT": str(args.send_timeout),
-               "FIRMLY_WORKER_INTERVAL": "0.2"}
-        started = time.perf_counter()
+               "FIRMLY_WORKER_INTERVAL": "0.2", "FIRMLY_WORKER_MARK": args.mark}
+        if args.src:  # the workers run that source tree's firmly (another commit's, for a before/after)
+            env["PYTHONPATH"] = str(args.src)
+        started, first = time.perf_counter(), 0.0
         procs = [subprocess.Popen([sys.executable, "-m", "firmly", "worker"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True) for _ in range(args.workers)]
         left = due
         while left and time.perf_counter() - started < args.limit:
-            time.sleep(0.25)
+            time.sleep(0.05)
+            if not first and server.accepted():
+                first = time.perf_counter()
             with store.read():
                 left = int(store.c.exec_driver_sql(
                     "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").scalar_one())
         seconds = time.perf_counter() - started
+        sending = time.perf_counter() - (first or started)
         for proc in procs:
             proc.send_signal(signal.SIGTERM)  # each ends its round (a late duplicate would still arrive), then exits
         reports = [proc.communicate(timeout=args.limit)[1] for proc in procs]
@@ -472,10 +480,13 @@ def bench_workers(args: argparse.Namespace) -> dict[str, Any]:
     ideal = due * args.delay / args.workers
     print(f"{due} messages, {args.workers} workers, {args.delay}s a message, FIRMLY_SEND_TIMEOUT={args.send_timeout}: "
           f"all sent in {seconds:.1f}s (ideal {ideal:.1f}s); the server accepted {accepted}, {repeats} of them a "
-          f"Message-ID again; sent per worker {sent}, taken over per worker {taken}"
+          f"Message-ID again; sent per worker {sent}, taken over per worker {taken}; from the first message "
+          f"accepted to the last marked sent {sending:.2f}s = {due / sending:.0f} emails/s"
           + ("" if not left else f"; {left} still unsent after {args.limit}s"))
     return {"benchmark": "workers", "messages": due, "workers": args.workers, "delay_s": args.delay,
             "send_timeout_s": args.send_timeout, "seconds": round(seconds, 1), "ideal_s": round(ideal, 1),
+            "mark": args.mark, "src": str(args.src or ""), "sending_s": round(sending, 2),
+            "emails_per_s": round(due / sending),
             "accepted": accepted, "repeated_message_ids": repeats, "sent_per_worker": sent,
             "taken_over_per_worker": taken, "unsent": left, "load_average": os.getloadavg()}
 
@@ -499,6 +510,9 @@ def main() -> None:
             p.add_argument("--delay", type=float, default=1.0, help="seconds the server takes a message (default 1)")
             p.add_argument("--send-timeout", type=float, default=30.0, help="FIRMLY_SEND_TIMEOUT (default 30)")
             p.add_argument("--limit", type=float, default=600.0, help="give up after this many seconds")
+            p.add_argument("--mark", choices=("batch", "each"), default="batch",
+                           help="FIRMLY_WORKER_MARK: a batch's results at once, or each message's (default batch)")
+            p.add_argument("--src", type=Path, help="run the workers from this source tree (PYTHONPATH)")
         if name == "emails":
             p.add_argument("--runs", type=int, default=5, help="timed runs; the median is reported (default 5)")
             p.add_argument("--profile", action="store_true", help="print cProfile's top functions of one more run")

@@ -92,6 +92,14 @@ def send_timeout() -> float:
     return seconds
 
 
+def mark_each() -> bool:
+    """FIRMLY_WORKER_MARK: True to mark each message as it leaves, False (`batch`) to mark a claim's at once."""
+    text = config.WORKER_MARK.value().strip().lower()
+    if text not in ("batch", "each"):
+        raise FirmlyError(f"{config.WORKER_MARK.env} must be batch or each, got {text!r}")
+    return text == "each"
+
+
 def channels() -> worker.Channels:
     """What the outbox sends through: SMTP (if FIRMLY_SMTP_URL is set), webhooks, and invoices as PDF."""
     from firmly.adapters.mail import SmtpSender  # noqa: PLC0415 - the senders load only for the worker

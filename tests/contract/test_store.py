@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from firmly.domain.engine import CounterpartyState
@@ -211,3 +213,67 @@ def test_a_message_keeps_its_sender_and_note_through_claim_and_finish(store: Sto
     with store.read():
         done = {r.id: r for r in store.outbox("sent")}
     assert (done["m-voiced"].sender, done["m-voiced"].note) == ("anna@care.example", "management,legal")
+
+
+def test_a_claimed_batch_is_marked_at_once_and_only_where_still_under_its_claim(make_store: MakeStore) -> None:
+    """A worker marks its claimed batch in one go: what was sent, what failed with its reason and next attempt.
+    A message whose claim ran out and was taken over by another worker meanwhile is not marked by the first
+    (it says so), and stays as the second worker has it; the second marks it later, once."""
+    store, other = make_store("main"), make_store("other")
+    U, LATER = T - 10**9, 10**13  # before every other test's messages; next attempts past every claim's time
+    with store.write():
+        store.put_outbox([_message(str(i), U + 1000) for i in range(1, 5)])
+    with other.write():
+        a = {r.id: r for r in other.claim_outbox(U + 1000, 10, U + 1100, "claim-a")
+             if r.workspace == store.workspace}
+        b = other.claim_outbox(U + 1100, 1, U + 1200, "claim-b")  # A's lease ran out: B takes one over
+    assert sorted(a) == ["m-1", "m-2", "m-3", "m-4"] and len(b) == 1 and b[0].id in a
+    taken = a[b[0].id]
+    sent, retried, failed = (a[i] for i in sorted(a) if i != taken.id)
+    for row in (sent, taken):
+        row.status, row.attempts, row.sent_at, row.error = "sent", 1, U + 1150, None
+    retried.status, retried.attempts, retried.next_at, retried.error = "pending", 1, LATER, "SMTP 451: later"
+    failed.status, failed.attempts, failed.error = "failed", 1, "SMTP 550: no such user"
+    batch = [sent, taken, retried, failed]
+    with store.write():
+        assert store.finish_outbox_batch(batch) == [True, False, True, True]
+        assert store.finish_outbox_batch(batch) == [False, False, False, False]  # a claim ends when marked
+        assert store.finish_outbox_batch([]) == []
+    with store.read():
+        rows = {r.id: r for r in store.outbox()}
+    assert (rows[sent.id].status, rows[sent.id].attempts, rows[sent.id].sent_at, rows[sent.id].claim) == (
+        "sent", 1, U + 1150, None)
+    assert (rows[taken.id].status, rows[taken.id].next_at, rows[taken.id].claim) == ("sending", U + 1200, "claim-b")
+    assert (rows[retried.id].status, rows[retried.id].next_at, rows[retried.id].error, rows[retried.id].claim) == (
+        "pending", LATER, "SMTP 451: later", None)
+    assert (rows[failed.id].status, rows[failed.id].error, rows[failed.id].sent_at) == (
+        "failed", "SMTP 550: no such user", None)
+    mine = b[0]
+    mine.status, mine.attempts, mine.sent_at = "sent", 1, U + 1160
+    unclaimed = dataclasses.replace(rows[failed.id], status="pending", next_at=LATER + 1)
+    with other.write():  # marked from a store of another workspace, as a worker does; one row under no claim
+        assert other.finish_outbox_batch([mine, unclaimed]) == [True, True]
+    with store.read():
+        rows = {r.id: r for r in store.outbox()}
+    assert (rows[mine.id].status, rows[mine.id].sent_at, rows[mine.id].claim) == ("sent", U + 1160, None)
+    assert (rows[failed.id].status, rows[failed.id].next_at) == ("pending", LATER + 1)
+
+
+def test_the_emails_sent_today_are_counted_for_many_counterparties_at_once(store: Store) -> None:
+    """The daily limit's count for a claimed batch, in one query: per counterparty, only what was sent (not what
+    waits or failed), since the given moment, of the given channel, of this workspace; 0 for one with none."""
+    U = T - 2 * 10**9  # before every other test's messages, so no other test's claim takes these
+    rows = [OutboxRow(f"c-{i}", f"d-{i}", cp, channel, "x@example.org", "S", "B", None, status, 1, U, U,
+                      sent_at=sent)
+            for i, (cp, channel, status, sent) in enumerate([
+                ("anna", "email", "sent", U + 10), ("anna", "email", "sent", U + 20), ("anna", "email", "sent", U - 5),
+                ("anna", "webhook", "sent", U + 10), ("anna", "email", "failed", None),
+                ("boris", "email", "sent", U + 30), ("boris", "email", "pending", None)])]
+    with store.write():
+        store.put_outbox(rows)
+    with store.read():
+        assert store.sent_counts(["anna", "boris", "vera"], U, "email") == {"anna": 2, "boris": 1, "vera": 0}
+        assert store.sent_counts(["anna"], U) == {"anna": 3}
+        assert store.sent_counts([], U, "email") == {}
+        assert store.sent_counts(["anna", "boris"], U, "email") == {
+            cp: store.sent_since(cp, U, "email") for cp in ("anna", "boris")}

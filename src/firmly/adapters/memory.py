@@ -244,6 +244,9 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         self._data["outbox"][(row.workspace, row.id)] = dataclasses.replace(row, claim=None)
         return True
 
+    def finish_outbox_batch(self, rows: list[OutboxRow]) -> list[bool]:
+        return [self.finish_outbox(row) for row in rows]
+
     def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
         mine = [dataclasses.replace(r) for (w, _), r in self._data["outbox"].items()
                 if w == self.workspace and (status is None or r.status == status)]
@@ -253,6 +256,9 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         return sum(1 for (w, _), r in self._data["outbox"].items() if w == self.workspace
                    and r.counterparty == counterparty and r.status == "sent" and (r.sent_at or 0) >= since
                    and (channel is None or r.channel == channel))
+
+    def sent_counts(self, counterparties: list[str], since: int, channel: str | None = None) -> dict[str, int]:
+        return {cp: self.sent_since(cp, since, channel) for cp in counterparties}
 
     def settings(self) -> dict[str, str]:
         return dict(self._data["settings"].get(self.workspace, {}))

@@ -250,10 +250,20 @@ class Outbox(Protocol):
         still under `row.claim` (None: a message under no claim). False, storing nothing, when it is not."""
         ...
 
+    def finish_outbox_batch(self, rows: list[OutboxRow]) -> list[bool]:
+        """`finish_outbox` for a claimed batch at once (one transaction, not one per message): each message's
+        new state is stored only if it is still under its `row.claim`; the answer says, row by row in the
+        same order, which were (False: taken over by another worker since, left as that worker has it)."""
+        ...
+
     def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]: ...
 
     def sent_since(self, counterparty: str, since: int, channel: str | None = None) -> int:
         """How many messages (of a channel) went to a counterparty since a moment (the daily limit)."""
+        ...
+
+    def sent_counts(self, counterparties: list[str], since: int, channel: str | None = None) -> dict[str, int]:
+        """`sent_since` for many counterparties in one query: each of them (0 for none sent)."""
         ...
 
 

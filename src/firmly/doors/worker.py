@@ -18,6 +18,7 @@ def run(database_url: str | None, interval: float, once: bool, as_of: int | None
         return bootstrap.store(database_url, name or None)
 
     wire = bootstrap.channels()
+    each = bootstrap.mark_each()
     lease = int(2 * bootstrap.send_timeout() * worker.SECOND)  # one send, and as long again to mark it, clock skew
     stop = False
 
@@ -31,7 +32,8 @@ def run(database_url: str | None, interval: float, once: bool, as_of: int | None
         now = as_of if as_of is not None else wallclock.now()
         woken = worker.tick_all(store_for, now)
         wall = None if as_of is not None else (lambda: time.time_ns() // 1000)  # leases on the wall clock
-        done = worker.drain(store_for, now, wire, lease=lease, clock=wall, stopping=lambda: stop)
+        done = worker.drain(store_for, now, wire, lease=lease, clock=wall, stopping=lambda: stop,
+                            mark_each=each)
         done.woken = woken
         report(done)
         if once:

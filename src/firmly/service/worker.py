@@ -1,11 +1,14 @@
 """The worker's work: move every workspace's clock to now, then send what the outbox holds.
 
-A message is claimed (status `sending`, with a lease and a claim token of its own) in one short transaction,
-sent, and marked in another; a worker that dies mid-send leaves its claims to run out, and the next worker
-sends them again under the same Message-ID / webhook-id, so a receiver sees one message. Two workers never
-hold the same claim (SQLite: one writer; PostgreSQL: FOR UPDATE SKIP LOCKED), and claims are fenced: a
-worker whose claim ran out while it was busy (a slow server, a long batch) and was taken over by another
-neither sends the message nor marks it, because both steps check the claim token.
+Messages are claimed a batch at a time (status `sending`, with a lease and a claim token of its own) in one
+short transaction, sent over one connection, and the batch's results (sent, deferred, failed with their
+reasons and next attempts) are marked together in one more transaction: two transactions per batch, not two
+per message. A worker that dies mid-batch leaves its claims to run out, and the next worker sends them again
+under the same Message-ID / webhook-id, so a receiver sees one message. Two workers never hold the same claim
+(SQLite: one writer; PostgreSQL: FOR UPDATE SKIP LOCKED), and claims are fenced: a worker whose claim ran out
+while it was busy (a slow server, a long batch) and was taken over by another neither sends the message nor
+marks it, because both steps check the claim token, row by row (a row taken over is reported, never marked
+twice).
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ def tick_all(store_for: Callable[[str], Store], now: int) -> int:
 
 def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch: int = 500,
           lease: int = LEASE_US, clock: Callable[[], int] | None = None,
-          stopping: Callable[[], bool] = lambda: False) -> Round:
+          stopping: Callable[[], bool] = lambda: False, mark_each: bool = False) -> Round:
     """Send the messages due at `now`, a claim at a time, until none is due.
 
     A message leaves only while it is surely still under this worker's claim: claimed a moment ago, or its
@@ -101,13 +104,13 @@ def drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch
     says so, the round ends after the message in hand and gives its other claims back, due at once.
     """
     try:
-        return _drain(store_for, now, channels, batch, lease, clock, stopping)
+        return _drain(store_for, now, channels, batch, lease, clock, stopping, mark_each)
     finally:
         channels.close()
 
 
 def _drain(store_for: Callable[[str], Store], now: int, channels: Channels, batch: int, lease: int,
-           clock: Callable[[], int] | None, stopping: Callable[[], bool]) -> Round:
+           clock: Callable[[], int] | None, stopping: Callable[[], bool], mark_each: bool) -> Round:
     report = Round()
     places: dict[str, _Workspace] = {}
     started = monotonic_ns()
@@ -120,28 +123,81 @@ def _drain(store_for: Callable[[str], Store], now: int, channels: Channels, batc
         if not claimed:
             return report
         began = monotonic_ns()
-        for n, row in enumerate(claimed):
-            if stopping():
-                _release(store_for, claimed[n:], now)
-                return report
-            store = store_for(row.workspace)
-            place = places.get(row.workspace) or _place(store)
-            places[row.workspace] = place
-            _deliver(store, place, row, now, channels, report, fence)
+        results = _Results(claimer, report, mark_each)
+        try:
+            sent_today = _sent_today(store_for, places, claimed, now)
+            for n, row in enumerate(claimed):
+                if stopping():
+                    _release(claimed[n:], now, results)
+                    return report
+                if results.rows and results.held_until - fence.clock() < fence.lease * 3 // 4:
+                    results.mark()  # a slow batch: what it did is marked while it is surely still under its claims
+                held = row.next_at  # its claim's lease (a renewal before the send only moves it later)
+                store = store_for(row.workspace)
+                _deliver(store, places[row.workspace], row, now, channels, results, fence, sent_today)
+                results.held_until = min(results.held_until, held)
+        finally:
+            results.mark()  # one transaction for the whole batch, whatever happened in it
         if len(claimed) < size:
             return report
         each = (monotonic_ns() - began) // 1000 // len(claimed)  # µs per message of this claim
         size = max(1, min(batch, lease // 4 // max(each, 1)))
 
 
-def _release(store_for: Callable[[str], Store], rows: list[OutboxRow], now: int) -> None:
+def _release(rows: list[OutboxRow], now: int, results: _Results) -> None:
     """Give claims back unsent (the worker is stopping): due again at once for another worker, not after the
     lease. One that was taken over meanwhile is left to its new holder."""
     for row in rows:
         row.status, row.next_at = "pending", now
-        store = store_for(row.workspace)
-        with store.write():
-            store.finish_outbox(row)
+        results.add(row, "released")
+
+
+@dataclass(slots=True)
+class _Results:
+    """A claimed batch's outcomes, kept until the batch ends and then marked in one transaction, each only
+    where the message is still under this worker's claim. A batch sent within a quarter of its lease (as claims
+    are sized) is marked once; one that takes longer is marked before each further send, while its claims
+    surely still hold, so a message sent in time is never left for another worker to send again."""
+    store: Store
+    report: Round
+    each: bool = False  # marked as each message is done instead (a worker killed mid-batch resends at most one)
+    rows: list[OutboxRow] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # sent | deferred | retried | failed | released
+    held_until: int = 2**62  # the earliest lease of the claims of `rows`
+
+    def add(self, row: OutboxRow, kind: str) -> None:
+        self.rows.append(row)
+        self.kinds.append(kind)
+        if self.each:
+            self.mark()
+
+    def mark(self) -> None:
+        if not self.rows:
+            return
+        with self.store.write():
+            marked = self.store.finish_outbox_batch(self.rows)
+        report = self.report
+        for row, kind, done in zip(self.rows, self.kinds, marked, strict=True):
+            if kind == "released":
+                continue
+            if not done:
+                report.taken += 1
+                if kind == "sent":  # sent after the lease ran out: the claim's new holder may send it again
+                    report.errors.append(
+                        f"{row.id}: sent, but its claim had run out and another worker took it over; "
+                        "it may arrive twice (raise FIRMLY_SEND_TIMEOUT if sending takes this long)")
+                continue
+            if kind == "sent":
+                report.sent += 1
+            elif kind == "deferred":
+                report.deferred += 1
+            else:
+                if kind == "failed":
+                    report.failed += 1
+                else:
+                    report.retried += 1
+                report.errors.append(f"{row.id}: {row.error}")
+        self.rows, self.kinds, self.held_until = [], [], 2**62
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,25 +250,42 @@ def _next_day(place: _Workspace, now: int) -> int:
     return to_us(datetime.combine(local.date() + timedelta(days=1), start, tzinfo=place.tz))
 
 
-def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels: Channels, report: Round,
-             fence: _Fence) -> None:
-    later = _not_quiet(place, now) if row.channel == "email" else None
-    if later is None and row.channel == "email":
+def _sent_today(store_for: Callable[[str], Store], places: dict[str, _Workspace], claimed: list[OutboxRow],
+                now: int) -> dict[tuple[str, str], int]:
+    """The emails each counterparty of a batch was sent today (the daily limit), read once per batch: one query
+    per workspace, then kept up to date in memory as the batch sends."""
+    wanted: dict[str, set[str]] = {}
+    for row in claimed:
+        if row.workspace not in places:
+            places[row.workspace] = _place(store_for(row.workspace))
+        if row.channel == "email" and _not_quiet(places[row.workspace], now) is None:
+            wanted.setdefault(row.workspace, set()).add(row.counterparty)
+    counts: dict[tuple[str, str], int] = {}
+    for name, counterparties in wanted.items():
+        place, store = places[name], store_for(name)
         local = from_us(now).astimezone(place.tz)
         midnight = to_us(datetime.combine(local.date(), time(0), tzinfo=place.tz))
         with store.read():
-            if store.sent_since(row.counterparty, midnight, "email") >= place.daily_limit:
-                later = _next_day(place, now)  # enough for today: the rest waits for tomorrow
+            found = store.sent_counts(sorted(counterparties), midnight, "email")
+        counts.update(((name, cp), n) for cp, n in found.items())
+    return counts
+
+
+def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels: Channels, results: _Results,
+             fence: _Fence, sent_today: dict[tuple[str, str], int]) -> None:
+    later = _not_quiet(place, now) if row.channel == "email" else None
+    key = (row.workspace, row.counterparty)
+    if later is None and row.channel == "email" and sent_today.get(key, 0) >= place.daily_limit:
+        later = _next_day(place, now)  # enough for today: the rest waits for tomorrow
     if later is not None:
         row.status, row.next_at = "pending", later
-        if _finish(store, row, report):
-            report.deferred += 1
+        results.add(row, "deferred")
         return
     row.attempts += 1
     try:
         send = _sender(store, place, row, channels)  # an invoice's PDF is made before the claim is checked
         if not fence.holds(store, row):
-            report.taken += 1  # another worker has it now: it is sent there, not here
+            results.report.taken += 1  # another worker has it now: it is sent there, not here
             return
         send()
     except Exception as exc:  # any channel's failure is recorded on the message, never lost
@@ -225,16 +298,9 @@ def _deliver(store: Store, place: _Workspace, row: OutboxRow, now: int, channels
             row.next_at = now + BACKOFF[min(row.attempts - 1, len(BACKOFF) - 1)]
     else:
         row.status, row.sent_at, row.error = "sent", now, None
-    if not _finish(store, row, report):
-        return
-    if row.status == "sent":
-        report.sent += 1
-        return
-    if row.status == "failed":
-        report.failed += 1
-    else:
-        report.retried += 1
-    report.errors.append(f"{row.id}: {row.error}")
+        if row.channel == "email":
+            sent_today[key] = sent_today.get(key, 0) + 1
+    results.add(row, row.status if row.status != "pending" else "retried")
 
 
 def _sender(store: Store, place: _Workspace, row: OutboxRow, channels: Channels) -> Callable[[], None]:
@@ -261,18 +327,6 @@ def _sender(store: Store, place: _Workspace, row: OutboxRow, channels: Channels)
             raise FirmlyError("no webhook secret is set: firmly webhook secret", )
         return lambda: hooks.send(row.recipient, secret, row.id, row.body)  # signed at the moment it leaves
     raise FirmlyError(f"unknown channel {row.channel!r}")
-
-
-def _finish(store: Store, row: OutboxRow, report: Round) -> bool:
-    """Mark the message if it is still under this worker's claim; if not, say so in the round's report."""
-    with store.write():
-        if store.finish_outbox(row):
-            return True
-    report.taken += 1
-    if row.status == "sent":  # sent after the lease ran out: the claim's new holder may send it again
-        report.errors.append(f"{row.id}: sent, but its claim had run out and another worker took it over; "
-                             "it may arrive twice (raise FIRMLY_SEND_TIMEOUT if sending takes this long)")
-    return False
 
 
 def retry(store: Store, message: str | None, now: int) -> int:

@@ -676,6 +676,17 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                                       sent_at=row.sent_at, error=row.error, claim=None))
         return bool(done.rowcount)
 
+    def finish_outbox_batch(self, rows: list[OutboxRow]) -> list[bool]:
+        # One statement per 500 messages, each row fenced by its own claim token as in `finish_outbox`
+        marked: set[tuple[str, str]] = set()
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            values = ", ".join(_FINISH_ROW for _ in chunk)
+            params = [p for r in chunk for p in (r.workspace, r.id, r.claim, r.status, r.attempts, r.next_at,
+                                                 r.sent_at, r.error)]
+            marked.update((w, i) for w, i in self._rows(_FINISH_BATCH.format(values=values), params))
+        return [(r.workspace, r.id) in marked for r in rows]
+
     def outbox(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
         query = select(outbox).where(outbox.c.workspace == self.workspace)
         if status is not None:
@@ -690,6 +701,18 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             query = query.where(outbox.c.channel == channel)
         found = self.c.execute(query).scalar_one()
         return int(found)
+
+    def sent_counts(self, counterparties: list[str], since: int, channel: str | None = None) -> dict[str, int]:
+        counts = dict.fromkeys(counterparties, 0)
+        wanted = sorted(counts)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            sql = ("SELECT counterparty, count(*) FROM outbox WHERE workspace = ? AND status = 'sent' AND sent_at >= ?"
+                   + ("" if channel is None else " AND channel = ?")
+                   + f" AND counterparty IN ({', '.join('?' for _ in chunk)}) GROUP BY counterparty")
+            params = [self.workspace, since, *([] if channel is None else [channel]), *chunk]
+            counts.update((cp, int(n)) for cp, n in self._rows(sql, params))
+        return counts
 
     def settings(self) -> dict[str, str]:
         return dict(self._rows("SELECT name, value FROM workspace_settings WHERE workspace = ?", (self.workspace,)))
@@ -741,6 +764,17 @@ def _bulk_sql(table: Table, keys: tuple[str, ...] | None) -> tuple[str, str, str
         conflict = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     marks = ", ".join("?" for _ in columns)
     return names, conflict, f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){conflict}'
+
+
+# Types spelled out: PostgreSQL would read a column of NULLs in VALUES as text (SQLite accepts the same casts)
+_FINISH_ROW = ("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), "
+               "CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))")
+_FINISH_BATCH = (
+    "WITH v(workspace, id, claim, status, attempts, next_at, sent_at, error) AS (VALUES {values}) "
+    "UPDATE outbox SET status = v.status, attempts = v.attempts, next_at = v.next_at, sent_at = v.sent_at, "
+    "error = v.error, claim = NULL FROM v "
+    "WHERE outbox.workspace = v.workspace AND outbox.id = v.id AND outbox.claim IS NOT DISTINCT FROM v.claim "
+    "RETURNING outbox.workspace, outbox.id")
 
 
 def _outbox_row(r: Any) -> OutboxRow:
