@@ -36,7 +36,7 @@ Message-ID it accepts again; it reports the time until every message is marked s
 messages × delay / workers), what the server accepted, the repeated Message-IDs (the goal: none) and, per
 worker, what it sent and what was taken over from it when its claim ran out; and the rate from the first
 message the server accepts to the last one marked sent (with --delay 0: the workers' emails/s). --mark sets
-FIRMLY_WORKER_MARK (batch, the default, or each); --src runs the workers from another source tree (another
+FIRMLY_WORKER_MARK (each, the default, or batch); --src runs the workers from another source tree (another
 commit's `src`, for a before/after in one run).
 
 `memory` drains --messages (default 100,000) once and records the process's resident memory (current RSS
@@ -510,8 +510,8 @@ def main() -> None:
             p.add_argument("--delay", type=float, default=1.0, help="seconds the server takes a message (default 1)")
             p.add_argument("--send-timeout", type=float, default=30.0, help="FIRMLY_SEND_TIMEOUT (default 30)")
             p.add_argument("--limit", type=float, default=600.0, help="give up after this many seconds")
-            p.add_argument("--mark", choices=("batch", "each"), default="batch",
-                           help="FIRMLY_WORKER_MARK: a batch's results at once, or each message's (default batch)")
+            p.add_argument("--mark", choices=("batch", "each"), default="each",
+                           help="FIRMLY_WORKER_MARK: each message as it leaves (the default), or a batch at once")
             p.add_argument("--src", type=Path, help="run the workers from this source tree (PYTHONPATH)")
         if name == "emails":
             p.add_argument("--runs", type=int, default=5, help="timed runs; the median is reported (default 5)")
