@@ -2,7 +2,7 @@
 
 The lexicons catch what they name; people write rudeness in more ways than a lexicon can list.
 This model was trained (benchmarks/train_tone_model.py, on ../shared/tone-data/) as a logistic
-regression (averaged SGD) over the character 2- to 5-grams of each word and the word itself,
+regression (averaged SGD) over the character 1- to 6-grams of each word and the word itself,
 hashed into 2**bits buckets with CRC-32. A word sets each of its features once; a sentence's
 features are the sums over its words, and the model is linear, so a sentence's score is
 the bias plus the sum of its words' weights: a word's weight is computed once and memoised with
@@ -26,7 +26,7 @@ from firmly.domain.errors import InvalidInput, Problem
 
 MAGIC: Final = b"FTM1"
 _HEADER: Final = struct.Struct("<4sB3f")
-NGRAMS: Final = (2, 3, 4, 5)
+NGRAMS: Final = (1, 2, 3, 4, 5, 6)
 QUOTE_FLOOR: Final = 0.1
 HEAVY: Final = 0.1  # of what a sentence needs: lighter words cannot tip one alone
 
