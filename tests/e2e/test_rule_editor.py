@@ -51,12 +51,8 @@ def browser() -> Iterator[Any]:
     yield from chromium(axe=True)
 
 
-@pytest.mark.parametrize(("lang", "viewport"), [("en", DESKTOP), ("ru", PHONE), ("en", PHONE), ("ru", DESKTOP)],
-                         ids=["en-desktop", "ru-phone", "en-phone", "ru-desktop"])
-def test_a_rule_is_edited_in_forms_checked_diffed_and_saved(site: Site, browser: Any, lang: str,
-                                                            viewport: dict[str, int]) -> None:
-    expect = playwright_api.expect
-    words = WORDS[lang]
+def _signed_in(site: Site, browser: Any, lang: str, viewport: dict[str, int]) -> tuple[Any, Any]:
+    """A page signed in as the demo's owner in `lang`, and the clinic rulebook's latest stored version."""
     latest = [v for v in rulebooks.stored(bootstrap.store(site.url, "demo")) if v.id == "smile"][-1]
     context = browser.new_context(viewport=viewport, locale=f"{lang}-{lang.upper()}", bypass_csp=True)
     context.add_cookies([{"name": "firmly_lang", "value": lang, "url": site.base}])
@@ -67,6 +63,16 @@ def test_a_rule_is_edited_in_forms_checked_diffed_and_saved(site: Site, browser:
     page.fill("#password", DEMO_PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_load_state()
+    return page, latest
+
+
+@pytest.mark.parametrize(("lang", "viewport"), [("en", DESKTOP), ("ru", PHONE), ("en", PHONE), ("ru", DESKTOP)],
+                         ids=["en-desktop", "ru-phone", "en-phone", "ru-desktop"])
+def test_a_rule_is_edited_in_forms_checked_diffed_and_saved(site: Site, browser: Any, lang: str,
+                                                            viewport: dict[str, int]) -> None:
+    expect = playwright_api.expect
+    words = WORDS[lang]
+    page, latest = _signed_in(site, browser, lang, viewport)
 
     page.goto(f"{site.base}/rulebooks/smile/{latest.version}")
     page.get_by_role("link", name=words["edit"]).click()
@@ -100,7 +106,7 @@ def test_a_rule_is_edited_in_forms_checked_diffed_and_saved(site: Site, browser:
     page.goto(f"{site.base}/rulebooks")
     expect(page.locator("table").filter(has_text=site.email)).to_have_count(1)
     accessible(page)
-    context.close()
+    page.context.close()
 
 
 ADD = {
@@ -118,16 +124,7 @@ def test_a_new_rule_is_added_completed_at_its_field_and_saved(site: Site, browse
                                                               viewport: dict[str, int]) -> None:
     expect = playwright_api.expect
     words = ADD[lang]
-    latest = [v for v in rulebooks.stored(bootstrap.store(site.url, "demo")) if v.id == "smile"][-1]
-    context = browser.new_context(viewport=viewport, locale=f"{lang}-{lang.upper()}", bypass_csp=True)
-    context.add_cookies([{"name": "firmly_lang", "value": lang, "url": site.base}])
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{site.base}/login")
-    page.fill("#email", site.email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
+    page, latest = _signed_in(site, browser, lang, viewport)
     page.goto(f"{site.base}/rulebooks/smile/{latest.version}/edit")
     rule_id = f"no_food_{lang}"
     version = f"added-{lang}"
@@ -147,4 +144,4 @@ def test_a_new_rule_is_added_completed_at_its_field_and_saved(site: Site, browse
     written = (f"  {rule_id}:\n    title: No food in the waiting room\n    kind: forbidden\n"
                "    event: incident.reported\n")
     assert written in saved.source
-    context.close()
+    page.context.close()
