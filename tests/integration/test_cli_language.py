@@ -25,6 +25,8 @@ SAID = [
     (("token", "list"), "создан", "created"),
     (("workspace", "set", "sender_name", "Типография"), "sender_name: задано", " set"),
     (("workspace", "show"), "настройка", "setting"),
+    (("events", "--limit", "3"), "01.04.2026, 09:00 MSK  romashka  данные обновлены", "counterparty.upserted"),
+    (("connector", "list"), "подключений нет", "no connectors"),
 ]
 
 

@@ -12,7 +12,8 @@ import typer
 from firmly import bootstrap
 from firmly.domain.connectors import csvfile
 from firmly.domain.errors import FirmlyError
-from firmly.doors.cli import Db, Json, Workspace, _print_json, app, friendly, out
+from firmly.doors.cli.common import Db, Json, Lang, Workspace, _print_json, _reader, app, friendly, out
+from firmly.doors.reading import Reader
 from firmly.service import connectors, workspace
 
 import_app = typer.Typer(help="Import bookings from calendar files and booking tools' CSV exports.",
@@ -22,18 +23,19 @@ Connector = Annotated[str | None, typer.Option(
     "--connector", help="the feed's connector (default: the workspace's first of this kind, made on first use)")]
 
 
-def _report(row: Any, done: list[connectors.Imported], as_json: bool) -> None:
+def _report(row: Any, done: list[connectors.Imported], as_json: bool, reader: Reader) -> None:
     if as_json:
         _print_json({"connector": row.id, "files": [{"file": d.file, **d.receipt.as_dict()} for d in done]})
     else:
         for d in done:
             r = d.receipt
             if r.failure is not None:
-                out.print(f"{d.file}: not imported: {r.failure.reason} (kept as dead letter {r.failure.id})",
-                          markup=False, highlight=False)
+                out.print(reader.say("%(file)s: not imported: %(why)s (kept as dead letter %(id)s)", file=d.file,
+                                     why=r.failure.reason, id=r.failure.id), markup=False, highlight=False)
             else:
-                out.print(f"{d.file}: stored {r.stored}, duplicates {r.duplicates}, decisions {r.decisions}",
-                          markup=False, highlight=False)
+                out.print(reader.say("%(file)s: stored %(stored)s, duplicates %(duplicates)s, decisions "
+                                     "%(decisions)s", file=d.file, stored=r.stored, duplicates=r.duplicates,
+                                     decisions=r.decisions), markup=False, highlight=False)
     if any(d.receipt.failure is not None for d in done):
         raise typer.Exit(1)
 
@@ -41,7 +43,8 @@ def _report(row: Any, done: list[connectors.Imported], as_json: bool) -> None:
 @import_app.command("ical")
 @friendly
 def import_ical(files: Annotated[list[Path], typer.Argument(help=".ics exports or iTIP messages, oldest first")],
-                connector: Connector = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+                connector: Connector = None, db: Db = None, ws: Workspace = None, as_json: Json = False,
+                lang: Lang = None) -> None:
     """Calendar snapshots in order: a new UID is a booking, a higher SEQUENCE with a new start a reschedule,
     STATUS:CANCELLED or METHOD:CANCEL a cancellation; the same file again stores nothing."""
     store = bootstrap.store(db, ws)
@@ -55,7 +58,7 @@ def import_ical(files: Annotated[list[Path], typer.Argument(help=".ics exports o
             raise FirmlyError(f"cannot read {file}: {exc.strerror}") from None
         payloads.append((file.name, bootstrap.read_calendar(raw, file.name, zone)))
     row, done = connectors.import_files(store, "ical", connector, payloads, time.time_ns() // 1000)
-    _report(row, done, as_json)
+    _report(row, done, as_json, _reader(store, lang))
 
 
 @import_app.command("csv")
@@ -63,7 +66,8 @@ def import_ical(files: Annotated[list[Path], typer.Argument(help=".ics exports o
 def import_csv(files: Annotated[list[Path], typer.Argument(help="booking exports (.csv), oldest first")],
                column_map: Annotated[str, typer.Option(
                    "--map", help="the column map (YAML), or the name of a shipped one: calcom")],
-               connector: Connector = None, db: Db = None, ws: Workspace = None, as_json: Json = False) -> None:
+               connector: Connector = None, db: Db = None, ws: Workspace = None, as_json: Json = False,
+               lang: Lang = None) -> None:
     """Booking exports through a column map: a new id is a booking, a new start a reschedule, a status the map
     names (cancelled, no-show, attended) that event; the same export again stores nothing."""
     spec = connectors.csv_map(column_map)
@@ -74,5 +78,6 @@ def import_csv(files: Annotated[list[Path], typer.Argument(help="booking exports
         except (OSError, UnicodeDecodeError) as exc:
             raise FirmlyError(f"cannot read {file}: {exc}") from None
         payloads.append((file.name, csvfile.payload(file.name, text, spec)))
-    feed, done = connectors.import_files(bootstrap.store(db, ws), "csv", connector, payloads, time.time_ns() // 1000)
-    _report(feed, done, as_json)
+    store = bootstrap.store(db, ws)
+    feed, done = connectors.import_files(store, "csv", connector, payloads, time.time_ns() // 1000)
+    _report(feed, done, as_json, _reader(store, lang))
