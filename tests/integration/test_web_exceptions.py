@@ -81,7 +81,7 @@ def test_an_operator_sets_an_exception_and_ends_it_after_confirming(site: Site) 
         end = f"/counterparties/tom/exceptions/{ident}/end"
         assert c.post(end, data={"csrf": "forged", "reason": "x", "confirmed": "yes"}).status_code == 403
         asked = c.post(end, data={"csrf": token, "reason": "the roads are open"})
-        assert asked.status_code == 200 and "Are you sure?" in asked.text and 'name="confirmed"' in asked.text
+        assert asked.status_code == 200 and "End the exception?" in asked.text and 'name="confirmed"' in asked.text
         assert "the roads are open" in asked.text and stored(site)[0]["ended"] is None, "asking is not ending"
         empty = c.post(end, data={"csrf": token, "reason": " ", "confirmed": "yes"})
         assert empty.status_code == 422 and "Required" in empty.text and stored(site)[0]["ended"] is None
