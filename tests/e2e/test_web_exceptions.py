@@ -21,7 +21,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
 
 WORDS = {
-    "en-GB": {"key": "tom", "refused": "This time has passed", "set": "Set the exception", "done": "The exception is set",
+    "en-GB": {"key": "tom", "refused": "This time has passed", "set": "Set the exception",
+              "done": "The exception is set",
               "by": "Set by olga@example.org", "end": "End now", "sure": "End the exception?",
               "ended": "The exception is ended", "early": "Ended early by olga@example.org"},
     "ru-RU": {"key": "lucy", "refused": "Это время прошло", "set": "Назначить исключение",
