@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from firmly import bootstrap
-from firmly.domain import contacts
-from firmly.domain.clock import parse_instant
+from firmly import bootstrap, redact
+from firmly.domain import contacts, limits
+from firmly.domain.clock import iso, parse_instant, to_us
+from firmly.domain.errors import FirmlyError, NotFound
 from firmly.domain.invoice import Invoice, MissingDetails
 from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, answer_async, back, field, store_of, web
-from firmly.doors.web.security import ACT, Refused, check_form, now_us, signed_in
+from firmly.doors.web.security import ACT, Refused, Visitor, check_form, now_us, signed_in
 from firmly.service import accounts, exceptions, invoices, listing, own_page, timeline
 
 router = APIRouter()
@@ -69,19 +73,107 @@ def as_csv(request: Request, q: str = "", kind: str = "", status: str = "", tier
                     headers={"Content-Disposition": 'attachment; filename="counterparties.csv"'})
 
 
-@router.get("/counterparties/{key}")
-def counterparty(request: Request, key: str, revoked: str = "") -> HTMLResponse:
-    who = signed_in(request)
+def _context(request: Request, who: Visitor, key: str) -> dict[str, Any]:
+    """What the counterparty's page shows: their standing, their personal exceptions, the own page's link."""
     store = store_of(request, who)
     found = answer(lambda: timeline.page(store, key, i18n.current()))
     karma = {"labels": [d * 86_400_000_000 for d, _ in found.karma], "values": [k for _, k in found.karma]}
     link = answer(lambda: own_page.fresh_link(store, key, now_us())) if who.may(ACT) else None
     titles = {r.id: r.title for r in found.rules}
-    personal = [{**e, "title": titles.get(e["rule"], e["rule"]), "until_us": parse_instant(e["until"])}
+    personal = [{**e, "title": titles.get(e["rule"], e["rule"]), "until_us": parse_instant(e["until"]),
+                 "from_us": parse_instant(e["from"])}
                 for e in answer(lambda: exceptions.listing(store, key))]
-    return web(request).page(request, "counterparty.html", nav="counterparties", p=found, karma=karma,
-                             role_words=contacts.role_words, personal=personal, page_link=link,
-                             revoked=revoked == "1")
+    return {"nav": "counterparties", "p": found, "karma": karma, "role_words": contacts.role_words,
+            "personal": personal, "page_link": link, "errors": {}, "values": {}}
+
+
+@router.get("/counterparties/{key}")
+def counterparty(request: Request, key: str, revoked: str = "", excepted: str = "", ended: str = ""
+                 ) -> HTMLResponse:
+    who = signed_in(request)
+    return web(request).page(request, "counterparty.html", **_context(request, who, key), revoked=revoked == "1",
+                             excepted=excepted == "1", ended=ended == "1")
+
+
+def _local(value: str, tz: str) -> int | None:
+    """A time from a date-time box, in the workspace's time zone."""
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(tz))
+    return to_us(local) if limits.FIRST_YEAR < local.year < limits.END_YEAR else None
+
+
+@router.post("/counterparties/{key}/exceptions")
+async def set_exception(request: Request, key: str) -> Response:
+    """A personal exception set from the page: errors are said at their field and nothing is stored."""
+    who = signed_in(request, ACT)
+    form = await request.form()
+    check_form(request, form)
+    assert who.user is not None
+    context = await run_in_threadpool(_context, request, who, key)
+    tz = web(request).timezone(who.user.workspace)
+    values = {name: field(form, name) for name in ("rule", "until", "reason", "from")}
+    errors: dict[str, str] = {}
+    now = now_us()
+    if values["rule"] not in {r.id for r in context["p"].rules}:
+        errors["rule"] = i18n.gettext("Pick one of their rules.")
+    until = _local(values["until"], tz)
+    if until is None:
+        errors["until"] = i18n.gettext("A date and time, like 2026-03-01 10:00.")
+    elif until <= now:
+        errors["until"] = i18n.gettext("This time has passed; an exception ends in the future.")
+    start = _local(values["from"], tz) if values["from"] else None
+    if values["from"] and start is None:
+        errors["from"] = i18n.gettext("A date and time, like 2026-03-01 10:00.")
+    elif start is not None and start >= now:
+        errors["from"] = i18n.gettext("This is not earlier than now; leave it empty to apply from now.")
+    elif start is not None and until is not None and start >= until:
+        errors["from"] = i18n.gettext("This is not before the exception ends.")
+    if not values["reason"]:
+        errors["reason"] = i18n.gettext("Required: every exception keeps its reason.")
+    if not errors and until is not None:
+        store = store_of(request, who)
+        try:
+            await run_in_threadpool(exceptions.set_exception, store, key, values["rule"], iso(until),
+                                    values["reason"], who.user.email, None if start is None else iso(start))
+        except NotFound as exc:
+            raise Refused(404, redact.text(str(exc))) from None
+        except FirmlyError as exc:  # what the page could not foresee (the ladder changed meanwhile): at its field
+            name = str(exc).split(":")[0]
+            errors[name if name in values else "until"] = redact.text(str(exc))
+        else:
+            return back(f"/counterparties/{quote(key, safe='')}?excepted=1#h-exceptions")
+    context.update(values=values, errors=errors)
+    return web(request).page(request, "counterparty.html", http_status=422, **context)
+
+
+@router.post("/counterparties/{key}/exceptions/{exception}/end")
+async def end_exception(request: Request, key: str, exception: str) -> Response:
+    """An exception ended before its time, with a reason, once the person has confirmed it."""
+    who = signed_in(request, ACT)
+    form = await request.form()
+    check_form(request, form)
+    assert who.user is not None
+    context = await run_in_threadpool(_context, request, who, key)
+    found = [e for e in context["personal"] if e["id"] == exception]
+    if not found:
+        raise Refused(404, i18n.gettext("No such exception for this counterparty."))
+    if found[0]["ended"] is not None:
+        raise Refused(409, i18n.gettext("This exception was ended already."))
+    reason = field(form, "reason")
+    errors: dict[str, str] = {}
+    if field(form, "confirmed") == "yes":
+        if not reason:
+            errors["reason"] = i18n.gettext("Required: ending an exception keeps its reason.")
+        else:
+            await answer_async(lambda: exceptions.end_exception(store_of(request, who), exception, reason,
+                                                                 who.user.email if who.user else ""))
+            return back(f"/counterparties/{quote(key, safe='')}?ended=1#h-exceptions")
+    return web(request).page(request, "exception_end.html", http_status=422 if errors else 200,
+                             nav="counterparties", p=context["p"], e=found[0], reason=reason, errors=errors)
 
 
 @router.post("/counterparties/{key}/link/revoke")
