@@ -116,7 +116,8 @@ def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) ->
     "Они с ума сошли? Всё нажраться не могут?", "Да все с ума сошли из-за этой новости.",
     "Не верьте ему, он обманщик", "смысл в том что все политики вруны", "Я обалдел, как быстро доставили!",
     "Офигеть, уже пятница.", "а он не обнаглел ли?", "Этот человек получает деньги от воров.",
-    "Хватит защищать воров и убийц!",
+    "Хватит защищать воров и убийц!", "Осторожно, мошенники обманывают людей по телефону.",
+    "Разводят людей в интернете, будьте внимательны.",
 ])
 def test_words_rude_only_when_said_to_someone_stay_plain_for_the_lexicons(text: str) -> None:
     assert not analyse(text, load_lexicon(model=False)).hostile
@@ -125,7 +126,7 @@ def test_words_rude_only_when_said_to_someone_stay_plain_for_the_lexicons(text: 
 @pytest.mark.parametrize("text", [
     "Вы с ума сошли?", "Вы там с ума посходили? Какая ещё комиссия за смс?", "вы что там с ума сошли",
     "Ты обманщик!", "вы лжецы", "поганые обманщики", "вы обалдели?", "Вы обнаглели", "Вы что там, совсем обнаглели?",
-    "Воры!", "вы воры и мошенники",
+    "Воры!", "вы воры и мошенники", "Вы обманываете людей", "банк обдирает клиентов", "хватит доить клиентов",
 ])
 def test_the_same_words_said_to_the_reader_stay_hostile_for_the_lexicons(text: str) -> None:
     assert analyse(text, load_lexicon(model=False)).hostile
