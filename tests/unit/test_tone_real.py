@@ -109,6 +109,28 @@ def test_ordinary_words_that_look_like_rude_ones(lexicon: Lexicon, text: str) ->
     assert analyse(text, lexicon).tone != "hostile", analyse(text, lexicon)
 
 
+
+# Words rude only when said to someone: about a third person, or surprise, they stay plain for the lexicons
+# (the training folds' civil messages); said to the reader they stay hostile.
+@pytest.mark.parametrize("text", [
+    "Они с ума сошли? Всё нажраться не могут?", "Да все с ума сошли из-за этой новости.",
+    "Не верьте ему, он обманщик", "смысл в том что все политики вруны", "Я обалдел, как быстро доставили!",
+    "Офигеть, уже пятница.", "а он не обнаглел ли?", "Этот человек получает деньги от воров.",
+    "Хватит защищать воров и убийц!", "Осторожно, мошенники обманывают людей по телефону.",
+    "Разводят людей в интернете, будьте внимательны.",
+])
+def test_words_rude_only_when_said_to_someone_stay_plain_for_the_lexicons(text: str) -> None:
+    assert not analyse(text, load_lexicon(model=False)).hostile
+
+
+@pytest.mark.parametrize("text", [
+    "Вы с ума сошли?", "Вы там с ума посходили? Какая ещё комиссия за смс?", "вы что там с ума сошли",
+    "Ты обманщик!", "вы лжецы", "поганые обманщики", "вы обалдели?", "Вы обнаглели", "Вы что там, совсем обнаглели?",
+    "Воры!", "вы воры и мошенники", "Вы обманываете людей", "банк обдирает клиентов", "хватит доить клиентов",
+])
+def test_the_same_words_said_to_the_reader_stay_hostile_for_the_lexicons(text: str) -> None:
+    assert analyse(text, load_lexicon(model=False)).hostile
+
 # From the project's customer sets: threats that are not the writer's own (quoted with apostrophes after
 # a reporting verb, history, against a third party, the writer being taken to court), the writer's trade,
 # someone else's review, praise, a legal team that agrees, papers for the tax office.
