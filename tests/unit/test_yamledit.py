@@ -107,6 +107,14 @@ rules:
   courtesy:
     title: Polite conversation
     kind: courtesy
+
+  forgive:
+    title: A polite request is heard
+    kind: exceptions
+    event: exception.requested
+    approve_if: {first_in: 365d, kept_streak_at_least: 3}
+    hostile: deny
+    otherwise: review
 """
 
 # Per kind: a field of its own, a new value, and how the loaded rulebook reads it back
@@ -119,6 +127,7 @@ OWN: dict[str, tuple[str, str, str, Callable[[Rule], bool]]] = {
     "incident": ("quality", "weight/major", "3", lambda r: r.weight["major"] == 3),
     "grace": ("restore_grace", "polite_only", "false", lambda r: r.polite_only is False),
     "courtesy": ("courtesy", "undirected_profanity", "civil", lambda r: r.undirected_profanity == "civil"),
+    "exceptions": ("forgive", "otherwise", "deny", lambda r: getattr(r.spec, "otherwise", None) == "deny"),
 }
 
 
@@ -230,7 +239,7 @@ def test_entries_are_added_at_the_end_of_their_section_before_its_blank_line() -
     assert '  workshop: {title: Workshop, price: "900.00"}\n  cleaning: {title: Cleaning, price: "80.00"}\n\n' \
         in after
     assert '      one_channel: "10.00"\n  vip:\n    exempt: []\n\n# A price list' in after
-    assert after.endswith("    kind: courtesy\n  extra:\n    title: No smoking\n    kind: forbidden\n")
+    assert after.endswith("    otherwise: review\n  extra:\n    title: No smoking\n    kind: forbidden\n")
     assert yamlentries.names(after, "tiers") == ["key", "vip"]
     with pytest.raises(yamledit.EditError):
         yamlentries.add(BOOK, "rules", "no_show", {"kind": "forbidden"})
