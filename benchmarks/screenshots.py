@@ -16,7 +16,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from firmly import bootstrap
 from firmly.doors.web.testing import demo_database, launch, serve
+from firmly.service import own_page, wallclock
 
 PAGES = (
     ("login", "/login"),
@@ -62,6 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'demo.db'}"
         email, password = demo_database(url)
+        link = own_page.show_link(bootstrap.store(url, "demo"), "tom", wallclock.now())
         with serve(url) as base, sync_playwright() as pw:
             browser = launch(pw)
             written = 0
@@ -89,6 +92,14 @@ def main() -> None:
                     page.screenshot(path=str(args.out / f"what-if-result-{lang}-{width}.png"), full_page=True)
                     written += 1
                     context.close()
+                    # the client's own page, opened with no login from the link its messages end with
+                    client = browser.new_context(viewport={"width": w, "height": h}, locale=lang,
+                                                 device_scale_factor=1, is_mobile=width == "phone")
+                    own = client.new_page()
+                    own.goto(f"{base}/my/{link.split('/my/', 1)[1]}?lang={lang}")
+                    own.screenshot(path=str(args.out / f"own-page-{lang}-{width}.png"), full_page=True)
+                    written += 1
+                    client.close()
             browser.close()
     print(f"{written + 2 * len(langs)} screenshots in {args.out}/", file=sys.stderr)
 
