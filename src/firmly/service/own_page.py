@@ -25,15 +25,14 @@ from itsdangerous import BadData, URLSafeSerializer
 from firmly import config
 from firmly.domain import limits, seller
 from firmly.domain.clock import iso
-from firmly.domain.engine import Engine, conduct
 from firmly.domain.errors import FirmlyError, NotFound
 from firmly.domain.ledger import statement
 from firmly.domain.messages import COMMUNICATED
 from firmly.domain.ports import AttemptRow, Store, UserStore
 from firmly.domain.rulebook import Rulebook
 from firmly.service import throttle, workspace
-from firmly.service.policy import explanation, load_policy, row_to_decision
-from firmly.service.queries import public
+from firmly.service.policy import explanation, row_to_decision
+from firmly.service.queries import present, public
 
 SECRET = "page_secret"  # the workspace's signing secret: made on first use, never listed
 GENERATION = "page_generation:"  # + a counterparty's key: its links' generation, raised by a revocation
@@ -250,14 +249,8 @@ def page(store: Store, key: str, now: int, lang: str | None = None) -> Page:
     """What the counterparty's page shows, in `lang` or its own language (the rulebook's, else the
     workspace's)."""
     with store.read():
-        ws = workspace.current(store)
-        st = store.load_states([key]).get(key)
-        if st is None:
-            raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
-        clock = ws.clock if ws.clock is not None else st.last_at
-        engine = Engine(load_policy(store))
-        table = engine.table(st, clock)
-        shown = conduct(st, table, clock)
+        found = present(store, key)
+        ws, st, engine, clock, table, shown = found.ws, found.st, found.engine, found.now, found.table, found.conduct
         account: dict[str, Any] | None = None
         if st.account is not None:
             balance, due, _ = statement(store.postings(key))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from firmly.domain.clock import iso
@@ -12,19 +13,36 @@ from firmly.service import accounts, reports, workspace
 from firmly.service.policy import load_policy
 
 
+@dataclass(frozen=True, slots=True)
+class Present:
+    """A counterparty as it stands at the engine clock: what every page about it starts from."""
+
+    ws: WorkspaceInfo
+    st: CounterpartyState
+    engine: Engine
+    now: int  # the engine clock, or the counterparty's last event before the clock first ticks
+    table: Table
+    conduct: dict[str, Any]  # the stable view of `counterparty show`
+
+
+def present(store: Store, key: str) -> Present:
+    """Within the caller's read transaction: the counterparty `key`, or NotFound naming it and the workspace."""
+    ws = workspace.current(store)
+    st = store.load_states([key]).get(key)
+    if st is None:
+        raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
+    engine = Engine(load_policy(store))
+    now = ws.clock if ws.clock is not None else st.last_at
+    table = engine.table(st, now)
+    return Present(ws, st, engine, now, table, conduct(st, table, now))
+
+
 def counterparty(store: Store, key: str) -> dict[str, Any]:
     with store.read():
-        ws = workspace.current(store)
-        states = store.load_states([key])
-        if key not in states:
-            raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
-        st = states[key]
-        engine = Engine(load_policy(store))
-        now = ws.clock if ws.clock is not None else st.last_at
-        table = engine.table(st, now)
-        page = conduct(st, table, now)
-        page["account"] = accounts.summary(store, st)
-        page["scores"] = scores(store, st, table, now, ws)
+        found = present(store, key)
+        page = found.conduct
+        page["account"] = accounts.summary(store, found.st)
+        page["scores"] = scores(store, found.st, found.table, found.now, found.ws)
         return page
 
 

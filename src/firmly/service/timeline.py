@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmly.domain.engine import REVIEW_EVENT, Engine, conduct
+from firmly.domain.engine import REVIEW_EVENT
 from firmly.domain.engine.retraction import RETRACTED, withdrawn
-from firmly.domain.errors import NotFound
 from firmly.domain.ledger import statement
 from firmly.domain.ports import Store
-from firmly.service import accounts, queries, wording, workspace
-from firmly.service.policy import explanation, load_policy, row_to_decision
+from firmly.service import accounts, queries, wording
+from firmly.service.policy import explanation, row_to_decision
 
 LIMIT = 400  # timeline entries shown, newest first; the CLI and API give the rest
 
@@ -77,14 +76,8 @@ def page(store: Store, key: str, lang: str | None = None) -> Page:
     """The page for a reader of `lang` (the workspace's language by default): decisions explained in it,
     events by their names and their data in words, rules by their titles."""
     with store.read():
-        ws = workspace.current(store)
-        st = store.load_states([key]).get(key)
-        if st is None:
-            raise NotFound(f"no counterparty {key!r} in workspace {store.workspace!r}")
-        now = ws.clock if ws.clock is not None else st.last_at
-        engine = Engine(load_policy(store))
-        table = engine.table(st, now)
-        shown = conduct(st, table, now)
+        found = queries.present(store, key)
+        ws, st, engine, now, table, shown = found.ws, found.st, found.engine, found.now, found.table, found.conduct
         scores = queries.scores(store, st, table, now)
         events = store.events_about([key])
         decisions = store.decisions(counterparty=key)
