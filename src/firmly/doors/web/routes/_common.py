@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from firmly import redact
+from firmly.domain import limits
+from firmly.domain.clock import to_us
 from firmly.domain.errors import Busy, Conflict, FirmlyError, NotFound
 from firmly.domain.ports import Storage
 from firmly.doors.web import i18n
@@ -77,3 +81,15 @@ def loader(who: Visitor) -> str:
     """Who loads a rulebook version from the web UI: the signed-in person."""
     assert who.user is not None
     return who.user.email
+
+
+def local_time(value: str, tz: str) -> int | None:
+    """A time from a date-time box (µs), read in the workspace's time zone when it names none; None for text
+    that is no time or a year outside what the engine keeps."""
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(tz))
+    return to_us(local) if limits.FIRST_YEAR < local.year < limits.END_YEAR else None

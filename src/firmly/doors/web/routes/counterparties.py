@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from firmly import bootstrap, redact
-from firmly.domain import contacts, limits
-from firmly.domain.clock import iso, parse_instant, to_us
+from firmly.domain import contacts
+from firmly.domain.clock import iso, parse_instant
 from firmly.domain.errors import FirmlyError, NotFound
 from firmly.domain.invoice import Invoice, MissingDetails
 from firmly.doors.web import i18n, lists
-from firmly.doors.web.routes._common import answer, answer_async, back, field, store_of, web
+from firmly.doors.web.routes._common import answer, answer_async, back, field, local_time, store_of, web
 from firmly.doors.web.security import ACT, Refused, Visitor, check_form, now_us, signed_in
 from firmly.service import accounts, exceptions, invoices, listing, own_page, timeline
 
@@ -95,17 +93,6 @@ def counterparty(request: Request, key: str, revoked: str = "", excepted: str = 
                              excepted=excepted == "1", ended=ended == "1")
 
 
-def _local(value: str, tz: str) -> int | None:
-    """A time from a date-time box, in the workspace's time zone."""
-    try:
-        local = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(tz))
-    return to_us(local) if limits.FIRST_YEAR < local.year < limits.END_YEAR else None
-
-
 @router.post("/counterparties/{key}/exceptions")
 async def set_exception(request: Request, key: str) -> Response:
     """A personal exception set from the page: errors are said at their field and nothing is stored."""
@@ -120,12 +107,12 @@ async def set_exception(request: Request, key: str) -> Response:
     now = now_us()
     if values["rule"] not in {r.id for r in context["p"].rules}:
         errors["rule"] = i18n.gettext("Pick one of their rules.")
-    until = _local(values["until"], tz)
+    until = local_time(values["until"], tz)
     if until is None:
         errors["until"] = i18n.gettext("A date and time, like 2026-03-01 10:00.")
     elif until <= now:
         errors["until"] = i18n.gettext("This time has passed; an exception ends in the future.")
-    start = _local(values["from"], tz) if values["from"] else None
+    start = local_time(values["from"], tz) if values["from"] else None
     if values["from"] and start is None:
         errors["from"] = i18n.gettext("A date and time, like 2026-03-01 10:00.")
     elif start is not None and start >= now:

@@ -19,12 +19,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from firmly.domain import limits
-from firmly.domain.clock import to_us
 from firmly.domain.errors import FirmlyError
 from firmly.domain.events import KINDS, SEVERITIES
 from firmly.domain.money import MoneyError, parse_amount
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, back, field, store_of, web
+from firmly.doors.web.routes._common import answer, back, field, local_time, store_of, web
 from firmly.doors.web.security import ACT, Refused, check_form, signed_in
 from firmly.service import ingest, listing, recording
 from firmly.service.ingest import IngestReport, Parsed
@@ -107,7 +106,7 @@ async def record(request: Request, kind: str) -> Response:
     key = values["counterparty"]
     if not key:
         errors["counterparty"] = i18n.gettext("Required.")
-    at = _instant(values["occurred_at"], tz)
+    at = local_time(values["occurred_at"], tz)
     if at is None:
         errors["occurred_at"] = i18n.gettext("A date and time, like 2026-03-01 10:00.")
     if not errors and at is not None:
@@ -142,16 +141,6 @@ def _words(refused: ingest.Rejection) -> str:
 def _field_of(name: str) -> str:
     """The form's field a refusal names: `data.amount` is the amount box; the envelope's own fields as they are."""
     return name.removeprefix("data.").split(".")[0].split("[")[0]
-
-
-def _instant(value: str, tz: str) -> int | None:
-    try:
-        local = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(tz))
-    return to_us(local) if limits.FIRST_YEAR < local.year < limits.END_YEAR else None
 
 
 def _data(inputs: tuple[Input, ...], values: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
