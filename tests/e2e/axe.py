@@ -30,6 +30,15 @@ def chromium(*, axe: bool) -> Iterator[Any]:
         found.close()
 
 
+def sign_in(page: Any, base: str, email: str, password: str) -> None:
+    """Through the login form, as a person would; the page is then wherever the login leads."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state()
+
+
 def accessible(page: Any) -> None:
     """No serious or critical axe-core violation on the page as it is now (contrast and labels included).
 

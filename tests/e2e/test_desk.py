@@ -18,7 +18,7 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import demo_database, serve
 from firmly.service import rulebooks, users, workspace
-from tests.e2e.axe import accessible, chromium
+from tests.e2e.axe import accessible, chromium, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
@@ -58,11 +58,7 @@ def open_page(browser: Any, viewport: dict[str, int], locale: str) -> Any:
 
 
 def login(page: Any, site: Site, email: str) -> None:
-    page.goto(f"{site.base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
+    sign_in(page, site.base, email, PASSWORD)
 
 
 def test_an_empty_workspace_is_led_to_its_first_rulebook(site: Site, browser: Any) -> None:

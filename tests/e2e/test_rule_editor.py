@@ -14,7 +14,7 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import DEMO_PASSWORD, demo_database, serve
 from firmly.service import rulebooks
-from tests.e2e.axe import accessible, chromium
+from tests.e2e.axe import accessible, chromium, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 DESKTOP = {"width": 1280, "height": 900}
@@ -58,11 +58,7 @@ def _signed_in(site: Site, browser: Any, lang: str, viewport: dict[str, int]) ->
     context.add_cookies([{"name": "firmly_lang", "value": lang, "url": site.base}])
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto(f"{site.base}/login")
-    page.fill("#email", site.email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
+    sign_in(page, site.base, site.email, DEMO_PASSWORD)
     return page, latest
 
 

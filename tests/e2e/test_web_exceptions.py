@@ -15,7 +15,7 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import demo_database, serve
 from firmly.service import users
-from tests.e2e.axe import accessible, chromium
+from tests.e2e.axe import accessible, chromium, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
@@ -52,11 +52,7 @@ def browser() -> Iterator[Any]:
 
 
 def login(page: Any, site: Site) -> None:
-    page.goto(f"{site.base}/login")
-    page.fill("#email", "olga@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
+    sign_in(page, site.base, "olga@example.org", PASSWORD)
 
 
 def local(days: int) -> str:

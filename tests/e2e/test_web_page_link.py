@@ -14,7 +14,7 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import demo_database, serve
 from firmly.service import outbox, users
-from tests.e2e.axe import accessible, chromium
+from tests.e2e.axe import accessible, chromium, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
@@ -43,11 +43,7 @@ def browser() -> Iterator[Any]:
 
 
 def login(page: Any, site: Site) -> None:
-    page.goto(f"{site.base}/login")
-    page.fill("#email", "olga@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
+    sign_in(page, site.base, "olga@example.org", PASSWORD)
 
 
 def test_an_operator_copies_the_link_and_revokes_it(site: Site, browser: Any) -> None:
