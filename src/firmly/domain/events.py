@@ -204,6 +204,8 @@ def _within(value: object, depth: int = 1) -> tuple[str, str] | None:
 KINDS = ("client", "partner", "supplier")
 BUYER_DETAILS = ("legal_name", "address", "inn", "kpp", "vat_id")  # what an invoice to the counterparty carries
 SEVERITIES = ("minor", "major", "fatal")
+# the events whose text is read for tone on arrival (and again by replay), and counted in courtesy
+TONE_EVENTS = frozenset({"message.received", "grace.requested", "exception.requested"})
 
 # type -> (required fields, {field: check}); checks apply to optional fields when present.
 _key = _text_of(limits.KEY)

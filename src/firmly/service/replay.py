@@ -8,7 +8,7 @@ from typing import Any
 
 from firmly.domain.engine import Decision, Engine
 from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
-from firmly.domain.events import Event
+from firmly.domain.events import TONE_EVENTS, Event
 from firmly.domain.money import fmt
 from firmly.domain.ports import Store
 from firmly.service import tone, workspace
@@ -39,7 +39,7 @@ def replay_in_transaction(store: Store) -> ReplayReport:
         nonlocal count
         for ev in store.all_events():
             count += 1
-            if ev.type in tone.TONE_EVENTS:
+            if ev.type in TONE_EVENTS:
                 retoned.extend(tone.attach([ev]))  # a changed lexicon applies to past messages too
             yield ev
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from firmly.domain.events import Event
+from firmly.domain.events import TONE_EVENTS, Event
 from firmly.domain.tone import Tone
 
 
 class Analyse(Protocol):
     def __call__(self, text: str, language: str | None = None) -> Tone: ...
 
-
-TONE_EVENTS = frozenset({"message.received", "grace.requested", "exception.requested"})
 
 class _Installed:
     factory: Callable[[], Analyse] | None = None

@@ -19,12 +19,11 @@ from firmly.domain.engine.acts import ActsFold
 from firmly.domain.engine.decision import Decision
 from firmly.domain.engine.policy import Table
 from firmly.domain.engine.state import CounterpartyState, Exemption
-from firmly.domain.events import BUYER_DETAILS, Event
+from firmly.domain.events import BUYER_DETAILS, TONE_EVENTS, Event
 
 REVIEW_EVENT = "firmly.review"
 MONEY_EVENTS = frozenset({"payment.received", "service.rendered"})  # invoices only set due dates
 EFFORT_EVENTS = frozenset({"payment.received", "service.rendered", "work.logged", "request.received"})
-TONE_EVENTS = frozenset({"message.received", "grace.requested", "exception.requested"})
 TRACK_EVENTS = frozenset({"incident.reported", "review.received", "appointment.attended", "delivery.completed"})
 FACT_EVENTS = TRACK_EVENTS | TONE_EVENTS | EFFORT_EVENTS
 EXCEPTION_EVENTS = frozenset({"exception.set", "exception.ended"})
