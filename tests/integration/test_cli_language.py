@@ -47,3 +47,10 @@ def test_a_russian_workspace_hears_russian_and_lang_en_english(tmp_path: Path) -
     assert "stored 0, duplicates 13, rejected 0" in firmly(tmp_path, "ingest", str(AGENCY / "events.jsonl"),
                                                            "--lang", "en").stdout
     assert "replayed events: 13" in firmly(tmp_path, "replay", "--lang", "en").stdout
+
+
+def test_the_demo_names_and_explains_the_proposals_that_wait(tmp_path: Path) -> None:
+    done = firmly(tmp_path, "demo", "--example", "leniency-ru", "--no-serve", "--password", "a long enough password")
+    assert done.returncode == 0, done.stderr
+    assert "ждут решения человека: 1" in done.stdout and "Traceback" not in done.stderr
+    assert "Ждёт решения сотрудника." in done.stdout  # the proposal explained, in the workspace's language

@@ -25,6 +25,7 @@ from firmly.doors.cli.common import (
 from firmly.doors.reading import Reader
 from firmly.service import (
     demo,
+    explanations,
     queries,
     review,
     workspace,
@@ -102,7 +103,7 @@ def demo_command(example: Annotated[str | None, typer.Option(
                          counterparties=len(queries.counterparties(store, None, None))), highlight=False)
     waiting = review.pending(store)
     out.print(reader.say("proposals that wait for a person: %(n)s", n=len(waiting)), highlight=False)
-    _print_decisions([queries.public(r) for r in waiting][:5], reader)
+    _print_decisions(explanations.for_reader(store, waiting[:5], reader.lang), reader)  # named and explained
     email, secret = demo.login(store, password, _now())
     address, number = host or config.HOST.value(), port or int(config.PORT.value())
     opening = reader.say("Open %(url)s and log in as %(email)s with the password %(password)s",
