@@ -170,6 +170,23 @@ def test_a_claim_taken_over_after_its_lease_is_fenced_off_from_its_old_holder(ma
     assert [r.id for r in again if r.workspace == store.workspace] == [kept.id]
 
 
+def test_a_claim_takes_the_earliest_due_messages_in_the_order_they_fell_due(store: Store) -> None:
+    """One statement claims a batch; the worker sends it in the order the messages fell due, whatever the order
+    of their ids or of their storing."""
+    early = T - 500_000  # before every other test's messages: this claim sees only these
+    with store.write():
+        store.put_outbox([_message("z", early + 300), _message("a", early + 200), _message("m", early + 100),
+                          _message("b", early + 400)])
+        claimed = store.claim_outbox(early + 300, 2, early + 900, "claim-o")
+        assert [(r.id, r.status, r.next_at, r.claim) for r in claimed] == [
+            ("m-m", "sending", early + 900, "claim-o"), ("m-a", "sending", early + 900, "claim-o")]
+        rest = store.claim_outbox(early + 800, 10, early + 2000, "claim-p")  # the first two still held
+        assert [r.id for r in rest if r.workspace == store.workspace] == ["m-z", "m-b"]
+        for row in claimed + rest:  # sent: out of the way of the other tests' claims
+            row.status, row.sent_at = "sent", early + 1000
+        assert all(store.finish_outbox_batch(claimed + rest))
+
+
 def test_a_message_under_no_claim_is_finished_only_as_such(store: Store) -> None:
     """`firmly outbox retry` sets a failed message pending again: it is under no claim (claim None)."""
     with store.write():
