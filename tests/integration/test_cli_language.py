@@ -54,3 +54,8 @@ def test_the_demo_names_and_explains_the_proposals_that_wait(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "ждут решения человека: 1" in done.stdout and "Traceback" not in done.stderr
     assert "Ждёт решения сотрудника." in done.stdout  # the proposal explained, in the workspace's language
+    # The suggested command shows someone of this workspace (it named a client of another example)
+    suggested = re.search(r"firmly counterparty show (\S+) -w (\S+)", done.stdout)
+    assert suggested is not None, done.stdout
+    shown = firmly(tmp_path, "counterparty", "show", suggested[1], "-w", suggested[2])
+    assert shown.returncode == 0 and suggested[1] in shown.stdout, shown.stderr

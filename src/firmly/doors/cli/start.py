@@ -111,8 +111,11 @@ def demo_command(example: Annotated[str | None, typer.Option(
     out.print(f"\n[bold]{escape(opening)}[/bold]", highlight=False)
     w = f"-w {store.workspace}"
     out.print(reader.say("Or from the command line:"), highlight=False)
-    for line in (f"firmly decisions {w}", f"firmly review list {w}", f"firmly report cost-to-serve {w}",
-                 f"firmly counterparty show tom {w}"):
+    # Someone of this workspace: whose proposal waits first, else the first counterparty
+    someone = waiting[0]["counterparty"] if waiting else next(
+        (row.key for row in queries.counterparties(store, None, None)), None)
+    shown = [f"firmly counterparty show {someone} {w}"] if someone else []
+    for line in (f"firmly decisions {w}", f"firmly review list {w}", f"firmly report cost-to-serve {w}", *shown):
         out.print(f"  {line}", markup=False, highlight=False)
     if serve:
         serve_command(host=address, port=number, db=db)
