@@ -24,10 +24,12 @@ WORDS = {
     "en-GB": {"key": "tom", "refused": "This time has passed", "set": "Set the exception",
               "done": "The exception is set",
               "by": "Set by olga@example.org", "end": "End now", "sure": "End the exception?",
-              "ended": "The exception is ended", "early": "Ended early by olga@example.org"},
+              "ended": "The exception is ended", "early": "Ended early by olga@example.org",
+              "holds": "holds now", "ran": "ended early"},
     "ru-RU": {"key": "lucy", "refused": "Это время прошло", "set": "Назначить исключение",
               "done": "Исключение назначено", "by": "Назначил(а) olga@example.org", "end": "Завершить сейчас",
-              "sure": "Завершить исключение?", "ended": "Исключение завершено", "early": "Завершено досрочно"},
+              "sure": "Завершить исключение?", "ended": "Исключение завершено", "early": "Завершено досрочно",
+              "holds": "действует", "ran": "завершено досрочно"},
 }
 
 
@@ -87,6 +89,7 @@ def test_an_operator_sets_an_exception_and_ends_it(site: Site, browser: Any, loc
     expect(listed).to_contain_text(rule)
     expect(listed).to_contain_text("storm / шторм")
     expect(listed).to_contain_text(said["by"])
+    expect(listed.locator(".badge")).to_have_text(said["holds"])  # the state in the words the CLI uses too
     accessible(page)
 
     listed.locator("input[name=reason]").fill("the sea is calm / море спокойно")
@@ -97,6 +100,7 @@ def test_an_operator_sets_an_exception_and_ends_it(site: Site, browser: Any, loc
     page.click("#confirm")
     expect(page.get_by_role("status")).to_contain_text(said["ended"])
     expect(page.locator("#exceptions li").first).to_contain_text(said["early"])
+    expect(page.locator("#exceptions li").first.locator(".badge")).to_have_text(said["ran"])
     expect(page.locator("#exceptions li").first.get_by_role("button", name=said["end"])).to_have_count(0)
     accessible(page)
     context.close()

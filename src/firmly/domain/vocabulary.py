@@ -125,6 +125,8 @@ LANGUAGES = {"ru": N_("Russian"), "en": N_("English")}
 ASKS = {"waive_fee": N_("to waive the fee"), "forgive_strike": N_("to forgive the breach"),
         "change_booking": N_("to change the booking")}  # what a request for leniency asks
 YES, NO = N_("yes"), N_("no")
+EXCEPTION_STATES = {"active": N_("holds now"), "upcoming": N_("not yet begun"), "expired": N_("ran out"),
+                    "ended": N_("ended early")}  # a personal exception's state, as people say it
 
 # What a data field holds, where it needs more than its text to be read (EVENTS.md's catalogue)
 TIMES = frozenset({"starts_at", "due_at"})

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from firmly import bootstrap
-from firmly.domain.vocabulary import N_
+from firmly.domain.vocabulary import EXCEPTION_STATES
 from firmly.doors.cli.common import (
     Db,
     Json,
@@ -31,8 +31,6 @@ exception_app = typer.Typer(help="Personal exceptions: exempt one counterparty f
 app.add_typer(exception_app, name="exception")
 
 
-STATES = {"active": N_("holds now"), "upcoming": N_("not yet begun"), "expired": N_("ran out"),
-          "ended": N_("ended early")}  # an exception's state, as people say it
 
 
 def _show(row: dict[str, Any], reader: Reader) -> None:
@@ -42,7 +40,8 @@ def _show(row: dict[str, Any], reader: Reader) -> None:
     out.print(reader.say("exception %(id)s: %(who)s is exempt from %(rule)s from %(start)s until %(until)s "
                          "(%(state)s): %(reason)s", id=row["id"], who=row["counterparty"], rule=row["rule"],
                          start=reader.time(row["from"]), until=reader.time(row["until"]),
-                         state=reader.say(STATES.get(row["state"], row["state"])), reason=row["reason"]) + tail,
+                         state=reader.say(EXCEPTION_STATES.get(row["state"], row["state"])),
+                         reason=row["reason"]) + tail,
               markup=False, highlight=False)
 
 
@@ -87,7 +86,8 @@ def exception_list(key: Annotated[str | None, typer.Argument(help="one counterpa
     table = PlainTable("id", reader.say("counterparty"), reader.say("rule"), start, until, reader.say("state"),
                        reader.say("by"), reader.say("reason"))
     for r, since, to in zip(rows, starts, ends, strict=True):
-        table.add_row(r["id"], r["counterparty"], r["rule"], since, to, reader.say(STATES.get(r["state"], r["state"])),
+        state = reader.say(EXCEPTION_STATES.get(r["state"], r["state"]))
+        table.add_row(r["id"], r["counterparty"], r["rule"], since, to, state,
                       str(r["by"] or ""), r["reason"])
     out.print(table)
 

@@ -16,6 +16,7 @@ from firmly.domain import contacts
 from firmly.domain.clock import iso, parse_instant
 from firmly.domain.errors import FirmlyError, NotFound
 from firmly.domain.invoice import Invoice, MissingDetails
+from firmly.domain.vocabulary import EXCEPTION_STATES
 from firmly.doors.web import i18n, lists
 from firmly.doors.web.routes._common import answer, answer_async, back, field, local_time, store_of, web
 from firmly.doors.web.security import ACT, Refused, Visitor, check_form, now_us, signed_in
@@ -79,7 +80,7 @@ def _context(request: Request, who: Visitor, key: str) -> dict[str, Any]:
     link = answer(lambda: own_page.fresh_link(store, key, now_us())) if who.may(ACT) else None
     titles = {r.id: r.title for r in found.rules}
     personal = [{**e, "title": titles.get(e["rule"], e["rule"]), "until_us": parse_instant(e["until"]),
-                 "from_us": parse_instant(e["from"])}
+                 "from_us": parse_instant(e["from"]), "state_said": EXCEPTION_STATES.get(e["state"], e["state"])}
                 for e in answer(lambda: exceptions.listing(store, key))]
     return {"nav": "counterparties", "p": found, "karma": karma, "role_words": contacts.role_words,
             "personal": personal, "page_link": link, "errors": {}, "values": {}}
