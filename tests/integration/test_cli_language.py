@@ -20,6 +20,7 @@ SAID = [
     (("tick", "--as-of", "2026-12-01T00:00:00+03:00"), "часы движка: 01.12.2026, 00:00 MSK", "clock at"),
     (("replay",), "пересчитано событий: 13", "replayed"),
     (("decisions", "--counterparty", "nobody"), "решений нет", "no decisions"),
+    (("workspace", "show"), "адрес, на который приходят ответы", "the address replies go to"),
     (("rulebook", "list"), "свод правил", "rulebook"),
     (("counterparty", "list"), "статус", "status"),
     (("token", "list"), "создан", "created"),

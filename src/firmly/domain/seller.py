@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import re
 
+from firmly.domain.vocabulary import N_
+
 SETTINGS = {
-    "seller_name": "the business's legal name on invoices, e.g. \"ООО «Улыбка»\"",
-    "seller_address": "the business's legal address on invoices",
-    "seller_inn": "the business's INN (10 digits for an organisation, 12 for a sole trader)",
-    "seller_kpp": "the business's KPP (9 characters; organisations only)",
-    "seller_vat_id": "the business's VAT or other tax id, for invoices abroad",
-    "seller_bank": "the bank the business is paid through, e.g. \"ПАО Сбербанк, г. Москва\"",
-    "seller_bik": "the bank's BIK (9 digits)",
-    "seller_account": "the business's settlement account (20 digits)",
-    "seller_corr_account": "the bank's correspondent account (20 digits, starting 301)",
-    "seller_iban": "the business's IBAN, for payments from abroad (instead of BIK and accounts)",
-    "seller_swift": "the bank's SWIFT/BIC code (8 or 11 characters), with the IBAN",
+    "seller_name": N_("the business's legal name on invoices, e.g. \"ООО «Улыбка»\""),
+    "seller_address": N_("the business's legal address on invoices"),
+    "seller_inn": N_("the business's INN (10 digits for an organisation, 12 for a sole trader)"),
+    "seller_kpp": N_("the business's KPP (9 characters; organisations only)"),
+    "seller_vat_id": N_("the business's VAT or other tax id, for invoices abroad"),
+    "seller_bank": N_("the bank the business is paid through, e.g. \"ПАО Сбербанк, г. Москва\""),
+    "seller_bik": N_("the bank's BIK (9 digits)"),
+    "seller_account": N_("the business's settlement account (20 digits)"),
+    "seller_corr_account": N_("the bank's correspondent account (20 digits, starting 301)"),
+    "seller_iban": N_("the business's IBAN, for payments from abroad (instead of BIK and accounts)"),
+    "seller_swift": N_("the bank's SWIFT/BIC code (8 or 11 characters), with the IBAN"),
 }
 ALWAYS = ("seller_name", "seller_address", "seller_bank")
 RUSSIAN_BANK = ("seller_inn", "seller_bik", "seller_account", "seller_corr_account")

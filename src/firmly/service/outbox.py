@@ -24,6 +24,7 @@ from firmly.domain.formats import format_money
 from firmly.domain.messages import COMMUNICATED, Fields, compose, template_problem
 from firmly.domain.ports import OutboxRow, Store, WorkspaceInfo
 from firmly.domain.rulebook import Rulebook
+from firmly.domain.vocabulary import N_
 from firmly.domain.yamlmap import YamlProblem, load_with_lines
 from firmly.service import own_page, workspace
 from firmly.service.policy import explanation, row_to_decision
@@ -34,16 +35,16 @@ SENT_STATES = frozenset({"applied", "approved", "softened"})  # what actually ha
 # catch-up after a pause) is not sent; a fresh one is, whatever other counterparties' events say
 MAX_AGE_US = 7 * 86_400_000_000
 SETTINGS = {
-    "sender_name": "who the messages are from, e.g. \"Клиника «Улыбка»\"",
-    "signature": "the last lines of every email (default: the sender name)",
-    "reply_to": "the address replies go to",
-    "senders": "several people the messages come from, as [{name, email}]; each counterparty hears one of them "
-               "about one rule, and replies go back to that one",
-    "quiet_hours": "when nothing is sent, in the workspace time zone (default 21:00-09:00; \"off\" for none)",
-    "daily_limit": "at most this many messages a day to one counterparty (default 3; later ones wait a day)",
-    "webhook_url": "where every decision is posted as a Standard Webhooks request",
-    "webhook_secret": "the whsec_… secret webhooks are signed with (firmly webhook secret makes one)",
-    "messages": "template overrides as YAML: action -> ru|en -> {subject, body}",
+    "sender_name": N_("who the messages are from, e.g. \"Клиника «Улыбка»\""),
+    "signature": N_("the last lines of every email (default: the sender name)"),
+    "reply_to": N_("the address replies go to"),
+    "senders": N_("several people the messages come from, as [{name, email}]; each counterparty hears one of them "
+                  "about one rule, and replies go back to that one"),
+    "quiet_hours": N_("when nothing is sent, in the workspace time zone (default 21:00-09:00; \"off\" for none)"),
+    "daily_limit": N_("at most this many messages a day to one counterparty (default 3; later ones wait a day)"),
+    "webhook_url": N_("where every decision is posted as a Standard Webhooks request"),
+    "webhook_secret": N_("the whsec_… secret webhooks are signed with (firmly webhook secret makes one)"),
+    "messages": N_("template overrides as YAML: action -> ru|en -> {subject, body}"),
     **seller.SETTINGS,  # the business's details on its invoices
     **own_page.SETTINGS,  # the link to the client's own page every message ends with
 }

@@ -30,6 +30,7 @@ from firmly.domain.ledger import statement
 from firmly.domain.messages import COMMUNICATED
 from firmly.domain.ports import AttemptRow, Store, UserStore
 from firmly.domain.rulebook import Rulebook
+from firmly.domain.vocabulary import N_
 from firmly.service import throttle, workspace
 from firmly.service.policy import explanation, row_to_decision
 from firmly.service.queries import present, public
@@ -37,9 +38,9 @@ from firmly.service.queries import present, public
 SECRET = "page_secret"  # the workspace's signing secret: made on first use, never listed
 GENERATION = "page_generation:"  # + a counterparty's key: its links' generation, raised by a revocation
 SETTINGS = {
-    "page_url": "where clients open their own page: the start of the link in every message "
-                "(default http://HOST:PORT of `firmly serve`)",
-    "page_link_days": "for how many days a link in a message opens the client's page (default 30)",
+    "page_url": N_("where clients open their own page: the start of the link in every message "
+                   "(default http://HOST:PORT of `firmly serve`)"),
+    "page_link_days": N_("for how many days a link in a message opens the client's page (default 30)"),
 }
 DEFAULT_DAYS = 30
 SALT = "firmly.own-page"

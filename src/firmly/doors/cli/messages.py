@@ -175,7 +175,7 @@ def workspace_show(db: Db = None, ws: Workspace = None, as_json: Json = False, l
     reader = _reader(store, lang)
     table = PlainTable(reader.say("setting"), reader.say("value"), reader.say("what it is"))
     for name, help_text in outbox.SETTINGS.items():
-        table.add_row(name, shown.get(name, "—"), help_text)
+        table.add_row(name, shown.get(name, "—"), reader.say(help_text))
     out.print(table)
 
 
