@@ -15,11 +15,13 @@ from fastapi.responses import RedirectResponse
 from firmly import redact
 from firmly.domain import limits
 from firmly.domain.clock import to_us
-from firmly.domain.errors import Busy, Conflict, FirmlyError, NotFound
+from firmly.domain.errors import Busy, Conflict, FirmlyError, InvalidInput, NotFound, Problem
 from firmly.domain.ports import Storage
+from firmly.domain.rulebook import Rulebook
 from firmly.doors.web import i18n
 from firmly.doors.web.app import Web
-from firmly.doors.web.security import Refused, Visitor
+from firmly.doors.web.security import Refused, Visitor, now_us
+from firmly.service import rulebooks
 
 T = TypeVar("T")
 
@@ -77,10 +79,21 @@ def body_of(document: str) -> str:
     return found.group(1) if found else document
 
 
-def loader(who: Visitor) -> str:
-    """Who loads a rulebook version from the web UI: the signed-in person."""
+async def stored_version(request: Request, who: Visitor, book: Rulebook) -> rulebooks.Loaded:
+    """A checked rulebook stored as a new version (or found the same as one), loaded by the signed-in person."""
     assert who.user is not None
-    return who.user.email
+    email = who.user.email
+    return await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us(), email))
+
+
+async def shown_when_stored(request: Request, who: Visitor, book: Rulebook) -> RedirectResponse | list[Problem]:
+    """Stores the rulebook and goes to its version's page; the problems the store found with it, if any, for the
+    form to show instead."""
+    try:
+        loaded = await stored_version(request, who, book)
+    except InvalidInput as exc:
+        return exc.problems
+    return back(f"/rulebooks/{loaded.id}/{loaded.version}?loaded={'new' if loaded.new else 'same'}")
 
 
 def local_time(value: str, tz: str) -> int | None:

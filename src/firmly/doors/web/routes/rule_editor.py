@@ -20,8 +20,8 @@ from firmly.domain.ports import StoredRulebook
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.domain.vocabulary import Words, plain
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, answer_async, back, field, loader, store_of, web
-from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
+from firmly.doors.web.routes._common import answer, field, shown_when_stored, store_of, web
+from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, signed_in
 from firmly.service import rulebooks, what_if_jobs
 
 router = APIRouter()
@@ -108,12 +108,10 @@ async def edit(request: Request, book_id: str, version: str) -> Response:
         book, problems = None, [*refused, *problems]
     job, waits = None, False
     if book is not None and action == "save":
-        try:
-            loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us(), loader(who)))
-        except InvalidInput as exc:
-            problems = exc.problems
-        else:
-            return back(f"/rulebooks/{loaded.id}/{loaded.version}?loaded={'new' if loaded.new else 'same'}")
+        shown = await shown_when_stored(request, who, book)
+        if not isinstance(shown, list):
+            return shown
+        problems = shown
     elif book is not None:
         store = store_of(request, who)
         try:

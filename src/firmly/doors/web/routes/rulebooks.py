@@ -21,16 +21,14 @@ from firmly.domain.vocabulary import Words
 from firmly.doors.web import i18n
 from firmly.doors.web.routes._common import (
     answer,
-    answer_async,
-    back,
     body_of,
     busy,
     field,
-    loader,
+    shown_when_stored,
     store_of,
     web,
 )
-from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, now_us, signed_in
+from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, signed_in
 from firmly.service import listing, rulebooks, what_if_jobs
 from firmly.service.policy import as_rulebook
 
@@ -108,12 +106,10 @@ async def upload(request: Request) -> Response:
         signed_in(request, ADMIN)
     book, problems = await run_in_threadpool(_parse, source, name)
     if book is not None and action == "load":
-        try:
-            loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us(), loader(who)))
-        except InvalidInput as exc:
-            problems = exc.problems
-        else:
-            return back(f"/rulebooks/{loaded.id}/{loaded.version}?loaded={'new' if loaded.new else 'same'}")
+        shown = await shown_when_stored(request, who, book)
+        if not isinstance(shown, list):
+            return shown
+        problems = shown
     return web(request).page(request, "rulebook_upload.html", http_status=422 if problems else 200, nav="rulebooks",
                              source=source, lines=_lines(source, problems) if problems else [], problems=problems,
                              checked=book if not problems else None)

@@ -15,7 +15,7 @@ from firmly.domain.messages import Fields, Letter, compose
 from firmly.domain.render import render_html
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, answer_async, back, body_of, field, loader, store_of, web
+from firmly.doors.web.routes._common import answer, answer_async, back, body_of, field, store_of, stored_version, web
 from firmly.doors.web.security import ADMIN, check_form, now_us, signed_in
 from firmly.service import rulebooks, starter, tokens
 
@@ -115,7 +115,7 @@ async def load(request: Request) -> Response:
         return web(request).page(request, "start.html", http_status=422, nav="start", values=values,
                                  errors=_field_errors(exc.problems), book=None, businesses=starter.BUSINESSES,
                                  presets=starter.PRESETS, currencies=starter.CURRENCIES, loaded=[])
-    loaded = await answer_async(lambda: rulebooks.load(store_of(request, who), book, now_us(), loader(who)))
+    loaded = await stored_version(request, who, book)
     return back(f"/start/events?loaded={loaded.id}")
 
 
