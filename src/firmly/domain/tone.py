@@ -121,10 +121,12 @@ _TOKEN: Final = re.compile(
 _WORD: Final = re.compile(r"[^\W\d_](?:\w|'(?=\w))*")
 # Markdown emphasis ("*missiles in the air*") is not a masked swear word: its stars become spaces.
 _EMPHASIS: Final = re.compile(r"(?<![\w*])\*([^\W_][^*\n]*?(?<=\w))\*(?![\w*])")
-# Swearing masked with dots ("х...ня", "б..дь", "с…ки"): the first letters of a swear word, dots, a short
-# ending. The dots become stars, so the masked-word root reads it; "ну...да", "так..." stay as written.
+# Swearing masked with dots ("х...ня", "б..дь", "с…ки", "отпи...ть"): the first letters of a swear word, dots,
+# a short ending; or, with an ellipsis and no ending, the first letters of mat alone ("разную х...", "аху...").
+# The dots become stars, so the masked-word roots read it; "ну...да", "так...", "е..." stay as written.
 _MASKED_DOTS: Final = re.compile(
-    r"(?<![\w.…*])(?:х|ху|оху|аху|б|бл|п|пи|пе|е|еб|су|с|д|де|дер|г|го|м|му)(\.{2,}|…+)(?=[а-я]{1,5}(?![\w.…*]))")
+    r"(?<![\w.…*])(?:(?:х|ху|оху|аху|б|бл|п|пи|пе|е|еб|су|с|д|де|дер|г|го|м|му|отпи|спи|пиз)(\.{2,}|…+)"
+    r"(?=[а-я]{1,5}(?![\w.…*]))|(?:х|оху|аху|пиз|бл|еб)(\.{3,}|…+)(?![\w.…*]))")
 _GAP: Final = re.compile(r"\.\.\.(\d*)")
 _GRAMMEME: Final = re.compile(r"[A-Za-z0-9-]+")
 _CYRILLIC: Final = re.compile(r"[а-я]")
@@ -183,7 +185,8 @@ def _prepared(text: str) -> str:
     if "*" in low:
         low = _EMPHASIS.sub(lambda m: f" {m[1]} ", low)  # same length: offsets hold
     if ".." in low or "…" in low:
-        low = _MASKED_DOTS.sub(lambda m: m[0][:m.start(1) - m.start()] + "*" * len(m[1]), low)
+        low = _MASKED_DOTS.sub(lambda m: m[0][:m.start(m.lastindex or 1) - m.start()] + "*" * len(m[m.lastindex or 1]),
+                               low)
     return low
 
 
