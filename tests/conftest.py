@@ -2,6 +2,11 @@
 
 In CI (CI=true) an unreachable PostgreSQL fails the PostgreSQL tests; elsewhere they are
 skipped with a message that names the setting which enables them.
+
+The tests connect to PostgreSQL as APP_ROLE, as firmly should run in production: a role that is no superuser
+and cannot bypass row-level security, owning the database it migrates (so FORCE ROW LEVEL SECURITY applies to
+it). The server URL's own user (a superuser, by default) only creates that role, and creates and drops the
+databases.
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ from sqlalchemy import create_engine, text
 
 PG_SETTING = "FIRMLY_TEST_POSTGRES_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+APP_ROLE = "firmly_app"  # CREATEDB: some tests make a database of their own, as this role
+_CREATE_ROLE = f"""DO $$ BEGIN
+    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- made already (by another test process)
+END $$"""
 
 
 def _pg_admin_url() -> str:
@@ -24,6 +34,12 @@ def _pg_admin_url() -> str:
 
 def _driver(url: str) -> str:
     return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def as_app(url: str) -> str:
+    """The same server and database, as APP_ROLE (no password: the test server trusts local connections)."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{APP_ROLE}@{rest.rsplit('@', 1)[-1]}"
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +58,9 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(message)
     name = f"firmly_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = admin_url.rsplit("/", 1)[0]
+        conn.execute(text(_CREATE_ROLE))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}'))
+    base = as_app(admin_url).rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
@@ -73,6 +90,8 @@ def forget_workspace(url: str, workspace: str) -> None:
         with engine.begin() as conn:
             if not conn.dialect.has_table(conn, "workspaces"):
                 return
+            if conn.dialect.name == "postgresql":  # row-level security: the workspace's rows only
+                conn.execute(text("SELECT set_config('firmly.workspace', :w, true)"), {"w": workspace})
             for table in reversed(metadata.sorted_tables):
                 column = table.c.get("workspace")
                 if column is None and table.name == "workspaces":

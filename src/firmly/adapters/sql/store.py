@@ -62,6 +62,12 @@ _DECISION_KEYS = tuple(c.name for c in decisions.columns if c.name != "workspace
 _DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
 
 
+# The workspace every transaction on PostgreSQL names for row-level security (migration 0014_row_security),
+# set with its advisory lock in one statement when it writes: a workspace's writers queue on that lock.
+_READ_BEGINS = text("SELECT set_config('firmly.workspace', :w, true)")
+_WRITE_BEGINS = text("SELECT set_config('firmly.workspace', :w, true), pg_advisory_xact_lock(hashtext(:w))")
+
+
 @contextmanager
 def _driver(engine: Engine, sql: str) -> Iterator[None]:
     """A driver's own error, from a statement sent past SQLAlchemy, as SQLAlchemy would have raised it: the
@@ -257,13 +263,28 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             conn.info["write"] = write
             try:
                 with domain_errors(), conn.begin():
-                    if write and self.dialect == "postgresql" and self.workspace:  # not for the worker's claims
-                        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:w))"), {"w": self.workspace})
+                    if self.dialect == "postgresql":  # row-level security admits this workspace's rows only
+                        # (the worker's claims, of no workspace, take no workspace's lock)
+                        begins = _WRITE_BEGINS if write and self.workspace else _READ_BEGINS
+                        conn.execute(begins, {"w": self.workspace})
                     self._conn = conn
                     yield
             finally:
                 self._conn = None
                 conn.close()
+
+    @contextmanager
+    def _through(self, path: str) -> Iterator[None]:
+        """The statements inside span workspaces by one of the narrow ways row-level security leaves open on
+        PostgreSQL (named and listed in migration 0014_row_security); SQLite has no row-level security."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        self._run("SELECT set_config('firmly.through', ?, true)", (path,))
+        try:
+            yield
+        finally:
+            self._run("SELECT set_config('firmly.through', '', true)", ())
 
     @property
     def c(self) -> Connection:
@@ -294,7 +315,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             conn.execute(text("SELECT 1"))
 
     def decision_counts(self) -> list[tuple[str, str, str, int]]:
-        with self.read():
+        with self.read(), self._through("metrics"):  # every workspace's tallies
             rows = self.c.execute(select(decisions.c.workspace, decisions.c.action, decisions.c.status, func.count())
                                   .group_by(decisions.c.workspace, decisions.c.action, decisions.c.status)
                                   .order_by(decisions.c.workspace, decisions.c.action, decisions.c.status))
@@ -626,7 +647,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         return bool(done.rowcount)
 
     def find_token(self, token_id: str) -> TokenRow | None:
-        r = self.c.execute(select(tokens).where(tokens.c.id == token_id)).first()
+        with self._through("tokens"):  # a request's token names its workspace
+            r = self.c.execute(select(tokens).where(tokens.c.id == token_id)).first()
         return None if r is None else TokenRow(r.id, r.workspace, r.role, r.name, r.hash, r.created_at, r.revoked_at)
 
     # -- the outbox and workspace settings ----------------------------------------------------------
@@ -648,14 +670,15 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         pick = select(outbox.c.workspace, outbox.c.id).where(due).order_by(outbox.c.next_at).limit(limit)
         if self.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)  # two workers never take the same message
-        order = {(r[0], r[1]): n for n, r in enumerate(self.c.execute(pick))}
-        if not order:
-            return []
-        # The picked rows in one statement (a statement per message cost as much as sending it), sent in the
-        # order they fell due
-        claimed = [_outbox_row(r) for r in self.c.execute(
-            update(outbox).where(and_(tuple_(outbox.c.workspace, outbox.c.id).in_(list(order)), due))
-            .values(status="sending", next_at=lease_until, claim=claim).returning(*outbox.c))]
+        with self._through("outbox"):  # the worker sends every workspace's messages
+            order = {(r[0], r[1]): n for n, r in enumerate(self.c.execute(pick))}
+            if not order:
+                return []
+            # The picked rows in one statement (a statement per message cost as much as sending it), sent in
+            # the order they fell due
+            claimed = [_outbox_row(r) for r in self.c.execute(
+                update(outbox).where(and_(tuple_(outbox.c.workspace, outbox.c.id).in_(list(order)), due))
+                .values(status="sending", next_at=lease_until, claim=claim).returning(*outbox.c))]
         claimed.sort(key=lambda r: order[(r.workspace, r.id)])
         return claimed
 
@@ -663,29 +686,36 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         if row.claim is None:
             return False
         # One conditional statement: on PostgreSQL a claim committed meanwhile is re-checked under the row lock
-        done = self.c.execute(update(outbox).where(and_(
-            outbox.c.workspace == row.workspace, outbox.c.id == row.id, outbox.c.status == "sending",
-            outbox.c.claim == row.claim)).values(next_at=lease_until))
+        with self._through("outbox"):
+            done = self.c.execute(update(outbox).where(and_(
+                outbox.c.workspace == row.workspace, outbox.c.id == row.id, outbox.c.status == "sending",
+                outbox.c.claim == row.claim)).values(next_at=lease_until))
         return bool(done.rowcount)
 
     def finish_outbox(self, row: OutboxRow) -> bool:
-        done = self.c.execute(update(outbox).where(and_(
-            outbox.c.workspace == row.workspace, outbox.c.id == row.id, outbox.c.claim.is_not_distinct_from(row.claim)))
-                              .values(status=row.status, attempts=row.attempts, next_at=row.next_at,
-                                      sent_at=row.sent_at, error=row.error, claim=None))
+        with self._through("outbox"):
+            done = self.c.execute(update(outbox).where(and_(
+                outbox.c.workspace == row.workspace, outbox.c.id == row.id,
+                outbox.c.claim.is_not_distinct_from(row.claim)))
+                                  .values(status=row.status, attempts=row.attempts, next_at=row.next_at,
+                                          sent_at=row.sent_at, error=row.error, claim=None))
         return bool(done.rowcount)
 
     def finish_outbox_batch(self, rows: list[OutboxRow]) -> list[bool]:
         # One statement per 500 messages, each row fenced by its own claim token as in `finish_outbox`
         self._commit_unflushed()
         marked: set[tuple[str, str]] = set()
+        with self._through("outbox"):
+            self._finish_chunks(rows, marked)
+        return [(r.workspace, r.id) in marked for r in rows]
+
+    def _finish_chunks(self, rows: list[OutboxRow], marked: set[tuple[str, str]]) -> None:
         for start in range(0, len(rows), 500):
             chunk = rows[start:start + 500]
             values = ", ".join(_FINISH_ROW for _ in chunk)
             params = [p for r in chunk for p in (r.workspace, r.id, r.claim, r.status, r.attempts, r.next_at,
                                                  r.sent_at, r.error)]
             marked.update((w, i) for w, i in self._rows(_FINISH_BATCH.format(values=values), params))
-        return [(r.workspace, r.id) in marked for r in rows]
 
     def _commit_unflushed(self) -> None:
         """Marks what was sent: on PostgreSQL its commit need not wait for the log's flush to disk. The mark is
@@ -733,13 +763,15 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             self.c.execute(workspace_settings.insert().values(workspace=self.workspace, name=name, value=value))
 
     def all_workspaces(self) -> list[str]:
-        return [r[0] for r in self.c.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
+        with self._through("workspaces"):  # the worker's clock visits each
+            return [r[0] for r in self.c.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
 
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.
 
-        Straight to the driver: SQLite's executemany, PostgreSQL's COPY (through a temporary table
-        for an upsert). SQLAlchemy's per-row parameter handling cost more than the database's work.
+        Straight to the driver: SQLite's executemany, PostgreSQL's COPY into a temporary table and one
+        INSERT from it (COPY FROM cannot write a table under row-level security, whose policies INSERT
+        checks). SQLAlchemy's per-row parameter handling cost more than the database's work.
         """
         names, conflict, sql = _bulk_sql(table, keys)
         raw: Any = self.c.connection.driver_connection
@@ -748,17 +780,13 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                 raw.executemany(sql, rows)
             return
         with _driver(self.engine, f"COPY {table.name}"), raw.cursor() as cursor:
-            target = f'"{table.name}"'
-            if keys is not None:
-                target = f"firmly_load_{table.name}"
-                cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE "{table.name}") '
-                               "ON COMMIT DELETE ROWS")
+            target = f"firmly_load_{table.name}"
+            cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE "{table.name}") ON COMMIT DELETE ROWS')
             with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            if keys is not None:
-                cursor.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {target}{conflict}')
-                cursor.execute(f"TRUNCATE {target}")
+            cursor.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {target}{conflict}')
+            cursor.execute(f"TRUNCATE {target}")
 
 
 @lru_cache(maxsize=64)
