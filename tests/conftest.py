@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 PG_SETTING = "FIRMLY_TEST_POSTGRES_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
@@ -80,6 +80,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def in_workspace(conn: Connection, workspace: str) -> None:
+    """Name the workspace of this transaction, as the store does: on PostgreSQL row-level security shows a
+    connection only the rows of the workspace its transaction names (SQLite has none)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT set_config('firmly.workspace', :w, true)"), {"w": workspace})
+
+
 def forget_workspace(url: str, workspace: str) -> None:
     """Remove every row of a workspace, so that a test starts it afresh on a PostgreSQL database that the
     earlier tests of this session (one per xdist worker) shared (a SQLite file is new for each test)."""
@@ -90,8 +97,7 @@ def forget_workspace(url: str, workspace: str) -> None:
         with engine.begin() as conn:
             if not conn.dialect.has_table(conn, "workspaces"):
                 return
-            if conn.dialect.name == "postgresql":  # row-level security: the workspace's rows only
-                conn.execute(text("SELECT set_config('firmly.workspace', :w, true)"), {"w": workspace})
+            in_workspace(conn, workspace)
             for table in reversed(metadata.sorted_tables):
                 column = table.c.get("workspace")
                 if column is None and table.name == "workspaces":

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, update
 
 from firmly.adapters.sql.tables import events
+from tests.conftest import in_workspace
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "firmly" / "examples" / "clinic-en"
 STALE = {"tone": "neutral", "kinds": [], "phrases": [], "polite": [], "language": "ru"}  # stored before `undirected`
@@ -42,12 +43,14 @@ def test_replay_renews_the_tone_of_stored_messages(tmp_path: Path, database_url:
     engine = create_engine(_driver(database_url))
     try:
         def stored() -> dict[str, object]:
-            with engine.connect() as conn:
+            with engine.begin() as conn:
+                in_workspace(conn, ws)
                 raw = conn.execute(select(events.c.tone).where(events.c.id == mid)).scalar_one()
             return dict(json.loads(raw))
 
         assert stored()["tone"] == "hostile"  # read on arrival with the current analyser
         with engine.begin() as conn:
+            in_workspace(conn, ws)
             conn.execute(update(events).where(events.c.id == mid).values(tone=json.dumps(STALE)))
         proc = firmly(tmp_path, database_url, ws, "replay")
         assert proc.returncode == 0, proc.stderr
