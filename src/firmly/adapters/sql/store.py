@@ -64,8 +64,9 @@ _DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
 
 # The workspace every transaction on PostgreSQL names for row-level security (migration 0014_row_security),
 # set with its advisory lock in one statement when it writes: a workspace's writers queue on that lock.
-_READ_BEGINS = text("SELECT set_config('firmly.workspace', :w, true)")
-_WRITE_BEGINS = text("SELECT set_config('firmly.workspace', :w, true), pg_advisory_xact_lock(hashtext(:w))")
+# Straight to the driver: through SQLAlchemy this statement cost as much again as its round trip.
+_READ_BEGINS = "SELECT set_config('firmly.workspace', ?, true)"
+_WRITE_BEGINS = "SELECT set_config('firmly.workspace', ?, true), pg_advisory_xact_lock(hashtext(?))"
 
 
 @contextmanager
@@ -263,11 +264,13 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             conn.info["write"] = write
             try:
                 with domain_errors(), conn.begin():
-                    if self.dialect == "postgresql":  # row-level security admits this workspace's rows only
-                        # (the worker's claims, of no workspace, take no workspace's lock)
-                        begins = _WRITE_BEGINS if write and self.workspace else _READ_BEGINS
-                        conn.execute(begins, {"w": self.workspace})
                     self._conn = conn
+                    if self.dialect == "postgresql":  # row-level security admits this workspace's rows only
+                        ws = self.workspace  # (the worker's claims, of no workspace, take no workspace's lock)
+                        if write and ws:
+                            self._run(_WRITE_BEGINS, (ws, ws))
+                        else:
+                            self._run(_READ_BEGINS, (ws,))
                     yield
             finally:
                 self._conn = None
@@ -281,10 +284,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             yield
             return
         self._run("SELECT set_config('firmly.through', ?, true)", (path,))
-        try:
-            yield
-        finally:
-            self._run("SELECT set_config('firmly.through', '', true)", ())
+        yield  # an error inside ends the transaction, and the setting with it (a reset would hide the error)
+        self._run("SELECT set_config('firmly.through', '', true)", ())
 
     @property
     def c(self) -> Connection:
