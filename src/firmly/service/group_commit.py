@@ -16,19 +16,26 @@ A request larger than a transaction (`max_events`) is stored in slices. It is an
 stored (its results, in order, are its slices' results one after another); should a slice fail, it gets the error
 and its remaining slices are not stored: the slices before it are, and sending the request again completes it
 (events are idempotent by id: those stored come back as `duplicate`). A crash loses at most the slice in flight.
+
+A request may ask to be answered once its events are stored, before they are decided (`later`, the API's
+`Prefer: respond-async`): it shares transactions only with requests that ask the same. Its events are decided
+by a settler thread right after (`settle.settle`, a chunk a transaction, taking turns with the writer on the
+workspace's write lock), or by whichever read of the workspace comes first.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from firmly.domain.ports import Store
-from firmly.service import ingest
+from firmly.service import ingest, settle
 from firmly.service.ingest import IngestReport, Parsed, Rejection
 
 # Per transaction: a crash loses at most the transaction in flight. Not smaller, though a smaller one would
@@ -36,12 +43,14 @@ from firmly.service.ingest import IngestReport, Parsed, Rejection
 # event dated before one of an earlier slice then refolds its counterparty, where stored as one it would not;
 # the decisions come out the same, but the superseded ones stored on the way and the counts told differ.
 MAX_EVENTS = 20_000
+log = logging.getLogger("firmly.settle")
 
 
 @dataclass(slots=True, eq=False)
 class _Request:
     store: Store
     parsed: list[Parsed]
+    later: bool = False  # answered once stored; decided after (`settle`)
     done: Future[IngestReport] = field(default_factory=Future)
     taken: int = 0  # items handed to the writer so far
     started: bool = False
@@ -75,17 +84,22 @@ class _Writer:
 
 
 class GroupCommit:
-    """`submit` queues a request and returns at once; a writer thread starts with the first request."""
+    """`submit` queues a request and returns at once; a writer thread starts with the first request.
+    `backlog`: how many events may wait to be decided in a workspace (`later` requests past it fail, Backlog);
+    `opener`: a store of a workspace, of its own, for the settler thread (None: no settler, reads settle)."""
 
-    def __init__(self, max_events: int = MAX_EVENTS) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS, backlog: int = settle.BACKLOG,
+                 opener: Callable[[str], Store] | None = None) -> None:
         self.max_events = max_events
+        self.backlog = backlog
         self._writers: dict[tuple[int, str] | None, _Writer] = {}
         self._lock = threading.Lock()
         self._counting = threading.Lock()
         self.groups = 0  # transactions written, for the metrics: requests / groups is how much was shared
+        self._settler = _Settler(opener) if opener is not None else None
 
-    def submit(self, store: Store, parsed: list[Parsed]) -> Future[IngestReport]:
-        request = _Request(store, parsed)
+    def submit(self, store: Store, parsed: list[Parsed], later: bool = False) -> Future[IngestReport]:
+        request = _Request(store, parsed, later)
         lane = _lane(store)
         with self._lock:  # queued under the lock, so that a close() meanwhile stops the writer after it
             writer = self._writers.get(lane)
@@ -105,6 +119,8 @@ class GroupCommit:
                 writer.queue.put(None)
         for writer in writers:
             writer.thread.join()
+        if self._settler is not None:
+            self._settler.close()
 
     def _run(self, arriving: queue.SimpleQueue[_Request | None]) -> None:
         # Per workspace, its requests in arrival order; the workspaces in the order of their turns
@@ -145,6 +161,8 @@ class GroupCommit:
         size = 0
         while requests and size < limit:
             request = requests[0]
+            if group and request.later != group[0].request.later:
+                break  # acknowledged only, or decided too: one transaction does one or the other
             if request.failed or (not request.started and not request.done.set_running_or_notify_cancel()):
                 requests.popleft()  # cancelled while queued, or a slice of it failed: the rest is not stored
                 continue
@@ -159,9 +177,10 @@ class GroupCommit:
         return group
 
     def _store(self, group: list[_Slice]) -> None:
+        first = group[0].request
         try:
-            report = ingest.ingest(group[0].request.store, [item for part in group for item in part.parsed],
-                                   detailed=True)
+            report = ingest.ingest(first.store, [item for part in group for item in part.parsed],
+                                   detailed=True, later=first.later, backlog=self.backlog)
         except Exception as exc:  # handed to the requests that wait for it
             if len(group) == 1:
                 self._fail(group[0].request, exc)
@@ -172,6 +191,8 @@ class GroupCommit:
             return
         with self._counting:
             self.groups += 1
+        if first.later and report.stored and self._settler is not None:
+            self._settler.wake(first.store.workspace)
         for part, own in zip(group, split(report, [p.parsed for p in group]), strict=True):
             request = part.request
             whole = own if request.report is None else _merged(request.report, own)
@@ -191,7 +212,8 @@ def _merged(before: IngestReport, after: IngestReport) -> IngestReport:
     """A request's report over two slices: the second's results follow the first's."""
     return IngestReport(stored=before.stored + after.stored, duplicates=before.duplicates + after.duplicates,
                         decisions=before.decisions + after.decisions, rejected=before.rejected + after.rejected,
-                        results=(before.results or []) + (after.results or []))
+                        results=(before.results or []) + (after.results or []),
+                        through=max(before.through, after.through))
 
 
 def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestReport]:
@@ -215,7 +237,7 @@ def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestRepo
                          decisions=claimed[i] + (unclaimed if i == latest else 0),
                          rejected=[_rejection(parsed, r) for parsed, r in zip(requests[i], part, strict=True)
                                    if r["status"] == "rejected"],
-                         results=part)
+                         results=part, through=report.through)
             for i, part in enumerate(mine)]
 
 
@@ -223,3 +245,50 @@ def _rejection(parsed: Parsed, result: dict[str, Any]) -> Rejection:
     where, line, item = parsed
     return item if isinstance(item, Rejection) else Rejection(where, line, result["id"], result["field"],
                                                               result["reason"])
+
+
+class _Settler:
+    """One thread that decides what the workspaces of this process acknowledged, as soon as it can."""
+
+    def __init__(self, opener: Callable[[str], Store]) -> None:
+        self.opener = opener
+        self._due: dict[str, None] = {}  # workspaces to settle, in the order they were woken for
+        self._lock = threading.Lock()
+        self._woken = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    def wake(self, workspace: str) -> None:
+        with self._lock:
+            self._due[workspace] = None
+            if self._thread is None:
+                self._closing = False
+                self._thread = threading.Thread(target=self._run, name="firmly-settler", daemon=True)
+                self._thread.start()
+        self._woken.set()
+
+    def close(self) -> None:
+        """Stop after the chunk in hand (what is left waits for the next read or server)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._closing = True
+        self._woken.set()
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while not self._closing:
+            self._woken.wait()
+            self._woken.clear()
+            while not self._closing:
+                with self._lock:
+                    if not self._due:
+                        break
+                    workspace = next(iter(self._due))
+                    del self._due[workspace]
+                try:
+                    store = self.opener(workspace)
+                    while not self._closing and settle.settle(store, settle.CHUNK):
+                        pass
+                except Exception:  # the thread outlives any failure: the next read settles, and says why
+                    log.exception("firmly: deciding the events waiting in workspace %r failed", workspace)
