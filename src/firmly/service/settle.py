@@ -34,11 +34,12 @@ RATE = 5_000  # events decided per second, about, on a small server: what Retry-
 
 
 def settle(store: Store, budget: int | None = None) -> int:
-    """Decide the waiting events (up to `budget` of them), a transaction per `CHUNK`; returns how many."""
+    """Decide the waiting events, a transaction per `CHUNK`, all of them or until `budget` are; returns how
+    many were."""
     done = 0
     while budget is None or done < budget:
         with store.write():
-            decided = decide_waiting(store, CHUNK if budget is None else min(CHUNK, budget - done))
+            decided = decide_waiting(store, CHUNK)
         if not decided:
             break
         done += decided
@@ -91,15 +92,15 @@ def decide_waiting(store: Store, limit: int) -> int:
 
 
 def admit(store: Store, ws: WorkspaceInfo, new: list[Event], arrived: int, bound: int) -> None:
-    """Inside a write transaction: acknowledge `new` without deciding them, unless more than `bound` events
-    would then wait (Backlog, nothing stored). Past half the bound, the request first decides as many waiting
-    events as it brings, so that a backlog stops growing while senders outpace deciding."""
-    if ws.pending + len(new) > bound:
+    """Inside a write transaction: acknowledge `new` without deciding them, unless events wait already and more
+    than `bound` would then (Backlog, nothing stored). Past half the bound, the request first decides a chunk of the
+    waiting events, so that a backlog stops growing while senders outpace deciding: appends wait for it."""
+    if ws.pending and ws.pending + len(new) > bound:  # (into an empty backlog any request fits)
         wait = max(1, min(60, math.ceil(ws.pending / RATE)))
         raise Backlog(f"{ws.pending} events wait to be decided in workspace {store.workspace!r}, and at most "
                       f"{bound} may: nothing of these {len(new)} was stored; send them again in {wait} s", wait)
     if ws.pending > bound // 2:
-        decide_waiting(store, len(new))
+        decide_waiting(store, CHUNK)
     store.stage_events(new, arrived)
 
 
