@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from firmly.domain.clock import parse_instant
 from firmly.domain.errors import Backlog
 from firmly.domain.tone import Tone
-from firmly.domain.clock import parse_instant
 from firmly.service import ingest, rulebooks, settle
-from tests.contract.test_group_commit import CLINIC
 from tests.contract.conftest import Contracted, MakeStore
+from tests.contract.test_group_commit import CLINIC
 from tests.contract.test_store import event
 
 
