@@ -23,7 +23,7 @@ def _info(store: Contracted) -> tuple[int, int, int]:
 
 def test_staged_events_wait_in_arrival_order_apart_from_the_log(store: Contracted) -> None:
     first = event("s1", "appointment.booked", "anna", "2026-03-02T10:00:00+03:00", appointment="a1",
-                  starts_at="2026-03-05T10:00:00+03:00")
+                  starts_at="2026-03-05T10:00:00+03:00", partner="clinic-1")
     first.tone = Tone("hostile", ("insult",), ("idiot",), (), "en")
     second = event("s2", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00", appointment="a0")
     third = event("s3", "appointment.attended", "boris", "2026-03-01T11:00:00+03:00", appointment="b0")
@@ -42,6 +42,8 @@ def test_staged_events_wait_in_arrival_order_apart_from_the_log(store: Contracte
             ("s1", 1, 1, 1_000), ("s2", 2, 1, 1_000), ("s3", 3, 3, 2_000)]
         assert waiting[0][0].data == first.data and waiting[0][0].tone == first.tone
         assert waiting[0][0].digest == first.digest and waiting[0][0].at == first.at
+        assert (waiting[0][0].partner, waiting[1][0].partner) == ("clinic-1", None)
+        assert waiting[0][0].occurred_at == first.occurred_at and waiting[0][0].type == first.type
         assert [ev.id for ev, _, _ in store.staged_events(2)] == ["s1", "s2"]
 
 

@@ -271,9 +271,10 @@ class CountingWriter(GroupCommit):
         super().__init__()
         self.submitted = 0  # only the event loop's thread submits (and the test, before the posts)
 
-    def submit(self, store: Store, parsed: list[ingest.Parsed]) -> Future[ingest.IngestReport]:
+    def submit(self, store: Store, parsed: list[ingest.Parsed], later: bool = False
+               ) -> Future[ingest.IngestReport]:
         self.submitted += 1
-        return super().submit(store, parsed)
+        return super().submit(store, parsed, later)
 
 
 def _clinic_workspace(database_url: str, name: str) -> tuple[Store, str]:

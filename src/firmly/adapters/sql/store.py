@@ -440,18 +440,17 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         for ev in new:
             ev.seq = seq
             seq += 1
-            rows.append((ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.occurred_at, ev.at, encode(ev.data).decode(),
-                         ev.digest, None if ev.tone is None else encode(ev.tone).decode(), batch, arrived))
+            rows.append((ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.partner, ev.occurred_at, ev.at,
+                         encode(ev.data).decode(), ev.digest, None if ev.tone is None else encode(ev.tone).decode(),
+                         batch, arrived))
         self._bulk(arrivals, rows)
         self._run("UPDATE workspaces SET next_seq = ? WHERE id = ?", (seq, self.workspace))
 
     def staged_events(self, limit: int) -> list[tuple[Event, int, int]]:
-        rows = self._rows('SELECT id, "type", counterparty, occurred_at, "at", data, digest, seq, tone, batch, '
-                          "arrived_at FROM arrivals WHERE workspace = ? ORDER BY seq LIMIT ?", (self.workspace, limit))
-        decode = _unjson.decode
-        return [(Event(id=r[0], type=r[1], counterparty=r[2], occurred_at=r[3], at=r[4], data=decode(r[5]),
-                       digest=r[6], seq=r[7], tone=None if r[8] is None else _tones.decode(r[8])), r[9], r[10])
-                for r in rows]
+        rows = self._rows('SELECT id, "type", counterparty, occurred_at, "at", data, digest, seq, partner, tone, '
+                          "batch, arrived_at FROM arrivals WHERE workspace = ? ORDER BY seq LIMIT ?",
+                          (self.workspace, limit))
+        return [(event, r[10], r[11]) for event, r in zip(self._rows_to_events(rows), rows, strict=True)]
 
     def admit_events(self, new: list[Event]) -> None:
         if not new:

@@ -67,6 +67,7 @@ arrivals = Table(
     Column("id", String(200), nullable=False),
     Column("type", String(100), nullable=False),
     Column("counterparty", String(200), nullable=False),
+    Column("partner", String(200), nullable=True),  # as the event names it (data.partner); deciding may add one
     Column("occurred_at", String(40), nullable=False),
     Column("at", BigInteger, nullable=False),
     Column("data", Text, nullable=False),

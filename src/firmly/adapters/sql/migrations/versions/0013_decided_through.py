@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(200), nullable=False),
         sa.Column("type", sa.String(100), nullable=False),
         sa.Column("counterparty", sa.String(200), nullable=False),
+        sa.Column("partner", sa.String(200), nullable=True),
         sa.Column("occurred_at", sa.String(40), nullable=False),
         sa.Column("at", sa.BigInteger, nullable=False),
         sa.Column("data", sa.Text, nullable=False),
