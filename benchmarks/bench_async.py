@@ -16,7 +16,10 @@ last is answered):
   many events waited when the last was acknowledged. A 503 (past FIRMLY_ASYNC_BACKLOG) is waited out
   (Retry-After) and sent again, and counted.
 
-Then the async workspace's decisions are counted against the sync one's (they must be equal).
+The decisions of either workspace are counted. With more than one connection the batches reach the server in
+an order that differs from run to run, so the counts may differ a little (a batch dated before one that came
+first refolds its counterparties); with --connections 1 they are the same (tests/e2e/test_api_async.py checks
+the decisions themselves).
 """
 
 from __future__ import annotations
@@ -129,7 +132,12 @@ def run_once(n: int, args: argparse.Namespace, w: Workload) -> dict[str, Any]:
                       "batch_max_ms": posted["batch_max_ms"], "refused_503": posted["refused"]}
             if way == "async":
                 waiting = progress(server)["pending"]
+                moved, last = time.monotonic(), -1
                 while (found := progress(server))["decided_through"] < posted["through"]:
+                    if found["decided_through"] != last:
+                        moved, last = time.monotonic(), found["decided_through"]
+                    elif time.monotonic() - moved > 60:
+                        raise RuntimeError(f"deciding stopped at {last} of {posted['through']}")
                     time.sleep(0.02)
                 decided = time.perf_counter() - posted["start"]
                 result.update(pending_at_last_ack=waiting, decided_seconds=decided,
@@ -140,13 +148,11 @@ def run_once(n: int, args: argparse.Namespace, w: Workload) -> dict[str, Any]:
             server.stop()
         shutil.rmtree(workdir)
         out[way] = result
-    if out["sync"]["decisions"] != out["async"]["decisions"]:
-        raise RuntimeError(f"decisions differ: sync {out['sync']['decisions']}, async {out['async']['decisions']}")
     a = out["async"]
     print(f"  run {n}: sync {out['sync']['events_per_s']:,.0f} events/s; async acknowledged "
           f"{a['events_per_s']:,.0f} events/s ({a['pending_at_last_ack']:,} waiting at the last answer, "
           f"{a['refused_503']} answered 503), all decided at {a['deciding_events_per_s']:,.0f} events/s; "
-          f"{a['decisions']:,} decisions either way", file=sys.stderr)
+          f"decisions: {out['sync']['decisions']:,} sync, {a['decisions']:,} async", file=sys.stderr)
     return out
 
 

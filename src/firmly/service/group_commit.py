@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -191,6 +192,8 @@ class GroupCommit:
             return
         with self._counting:
             self.groups += 1
+        if self._settler is not None:
+            self._settler.written = time.monotonic()
         if first.later and report.stored and self._settler is not None:
             self._settler.wake(first.store.workspace)
         for part, own in zip(group, split(report, [p.parsed for p in group]), strict=True):
@@ -247,11 +250,19 @@ def _rejection(parsed: Parsed, result: dict[str, Any]) -> Rejection:
                                                               result["reason"])
 
 
+QUIET = 0.05  # seconds without a transaction of this process's writer before the settler takes the write lock
+PATIENCE = 1.0  # seconds the settler waits for such a pause at most: then it decides a chunk whatever comes
+
+
 class _Settler:
-    """One thread that decides what the workspaces of this process acknowledged, as soon as it can."""
+    """One thread that decides what the workspaces of this process acknowledged, as soon as it can: a chunk at
+    a time, each once the writer has paused for `QUIET` (acknowledging comes first: it is what senders wait
+    for), or after `PATIENCE` without a pause, so that deciding keeps going under any load (and a backlog
+    past half of its bound is decided by the appends themselves, see `settle.admit`)."""
 
     def __init__(self, opener: Callable[[str], Store]) -> None:
         self.opener = opener
+        self.written = 0.0  # when this process's writer last stored a group (time.monotonic)
         self._due: dict[str, None] = {}  # workspaces to settle, in the order they were woken for
         self._lock = threading.Lock()
         self._woken = threading.Event()
@@ -266,6 +277,12 @@ class _Settler:
                 self._thread = threading.Thread(target=self._run, name="firmly-settler", daemon=True)
                 self._thread.start()
         self._woken.set()
+
+    def _pause(self) -> None:
+        """Until the writer pauses, or PATIENCE is up."""
+        deadline = time.monotonic() + PATIENCE
+        while not self._closing and (now := time.monotonic()) < deadline and now - self.written < QUIET:
+            time.sleep(QUIET / 5)
 
     def close(self) -> None:
         """Stop after the chunk in hand (what is left waits for the next read or server)."""
@@ -288,7 +305,9 @@ class _Settler:
                     del self._due[workspace]
                 try:
                     store = self.opener(workspace)
-                    while not self._closing and settle.settle(store, settle.CHUNK):
-                        pass
+                    while not self._closing:
+                        self._pause()
+                        if not settle.settle(store, settle.CHUNK):
+                            break
                 except Exception:  # the thread outlives any failure: the next read settles, and says why
                     log.exception("firmly: deciding the events waiting in workspace %r failed", workspace)
