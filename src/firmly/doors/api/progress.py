@@ -3,9 +3,9 @@ and decide nothing themselves (every other read decides what waits first)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from firmly.domain.clock import iso
 from firmly.doors.api.auth import Anyone
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/v1", responses=ERRORS)
 @router.get("/events/through/{through}", tags=["events"],
             summary="How far deciding has come: are the events of an answer 202 decided?",
             response_model=None, responses=answer(DECIDED_THROUGH))
-def get_through(through: int, who: Anyone) -> dict[str, Any]:
+def get_through(through: Annotated[int, Path(ge=0, description="an answer 202's `through`")],
+                who: Anyone) -> dict[str, Any]:
     """`done` once every event up to the arrival number `through` (an answer 202's) is decided; until then
     `pending` events wait. It decides nothing itself: it tells."""
     found = settle.progress(workspace.info(who.store))
