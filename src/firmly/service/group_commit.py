@@ -150,11 +150,21 @@ class GroupCommit:
             if requests:
                 waiting[where] = requests  # its next slice after the other workspaces' turns
             if group:
-                try:
-                    self._store(group)
-                except Exception as exc:  # the writer must outlive any one group
-                    for part in group:
-                        self._fail(part.request, exc)
+                self._write(group)
+
+    def _write(self, group: list[_Slice]) -> None:
+        """Store a group, the settler told meanwhile that the writer is busy."""
+        settler = self._settler
+        if settler is not None:
+            settler.busy(1)
+        try:
+            self._store(group)
+        except Exception as exc:  # the writer must outlive any one group
+            for part in group:
+                self._fail(part.request, exc)
+        finally:
+            if settler is not None:
+                settler.busy(-1)
 
     def _take(self, requests: deque[_Request], limit: int) -> list[_Slice]:
         """One workspace's next transaction: its waiting requests' next items, up to `limit`."""
@@ -192,8 +202,6 @@ class GroupCommit:
             return
         with self._counting:
             self.groups += 1
-        if self._settler is not None:
-            self._settler.written = time.monotonic()
         if first.later and report.stored and self._settler is not None:
             self._settler.wake(first.store.workspace)
         for part, own in zip(group, split(report, [p.parsed for p in group]), strict=True):
@@ -250,19 +258,20 @@ def _rejection(parsed: Parsed, result: dict[str, Any]) -> Rejection:
                                                               result["reason"])
 
 
-QUIET = 0.05  # seconds without a transaction of this process's writer before the settler takes the write lock
-PATIENCE = 1.0  # seconds the settler waits for such a pause at most: then it decides a chunk whatever comes
+QUIET = 0.1  # seconds without a transaction of this process's writers before the settler takes the write lock
+PATIENCE = 2.0  # seconds the settler waits for such a pause at most: then it decides a chunk whatever comes
 
 
 class _Settler:
     """One thread that decides what the workspaces of this process acknowledged, as soon as it can: a chunk at
-    a time, each once the writer has paused for `QUIET` (acknowledging comes first: it is what senders wait
+    a time, each once the writers have paused for `QUIET` (acknowledging comes first: it is what senders wait
     for), or after `PATIENCE` without a pause, so that deciding keeps going under any load (and a backlog
     past half of its bound is decided by the appends themselves, see `settle.admit`)."""
 
     def __init__(self, opener: Callable[[str], Store]) -> None:
         self.opener = opener
-        self.written = 0.0  # when this process's writer last stored a group (time.monotonic)
+        self.written = 0.0  # when this process's writers last stored a group (time.monotonic)
+        self.writing = 0  # groups being stored now (a writer per workspace on PostgreSQL: one count for all)
         self._due: dict[str, None] = {}  # workspaces to settle, in the order they were woken for
         self._lock = threading.Lock()
         self._woken = threading.Event()
@@ -278,10 +287,17 @@ class _Settler:
                 self._thread.start()
         self._woken.set()
 
+    def busy(self, change: int) -> None:
+        """A writer starts (1) or ends (-1) storing a group."""
+        with self._lock:
+            self.writing += change
+            self.written = time.monotonic()
+
     def _pause(self) -> None:
         """Until the writer pauses, or PATIENCE is up."""
         deadline = time.monotonic() + PATIENCE
-        while not self._closing and (now := time.monotonic()) < deadline and now - self.written < QUIET:
+        while not self._closing and (now := time.monotonic()) < deadline and (
+                self.writing or now - self.written < QUIET):
             time.sleep(QUIET / 5)
 
     def close(self) -> None:
