@@ -8,7 +8,7 @@ import pytest
 from firmly.domain.clock import parse_instant
 from firmly.domain.errors import Backlog
 from firmly.domain.tone import Tone
-from firmly.service import ingest, rulebooks, settle
+from firmly.service import clock, exceptions, ingest, rulebooks, settle
 from tests.contract.conftest import Contracted, MakeStore
 from tests.contract.test_group_commit import CLINIC
 from tests.contract.test_store import event
@@ -152,3 +152,28 @@ def test_an_ingest_that_decides_at_once_decides_what_waits_first(store: Contract
     with store.read():
         assert {ev.id: ev.seq for ev in store.all_events()} == {"w-0": 1, "w-0-x": 2, "w-1": 3, "w-1-x": 4,
                                                                 "x-0": 5, "x-0-x": 6}
+
+
+def test_past_half_the_backlog_a_post_first_decides_what_waits(store: Contracted) -> None:
+    ingest.ingest(store, _visits("h", 3), now=NOW, later=True, backlog=10)  # 6 wait: over half of 10
+    report = ingest.ingest(store, _visits("i", 1), now=NOW, later=True, backlog=10, detailed=True)
+    assert report.stored == 2
+    assert _info(store) == (9, 7, 2)  # the 6 decided first, in the post's transaction; its own 2 wait
+    with store.read():
+        assert [ev.id for ev, _, _ in store.staged_events(10)] == ["i-0", "i-0-x"]
+
+
+def test_a_tick_and_a_persons_act_come_after_what_was_acknowledged(store: Contracted) -> None:
+    rulebooks.load(store, rulebooks.read(CLINIC / "rulebook.yaml"), 0)
+    ingest.ingest(store, _visits("t", 3), now=NOW, later=True)
+    clock.tick(store, NOW, now=NOW)
+    assert _info(store)[2] == 0
+    with store.read():
+        assert "feedback" in {d["action"] for d in store.decisions()}
+    ingest.ingest(store, _visits("u", 1), now=NOW, later=True)
+    exceptions.set_exception(store, "c0", "late_change", "2100-01-01T00:00:00+00:00", "a family matter", "desk")
+    assert _info(store)[2] == 0
+    with store.read():
+        seqs = {ev.id: ev.seq for ev in store.all_events()}
+        made = [ev for ev in store.events_of_type("exception.set")]
+    assert len(made) == 1 and made[0].seq > seqs["u-0-x"] > seqs["u-0"]  # stored after what was acknowledged
