@@ -190,6 +190,8 @@ class GroupCommit:
     def _store(self, group: list[_Slice]) -> None:
         first = group[0].request
         try:
+            if not first.later:  # what waits is decided first: a chunk a transaction, not all in this group's
+                settle.settled(first.store)
             report = ingest.ingest(first.store, [item for part in group for item in part.parsed],
                                    detailed=True, later=first.later, backlog=self.backlog)
         except Exception as exc:  # handed to the requests that wait for it

@@ -32,6 +32,8 @@ one workspace and has a role: `admin`, `operator` (reviews, counterparties), `vi
 `ingest` (events only). Create one with `firmly token create --workspace W --role R`.
 `/metrics` (every workspace's figures) takes the installation's own `FIRMLY_METRICS_TOKEN` instead, and is
 off while that is not set.
+`POST /v1/events` with `Prefer: respond-async` answers 202 once the events are stored; they are decided right
+after, and every read decides what still waits first (`Location`, `GET /v1/workspace`: how far deciding has come).
 Errors are `{"error": {"code", "message", "field"}}`."""
 
 
