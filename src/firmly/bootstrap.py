@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -15,11 +16,11 @@ from firmly.adapters.clock import FixedClock, SystemClock
 from firmly.adapters.sql.store import SqlStore, make_engine
 from firmly.domain.clock import TimeError, parse_instant
 from firmly.domain.durations import DurationError, parse_duration, to_us
-from firmly.domain.errors import FirmlyError
+from firmly.domain.errors import FirmlyError, StorageError
 from firmly.domain.ports import Clock, Documents, Store
 from firmly.domain.tone import analyse
 from firmly.doors import catalogues  # the .po files beside the doors that show them
-from firmly.service import bulk, tone, wallclock, wording
+from firmly.service import bulk, settle, tone, wallclock, wording
 
 if TYPE_CHECKING:
     from firmly.service import worker
@@ -39,9 +40,24 @@ def engine(database_url: str | None = None) -> Engine:
     return _engine(config.DATABASE_URL.value(database_url))
 
 
-def store(database_url: str | None = None, workspace: str | None = None) -> SqlStore:
+def store(database_url: str | None = None, workspace: str | None = None, settled: bool = True) -> SqlStore:
+    """A workspace's store: how every door reaches one. `settled`: the events the workspace acknowledged
+    before deciding them (`Prefer: respond-async`) are decided first, so that whatever the door reads shows
+    them; a database or workspace not there yet is left to the command to report."""
     url = config.DATABASE_URL.value(database_url)
-    return SqlStore(_engine(url), config.WORKSPACE.value(workspace))
+    found = SqlStore(_engine(url), config.WORKSPACE.value(workspace))
+    if settled:
+        with contextlib.suppress(StorageError):
+            settle.settled(found)
+    return found
+
+
+def backlog() -> int:
+    """FIRMLY_ASYNC_BACKLOG: how many acknowledged events may wait to be decided in a workspace."""
+    text = config.ASYNC_BACKLOG.value()
+    if not text.isdigit() or int(text) < 1:
+        raise FirmlyError(f"{config.ASYNC_BACKLOG.env} must be a whole number of events above 0, got {text!r}")
+    return int(text)
 
 
 def _analyser() -> tone.Analyse:

@@ -57,6 +57,9 @@ NOW = Setting("now", "", "a fixed wall clock (RFC 3339, e.g. 2026-07-01T00:00:00
               "a past period as if it were live; empty: the system clock")
 FUTURE_HORIZON = Setting("future_horizon", "1d", "how far ahead of the wall clock an event may be dated (a "
                          "sender's clock running fast); later ones are refused")
+ASYNC_BACKLOG = Setting("async_backlog", "200000", "how many events acknowledged with `Prefer: respond-async` may "
+                        "wait to be decided in a workspace; past it such a post is answered 503 with Retry-After")
 
 SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS, SMTP_URL, MAIL_FROM, WORKER_INTERVAL,
-            SEND_TIMEOUT, WORKER_MARK, SESSION_HOURS, METRICS_TOKEN, NOW, FUTURE_HORIZON)
+            SEND_TIMEOUT, WORKER_MARK, SESSION_HOURS, METRICS_TOKEN, NOW, FUTURE_HORIZON,
+            ASYNC_BACKLOG)

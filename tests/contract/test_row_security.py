@@ -78,7 +78,7 @@ def test_the_suite_runs_as_a_role_row_level_security_binds(two: Two) -> None:
             "WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace"))}
     assert {name: flags[name] for name in OWNED} == dict.fromkeys(OWNED, (True, True))  # a new table included
     assert flags["login_attempts"] == (False, False)  # accounts and addresses, no workspace's rows
-    assert len(OWNED) == 17
+    assert len(OWNED) == 18
 
 
 def test_a_transaction_that_names_no_workspace_reads_nothing(two: Two, postgres_url: str) -> None:

@@ -271,9 +271,10 @@ class CountingWriter(GroupCommit):
         super().__init__()
         self.submitted = 0  # only the event loop's thread submits (and the test, before the posts)
 
-    def submit(self, store: Store, parsed: list[ingest.Parsed]) -> Future[ingest.IngestReport]:
+    def submit(self, store: Store, parsed: list[ingest.Parsed], later: bool = False
+               ) -> Future[ingest.IngestReport]:
         self.submitted += 1
-        return super().submit(store, parsed)
+        return super().submit(store, parsed, later)
 
 
 def _clinic_workspace(database_url: str, name: str) -> tuple[Store, str]:
@@ -722,7 +723,7 @@ def test_the_openapi_says_every_v1_operation_needs_a_bearer_token(api: Api) -> N
     assert schema["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": "a token from `firmly token create`"}
     operations = [(path, op) for path, ops in schema["paths"].items() for op in ops.values()]
-    assert sum(path.startswith("/v1/") for path, _ in operations) == 25  # routes' 13, connectors' 9, exceptions' 3
+    assert sum(path.startswith("/v1/") for path, _ in operations) == 27  # routes' 15, connectors' 9, exceptions' 3
     for path, op in operations:
         needs_token = path.startswith("/v1/") and not path.startswith("/v1/hooks/")
         assert (op.get("security") == [{"bearer": []}]) == needs_token, path

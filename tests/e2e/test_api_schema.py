@@ -116,6 +116,12 @@ def test_real_answers_match_their_documented_shapes(live: Api) -> None:
             {"id": "shape-1", "type": "appointment.booked", "counterparty": "tom", "occurred_at":
              "2026-05-01T09:00:00+00:00", "data": {"appointment": "shape-a", "starts_at": "2026-05-09T09:00:00+00:00"}},
             {"id": "shape-2", "type": "appointment.booked", "counterparty": "tom", "occurred_at": "not a time"}]}),
+        ("post", "/v1/events", "/v1/events", {"headers": {"Prefer": "respond-async"}, "json": [
+            {"id": "shape-3", "type": "appointment.booked", "counterparty": "tom", "occurred_at":
+             "2026-05-02T09:00:00+00:00", "data": {"appointment": "shape-b", "starts_at": "2026-05-09T10:00:00+00:00"}},
+            {"id": "shape-4", "type": "appointment.booked", "counterparty": "tom", "occurred_at": "not a time"}]}),
+        ("get", "/v1/events/through/{through}", "/v1/events/through/1", {}),
+        ("get", "/v1/workspace", "/v1/workspace", {}),
     ]
     checked = set()
     for method, template, written, options in calls:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from firmly.adapters.sql.store import SqlStore, make_engine
 from firmly.adapters.sql.tables import metadata
@@ -28,3 +32,49 @@ def test_init_is_safe_to_run_again(database_url: str) -> None:
     assert (again.locale, again.timezone) == (first.locale, first.timezone) == ("en", "Europe/London")
     tables = set(inspect(create_engine(str(engine.url))).get_table_names())
     assert {"workspaces", "rulebooks", "events", "counterparties", "decisions"} <= tables
+
+
+@pytest.fixture
+def fresh_url(database_url: str) -> Iterator[str]:
+    """A database no test has migrated yet: SQLite's file is the test's own; PostgreSQL's is made for it."""
+    if not database_url.startswith("postgresql://"):
+        yield database_url
+        return
+    admin = create_engine("postgresql+psycopg://" + database_url.split("://", 1)[1], isolation_level="AUTOCOMMIT")
+    name = f"firmly_upgrade_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{database_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                         {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def test_workspaces_that_were_there_before_asynchronous_posts_start_fully_decided(fresh_url: str) -> None:
+    """Upgraded from the revision before it, a workspace's events are all decided: `decided` = `events`."""
+    from alembic import command  # noqa: PLC0415 - this test alone steps through revisions
+    from alembic.config import Config  # noqa: PLC0415
+
+    from firmly.adapters.sql import migrate  # noqa: PLC0415
+
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        config = Config()
+        config.set_main_option("script_location", str(migrate.MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0012")
+        conn.execute(text("INSERT INTO workspaces (id, locale, timezone, clock, ticked, next_seq, created_at) "
+                          "VALUES ('before', 'en', 'Europe/London', NULL, NULL, 42, 0)"))
+        command.upgrade(config, "head")
+        conn.commit()
+    store = SqlStore(engine, "before")
+    with store.read():
+        info = store.workspace_info()
+        assert info is not None and (info.events, info.decided, info.pending) == (42, 42, 0)
+        assert store.staged_events(10) == []
+    engine.dispose()

@@ -24,7 +24,8 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         self._data: dict[str, Any] = {"workspaces": {}, "rulebooks": [], "events": [], "by_id": {},
                                       "states": {}, "decisions": {},
                                       "postings": {}, "tokens": {}, "outbox": {},
-                                      "settings": {}, "attendance": {}, "payloads": {}, "payload_events": {}}
+                                      "settings": {}, "attendance": {}, "payloads": {}, "payload_events": {},
+                                      "staged": {}}
         self._open = False
 
     @contextmanager
@@ -62,7 +63,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         found = self._data["workspaces"].get(self.workspace)
         if found is None:
             found = {"locale": locale or "ru", "timezone": timezone or "Europe/Moscow", "clock": None,
-                     "ticked": None, "next_seq": 1}
+                     "ticked": None, "next_seq": 1, "decided_seq": 1}
             self._data["workspaces"][self.workspace] = found
         else:
             found["locale"] = locale or found["locale"]
@@ -76,7 +77,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         if found is None:
             return None
         return WorkspaceInfo(self.workspace, found["locale"], found["timezone"], found["clock"], found["ticked"],
-                             found["next_seq"])
+                             found["next_seq"], found["decided_seq"])
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
         found = self._data["workspaces"][self.workspace]
@@ -92,19 +93,59 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
 
     def digests(self, ids: Iterable[str]) -> dict[str, str]:
         mine = self._data["by_id"].get(self.workspace, {})
-        return {i: mine[i].digest for i in ids if i in mine}
+        waiting = self._data["staged"].get(self.workspace, {})
+        return {i: (mine[i] if i in mine else waiting[i][0]).digest for i in ids if i in mine or i in waiting}
 
     def append_events(self, events: list[Event]) -> None:
         found = self._data["workspaces"][self.workspace]
-        mine = self._data["by_id"].setdefault(self.workspace, {})
-        for ev in events:
-            if ev.id in mine:
-                raise ValueError(f"event {ev.id} is stored already")
+        if found["decided_seq"] != found["next_seq"]:
+            raise RuntimeError(f"events of workspace {self.workspace!r} wait to be decided: they are decided "
+                               "before any event stored after them")
+        self._new(events)
         for ev in events:
             ev.seq = found["next_seq"]
             found["next_seq"] += 1
+        self._log(events)
+        found["decided_seq"] = found["next_seq"]
+
+    def _new(self, events: list[Event]) -> None:
+        known = self.digests(ev.id for ev in events)
+        if known:
+            raise ValueError(f"event {next(iter(known))} is stored already")
+
+    def _log(self, events: list[Event]) -> None:
+        mine = self._data["by_id"].setdefault(self.workspace, {})
+        for ev in events:
             mine[ev.id] = ev
             self._data["events"].append((self.workspace, ev))
+
+    def stage_events(self, events: list[Event], arrived: int) -> None:
+        found = self._data["workspaces"][self.workspace]
+        self._new(events)
+        waiting = self._data["staged"].setdefault(self.workspace, {})
+        batch = found["next_seq"]
+        for ev in events:
+            ev.seq = found["next_seq"]
+            found["next_seq"] += 1
+            waiting[ev.id] = (copy.copy(ev), batch, arrived)  # a copy, as a database would keep
+
+    def staged_events(self, limit: int) -> list[tuple[Event, int, int]]:
+        waiting = sorted(self._data["staged"].get(self.workspace, {}).values(), key=lambda w: w[0].seq)[:limit]
+        return [(copy.copy(ev), batch, arrived) for ev, batch, arrived in waiting]
+
+    def admit_events(self, events: list[Event]) -> None:
+        if not events:
+            return
+        found = self._data["workspaces"][self.workspace]
+        waiting = self._data["staged"].get(self.workspace, {})
+        first, last = events[0].seq, events[-1].seq
+        if first != found["decided_seq"] or last - first + 1 != len(events) or any(ev.id not in waiting
+                                                                                  for ev in events):
+            raise RuntimeError(f"events {first}-{last} are not the next to be decided (from {found['decided_seq']})")
+        for ev in events:
+            del waiting[ev.id]
+        self._log(events)
+        found["decided_seq"] = last + 1
 
     def _mine(self) -> list[Event]:
         return [ev for w, ev in self._data["events"] if w == self.workspace]

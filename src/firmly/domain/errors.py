@@ -79,6 +79,11 @@ class Busy(FirmlyError):
         self.retry_after = retry_after
 
 
+class Backlog(Busy):
+    """More events wait to be decided than the workspace may hold: nothing of the request was stored; send it
+    again in `retry_after` s (the server answers 503)."""
+
+
 class StorageError(FirmlyError):
     """The database failed: it cannot be reached, is busy or not initialised. Not the input's fault; nothing of
     the transaction that met it is stored. Adapters raise it (or a kind below) for their own errors."""

@@ -26,6 +26,12 @@ class WorkspaceInfo:
     clock: int | None
     ticked: int | None
     events: int = 0  # how many events the workspace has taken: changes whenever its history does
+    decided: int = 0  # every event with a seq below it is decided (`events` and `decided` equal: all are)
+
+    @property
+    def pending(self) -> int:
+        """How many events are acknowledged and not decided yet."""
+        return max(0, self.events - self.decided)
 
 
 class Clock(Protocol):
@@ -139,7 +145,24 @@ class EventLog(Protocol):
     def digests(self, ids: Iterable[str]) -> dict[str, str]: ...
 
     def append_events(self, events: list[Event]) -> None:
-        """Store new events; assigns each its arrival `seq`."""
+        """Store new events, decided in the same transaction; assigns each its arrival `seq`. Only while no
+        event waits to be decided (`staged_events`): an event never overtakes one acknowledged before it."""
+        ...
+
+    def stage_events(self, events: list[Event], arrived: int) -> None:
+        """Keep new events acknowledged but not yet decided, durably; assigns each its arrival `seq` (after
+        every event stored before). `arrived`: the wall clock they arrived at, by which they are decided. They
+        count in `digests` at once, and in every other read only once `admit_events` has moved them."""
+        ...
+
+    def staged_events(self, limit: int) -> list[tuple[Event, int, int]]:
+        """The oldest `limit` events waiting to be decided, in arrival order, each with its batch (the seq of
+        the first event staged with it in one transaction) and the wall clock it arrived at."""
+        ...
+
+    def admit_events(self, events: list[Event]) -> None:
+        """Staged events, now decided: into the log with their `seq` (and the partner named meanwhile), out of
+        the waiting ones; decided up to the last of them. They must be the oldest waiting, in order."""
         ...
 
     def events_about(self, keys: Iterable[str], types: Collection[str] | None = None) -> list[Event]:

@@ -11,7 +11,7 @@ from firmly.domain.clock import iso
 from firmly.domain.engine import Decision, Engine
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
-from firmly.service import connectors, outbox, wallclock, workspace
+from firmly.service import connectors, outbox, settle, wallclock
 from firmly.service.future import span
 from firmly.service.policy import decision_rows, load_policy
 
@@ -32,8 +32,9 @@ def tick(store: Store, as_of: int, now: int | None = None) -> TickReport:
                           f"deadlines that have not passed would fire (up to {span(horizon)} ahead is accepted, "
                           "FIRMLY_FUTURE_HORIZON)")
     connectors.attend(store, as_of)  # visits a connector records as attended when due, before the clock passes them
+    settle.settle(store)  # what was acknowledged is decided before the clock passes it, a chunk at a time
     with store.write():
-        ws = workspace.current(store)
+        ws = settle.caught_up(store)
         engine = Engine(load_policy(store))
         keys = store.states_due(as_of)
         states = store.load_states(keys)

@@ -12,7 +12,7 @@ from firmly.domain.engine import Engine
 from firmly.domain.errors import Conflict, FirmlyError, NotFound
 from firmly.domain.events import Event, EventError, validate
 from firmly.domain.ports import Store
-from firmly.service import wallclock, workspace
+from firmly.service import settle, wallclock, workspace
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -29,7 +29,7 @@ def _record(store: Store, envelope: dict[str, Any], at: int) -> Event:
         event = validate(envelope)
     except EventError as exc:
         raise _refused(exc) from None
-    ws = workspace.current(store)
+    ws = settle.caught_up(store)  # it follows every event acknowledged before it
     store.append_events([event])
     engine = Engine(load_policy(store))
     process(store, engine, [event], ws, max(at, ws.clock or at), wall=wallclock.now())

@@ -16,19 +16,27 @@ A request larger than a transaction (`max_events`) is stored in slices. It is an
 stored (its results, in order, are its slices' results one after another); should a slice fail, it gets the error
 and its remaining slices are not stored: the slices before it are, and sending the request again completes it
 (events are idempotent by id: those stored come back as `duplicate`). A crash loses at most the slice in flight.
+
+A request may ask to be answered once its events are stored, before they are decided (`later`, the API's
+`Prefer: respond-async`): it shares transactions only with requests that ask the same. Its events are decided
+by a settler thread right after (`settle.settle`, a chunk a transaction, taking turns with the writer on the
+workspace's write lock), or by whichever read of the workspace comes first.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+import time
 from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from firmly.domain.ports import Store
-from firmly.service import ingest
+from firmly.service import ingest, settle
 from firmly.service.ingest import IngestReport, Parsed, Rejection
 
 # Per transaction: a crash loses at most the transaction in flight. Not smaller, though a smaller one would
@@ -36,12 +44,14 @@ from firmly.service.ingest import IngestReport, Parsed, Rejection
 # event dated before one of an earlier slice then refolds its counterparty, where stored as one it would not;
 # the decisions come out the same, but the superseded ones stored on the way and the counts told differ.
 MAX_EVENTS = 20_000
+log = logging.getLogger("firmly.settle")
 
 
 @dataclass(slots=True, eq=False)
 class _Request:
     store: Store
     parsed: list[Parsed]
+    later: bool = False  # answered once stored; decided after (`settle`)
     done: Future[IngestReport] = field(default_factory=Future)
     taken: int = 0  # items handed to the writer so far
     started: bool = False
@@ -75,17 +85,22 @@ class _Writer:
 
 
 class GroupCommit:
-    """`submit` queues a request and returns at once; a writer thread starts with the first request."""
+    """`submit` queues a request and returns at once; a writer thread starts with the first request.
+    `backlog`: how many events may wait to be decided in a workspace (`later` requests past it fail, Backlog);
+    `opener`: a store of a workspace, of its own, for the settler thread (None: no settler, reads settle)."""
 
-    def __init__(self, max_events: int = MAX_EVENTS) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS, backlog: int = settle.BACKLOG,
+                 opener: Callable[[str], Store] | None = None) -> None:
         self.max_events = max_events
+        self.backlog = backlog
         self._writers: dict[tuple[int, str] | None, _Writer] = {}
         self._lock = threading.Lock()
         self._counting = threading.Lock()
         self.groups = 0  # transactions written, for the metrics: requests / groups is how much was shared
+        self._settler = _Settler(opener) if opener is not None else None
 
-    def submit(self, store: Store, parsed: list[Parsed]) -> Future[IngestReport]:
-        request = _Request(store, parsed)
+    def submit(self, store: Store, parsed: list[Parsed], later: bool = False) -> Future[IngestReport]:
+        request = _Request(store, parsed, later)
         lane = _lane(store)
         with self._lock:  # queued under the lock, so that a close() meanwhile stops the writer after it
             writer = self._writers.get(lane)
@@ -105,6 +120,8 @@ class GroupCommit:
                 writer.queue.put(None)
         for writer in writers:
             writer.thread.join()
+        if self._settler is not None:
+            self._settler.close()
 
     def _run(self, arriving: queue.SimpleQueue[_Request | None]) -> None:
         # Per workspace, its requests in arrival order; the workspaces in the order of their turns
@@ -133,11 +150,21 @@ class GroupCommit:
             if requests:
                 waiting[where] = requests  # its next slice after the other workspaces' turns
             if group:
-                try:
-                    self._store(group)
-                except Exception as exc:  # the writer must outlive any one group
-                    for part in group:
-                        self._fail(part.request, exc)
+                self._write(group)
+
+    def _write(self, group: list[_Slice]) -> None:
+        """Store a group, the settler told meanwhile that the writer is busy."""
+        settler = self._settler
+        if settler is not None:
+            settler.busy(1)
+        try:
+            self._store(group)
+        except Exception as exc:  # the writer must outlive any one group
+            for part in group:
+                self._fail(part.request, exc)
+        finally:
+            if settler is not None:
+                settler.busy(-1)
 
     def _take(self, requests: deque[_Request], limit: int) -> list[_Slice]:
         """One workspace's next transaction: its waiting requests' next items, up to `limit`."""
@@ -145,6 +172,8 @@ class GroupCommit:
         size = 0
         while requests and size < limit:
             request = requests[0]
+            if group and request.later != group[0].request.later:
+                break  # acknowledged only, or decided too: one transaction does one or the other
             if request.failed or (not request.started and not request.done.set_running_or_notify_cancel()):
                 requests.popleft()  # cancelled while queued, or a slice of it failed: the rest is not stored
                 continue
@@ -159,9 +188,12 @@ class GroupCommit:
         return group
 
     def _store(self, group: list[_Slice]) -> None:
+        first = group[0].request
         try:
-            report = ingest.ingest(group[0].request.store, [item for part in group for item in part.parsed],
-                                   detailed=True)
+            if not first.later:  # what waits is decided first: a chunk a transaction, not all in this group's
+                settle.settled(first.store)
+            report = ingest.ingest(first.store, [item for part in group for item in part.parsed],
+                                   detailed=True, later=first.later, backlog=self.backlog)
         except Exception as exc:  # handed to the requests that wait for it
             if len(group) == 1:
                 self._fail(group[0].request, exc)
@@ -172,6 +204,8 @@ class GroupCommit:
             return
         with self._counting:
             self.groups += 1
+        if first.later and report.stored and self._settler is not None:
+            self._settler.wake(first.store.workspace)
         for part, own in zip(group, split(report, [p.parsed for p in group]), strict=True):
             request = part.request
             whole = own if request.report is None else _merged(request.report, own)
@@ -191,7 +225,8 @@ def _merged(before: IngestReport, after: IngestReport) -> IngestReport:
     """A request's report over two slices: the second's results follow the first's."""
     return IngestReport(stored=before.stored + after.stored, duplicates=before.duplicates + after.duplicates,
                         decisions=before.decisions + after.decisions, rejected=before.rejected + after.rejected,
-                        results=(before.results or []) + (after.results or []))
+                        results=(before.results or []) + (after.results or []),
+                        through=max(before.through, after.through))
 
 
 def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestReport]:
@@ -215,7 +250,7 @@ def split(report: IngestReport, requests: list[list[Parsed]]) -> list[IngestRepo
                          decisions=claimed[i] + (unclaimed if i == latest else 0),
                          rejected=[_rejection(parsed, r) for parsed, r in zip(requests[i], part, strict=True)
                                    if r["status"] == "rejected"],
-                         results=part)
+                         results=part, through=report.through)
             for i, part in enumerate(mine)]
 
 
@@ -223,3 +258,74 @@ def _rejection(parsed: Parsed, result: dict[str, Any]) -> Rejection:
     where, line, item = parsed
     return item if isinstance(item, Rejection) else Rejection(where, line, result["id"], result["field"],
                                                               result["reason"])
+
+
+QUIET = 0.1  # seconds without a transaction of this process's writers before the settler takes the write lock
+PATIENCE = 2.0  # seconds the settler waits for such a pause at most: then it decides a chunk whatever comes
+
+
+class _Settler:
+    """One thread that decides what the workspaces of this process acknowledged, as soon as it can: a chunk at
+    a time, each once the writers have paused for `QUIET` (acknowledging comes first: it is what senders wait
+    for), or after `PATIENCE` without a pause, so that deciding keeps going under any load (and a backlog
+    past half of its bound is decided by the appends themselves, see `settle.admit`)."""
+
+    def __init__(self, opener: Callable[[str], Store]) -> None:
+        self.opener = opener
+        self.written = 0.0  # when this process's writers last stored a group (time.monotonic)
+        self.writing = 0  # groups being stored now (a writer per workspace on PostgreSQL: one count for all)
+        self._due: dict[str, None] = {}  # workspaces to settle, in the order they were woken for
+        self._lock = threading.Lock()
+        self._woken = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    def wake(self, workspace: str) -> None:
+        with self._lock:
+            self._due[workspace] = None
+            if self._thread is None:
+                self._closing = False
+                self._thread = threading.Thread(target=self._run, name="firmly-settler", daemon=True)
+                self._thread.start()
+        self._woken.set()
+
+    def busy(self, change: int) -> None:
+        """A writer starts (1) or ends (-1) storing a group."""
+        with self._lock:
+            self.writing += change
+            self.written = time.monotonic()
+
+    def _pause(self) -> None:
+        """Until the writer pauses, or PATIENCE is up."""
+        deadline = time.monotonic() + PATIENCE
+        while not self._closing and (now := time.monotonic()) < deadline and (
+                self.writing or now - self.written < QUIET):
+            time.sleep(QUIET / 5)
+
+    def close(self) -> None:
+        """Stop after the chunk in hand (what is left waits for the next read or server)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._closing = True
+        self._woken.set()
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while not self._closing:
+            self._woken.wait()
+            self._woken.clear()
+            while not self._closing:
+                with self._lock:
+                    if not self._due:
+                        break
+                    workspace = next(iter(self._due))
+                    del self._due[workspace]
+                try:
+                    store = self.opener(workspace)
+                    while not self._closing:
+                        self._pause()
+                        if not settle.settle(store, settle.CHUNK):
+                            break
+                except Exception:  # the thread outlives any failure: the next read settles, and says why
+                    log.exception("firmly: deciding the events waiting in workspace %r failed", workspace)

@@ -58,6 +58,8 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
     results: list[dict[str, Any]] | None = None  # per event, in input order, when asked for (the API)
     caused: Counter[str] | None = None  # decisions written per causing event id, with the results
+    through: int = 0  # the arrival number of the last event taken (stored or met before): decided, once the
+    # workspace's decided_through reaches it
 
     def as_dict(self) -> dict[str, Any]:
         return {"stored": self.stored, "duplicates": self.duplicates, "rejected": len(self.rejected),

@@ -11,7 +11,7 @@ from firmly.domain.engine import REVIEW_EVENT, Engine
 from firmly.domain.errors import Conflict, FirmlyError, NotFound
 from firmly.domain.events import EventError, digest, validate
 from firmly.domain.ports import Store
-from firmly.service import explanations, wallclock, workspace
+from firmly.service import explanations, settle, wallclock
 from firmly.service.policy import load_policy
 from firmly.service.process import process
 
@@ -49,7 +49,7 @@ def act(store: Store, decision: str, act: str, reason: str, author: str, step: i
     if not reason.strip():
         raise FirmlyError("--reason is required: every act on the review queue keeps its reason")
     with store.write():
-        ws = workspace.current(store)
+        ws = settle.caught_up(store)  # the act follows every event acknowledged before it
         found = store.decisions(ids=[decision])
         if not found:
             raise NotFound(f"no decision {decision!r} in workspace {store.workspace!r}")

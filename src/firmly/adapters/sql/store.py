@@ -30,6 +30,7 @@ from firmly.adapters.sql.logins import Logins
 from firmly.adapters.sql.tables import (
     OPEN_DECISIONS,
     OPEN_STATUSES,
+    arrivals,
     counterparties,
     decisions,
     events,
@@ -336,7 +337,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         if info is None:
             self.c.execute(workspaces.insert().values(
                 id=self.workspace, locale=locale or "ru", timezone=timezone or "Europe/Moscow",
-                clock=None, ticked=None, next_seq=1, created_at=now))
+                clock=None, ticked=None, next_seq=1, decided_seq=1, created_at=now))
         elif locale or timezone:
             self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace)
                            .values(locale=locale or info.locale, timezone=timezone or info.timezone))
@@ -346,7 +347,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
 
     def workspace_info(self) -> WorkspaceInfo | None:
         try:
-            rows = self._rows("SELECT id, locale, timezone, clock, ticked, next_seq FROM workspaces WHERE id = ?",
+            rows = self._rows("SELECT id, locale, timezone, clock, ticked, next_seq, decided_seq FROM workspaces "
+                              "WHERE id = ?",
                               (self.workspace,))
         except Exception as exc:  # sqlite3's OperationalError, psycopg's UndefinedTable
             if "does not exist" in str(exc) or "no such table" in str(exc):
@@ -385,7 +387,12 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
 
     # -- events ---------------------------------------------------------------------------------
     def digests(self, ids: Iterable[str]) -> dict[str, str]:
-        return dict(self._by_ids("SELECT id, digest FROM events WHERE workspace = ? AND id", list(ids)))
+        wanted = list(ids)
+        found = dict(self._by_ids("SELECT id, digest FROM events WHERE workspace = ? AND id", wanted))
+        rest = [i for i in wanted if i not in found]  # acknowledged ones waiting to be decided count too
+        if rest:
+            found.update(self._by_ids("SELECT id, digest FROM arrivals WHERE workspace = ? AND id", rest))
+        return found
 
     def _by_ids(self, sql: str, wanted: list[str], types: list[str] | None = None) -> list[Any]:
         """`sql` ends with a column that must be one of `wanted` (and, given `types`, the event's type one of
@@ -424,19 +431,59 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
     def append_events(self, new: list[Event]) -> None:
         if not new:
             return
-        seq = self._rows("SELECT next_seq FROM workspaces WHERE id = ?", (self.workspace,))[0][0]
-        rows = []
+        seq, decided = self._rows("SELECT next_seq, decided_seq FROM workspaces WHERE id = ?", (self.workspace,))[0]
+        if decided != seq:
+            raise RuntimeError(f"{seq - decided} events of workspace {self.workspace!r} wait to be decided: "
+                               "they are decided before any event stored after them")
+        for ev in new:
+            ev.seq = seq
+            seq += 1
+        self._log(new)
+        self._run("UPDATE workspaces SET next_seq = ?, decided_seq = ? WHERE id = ?", (seq, seq, self.workspace))
+
+    def _log(self, new: list[Event]) -> None:
+        """Events with their seq into the log."""
         ws = self.workspace
         encode = _json.encode
+        self._bulk(events, [(ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.partner, ev.occurred_at, ev.at,
+                             encode(ev.data).decode(), ev.digest,
+                             None if ev.tone is None else encode(ev.tone).decode()) for ev in new])
+        if self.dialect == "postgresql":
+            self._keep_statistics(len(new), new[-1].seq)
+
+    def stage_events(self, new: list[Event], arrived: int) -> None:
+        if not new:
+            return
+        seq = self._rows("SELECT next_seq FROM workspaces WHERE id = ?", (self.workspace,))[0][0]
+        batch = seq
+        ws = self.workspace
+        encode = _json.encode
+        rows = []
         for ev in new:
             ev.seq = seq
             seq += 1
             rows.append((ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.partner, ev.occurred_at, ev.at,
-                         encode(ev.data).decode(), ev.digest, None if ev.tone is None else encode(ev.tone).decode()))
-        self._bulk(events, rows)
+                         encode(ev.data).decode(), ev.digest, None if ev.tone is None else encode(ev.tone).decode(),
+                         batch, arrived))
+        self._bulk(arrivals, rows)
         self._run("UPDATE workspaces SET next_seq = ? WHERE id = ?", (seq, self.workspace))
-        if self.dialect == "postgresql":
-            self._keep_statistics(len(new), seq)
+
+    def staged_events(self, limit: int) -> list[tuple[Event, int, int]]:
+        rows = self._rows('SELECT id, "type", counterparty, occurred_at, "at", data, digest, seq, partner, tone, '
+                          "batch, arrived_at FROM arrivals WHERE workspace = ? ORDER BY seq LIMIT ?",
+                          (self.workspace, limit))
+        return [(event, r[10], r[11]) for event, r in zip(self._rows_to_events(rows), rows, strict=True)]
+
+    def admit_events(self, new: list[Event]) -> None:
+        if not new:
+            return
+        first, last = new[0].seq, new[-1].seq
+        decided = self._rows("SELECT decided_seq FROM workspaces WHERE id = ?", (self.workspace,))[0][0]
+        if first != decided or last - first + 1 != len(new):
+            raise RuntimeError(f"events {first}-{last} are not the next to be decided (from {decided}) in order")
+        self._log(new)
+        self._run("DELETE FROM arrivals WHERE workspace = ? AND seq >= ? AND seq <= ?", (self.workspace, first, last))
+        self._run("UPDATE workspaces SET decided_seq = ? WHERE id = ?", (last + 1, self.workspace))
 
     def _keep_statistics(self, added: int, total: int) -> None:
         """PostgreSQL plans by statistics; a big ingest into a fresh table (or a server without

@@ -21,6 +21,7 @@ workspaces = Table(
     Column("ticked", BigInteger, nullable=True),  # the latest tick, up to which timers have fired
     Column("next_seq", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("decided_seq", BigInteger, nullable=False),  # every event with a seq below it is decided
 )
 
 rulebooks = Table(
@@ -55,6 +56,26 @@ events = Table(
     Index("ix_events_partner", "workspace", "partner", "type", sqlite_where=text("partner IS NOT NULL"),
           postgresql_where=text("partner IS NOT NULL")),  # most events name no partner
     Index("ix_events_type", "workspace", "type"),  # the few events of one type: people's acts on the review queue
+)
+
+# Events acknowledged (`Prefer: respond-async`) and not yet decided: durable here, moved to `events` as they are
+# decided, in arrival order. Only two indexes, so that storing them costs less than storing a decided event.
+arrivals = Table(
+    "arrivals", metadata,
+    Column("workspace", String(100), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # its arrival order, kept in `events`
+    Column("id", String(200), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("partner", String(200), nullable=True),  # as the event names it (data.partner); deciding may add one
+    Column("occurred_at", String(40), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("tone", Text, nullable=True),
+    Column("batch", BigInteger, nullable=False),  # the seq of the first event stored in the same transaction
+    Column("arrived_at", BigInteger, nullable=False),  # the wall clock then: the events are judged by it
+    Index("ix_arrivals_id", "workspace", "id", unique=True),
 )
 
 counterparties = Table(

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from firmly import bootstrap, config
 from firmly.doors import web
-from firmly.doors.api import errors, exceptions, hooks, routes
+from firmly.doors.api import errors, exceptions, hooks, progress, routes
 from firmly.doors.api.auth import Gate, document_bearer
 from firmly.doors.api.fast import CounterpartyPage
 from firmly.doors.api.metrics import Metrics, Observe
@@ -32,6 +32,8 @@ one workspace and has a role: `admin`, `operator` (reviews, counterparties), `vi
 `ingest` (events only). Create one with `firmly token create --workspace W --role R`.
 `/metrics` (every workspace's figures) takes the installation's own `FIRMLY_METRICS_TOKEN` instead, and is
 off while that is not set.
+`POST /v1/events` with `Prefer: respond-async` answers 202 once the events are stored; they are decided right
+after, and every read decides what still waits first (`Location`, `GET /v1/workspace`: how far deciding has come).
 Errors are `{"error": {"code", "message", "field"}}`."""
 
 
@@ -41,7 +43,7 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
     it starts is left out of the collector's full collections (`bulk.keep_loaded`)."""
     url = config.DATABASE_URL.value(database_url)
     scrape_token = config.METRICS_TOKEN.value(metrics_token)
-    writer = GroupCommit()
+    writer = GroupCommit(backlog=bootstrap.backlog(), opener=lambda ws: bootstrap.store(url, ws, settled=False))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -53,15 +55,16 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
     app = FastAPI(title="firmly", version="1", description=DESCRIPTION, docs_url="/docs",
                   openapi_url="/openapi.json", redoc_url=None, lifespan=lifespan)
     app.state.writer = writer  # every event sent to this process goes through its one writer
-    app.state.gate = gate = Gate(lambda ws: bootstrap.store(url, ws),
+    app.state.gate = gate = Gate(lambda ws: bootstrap.store(url, ws, settled=False),  # settled per route (auth)
                                  float(config.RATE_LIMIT.value()) if rate is None else rate)
-    app.state.metrics = metrics = Metrics(lambda: bootstrap.store(url, "").decision_counts())
+    app.state.metrics = metrics = Metrics(lambda: bootstrap.store(url, "", settled=False).decision_counts())
     errors.install(app)
 
     app.add_middleware(CounterpartyPage, gate=gate)  # inside Observe: request ids and latency apply to it too
     app.add_middleware(Observe, metrics=metrics)
 
     app.include_router(routes.router)
+    app.include_router(progress.router)  # /v1/workspace and /v1/events/through/{n}: how far deciding has come
     app.include_router(hooks.router)  # connectors: /v1/hooks/{id} and /v1/connectors
     app.include_router(exceptions.router)  # personal exceptions: /v1/counterparties/{key}/exceptions
     build_schema = app.openapi
@@ -77,7 +80,7 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
     @app.get("/healthz", tags=["operations"], summary="Is the database reachable?")
     def healthz() -> JSONResponse:
         try:
-            bootstrap.store(url, "").ping()
+            bootstrap.store(url, "", settled=False).ping()
         except Exception as exc:
             return JSONResponse(errors.body("unavailable", f"the database is not reachable: {type(exc).__name__}"),
                                 status_code=503)

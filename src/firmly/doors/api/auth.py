@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from firmly.domain.ports import Storage, TokenRow
 from firmly.doors.api.errors import ApiError
-from firmly.service import tokens
+from firmly.service import settle, tokens
 
 # Which roles may call what: an operator works the review queue and keeps counterparties up to date,
 # a viewer only reads, an ingest token only sends events.
@@ -124,8 +124,9 @@ def document_bearer(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _need(*roles: str) -> Any:
-    """A route dependency: the caller, if its token has one of `roles`."""
+def _need(*roles: str, settled: bool = True) -> Any:
+    """A route dependency: the caller, if its token has one of `roles`; `settled`: with every event its
+    workspace acknowledged decided first (`settle.settled`), so that what the route reads shows them."""
 
     # async, so that FastAPI runs it on the event loop rather than in its thread pool: the token is almost
     # always cached, and a hop to a thread costs more than the check; a miss goes to a thread (`Gate.admit`).
@@ -133,7 +134,10 @@ def _need(*roles: str) -> Any:
     # request would resolve.
     async def check(request: Request) -> Principal:
         gate: Gate = request.app.state.gate
-        return await gate.admit(request, roles)
+        who = await gate.admit(request, roles)
+        if settled:
+            await run_in_threadpool(settle.settled, who.store)
+        return who
 
     return Depends(check)
 
@@ -142,4 +146,5 @@ def _need(*roles: str) -> Any:
 Reader = Annotated[Principal, _need(*READ)]
 Actor = Annotated[Principal, _need(*ACT)]
 Admin = Annotated[Principal, _need(*ADMIN)]
-Sender = Annotated[Principal, _need(*INGEST)]
+Sender = Annotated[Principal, _need(*INGEST, settled=False)]  # an ingest decides what waits itself, or adds to it
+Anyone = Annotated[Principal, _need(*READ, "ingest", settled=False)]  # how far deciding has come: told, not done

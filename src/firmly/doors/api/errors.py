@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from firmly import redact
 from firmly.domain.errors import (
+    Backlog,
     Busy,
     Conflict,
     FirmlyError,
@@ -68,6 +69,8 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
                                problems=problems))
     if isinstance(exc, NotFound):
         return _json(404, body("not_found", str(exc)))
+    if isinstance(exc, Backlog):  # deciding is behind: nothing of the request was stored
+        return _json(503, body("backlog", str(exc)), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, Busy):
         return _json(429, body("busy", str(exc)), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, Conflict):

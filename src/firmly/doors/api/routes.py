@@ -8,7 +8,7 @@ import time
 from typing import Annotated, Any, Literal
 
 import msgspec
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from firmly.doors.api.shapes import (
     COUNTERPARTY_PAGE,
     COUNTERPARTY_ROW,
     DECISION,
+    EVENTS_ACCEPTED,
     EVENTS_ANSWER,
     EVENTS_REFUSED,
     FAILURE,
@@ -37,7 +38,17 @@ from firmly.doors.api.shapes import (
     answer,
     list_of,
 )
-from firmly.service import accounts, ingest, own_page, queries, reports, review, rulebooks, simulate, wallclock
+from firmly.service import (
+    accounts,
+    ingest,
+    own_page,
+    queries,
+    reports,
+    review,
+    rulebooks,
+    simulate,
+    wallclock,
+)
 from firmly.service.ingest import IngestReport
 
 
@@ -57,7 +68,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text} for status, text in (
         (400, "bad request"), (401, "no valid token"), (403, "the token's role may not do this"),
         (404, "not found in this workspace"), (409, "conflicts with what is stored"), (422, "invalid input"),
-        (429, "too many requests: see Retry-After"))}
+        (429, "too many requests: see Retry-After"), (503, "the database is not available"))}
 router = APIRouter(prefix="/v1", responses=ERRORS)
 MAX_EVENTS = 10_000
 MAX_BYTES = 64 * 1024 * 1024  # 10,000 generous events; a bigger body is refused before it is read
@@ -101,13 +112,27 @@ def _now() -> int:
                  "oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "maxItems": MAX_EVENTS}]},
                  "examples": EVENT_EXAMPLES}}}},
              responses={**answer(EVENTS_ANSWER, "every event stored or already there"),
+                        **answer(EVENTS_ACCEPTED, "with `Prefer: respond-async`: the events are stored, and "
+                                 "decided right after; `Location` tells how far deciding has come", 202),
                         **answer(EVENTS_ANSWER, "some events stored, some rejected: see `results`", 207),
                         **answer(EVENTS_REFUSED, "the event's id is stored with other content", 409),
                         **answer(FAILURE, "more than 10,000 events, or over 64 MiB", 413),
-                        **answer(EVENTS_REFUSED, "no event could be stored", 422)})
-async def post_events(request: Request, who: Sender) -> Response:
+                        **answer(EVENTS_REFUSED, "no event could be stored", 422),
+                        **answer(FAILURE, "with `Prefer: respond-async`: too many events wait to be decided; "
+                                 "nothing was stored, send again after Retry-After seconds", 503)})
+async def post_events(request: Request, who: Sender,
+                      prefer: Annotated[str | None, Header(description="`respond-async` (RFC 7240): answer 202 "
+                                                                       "once the events are stored, before they "
+                                                                       "are decided")] = None) -> Response:
     """Stores new events, decides on them and answers per event: `stored`, `duplicate` (the same id and
-    content was sent before: a retry changes nothing) or `rejected` with the field and the reason."""
+    content was sent before: a retry changes nothing) or `rejected` with the field and the reason.
+
+    With `Prefer: respond-async` the answer comes once the events are stored (202, the same results, no
+    `decisions` count yet, and `through`: the arrival number deciding must reach), with
+    `Preference-Applied: respond-async` and a `Location` to poll; deciding follows at once, and every read of
+    the workspace (counterparties, decisions, reports, the web UI, the command line) decides what waits first,
+    so none shows an event without its decisions. Past `FIRMLY_ASYNC_BACKLOG` events waiting to be decided
+    the answer is 503 with `Retry-After`, and nothing of the request is stored."""
     size = request.headers.get("content-length")
     if size is not None and size.isdigit() and int(size) > MAX_BYTES:
         raise ApiError(413, "too_large", f"the body is over {MAX_BYTES // (1024 * 1024)} MiB; send smaller batches")
@@ -126,7 +151,14 @@ async def post_events(request: Request, who: Sender) -> Response:
         raise ApiError(413, "too_many_events", f"{len(items)} events in one request; send at most {MAX_EVENTS}")
     # Validation of a big body runs beside the event loop; a small one costs less than the hop
     parsed = ingest.parsed("body", items) if len(items) <= 32 else await run_in_threadpool(ingest.parsed, "body", items)
-    return await _stored(request, who, parsed, single)
+    return await _stored(request, who, parsed, single, _respond_async(prefer))
+
+
+def _respond_async(prefer: str | None) -> bool:
+    """Whether a Prefer header (RFC 7240: preferences separated by commas, each with optional parameters
+    after `;`) asks for `respond-async`."""
+    return prefer is not None and any(p.split(";", 1)[0].split("=", 1)[0].strip().lower() == "respond-async"
+                                      for p in prefer.split(","))
 
 
 async def _post_pieces(request: Request, who: Principal, raw: bytes) -> Response:
@@ -142,11 +174,12 @@ async def _post_pieces(request: Request, who: Principal, raw: bytes) -> Response
     if len(pieces) > MAX_EVENTS:
         raise ApiError(413, "too_many_events", f"{len(pieces)} events in one request; send at most {MAX_EVENTS}")
     parsed = await run_in_threadpool(ingest.pieces, "body", pieces)
-    return await _stored(request, who, parsed, False)
+    return await _stored(request, who, parsed, False, _respond_async(request.headers.get("prefer")))
 
 
-async def _stored(request: Request, who: Principal, parsed: list[ingest.Parsed], single: bool) -> Response:
-    report: IngestReport = await asyncio.wrap_future(request.app.state.writer.submit(who.store, parsed))
+async def _stored(request: Request, who: Principal, parsed: list[ingest.Parsed], single: bool,
+                  later: bool) -> Response:
+    report: IngestReport = await asyncio.wrap_future(request.app.state.writer.submit(who.store, parsed, later))
     metrics = request.app.state.metrics
     metrics.events.labels(who.workspace).inc(report.stored)
     metrics.duplicates.labels(who.workspace).inc(report.duplicates)
@@ -167,6 +200,12 @@ async def _stored(request: Request, who: Principal, parsed: list[ingest.Parsed],
         first = results[0] if results else {}
         payload["error"] = {"code": first.get("code", "invalid"), "message": first.get("reason", "rejected"),
                             "field": first.get("field")}
+    elif later:  # stored (or there already): decided after, and told at the Location
+        del payload["decisions"]
+        payload["through"] = report.through
+        location = f"/v1/events/through/{report.through}"
+        return Response(_encode(payload), status_code=202, media_type="application/json",
+                        headers={"Location": location, "Preference-Applied": "respond-async"})
     return Response(_encode(payload), status_code=status, media_type="application/json")
 
 

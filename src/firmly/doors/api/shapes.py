@@ -39,6 +39,17 @@ EVENTS_ANSWER: Schema = _obj(
      "decisions": {**COUNT, "description": "decisions made or changed by the events stored"},
      "results": list_of(EVENT_RESULT)},
     {"error": {**ERROR, "description": "with 409 and 422: the first rejection"}})
+EVENTS_ACCEPTED: Schema = _obj(
+    {"stored": COUNT, "duplicates": COUNT, "rejected": COUNT, "results": list_of(EVENT_RESULT),
+     "through": {**COUNT, "description": "the arrival number of the last event taken: they are decided once "
+                                         "the workspace's `decided_through` reaches it (poll `Location`)"}})
+_PROGRESS: dict[str, Schema] = {
+    "events": {**COUNT, "description": "the arrival number of the last event the workspace has taken"},
+    "decided_through": {**COUNT, "description": "every event up to this arrival number is decided"},
+    "pending": {**COUNT, "description": "events acknowledged and not decided yet"}}
+DECIDED_THROUGH: Schema = _obj({"through": COUNT, **_PROGRESS, "done": {
+    "type": "boolean", "description": "every event up to `through` is decided: reads show their decisions"}})
+WORKSPACE: Schema = _obj({"id": TEXT, "locale": TEXT, "timezone": TEXT, "clock": _or_null(TIME), **_PROGRESS})
 EVENTS_REFUSED: Schema = {"anyOf": [EVENTS_ANSWER, FAILURE],
                           "description": "the per-event results when the events could be read, else only `error`"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -23,7 +24,7 @@ from firmly.doors.web import i18n, lists
 from firmly.doors.web.security import CSRF, LoginRequired, Refused, Visitor, set_cookie, visitor
 from firmly.doors.web.terms import term
 from firmly.doors.web.visitors import VisitorFirst
-from firmly.service import workspace
+from firmly.service import settle, workspace
 
 log = logging.getLogger("firmly.web")
 HERE = Path(__file__).parent
@@ -39,6 +40,14 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+
+def _on_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class Web:
@@ -57,7 +66,13 @@ class Web:
         self._workspaces: dict[str, tuple[str, str]] = {}
 
     def store(self, ws: str) -> Storage:
-        return bootstrap.store(self.url, ws)
+        """The workspace's store, with what it acknowledged decided first (`settle.settled`) when called from a
+        worker thread; never on the event loop, where a signed-in visitor's workspace was settled already, in
+        a thread, before the page began (visitors.py)."""
+        found = bootstrap.store(self.url, ws, settled=False)
+        if ws and not _on_loop():
+            settle.settled(found)
+        return found
 
     def _workspace(self, ws: str) -> tuple[str, str]:
         found = self._workspaces.get(ws)

@@ -1,6 +1,8 @@
 """The signed-in visitor found in a worker thread before a page runs: the session, the user and their
 workspace's language and zone are database reads, and a page's async code (a form being posted) would
-otherwise make them on the event loop, where one slow database call stalls every request in flight."""
+otherwise make them on the event loop, where one slow database call stalls every request in flight. So is
+deciding what the workspace acknowledged and has not decided yet (`Prefer: respond-async`): a page shows none
+of its events without their decisions."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ def _find(request: Request) -> Visitor:
     who = visitor(request)  # kept on request.state: every later visitor() of this request reads it there
     if who.user is not None:
         request.app.state.web.timezone(who.user.workspace)  # the workspace's language and zone, cached
+        request.app.state.web.store(who.user.workspace)  # in this thread: what the workspace acknowledged is decided
     return who
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014_row_security"
-down_revision = "0012"
+down_revision = "0013_decided_through"
 branch_labels = None
 depends_on = None
 
@@ -43,9 +43,9 @@ THROUGH = "current_setting('firmly.through', true)"
 TABLES = {
     "workspaces": "id",
     **{name: "workspace" for name in (
-        "rulebooks", "events", "counterparties", "decisions", "postings", "tokens", "outbox", "workspace_settings",
-        "users", "web_sessions", "connectors", "connector_aliases", "connector_payloads", "connector_events",
-        "connector_failures", "connector_attendance")},
+        "rulebooks", "events", "arrivals", "counterparties", "decisions", "postings", "tokens", "outbox",
+        "workspace_settings", "users", "web_sessions", "connectors", "connector_aliases", "connector_payloads",
+        "connector_events", "connector_failures", "connector_attendance")},
 }
 
 # (path, table, commands): the ways through, as the docstring names them
