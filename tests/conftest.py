@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,23 @@ def forget_workspace(url: str, workspace: str) -> None:
     finally:
         engine.dispose()
 
+
+@contextmanager
+def database_of_its_own(database_url: str, prefix: str) -> Iterator[str]:
+    """`database_url` itself on SQLite (the test's own file); on PostgreSQL a database made for the test on the
+    same server, under `prefix`, dropped afterwards."""
+    if not database_url.startswith("postgresql://"):
+        yield database_url
+        return
+    admin = create_engine(_driver(database_url), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{database_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                         {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from firmly.adapters.sql.store import SqlStore, make_engine
 from firmly.adapters.sql.tables import metadata
 from firmly.service import workspace
+from tests.conftest import database_of_its_own
 
 
 def test_migrations_match_the_declared_schema(database_url: str) -> None:
@@ -37,21 +37,8 @@ def test_init_is_safe_to_run_again(database_url: str) -> None:
 @pytest.fixture
 def fresh_url(database_url: str) -> Iterator[str]:
     """A database no test has migrated yet: SQLite's file is the test's own; PostgreSQL's is made for it."""
-    if not database_url.startswith("postgresql://"):
-        yield database_url
-        return
-    admin = create_engine("postgresql+psycopg://" + database_url.split("://", 1)[1], isolation_level="AUTOCOMMIT")
-    name = f"firmly_upgrade_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{database_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with database_of_its_own(database_url, "firmly_upgrade") as url:
+        yield url
 
 
 def test_workspaces_that_were_there_before_asynchronous_posts_start_fully_decided(fresh_url: str) -> None:

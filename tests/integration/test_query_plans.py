@@ -20,13 +20,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, event, text
 
 from firmly import bootstrap
 from firmly.adapters.sql.store import SqlStore
 from firmly.adapters.sql.tables import metadata
 from firmly.domain.engine import REVIEW_EVENT
 from firmly.service import demo, ingest, reviews
+from tests.conftest import database_of_its_own
 
 # The tables that grow with a workspace's history: a scan of any of them is a scan of the workspace.
 GROWING = frozenset({"events", "counterparties", "decisions", "postings", "outbox"})
@@ -168,21 +169,8 @@ def url(database_url: str) -> Iterator[str]:
     """A database of its own on PostgreSQL: in the session's shared one, the other tests' many small workspaces
     with the same keys make the planner (rightly) search this small workspace by its name alone, which a
     workspace big enough to matter never is."""
-    if not database_url.startswith("postgresql://"):
-        yield database_url
-        return
-    admin = create_engine("postgresql+psycopg://" + database_url.split("://", 1)[1], isolation_level="AUTOCOMMIT")
-    name = f"firmly_plans_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{database_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with database_of_its_own(database_url, "firmly_plans") as url:
+        yield url
 
 
 def _network(database_url: str) -> SqlStore:
