@@ -1,0 +1,62 @@
+"""Many processes on one PostgreSQL database agree with one process on SQLite: three `firmly serve` leaving
+deciding to two `firmly decide`, two `firmly worker` sending to an SMTP server, 20,000 events of the clinic
+workload posted through all three servers at once (half answered once stored), a decider and a worker killed
+with SIGKILL at random moments and started again. The decisions in force, the counterparties' states, the
+ledger and the outbox equal those of a single ingest on SQLite, and every message went out once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from firmly import bootstrap
+from firmly.service import clock
+from tests.conftest import forget_workspace
+from tests.e2e import many_processes as mp
+from tests.e2e.test_outbox import SmtpSink
+
+EVENTS = 20_000
+CLIENTS = 2_000
+
+
+@pytest.mark.postgres
+def test_three_servers_two_deciders_and_killed_workers_agree_with_one_process(postgres_url: str,
+                                                                              tmp_path: Path) -> None:
+    events, wall = mp.workload(tmp_path / "clinic.jsonl", EVENTS, CLIENTS)
+    forget_workspace(postgres_url, mp.NAME)
+    _, sender = mp.prepare(postgres_url, wall)
+    sink = SmtpSink()
+    sink.controller.start()
+    try:
+        with mp.fleet(postgres_url, wall, sink.url, tmp_path) as (crew, bases):
+            stop = threading.Event()
+            chaos = mp.havoc(crew, stop)
+            try:
+                mp.post_all(bases, sender, events, 500)
+                mp.settle_down(postgres_url, 120)  # decided and sent while deciders and workers are killed
+            finally:
+                stop.set()
+                chaos.join()
+            mp.settle_down(postgres_url, 60)
+    finally:
+        sink.controller.stop()
+    assert crew.kills["decide"] >= 2 and crew.kills["worker"] >= 2, crew.kills
+    many = bootstrap.store(postgres_url, mp.NAME, settled=False)
+    with many.read():
+        sent = {r.id for r in many.outbox(limit=10**9) if r.status == "sent"}
+    accepted = Counter(m.message_id.strip("<>").split("@")[0] for m in sink.mails)
+    assert len(sent) > 20 and set(accepted) == sent  # every message due went out, and only those
+    resent = sum(n - 1 for n in accepted.values())
+    assert resent <= crew.kills["worker"]  # a killed worker resends at most the message in flight
+
+    end = time.time_ns() // 1000  # both clocks moved to the same moment, after every worker's last tick
+    clock.tick(many, end, now=end)
+    one = mp.reference(f"sqlite:///{tmp_path / 'one.db'}", events, wall, end)
+    expected, found = mp.dump(one), mp.dump(many)
+    assert len(expected["decisions"]) > 1_000 and expected["outbox"]
+    for part in ("decisions", "states", "postings", "outbox"):
+        assert found[part] == expected[part], part
