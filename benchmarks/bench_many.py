@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--deciders", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kill", action="store_true", help="kill a decider or a worker every 0.5-2 s")
+    parser.add_argument("--all-async", action="store_true", help="every batch with Prefer: respond-async")
+    parser.add_argument("--mixed", action="store_true", help="the file's batches dealt to the servers in turn "
+                        "(a counterparty's events in any order), not each counterparty's by one sender")
     parser.add_argument("--compare", action="store_true", help="compare with one process on SQLite")
     args = parser.parse_args()
     admin = create_engine(_driver(_pg_admin_url()), isolation_level="AUTOCOMMIT")
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
             stop = threading.Event()
             chaos = mp.havoc(crew, stop) if args.kill else None
             began = time.monotonic()
-            acknowledged = mp.post_all(bases, sender, events, args.batch)
+            acknowledged = mp.post_all(bases, sender, events, args.batch, args.mixed, 1 if args.all_async else 2)
             while mp.waiting(url)[0]:
                 time.sleep(0.05)
             decided = time.monotonic() - began
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
         sink.controller.stop()
     n = len(events)
     print(f"{n:,} events through {args.servers} servers, {args.deciders} deciders, {args.workers} workers "
-          f"({os.cpu_count()} CPUs), batches of {args.batch:,}, half respond-async")
+          f"({os.cpu_count()} CPUs), batches of {args.batch:,}, {'all' if args.all_async else 'half'} "
+          f"respond-async{', mixed' if args.mixed else ''}")
     print(f"  acknowledged: {acknowledged:.1f} s, {n / acknowledged:,.0f} events/s")
     print(f"  decided:      {decided:.1f} s, {n / decided:,.0f} events/s (first post until none waits)")
     accepted = Counter(m.message_id for m in sink.mails)

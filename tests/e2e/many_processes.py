@@ -204,19 +204,23 @@ def fleet(url: str, wall: str, smtp_url: str, logs: Path, servers: int = 3, deci
         crew.stop()
 
 
-def post_all(bases: list[str], token: str, events: list[dict[str, Any]], batch: int) -> float:
-    """Every event posted through the servers at once: each counterparty's events by one sender, in order
-    (the engine decides a counterparty's history in the order it arrives); a sender per server, every other
-    batch with `Prefer: respond-async`. Returns the seconds until the last answer."""
+def post_all(bases: list[str], token: str, events: list[dict[str, Any]], batch: int, mixed: bool = False,
+             every: int = 2) -> float:
+    """Every event posted through the servers at once, a sender per server, every `every`th batch with
+    `Prefer: respond-async` (1: all of them): each counterparty's events by one sender, in order; or, `mixed`,
+    the file's batches dealt to the senders in turn, so that a counterparty's events arrive in any order.
+    Returns the seconds until the last answer."""
     streams: list[list[dict[str, Any]]] = [[] for _ in bases]
-    for ev in events:
-        streams[zlib.crc32(ev["counterparty"].encode()) % len(bases)].append(ev)
+    for n, ev in enumerate(events):
+        which = n // batch if mixed else zlib.crc32(ev["counterparty"].encode())
+        streams[which % len(bases)].append(ev)
     failures: list[str] = []
 
     def send(base: str, stream: list[dict[str, Any]]) -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
             for n, start in enumerate(range(0, len(stream), batch)):
-                answer = client.post("/v1/events", json=stream[start:start + batch], headers=ASYNC if n % 2 else {})
+                later = ASYNC if (n + 1) % every == 0 else {}
+                answer = client.post("/v1/events", json=stream[start:start + batch], headers=later)
                 if answer.status_code not in (200, 202) or answer.json().get("rejected"):
                     failures.append(f"{base}: {answer.status_code} {answer.text[:300]}")
                     return
