@@ -14,6 +14,7 @@ and used as the role the tests use, under row-level security; it is dropped at t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("--mixed", action="store_true", help="the file's batches dealt to the servers in turn "
                         "(a counterparty's events in any order), not each counterparty's by one sender")
     parser.add_argument("--compare", action="store_true", help="compare with one process on SQLite")
+    parser.add_argument("--dump", type=Path, help="with --compare: write both dumps here (one.json, many.json)")
     args = parser.parse_args()
     admin = create_engine(_driver(_pg_admin_url()), isolation_level="AUTOCOMMIT")
     name = f"firmly_bench_{uuid.uuid4().hex[:8]}"
@@ -102,6 +104,10 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
         many = bootstrap.store(url, mp.NAME, settled=False)
         clock.tick(many, end, now=end)
         one, found = mp.dump(mp.reference(f"sqlite:///{tmp / 'one.db'}", events, wall, end)), mp.dump(many)
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            for name, dumped in (("one", one), ("many", found)):
+                (args.dump / f"{name}.json").write_text(json.dumps(dumped, ensure_ascii=False, indent=1))
         for part in ("decisions", "states", "postings"):
             print(f"  {part}: {'equal' if one[part] == found[part] else 'DIFFER'}")
         extra = {tuple(r) for r in found["outbox"]} - {tuple(r) for r in one["outbox"]}
