@@ -236,15 +236,18 @@ def post_all(bases: list[str], token: str, events: list[dict[str, Any]], batch: 
 
 
 def havoc(crew: Fleet, stop: threading.Event, seed: int = 11) -> threading.Thread:
-    """Until `stop`: every 0.5 to 2 seconds, a decider or a worker killed with SIGKILL and started again."""
+    """Until `stop`: every 0.3 to 1.2 seconds, a decider and a worker in turn killed with SIGKILL and started
+    again."""
     rng = random.Random(seed)
 
     def run() -> None:
-        while not stop.wait(rng.uniform(0.5, 2.0)):
-            if rng.random() < 0.5:
+        turn = 0
+        while not stop.wait(rng.uniform(0.3, 1.2)):
+            if turn % 2 == 0:
                 crew.kill("decide0", "decide", "--interval", "0.1")
             else:
                 crew.kill("worker0", "worker", "--interval", "0.5")
+            turn += 1
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

@@ -39,6 +39,9 @@ def test_three_servers_two_deciders_and_killed_workers_agree_with_one_process(po
             try:
                 mp.post_all(bases, sender, events, 500)
                 mp.settle_down(postgres_url, 120)  # decided and sent while deciders and workers are killed
+                deadline = time.monotonic() + 30
+                while min(crew.kills["decide"], crew.kills["worker"]) < 2 and time.monotonic() < deadline:
+                    time.sleep(0.1)
             finally:
                 stop.set()
                 chaos.join()
