@@ -3,8 +3,13 @@ server told to leave deciding to it (`FIRMLY_SERVE_DECIDES=0`) decides nothing i
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -75,3 +80,20 @@ def test_serve_decides_takes_only_yes_or_no(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("FIRMLY_SERVE_DECIDES", "maybe")
     with pytest.raises(FirmlyError, match="FIRMLY_SERVE_DECIDES"):
         bootstrap.serve_decides()
+
+
+def test_a_decider_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'firmly.db'}"
+    _workspace(url, "stopping")
+    env = {**os.environ, "FIRMLY_DATABASE_URL": url}
+    process = subprocess.Popen([sys.executable, "-m", "firmly", "decide", "--interval", "0.05"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)  # started, and looking every 0.05 s: nothing waits
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
