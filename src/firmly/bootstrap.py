@@ -60,6 +60,14 @@ def backlog() -> int:
     return int(text)
 
 
+def serve_decides() -> bool:
+    """FIRMLY_SERVE_DECIDES: whether a server decides in the background what it acknowledged (else deciders do)."""
+    text = config.SERVE_DECIDES.value().strip().lower()
+    if text not in ("0", "1", "on", "off", "true", "false", "yes", "no"):
+        raise FirmlyError(f"{config.SERVE_DECIDES.env} must be 1 or 0, got {text!r}")
+    return text in ("1", "on", "true", "yes")
+
+
 def _analyser() -> tone.Analyse:
     from firmly.adapters.lexicons import load_lexicon  # noqa: PLC0415 - pymorphy3 loads only when a text comes
 

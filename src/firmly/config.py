@@ -59,7 +59,10 @@ FUTURE_HORIZON = Setting("future_horizon", "1d", "how far ahead of the wall cloc
                          "sender's clock running fast); later ones are refused")
 ASYNC_BACKLOG = Setting("async_backlog", "200000", "how many events acknowledged with `Prefer: respond-async` may "
                         "wait to be decided in a workspace; past it such a post is answered 503 with Retry-After")
+SERVE_DECIDES = Setting("serve_decides", "1", "1: each `firmly serve` process decides the events it acknowledged with "
+                        "`Prefer: respond-async` in the background; 0: it leaves that to `firmly decide` processes "
+                        "(reads still decide what waits first)")
 
 SETTINGS = (DATABASE_URL, WORKSPACE, AUTHOR, RATE_LIMIT, HOST, PORT, LEXICONS, SMTP_URL, MAIL_FROM, WORKER_INTERVAL,
             SEND_TIMEOUT, WORKER_MARK, SESSION_HOURS, METRICS_TOKEN, NOW, FUTURE_HORIZON,
-            ASYNC_BACKLOG)
+            ASYNC_BACKLOG, SERVE_DECIDES)

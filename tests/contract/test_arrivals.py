@@ -177,3 +177,22 @@ def test_a_tick_and_a_persons_act_come_after_what_was_acknowledged(store: Contra
         seqs = {ev.id: ev.seq for ev in store.all_events()}
         made = [ev for ev in store.events_of_type("exception.set")]
     assert len(made) == 1 and made[0].seq > seqs["u-0-x"] > seqs["u-0"]  # stored after what was acknowledged
+
+
+def test_waiting_workspaces_are_those_with_events_to_decide(make_store: MakeStore) -> None:
+    busy, idle = make_store("busy"), make_store("idle")
+    for one in (busy, idle):
+        rulebooks.load(one, rulebooks.read(CLINIC / "rulebook.yaml"), 0)
+    with busy.write():
+        busy.stage_events([event("w1", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00",
+                                 appointment="a1")], 1_000)
+    with idle.write():
+        idle.append_events([event("w2", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00",
+                                  appointment="a2")])
+    for asking in (busy, idle):  # from any workspace's store: it lists across them
+        with asking.read():
+            found = asking.waiting_workspaces()
+        assert busy.workspace in found and idle.workspace not in found
+    assert settle.settle(busy) == 1
+    with idle.read():
+        assert busy.workspace not in idle.waiting_workspaces()

@@ -344,3 +344,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
 
     def all_workspaces(self) -> list[str]:
         return sorted(self._data["workspaces"])
+
+    def waiting_workspaces(self) -> list[str]:
+        return sorted(name for name, found in self._data["workspaces"].items()
+                      if found["decided_seq"] < found["next_seq"])

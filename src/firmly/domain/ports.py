@@ -138,6 +138,10 @@ class Workspaces(Protocol):
         """Every workspace in the database (the worker serves them all)."""
         ...
 
+    def waiting_workspaces(self) -> list[str]:
+        """The workspaces with acknowledged events waiting to be decided (what `firmly decide` visits)."""
+        ...
+
 
 class EventLog(Protocol):
     """The events, append-only, in arrival order."""

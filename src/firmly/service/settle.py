@@ -16,11 +16,15 @@ nobody sees an acknowledged event without its decisions. A waiting event is in n
 Settling runs `CHUNK` events a transaction, so that appends (and other servers' settling) take turns with it
 on the workspace's write lock (SQLite's one writer, PostgreSQL's advisory lock per workspace): two servers
 settling at once decide each event once, since each transaction takes the oldest waiting ones under the lock.
+
+Processes that only decide (`firmly decide`, `decide_all`) visit the workspaces with events waiting, a chunk each in
+turn, so that a busy workspace does not keep the others waiting; several of them take turns the same way.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from firmly.domain.errors import Backlog
 from firmly.domain.events import Event
@@ -44,6 +48,26 @@ def settle(store: Store, budget: int | None = None) -> int:
             break
         done += decided
     return done
+
+
+def decide_all(store_for: Callable[[str], Store], stopping: Callable[[], bool] = lambda: False) -> tuple[int, int]:
+    """Decide what waits in every workspace, a chunk of each in turn, until none waits or `stopping()` says so
+    (checked between chunks: the chunk in hand is finished). Returns (events decided, workspaces visited)."""
+    done, seen = 0, set[str]()
+    while not stopping():
+        lister = store_for("")
+        with lister.read():
+            names = lister.waiting_workspaces()
+        decided = 0
+        for name in names:
+            if stopping():
+                break
+            decided += settle(store_for(name), CHUNK)
+            seen.add(name)
+        if not decided:  # nothing waits (or what waits is another decider's chunk in hand)
+            break
+        done += decided
+    return done, len(seen)
 
 
 def settled(store: Store) -> WorkspaceInfo | None:

@@ -814,6 +814,10 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         with self._through("workspaces"):  # the worker's clock visits each
             return [r[0] for r in self.c.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
 
+    def waiting_workspaces(self) -> list[str]:
+        with self._through("workspaces"):  # the deciders visit each workspace with events waiting
+            return [r[0] for r in self._rows("SELECT id FROM workspaces WHERE decided_seq < next_seq ORDER BY id", ())]
+
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.
 

@@ -43,7 +43,9 @@ def create_app(database_url: str | None = None, rate: float | None = None, long_
     it starts is left out of the collector's full collections (`bulk.keep_loaded`)."""
     url = config.DATABASE_URL.value(database_url)
     scrape_token = config.METRICS_TOKEN.value(metrics_token)
-    writer = GroupCommit(backlog=bootstrap.backlog(), opener=lambda ws: bootstrap.store(url, ws, settled=False))
+    deciding = bootstrap.serve_decides()  # else `firmly decide` processes decide (and every read settles first)
+    writer = GroupCommit(backlog=bootstrap.backlog(),
+                         opener=(lambda ws: bootstrap.store(url, ws, settled=False)) if deciding else None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

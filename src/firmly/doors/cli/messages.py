@@ -21,6 +21,7 @@ from firmly.doors.cli.common import (
     PlainTable,
     Workspace,
     _instant,
+    _lang,
     _now,
     _print_json,
     _reader,
@@ -32,6 +33,7 @@ from firmly.doors.cli.common import (
     webhook_app,
     workspace_app,
 )
+from firmly.doors.reading import Reader
 from firmly.service import (
     outbox,
     tone,
@@ -90,6 +92,31 @@ def worker_command(once: Annotated[bool, typer.Option(help="one round, then exit
 
     loop.run(db, interval if interval is not None else float(config.WORKER_INTERVAL.value()), once,
              _instant(as_of, "--as-of") if as_of else None, report)
+
+
+@app.command("decide")
+@friendly
+def decide_command(once: Annotated[bool, typer.Option(help="decide what waits now, then exit")] = False,
+                   interval: Annotated[float, typer.Option(help="seconds to wait before looking again when "
+                                                           "nothing waits")] = 0.2,
+                   lang: Lang = None, db: Db = None) -> None:
+    """Decide the events acknowledged before deciding them (`Prefer: respond-async`), in every workspace, until
+    stopped; run several beside the servers (`FIRMLY_SERVE_DECIDES=0`) to take deciding off them."""
+    from firmly.doors import decider  # noqa: PLC0415
+
+    if interval <= 0:
+        raise FirmlyError(f"--interval must be above 0 seconds, got {interval}")
+    try:  # the words of the workspace the command is set to, else English
+        reader = _reader(bootstrap.store(db, None, settled=False), lang)
+    except FirmlyError:
+        reader = Reader("UTC", _lang(lang) or "en")
+
+    def report(events: int, places: int) -> None:
+        said = reader.say("%(time)s  events decided: %(n)s, workspaces: %(m)s", time=iso(_now())[:19], n=events,
+                          m=places)
+        (out if once else err).print(said, markup=False, highlight=False)
+
+    decider.run(db, interval, once, report)
 
 
 @outbox_app.command("list")
