@@ -20,6 +20,7 @@ from firmly.domain.errors import FirmlyError
 from firmly.doors.api import create_app
 from firmly.doors.cli import app as firmly_cli
 from firmly.service import settle
+from tests.conftest import database_of_its_own
 from tests.e2e.test_api import late_cancellations
 from tests.e2e.test_api_async import ASYNC, _pending, _workspace
 
@@ -35,6 +36,11 @@ def _acknowledge(url: str, tokens: dict[str, str], n: int) -> None:
 
 def test_decide_once_decides_what_waits_in_every_workspace_and_says_so(
         database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with database_of_its_own(database_url, "firmly_decide") as url:  # other tests' workspaces may have events waiting
+        _decide_once(url, monkeypatch)
+
+
+def _decide_once(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIRMLY_SERVE_DECIDES", "0")
     tag = uuid.uuid4().hex[:8]
     names = [f"dec-a-{tag}", f"dec-b-{tag}"]
