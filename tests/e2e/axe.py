@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,11 @@ def accessible(page: Any) -> None:
             .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
     }""")
     assert found == [], f"{page.url}: {found}"
+
+
+@dataclass
+class Site:
+    """A server started for a module's browser tests: its address and its database."""
+
+    base: str
+    url: str

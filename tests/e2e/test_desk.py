@@ -9,7 +9,6 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,12 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import demo_database, serve
 from firmly.service import rulebooks, users, workspace
-from tests.e2e.axe import accessible, chromium, sign_in
+from tests.e2e.axe import Site, accessible, chromium, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-@dataclass
-class Site:
-    base: str
-    url: str
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ confirmation; axe-core checks the page, the refusal and the confirmation, in Eng
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import demo_database, serve
 from firmly.service import users
-from tests.e2e.axe import accessible, chromium, sign_in
+from tests.e2e.axe import Site, accessible, chromium, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
@@ -31,12 +30,6 @@ WORDS = {
               "sure": "Завершить исключение?", "ended": "Исключение завершено", "early": "Завершено досрочно",
               "holds": "действует", "ran": "завершено досрочно"},
 }
-
-
-@dataclass
-class Site:
-    base: str
-    url: str
 
 
 @pytest.fixture(scope="module")

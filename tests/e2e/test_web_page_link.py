@@ -6,7 +6,6 @@ page and the confirmation, in English and Russian."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,16 +13,10 @@ import pytest
 from firmly import bootstrap
 from firmly.doors.web.testing import demo_database, serve
 from firmly.service import outbox, users
-from tests.e2e.axe import accessible, chromium, sign_in
+from tests.e2e.axe import Site, accessible, chromium, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 PASSWORD = "a long enough password"
-
-
-@dataclass
-class Site:
-    base: str
-    url: str
 
 
 @pytest.fixture(scope="module")

@@ -13,24 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from firmly import bootstrap
-from firmly.service import demo, exceptions, users
-from tests.conftest import forget_workspace
-from tests.integration.test_web import PASSWORD, Site, csrf
+from firmly.service import exceptions
+from tests.integration.test_web import Site, csrf, demo_site
 
 WS = "web-exc"
 
 
 @pytest.fixture
 def site(database_url: str) -> Iterator[Site]:
-    forget_workspace(database_url, WS)
-    store = bootstrap.store(database_url, WS)
-    demo.demo(store, "clinic-en", 0)
-    for role in ("admin", "operator", "viewer"):
-        users.create(store, f"exc-{role}@example.org", role, PASSWORD, 0)
-    yield Site(database_url, WS)
-    everyone = bootstrap.store(database_url, "")
-    with everyone.write():
-        everyone.drop_login_attempts()
+    yield from demo_site(database_url, WS, "exc-")
 
 
 def stored(site: Site) -> list[dict[str, object]]:

@@ -10,10 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from firmly import bootstrap
-from firmly.service import demo, users
-from tests.conftest import forget_workspace
-from tests.integration.test_web import PASSWORD, Site, csrf
+from tests.integration.test_web import Site, csrf, demo_site
 from tests.own_pages import path_of
 
 WS = "web-link"
@@ -21,15 +18,7 @@ WS = "web-link"
 
 @pytest.fixture
 def site(database_url: str) -> Iterator[Site]:
-    forget_workspace(database_url, WS)
-    store = bootstrap.store(database_url, WS)
-    demo.demo(store, "clinic-en", 0)
-    for role in ("admin", "operator", "viewer"):
-        users.create(store, f"link-{role}@example.org", role, PASSWORD, 0)
-    yield Site(database_url, WS)
-    everyone = bootstrap.store(database_url, "")
-    with everyone.write():  # the own page's counts per address outlive a workspace on a shared database
-        everyone.drop_login_attempts()
+    yield from demo_site(database_url, WS, "link-")
 
 
 def shown_link(page: str) -> str:
