@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from firmly.domain.buckets import bucket_of
 from firmly.domain.clock import parse_instant
 from firmly.domain.errors import Backlog
 from firmly.domain.tone import Tone
@@ -65,24 +66,45 @@ def test_admitted_events_enter_the_log_with_their_seq_and_partner_and_move_the_m
         assert store.digests(["e0", "e2"]) == {"e0": evs[0].digest, "e2": evs[2].digest}
 
 
-def test_admit_refuses_events_out_of_order_and_append_refuses_to_overtake(store: Contracted) -> None:
+def test_admit_refuses_events_no_longer_waiting_and_append_refuses_to_overtake(store: Contracted) -> None:
     evs = [event(f"o{n}", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00", appointment=f"a{n}")
            for n in range(2)]
     with store.write():
         store.stage_events(evs, 5)
     with store.read():
         staged = [ev for ev, _, _ in store.staged_events(10)]
+    with store.write():
+        store.admit_events(staged[1:])  # another bucket's event may be decided first: the mark stays at the first
+    assert _info(store) == (3, 1, 1)
     with pytest.raises(RuntimeError), store.write():
-        store.admit_events(staged[1:])  # the second before the first
+        store.admit_events(staged)  # the second was decided already (by another decider): refused whole
     with pytest.raises(RuntimeError), store.write():
         store.append_events([event("late", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00",
                                    appointment="z")])
-    assert _info(store) == (3, 1, 2)  # both refused whole
+    assert _info(store) == (3, 1, 1)  # both refused whole
     with store.write():
-        store.admit_events(staged)
+        store.admit_events(staged[:1])
         store.append_events([event("now", "appointment.attended", "anna", "2026-03-02T10:00:00+03:00",
                                    appointment="y")])
     assert _info(store) == (4, 4, 0)
+    with store.read():
+        assert [ev.id for ev in store.all_events()] == ["o0", "o1", "now"]  # by arrival, whoever decided first
+
+
+def test_staged_events_of_some_buckets_only(store: Contracted) -> None:
+    names = [f"client-{n}" for n in range(40)]
+    evs = [event(f"b{n}", "appointment.attended", key, "2026-03-01T10:00:00+03:00", appointment=f"a{n}")
+           for n, key in enumerate(names)]
+    with store.write():
+        store.stage_events(evs, 5)
+    mine = {bucket_of(key) for key in names[::3]}
+    with store.read():
+        got = [ev.id for ev, _, _ in store.staged_events(100, mine)]
+        assert got == [ev.id for ev in evs if bucket_of(ev.counterparty) in mine]
+        assert [ev.id for ev, _, _ in store.staged_events(2, mine)] == got[:2]
+        assert [ev.id for ev, _, _ in store.staged_events(100, set())] == []
+    with store.deciding():
+        assert store.claim_buckets(mine) == mine  # nobody else holds them
 
 
 NOW = parse_instant("2026-03-20T00:00:00+03:00")

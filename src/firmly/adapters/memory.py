@@ -6,10 +6,11 @@ import copy
 import dataclasses
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from firmly.adapters.memory_logins import MemoryLogins
+from firmly.domain.buckets import bucket_of
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.events import Event
 from firmly.domain.ledger import Posting
@@ -25,7 +26,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                                       "states": {}, "decisions": {},
                                       "postings": {}, "tokens": {}, "outbox": {},
                                       "settings": {}, "attendance": {}, "payloads": {}, "payload_events": {},
-                                      "staged": {}}
+                                      "staged": {}, "deciders": {}}
         self._open = False
 
     @contextmanager
@@ -48,6 +49,22 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
     def read(self) -> Iterator[None]:
         yield
 
+    def deciding(self) -> AbstractContextManager[None]:
+        return self.write()  # one process, one writer at a time: a decider has every bucket
+
+    def claim_buckets(self, buckets: Collection[int], wait: bool = False) -> set[int]:
+        return set(buckets)
+
+    def deciders_alive(self, holder: str, now: int, lease: int) -> list[str]:
+        seen: dict[str, int] = self._data["deciders"]
+        for name in [name for name, at in seen.items() if at < now - lease]:
+            del seen[name]
+        seen[holder] = now
+        return sorted(seen)
+
+    def decider_leaves(self, holder: str) -> None:
+        self._data["deciders"].pop(holder, None)
+
     @property
     def database(self) -> object:
         return self._data
@@ -63,7 +80,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         found = self._data["workspaces"].get(self.workspace)
         if found is None:
             found = {"locale": locale or "ru", "timezone": timezone or "Europe/Moscow", "clock": None,
-                     "ticked": None, "next_seq": 1, "decided_seq": 1}
+                     "ticked": None, "next_seq": 1}
             self._data["workspaces"][self.workspace] = found
         else:
             found["locale"] = locale or found["locale"]
@@ -76,12 +93,19 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         found = self._data["workspaces"].get(self.workspace)
         if found is None:
             return None
+        waiting = self._data["staged"].get(self.workspace, {})
+        first = min((ev.seq for ev, _, _ in waiting.values()), default=found["next_seq"])
         return WorkspaceInfo(self.workspace, found["locale"], found["timezone"], found["clock"], found["ticked"],
-                             found["next_seq"], found["decided_seq"])
+                             found["next_seq"], first, len(waiting))
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
         found = self._data["workspaces"][self.workspace]
         found["clock"], found["ticked"] = clock, ticked
+
+    def raise_clock(self, clock: int) -> None:
+        found = self._data["workspaces"][self.workspace]
+        if found["clock"] is None or found["clock"] < clock:
+            found["clock"] = clock
 
     def rulebooks(self) -> list[StoredRulebook]:
         return [b for w, b in self._data["rulebooks"] if w == self.workspace]
@@ -98,7 +122,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
 
     def append_events(self, events: list[Event]) -> None:
         found = self._data["workspaces"][self.workspace]
-        if found["decided_seq"] != found["next_seq"]:
+        if self._data["staged"].get(self.workspace):
             raise RuntimeError(f"events of workspace {self.workspace!r} wait to be decided: they are decided "
                                "before any event stored after them")
         self._new(events)
@@ -106,7 +130,6 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
             ev.seq = found["next_seq"]
             found["next_seq"] += 1
         self._log(events)
-        found["decided_seq"] = found["next_seq"]
 
     def _new(self, events: list[Event]) -> None:
         known = self.digests(ev.id for ev in events)
@@ -129,23 +152,21 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
             found["next_seq"] += 1
             waiting[ev.id] = (copy.copy(ev), batch, arrived)  # a copy, as a database would keep
 
-    def staged_events(self, limit: int) -> list[tuple[Event, int, int]]:
-        waiting = sorted(self._data["staged"].get(self.workspace, {}).values(), key=lambda w: w[0].seq)[:limit]
+    def staged_events(self, limit: int, buckets: Collection[int] | None = None) -> list[tuple[Event, int, int]]:
+        staged = self._data["staged"].get(self.workspace, {}).values()
+        waiting = sorted((w for w in staged if buckets is None or bucket_of(w[0].counterparty) in buckets),
+                         key=lambda w: w[0].seq)[:limit]
         return [(copy.copy(ev), batch, arrived) for ev, batch, arrived in waiting]
 
     def admit_events(self, events: list[Event]) -> None:
         if not events:
             return
-        found = self._data["workspaces"][self.workspace]
         waiting = self._data["staged"].get(self.workspace, {})
-        first, last = events[0].seq, events[-1].seq
-        if first != found["decided_seq"] or last - first + 1 != len(events) or any(ev.id not in waiting
-                                                                                  for ev in events):
-            raise RuntimeError(f"events {first}-{last} are not the next to be decided (from {found['decided_seq']})")
+        if any(ev.id not in waiting for ev in events):
+            raise RuntimeError(f"of events {events[0].seq}-{events[-1].seq}, some wait no longer")
         for ev in events:
             del waiting[ev.id]
         self._log(events)
-        found["decided_seq"] = last + 1
 
     def _mine(self) -> list[Event]:
         return [ev for w, ev in self._data["events"] if w == self.workspace]
@@ -346,5 +367,4 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         return sorted(self._data["workspaces"])
 
     def waiting_workspaces(self) -> list[str]:
-        return sorted(name for name, found in self._data["workspaces"].items()
-                      if found["decided_seq"] < found["next_seq"])
+        return sorted(name for name, waiting in self._data["staged"].items() if waiting)

@@ -89,6 +89,11 @@ class StorageError(FirmlyError):
     the transaction that met it is stored. Adapters raise it (or a kind below) for their own errors."""
 
 
+class Collided(StorageError):
+    """Two transactions stored the same key at once (two appends of one new event, sharing a workspace): the
+    database kept the first; the other's work, done again, finds it stored."""
+
+
 class StorageFull(StorageError):
     """The database's disk is full: what was stored before is kept, and the same work may be sent again."""
 

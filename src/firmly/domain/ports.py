@@ -25,13 +25,14 @@ class WorkspaceInfo:
     timezone: str
     clock: int | None
     ticked: int | None
-    events: int = 0  # how many events the workspace has taken: changes whenever its history does
+    events: int = 0  # the arrival number the next event will get: changes whenever the history does
     decided: int = 0  # every event with a seq below it is decided (`events` and `decided` equal: all are)
+    waiting: int = 0  # events acknowledged and not decided yet (past `decided`, some may be: by other buckets)
 
     @property
     def pending(self) -> int:
         """How many events are acknowledged and not decided yet."""
-        return max(0, self.events - self.decided)
+        return self.waiting
 
 
 class Clock(Protocol):
@@ -118,6 +119,11 @@ class Transactions(Protocol):
 
     def read(self) -> AbstractContextManager[None]: ...
 
+    def deciding(self) -> AbstractContextManager[None]:
+        """A write transaction that shares the workspace with other deciders and appends: each decides only the
+        buckets it takes (`claim_buckets`); a `write` waits for them all, and they for it."""
+        ...
+
     def migrate(self) -> None: ...
 
 
@@ -130,6 +136,11 @@ class Workspaces(Protocol):
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None: ...
 
+    def raise_clock(self, clock: int) -> None:
+        """The engine clock moved to `clock` unless it is past it already (deciders sharing the workspace each
+        move it, in any order)."""
+        ...
+
     def rulebooks(self) -> list[StoredRulebook]: ...
 
     def add_rulebook(self, book: StoredRulebook) -> None: ...
@@ -141,6 +152,21 @@ class Workspaces(Protocol):
     def waiting_workspaces(self) -> list[str]:
         """The workspaces with acknowledged events waiting to be decided (what `firmly decide` visits)."""
         ...
+
+
+class Buckets(Protocol):
+    """Deciding shared by buckets of counterparties (domain/buckets.py) between processes."""
+
+    def claim_buckets(self, buckets: Collection[int], wait: bool = False) -> set[int]:
+        """Inside a transaction (`deciding`): the buckets of this workspace taken for this transaction, of those
+        asked for; those another transaction holds are left out, or waited for (`wait`, taken in one order)."""
+        ...
+
+    def deciders_alive(self, holder: str, now: int, lease: int) -> list[str]:
+        """`holder`'s lease renewed at `now`, those not renewed within `lease` µs ended: the live deciders."""
+        ...
+
+    def decider_leaves(self, holder: str) -> None: ...
 
 
 class EventLog(Protocol):
@@ -159,14 +185,15 @@ class EventLog(Protocol):
         count in `digests` at once, and in every other read only once `admit_events` has moved them."""
         ...
 
-    def staged_events(self, limit: int) -> list[tuple[Event, int, int]]:
-        """The oldest `limit` events waiting to be decided, in arrival order, each with its batch (the seq of
-        the first event staged with it in one transaction) and the wall clock it arrived at."""
+    def staged_events(self, limit: int, buckets: Collection[int] | None = None) -> list[tuple[Event, int, int]]:
+        """The oldest `limit` events waiting to be decided (of these buckets only, if given), in arrival order,
+        each with its batch (the seq of the first event staged with it in one transaction) and the wall clock it
+        arrived at."""
         ...
 
     def admit_events(self, events: list[Event]) -> None:
         """Staged events, now decided: into the log with their `seq` (and the partner named meanwhile), out of
-        the waiting ones; decided up to the last of them. They must be the oldest waiting, in order."""
+        the waiting ones. Each must still wait (else RuntimeError: someone else decided it)."""
         ...
 
     def events_about(self, keys: Iterable[str], types: Collection[str] | None = None) -> list[Event]:
@@ -326,8 +353,8 @@ class Attendance(Protocol):
         ...
 
 
-class Store(Transactions, Workspaces, EventLog, States, Decisions, Ledger, Tokens, Outbox, Settings, Attendance,
-            Protocol):
+class Store(Transactions, Workspaces, Buckets, EventLog, States, Decisions, Ledger, Tokens, Outbox, Settings,
+            Attendance, Protocol):
     """One workspace's storage: the union of the narrow ports above, for wiring and for the use cases that
     need several of them in one transaction."""
 

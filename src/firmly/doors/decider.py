@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -26,10 +28,11 @@ def run(database_url: str | None, interval: float, once: bool,
         stop = True  # finish the chunk in hand, then leave
 
     before = signal.signal(signal.SIGTERM, halt), signal.signal(signal.SIGINT, halt)
+    holder = f"{socket.gethostname()}:{os.getpid()}"  # its lease: the buckets it looks at first (settle.py)
     events = places = 0
     try:
         while not stop:
-            done, seen = settle.decide_all(store_for, lambda: stop)
+            done, seen = settle.decide_all(store_for, lambda: stop, holder, lambda: time.time_ns() // 1000)
             events, places = events + done, places + seen
             if done or once:
                 report(done, seen)
@@ -38,6 +41,7 @@ def run(database_url: str | None, interval: float, once: bool,
             if not done:
                 time.sleep(interval)
     finally:
+        settle.leave(store_for, holder)
         signal.signal(signal.SIGTERM, before[0])
         signal.signal(signal.SIGINT, before[1])
     return events, places

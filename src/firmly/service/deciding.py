@@ -15,10 +15,11 @@ from firmly.service.process import process
 
 
 def decide(store: Store, ws: WorkspaceInfo, new: list[Event], wall: int,
-           log: Callable[[list[Event]], None]) -> Counter[str]:
+           log: Callable[[list[Event]], None]) -> tuple[Counter[str], int]:
     """Inside a write transaction: name partners on `new`, put them in the log (`log`: `store.append_events`
-    for events met just now, `store.admit_events` for acknowledged ones), fold them in, move the engine clock.
-    `wall`: the wall clock they arrived at. Returns the decisions written, by the event that caused each."""
+    for events met just now, `store.admit_events` for acknowledged ones), fold them in. `wall`: the wall clock
+    they arrived at. Returns the decisions written, by the event that caused each, and the engine clock after
+    them, which the caller moves (`store.raise_clock`; deciders sharing a workspace, once at their end)."""
     clients = {ev.counterparty for ev in new}
     states = store.load_states(clients)  # read once: for attribution and for the fold
     _attribute(states, new)
@@ -27,9 +28,7 @@ def decide(store: Store, ws: WorkspaceInfo, new: list[Event], wall: int,
     # The engine clock follows the events, but never past the wall clock: an event dated a little ahead
     # (within the horizon) must not make everyone else's restrictions end or strikes expire early
     clock = max(ws.clock or -(2**62), min(max(ev.at for ev in new), wall))
-    caused = process(store, engine, new, ws, clock, states, clients, wall=wall)
-    store.set_clock(clock, ws.ticked)
-    return caused
+    return process(store, engine, new, ws, clock, states, clients, wall=wall), clock
 
 
 def _attribute(states: dict[str, CounterpartyState], new: list[Event]) -> None:

@@ -325,7 +325,7 @@ class _Settler:
                     store = self.opener(workspace)
                     while not self._closing:
                         self._pause()
-                        if not settle.settle(store, settle.CHUNK):
+                        if not settle.share_out(store, None, settle.CHUNK):
                             break
                 except Exception:  # the thread outlives any failure: the next read settles, and says why
                     log.exception("firmly: deciding the events waiting in workspace %r failed", workspace)

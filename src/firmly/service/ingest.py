@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from firmly.domain.errors import ValueRefused
+from firmly.domain.errors import Collided, ValueRefused
 from firmly.domain.events import Event
 from firmly.domain.ports import Store
 from firmly.service import future, settle, tone, wallclock, workspace
@@ -57,13 +58,16 @@ def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: i
             len(report.results) if report.results is not None else 0,
             Counter(report.caused) if report.caused is not None else None)
     try:
-        _ingest_chunk(store, batch, report, now, bound)
+        for attempt in range(3):
+            try:
+                _ingest_chunk(store, batch, report, now, bound)
+                break
+            except Collided:  # another append stored one of these events just now: it is a duplicate, told so
+                if attempt == 2:
+                    raise
+                _restore(report, mark)
     except Exception as exc:
-        report.stored, report.duplicates, report.decisions = mark[0], mark[1], mark[2]
-        del report.rejected[mark[3]:]
-        if report.results is not None:
-            del report.results[mark[4]:]
-        report.caused = mark[5]
+        _restore(report, mark)
         if not _refused_value(exc):
             exc.add_note(f"while storing {_lines(batch)}; what came before is stored, and ingesting the same "
                          "input again skips it as duplicates")
@@ -81,6 +85,15 @@ def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: i
         if report.results is not None:
             report.results.append({"id": event, "status": "rejected", "code": "invalid", "field": "event",
                                    "reason": rejection.message})
+
+
+def _restore(report: IngestReport, mark: tuple[Any, ...]) -> None:
+    """The report as it was before a chunk whose transaction failed."""
+    report.stored, report.duplicates, report.decisions = mark[0], mark[1], mark[2]
+    del report.rejected[mark[3]:]
+    if report.results is not None:
+        del report.results[mark[4]:]
+    report.caused = mark[5]
 
 
 def _refused_value(exc: BaseException) -> bool:
@@ -118,7 +131,8 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: 
                   bound: int | None) -> None:
     wall = wallclock.now() if now is None else now
     batch = _in_time(batch, wall)
-    with store.write():
+    # Acknowledging shares the workspace with deciders and other appends (`deciding`); deciding at once takes it
+    with store.deciding() if bound is not None else store.write():
         # Deciding at once: what waits is decided first (an event never overtakes one acknowledged before it)
         ws = workspace.current(store) if bound is not None else settle.caught_up(store)
         new = _new(store, batch, report)
@@ -127,7 +141,8 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: 
             if bound is not None:
                 settle.admit(store, ws, new, wall, bound)
             else:
-                caused = decide(store, ws, new, wall, store.append_events)
+                caused, clock = decide(store, ws, new, wall, store.append_events)
+                store.raise_clock(clock)
                 report.decisions += caused.total()
                 if report.caused is not None:
                     report.caused.update(caused)

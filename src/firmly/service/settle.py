@@ -13,28 +13,37 @@ worker, the review queue and an ingest that decides at once, inside their own tr
 nobody sees an acknowledged event without its decisions. A waiting event is in no read but the duplicate check
 (`digests`), and an event is never decided before one that arrived earlier.
 
-Settling runs `CHUNK` events a transaction, so that appends (and other servers' settling) take turns with it
-on the workspace's write lock (SQLite's one writer, PostgreSQL's advisory lock per workspace): two servers
-settling at once decide each event once, since each transaction takes the oldest waiting ones under the lock.
+Settling runs `CHUNK` events a transaction. A read settles under the workspace's write lock (SQLite's one
+writer, PostgreSQL's advisory lock per workspace), so it decides everything that waits before it reads. Deciders
+(`share_out`: `firmly decide`, each server's background thread, an append past half the backlog) share the
+workspace instead (`Store.deciding`, the lock taken shared): each takes the buckets of counterparties
+(domain/buckets.py) its chunk touches (`Store.claim_buckets`, a lock per bucket), as subject or as partner, and
+decides only their events, so two deciders work at once on one workspace, each event decided once, and every
+counterparty's events in the order they arrived. Appends share the workspace the same way: acknowledging never
+waits for deciding.
 
-Processes that only decide (`firmly decide`, `decide_all`) visit the workspaces with events waiting, a chunk each in
-turn, so that a busy workspace does not keep the others waiting; several of them take turns the same way.
+Processes that only decide (`firmly decide`, `decide_all`) visit the workspaces with events waiting; each holds a
+lease (`Store.deciders_alive`, renewed as it goes) and looks first at its share of the buckets among the live
+deciders, then at any bucket nobody is at, so a decider that dies leaves nothing waiting for long.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import replace
 
+from firmly.domain.buckets import bucket_of, share
 from firmly.domain.errors import Backlog
 from firmly.domain.events import Event
 from firmly.domain.ports import Store, WorkspaceInfo
 from firmly.service import workspace
 from firmly.service.deciding import decide
 
-CHUNK = 2_000  # events decided per transaction: appends wait at most about this long for the write lock
+CHUNK = 2_000  # events decided per transaction: a read's settling waits at most about this long for deciders
 BACKLOG = 200_000  # events that may wait to be decided in one workspace (FIRMLY_ASYNC_BACKLOG)
 RATE = 5_000  # events decided per second, about, on a small server: what Retry-After is guessed from
+LEASE = 15_000_000  # µs: a decider not heard from for this long has left, and its share goes to the others
 
 
 def settle(store: Store, budget: int | None = None) -> int:
@@ -50,24 +59,53 @@ def settle(store: Store, budget: int | None = None) -> int:
     return done
 
 
-def decide_all(store_for: Callable[[str], Store], stopping: Callable[[], bool] = lambda: False) -> tuple[int, int]:
+def share_out(store: Store, mine: Collection[int] | None = None, budget: int | None = None) -> int:
+    """Decide the waiting events of the buckets `mine` (None: any), sharing the workspace with other deciders
+    and appends, a transaction per `CHUNK`, until none of them that this process can take waits, or `budget`
+    are decided; returns how many were."""
+    done = 0
+    while budget is None or done < budget:
+        with store.deciding():
+            decided = decide_waiting(store, CHUNK, mine, shared=True)
+        if not decided:
+            break
+        done += decided
+    return done
+
+
+def decide_all(store_for: Callable[[str], Store], stopping: Callable[[], bool] = lambda: False,
+               holder: str | None = None, now: Callable[[], int] | None = None) -> tuple[int, int]:
     """Decide what waits in every workspace, a chunk of each in turn, until none waits or `stopping()` says so
-    (checked between chunks: the chunk in hand is finished). Returns (events decided, workspaces visited)."""
+    (checked between chunks: the chunk in hand is finished). `holder`: this decider's name, for its lease (and
+    `now`, the real time in µs, to renew it by): it looks at its share of the buckets first. Returns (events
+    decided, workspaces visited)."""
     done, seen = 0, set[str]()
     while not stopping():
         lister = store_for("")
-        with lister.read():
+        with lister.write():
+            mine = share(lister.deciders_alive(holder, now(), LEASE), holder) if holder and now else None
             names = lister.waiting_workspaces()
         decided = 0
         for name in names:
             if stopping():
                 break
-            decided += settle(store_for(name), CHUNK)
+            store = store_for(name)
+            got = share_out(store, mine, CHUNK)
+            if not got and mine is not None:
+                got = share_out(store, None, CHUNK)  # the others' buckets, where none of them is at work
+            decided += got
             seen.add(name)
-        if not decided:  # nothing waits (or what waits is another decider's chunk in hand)
+        if not decided:  # nothing waits (or what waits is in other deciders' hands)
             break
         done += decided
     return done, len(seen)
+
+
+def leave(store_for: Callable[[str], Store], holder: str) -> None:
+    """A decider's lease given up as it stops: its share goes to the others at once."""
+    lister = store_for("")
+    with lister.write():
+        lister.decider_leaves(holder)
 
 
 def settled(store: Store) -> WorkspaceInfo | None:
@@ -91,13 +129,25 @@ def caught_up(store: Store) -> WorkspaceInfo:
     return ws
 
 
-def decide_waiting(store: Store, limit: int) -> int:
-    """Inside a write transaction: decide the oldest waiting events, up to `limit`, batch by batch (a batch
-    is cut only when it alone is over the limit). Returns how many were decided."""
+def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None, shared: bool = False) -> int:
+    """Inside a write transaction: decide the oldest waiting events (of the buckets `mine`, if given), up to
+    `limit`, batch by batch, each batch whole (which events of a batch are decided together changes what a visit
+    is attributed to, so a batch is never cut, even when it alone is over the limit). `shared`: the transaction
+    shares the workspace (`Store.deciding`), so only the events of the buckets it can take are decided, the
+    others left waiting. Returns how many were decided."""
     ws = workspace.current(store)
     if not ws.pending:
         return 0
-    waiting = store.staged_events(limit)
+    while True:
+        waiting = store.staged_events(limit, mine)
+        full = len(waiting) == limit
+        if not full or waiting[0][1] != waiting[-1][1]:
+            break
+        limit *= 2  # one batch alone over the limit: it is decided whole all the same, as at once
+    if full:  # the last batch may go on past the limit: whole, in the next transaction
+        waiting = [item for item in waiting if item[1] != waiting[-1][1]]
+    if shared:
+        waiting = _taken(store, waiting)
     batches: list[tuple[int, list[Event]]] = []
     last = None
     for ev, batch, arrived in waiting:
@@ -105,14 +155,48 @@ def decide_waiting(store: Store, limit: int) -> int:
             batches.append((arrived, []))
             last = batch
         batches[-1][1].append(ev)
-    if len(batches) > 1 and len(waiting) == limit:
-        batches.pop()  # it may go on past the limit: whole, in the next transaction
     done = 0
     for arrived, events in batches:
-        decide(store, ws, events, arrived, store.admit_events)
+        clock = decide(store, ws, events, arrived, store.admit_events)[1]
+        ws = replace(ws, clock=clock)
         done += len(events)
-        ws = workspace.current(store)
+    if done and ws.clock is not None:  # once, at the end: the workspace's row is locked from then to the commit
+        store.raise_clock(ws.clock)
     return done
+
+
+def _taken(store: Store, waiting: list[tuple[Event, int, int]]) -> list[tuple[Event, int, int]]:
+    """Of the waiting events, those this transaction may decide: of the buckets it takes, their counterparty's
+    and any partner's they may be booked into. A bucket's events stop at the first batch with one it cannot
+    decide: that batch's and the later ones wait, in order (a client's events of one batch are decided together)."""
+    taken = store.claim_buckets({bucket_of(ev.counterparty) for ev, _, _ in waiting})
+    partners = _partners(store, [ev for ev, _, _ in waiting if bucket_of(ev.counterparty) in taken])
+    more = {bucket_of(p) for named in partners.values() for p in named} - taken
+    if more:
+        taken |= store.claim_buckets(more)
+    stopped: dict[int, int] = {}  # bucket -> the first batch of it that waits
+    for ev, batch, _ in waiting:
+        bucket = bucket_of(ev.counterparty)
+        if bucket not in stopped and any(bucket_of(p) not in taken for p in partners.get(ev.counterparty, ())):
+            stopped[bucket] = batch
+    return [item for item in waiting if (bucket := bucket_of(item[0].counterparty)) in taken
+            and item[1] < stopped.get(bucket, item[1] + 1)]
+
+
+def _partners(store: Store, events: list[Event]) -> dict[str, set[str]]:
+    """Each client's partners these events may touch: those they name, and, for an event about an appointment
+    that names none, every partner the client has a booking with (`deciding` names the one, as it decides)."""
+    found: dict[str, set[str]] = {}
+    unnamed = set[str]()
+    for ev in events:
+        if ev.partner is not None:
+            found.setdefault(ev.counterparty, set()).add(ev.partner)
+        elif "appointment" in ev.data:
+            unnamed.add(ev.counterparty)
+    for key, st in store.load_states(unnamed).items() if unnamed else ():
+        if st.booked:
+            found.setdefault(key, set()).update(st.booked.values())
+    return found
 
 
 def admit(store: Store, ws: WorkspaceInfo, new: list[Event], arrived: int, bound: int) -> None:
@@ -124,7 +208,7 @@ def admit(store: Store, ws: WorkspaceInfo, new: list[Event], arrived: int, bound
         raise Backlog(f"{ws.pending} events wait to be decided in workspace {store.workspace!r}, and at most "
                       f"{bound} may: nothing of these {len(new)} was stored; send them again in {wait} s", wait)
     if ws.pending > bound // 2:
-        decide_waiting(store, CHUNK)
+        decide_waiting(store, CHUNK, shared=True)
     store.stage_events(new, arrived)
 
 

@@ -32,7 +32,7 @@ def language(store: Store) -> str | None:
 def version(store: Store, ws: WorkspaceInfo) -> tuple[Any, ...]:
     """A key that changes whenever what the workspace's derived figures depend on does: its history, clock and
     rules (and how far it is decided). Caches of whole-workspace scans are kept under it."""
-    return (id(store.database), store.workspace, ws.events, ws.decided, ws.clock, ws.ticked,
+    return (id(store.database), store.workspace, ws.events, ws.decided, ws.waiting, ws.clock, ws.ticked,
             tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from firmly.domain.errors import FirmlyError, StorageError, StorageFailed, StorageFull, ValueRefused
+from firmly.domain.errors import Collided, FirmlyError, StorageError, StorageFailed, StorageFull, ValueRefused
 
 NOT_INITIALISED = "the database is not initialised: run `firmly init` first"
 
@@ -22,6 +22,8 @@ def translated(exc: SQLAlchemyError) -> FirmlyError:
     said = cause(exc)
     if isinstance(exc, DataError):
         return ValueRefused(said)
+    if isinstance(exc, IntegrityError) and ("unique" in said.lower() or "duplicate key" in said):
+        return Collided(said)
     if "database or disk is full" in said or "No space left" in said:
         return StorageFull(said)
     if "no such table" in said or ("relation" in said and "does not exist" in said):

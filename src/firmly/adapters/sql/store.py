@@ -41,6 +41,7 @@ from firmly.adapters.sql.tables import (
     workspace_settings,
     workspaces,
 )
+from firmly.domain.buckets import bucket_of
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import StorageError
 from firmly.domain.events import Event
@@ -66,8 +67,16 @@ _DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
 # The workspace every transaction on PostgreSQL names for row-level security (migration 0014_row_security),
 # set with its advisory lock in one statement when it writes: a workspace's writers queue on that lock.
 # Straight to the driver: through SQLAlchemy this statement cost as much again as its round trip.
+# The workspace as deciding sees it: `decided` is the first waiting event's arrival number (every one before it is
+# decided), `waiting` how many wait; both off the index of arrivals, which deciders shrink without touching this row.
+_WORKSPACE_INFO = ("SELECT id, locale, timezone, clock, ticked, next_seq, "
+                   "COALESCE((SELECT MIN(seq) FROM arrivals a WHERE a.workspace = w.id), next_seq), "
+                   "(SELECT COUNT(*) FROM arrivals a WHERE a.workspace = w.id) FROM workspaces w WHERE id = ?")
 _READ_BEGINS = "SELECT set_config('firmly.workspace', ?, true)"
 _WRITE_BEGINS = "SELECT set_config('firmly.workspace', ?, true), pg_advisory_xact_lock(hashtext(?))"
+# A decider shares the workspace with the other deciders and appends (each takes its buckets, `claim_buckets`);
+# a writer of the whole workspace (a read settling, a tick, a person's act) waits for them, and they for it.
+_SHARED_BEGINS = "SELECT set_config('firmly.workspace', ?, true), pg_advisory_xact_lock_shared(hashtext(?))"
 
 
 @contextmanager
@@ -248,12 +257,17 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             yield
 
     @contextmanager
+    def deciding(self) -> Iterator[None]:
+        with self._connect(write=True, shared=True):
+            yield
+
+    @contextmanager
     def read(self) -> Iterator[None]:
         with self._connect(write=False):
             yield
 
     @contextmanager
-    def _connect(self, write: bool) -> Iterator[None]:
+    def _connect(self, write: bool, shared: bool = False) -> Iterator[None]:
         if self._conn is not None:
             yield
             return
@@ -269,7 +283,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                     if self.dialect == "postgresql":  # row-level security admits this workspace's rows only
                         ws = self.workspace  # (the worker's claims, of no workspace, take no workspace's lock)
                         if write and ws:
-                            self._run(_WRITE_BEGINS, (ws, ws))
+                            self._run(_SHARED_BEGINS if shared else _WRITE_BEGINS, (ws, ws))
                         else:
                             self._run(_READ_BEGINS, (ws,))
                     yield
@@ -337,7 +351,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         if info is None:
             self.c.execute(workspaces.insert().values(
                 id=self.workspace, locale=locale or "ru", timezone=timezone or "Europe/Moscow",
-                clock=None, ticked=None, next_seq=1, decided_seq=1, created_at=now))
+                clock=None, ticked=None, next_seq=1, created_at=now))
         elif locale or timezone:
             self.c.execute(update(workspaces).where(workspaces.c.id == self.workspace)
                            .values(locale=locale or info.locale, timezone=timezone or info.timezone))
@@ -347,9 +361,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
 
     def workspace_info(self) -> WorkspaceInfo | None:
         try:
-            rows = self._rows("SELECT id, locale, timezone, clock, ticked, next_seq, decided_seq FROM workspaces "
-                              "WHERE id = ?",
-                              (self.workspace,))
+            rows = self._rows(_WORKSPACE_INFO, (self.workspace,))
         except Exception as exc:  # sqlite3's OperationalError, psycopg's UndefinedTable
             if "does not exist" in str(exc) or "no such table" in str(exc):
                 raise StorageError(NOT_INITIALISED) from None
@@ -358,6 +370,10 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
         self._run("UPDATE workspaces SET clock = ?, ticked = ? WHERE id = ?", (clock, ticked, self.workspace))
+
+    def raise_clock(self, clock: int) -> None:
+        self._run("UPDATE workspaces SET clock = CASE WHEN clock IS NULL OR clock < ? THEN ? ELSE clock END "
+                  "WHERE id = ?", (clock, clock, self.workspace))
 
     # -- rulebooks ------------------------------------------------------------------------------
     def rulebooks(self) -> list[StoredRulebook]:
@@ -431,15 +447,16 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
     def append_events(self, new: list[Event]) -> None:
         if not new:
             return
-        seq, decided = self._rows("SELECT next_seq, decided_seq FROM workspaces WHERE id = ?", (self.workspace,))[0]
-        if decided != seq:
-            raise RuntimeError(f"{seq - decided} events of workspace {self.workspace!r} wait to be decided: "
-                               "they are decided before any event stored after them")
+        seq, waiting = self._rows("SELECT next_seq, EXISTS (SELECT 1 FROM arrivals WHERE workspace = ?) "
+                                  "FROM workspaces WHERE id = ?", (self.workspace, self.workspace))[0]
+        if waiting:
+            raise RuntimeError(f"events of workspace {self.workspace!r} wait to be decided: they are decided "
+                               "before any event stored after them")
         for ev in new:
             ev.seq = seq
             seq += 1
         self._log(new)
-        self._run("UPDATE workspaces SET next_seq = ?, decided_seq = ? WHERE id = ?", (seq, seq, self.workspace))
+        self._run("UPDATE workspaces SET next_seq = ? WHERE id = ?", (seq, self.workspace))
 
     def _log(self, new: list[Event]) -> None:
         """Events with their seq into the log."""
@@ -454,7 +471,10 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
     def stage_events(self, new: list[Event], arrived: int) -> None:
         if not new:
             return
-        seq = self._rows("SELECT next_seq FROM workspaces WHERE id = ?", (self.workspace,))[0][0]
+        # Numbers taken by one statement: appends sharing the workspace (`deciding`) each get their own, in the
+        # order they commit (the row stays locked until then), so arrival order is commit order
+        seq = self._rows("UPDATE workspaces SET next_seq = next_seq + ? WHERE id = ? RETURNING next_seq",
+                         (len(new), self.workspace))[0][0] - len(new)
         batch = seq
         ws = self.workspace
         encode = _json.encode
@@ -464,26 +484,37 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             seq += 1
             rows.append((ws, ev.seq, ev.id, ev.type, ev.counterparty, ev.partner, ev.occurred_at, ev.at,
                          encode(ev.data).decode(), ev.digest, None if ev.tone is None else encode(ev.tone).decode(),
-                         batch, arrived))
+                         batch, arrived, bucket_of(ev.counterparty)))
         self._bulk(arrivals, rows)
-        self._run("UPDATE workspaces SET next_seq = ? WHERE id = ?", (seq, self.workspace))
 
-    def staged_events(self, limit: int) -> list[tuple[Event, int, int]]:
-        rows = self._rows('SELECT id, "type", counterparty, occurred_at, "at", data, digest, seq, partner, tone, '
-                          "batch, arrived_at FROM arrivals WHERE workspace = ? ORDER BY seq LIMIT ?",
-                          (self.workspace, limit))
+    def staged_events(self, limit: int, buckets: Collection[int] | None = None) -> list[tuple[Event, int, int]]:
+        sql = ('SELECT id, "type", counterparty, occurred_at, "at", data, digest, seq, partner, tone, batch, '
+               "arrived_at FROM arrivals WHERE workspace = ?")
+        params: tuple[Any, ...] = (self.workspace,)
+        if buckets is not None and self.dialect == "postgresql":
+            sql, params = sql + " AND bucket = ANY(?)", (*params, list(buckets))
+        elif buckets is not None:
+            sql, params = sql + f" AND bucket IN ({', '.join('?' for _ in buckets)})", (*params, *buckets)
+        rows = self._rows(sql + " ORDER BY seq LIMIT ?", (*params, limit))
         return [(event, r[10], r[11]) for event, r in zip(self._rows_to_events(rows), rows, strict=True)]
 
     def admit_events(self, new: list[Event]) -> None:
         if not new:
             return
-        first, last = new[0].seq, new[-1].seq
-        decided = self._rows("SELECT decided_seq FROM workspaces WHERE id = ?", (self.workspace,))[0][0]
-        if first != decided or last - first + 1 != len(new):
-            raise RuntimeError(f"events {first}-{last} are not the next to be decided (from {decided}) in order")
+        seqs = [ev.seq for ev in new]
+        if self.dialect == "postgresql":
+            gone = self._rows("DELETE FROM arrivals WHERE workspace = ? AND seq = ANY(?) RETURNING seq",
+                              (self.workspace, seqs))
+        else:
+            gone = []
+            for i in range(0, len(seqs), _CHUNK):
+                part = seqs[i:i + _CHUNK]
+                marks = ", ".join("?" for _ in part)
+                gone += self._rows(f"DELETE FROM arrivals WHERE workspace = ? AND seq IN ({marks}) RETURNING seq",
+                                   (self.workspace, *part))
+        if len(gone) != len(new):  # another process decided them: deciding them again would double them
+            raise RuntimeError(f"of events {seqs[0]}-{seqs[-1]}, {len(new) - len(gone)} wait no longer")
         self._log(new)
-        self._run("DELETE FROM arrivals WHERE workspace = ? AND seq >= ? AND seq <= ?", (self.workspace, first, last))
-        self._run("UPDATE workspaces SET decided_seq = ? WHERE id = ?", (last + 1, self.workspace))
 
     def _keep_statistics(self, added: int, total: int) -> None:
         """PostgreSQL plans by statistics; a big ingest into a fresh table (or a server without
@@ -815,8 +846,28 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             return [r[0] for r in self.c.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
 
     def waiting_workspaces(self) -> list[str]:
-        with self._through("workspaces"):  # the deciders visit each workspace with events waiting
-            return [r[0] for r in self._rows("SELECT id FROM workspaces WHERE decided_seq < next_seq ORDER BY id", ())]
+        with self._through("deciding"):  # the deciders visit each workspace with events waiting
+            return [r[0] for r in self._rows("SELECT DISTINCT workspace FROM arrivals ORDER BY workspace", ())]
+
+    def claim_buckets(self, buckets: Collection[int], wait: bool = False) -> set[int]:
+        if self.dialect != "postgresql" or not buckets:
+            return set(buckets)  # SQLite has one writer at a time: a writer has every bucket
+        wanted = sorted(buckets)  # taken in one order by everyone who waits: no two wait for each other
+        if wait:
+            self._run("SELECT pg_advisory_xact_lock(hashtext(?), b) FROM unnest(?::int[]) AS b",
+                      (self.workspace, wanted))
+            return set(wanted)
+        return {r[0] for r in self._rows("SELECT b FROM unnest(?::int[]) AS b "
+                                         "WHERE pg_try_advisory_xact_lock(hashtext(?), b)", (wanted, self.workspace))}
+
+    def deciders_alive(self, holder: str, now: int, lease: int) -> list[str]:
+        self._run("DELETE FROM deciders WHERE seen_at < ?", (now - lease,))
+        self._run("INSERT INTO deciders (holder, seen_at) VALUES (?, ?) "
+                  "ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at", (holder, now))
+        return [r[0] for r in self._rows("SELECT holder FROM deciders ORDER BY holder", ())]
+
+    def decider_leaves(self, holder: str) -> None:
+        self._run("DELETE FROM deciders WHERE holder = ?", (holder,))
 
     def _bulk(self, table: Table, rows: list[tuple[Any, ...]], keys: tuple[str, ...] | None = None) -> None:
         """Many rows at once, as tuples in the table's column order; `keys` makes it an upsert.

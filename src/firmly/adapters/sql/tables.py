@@ -3,7 +3,19 @@ holding a Decimal, so both engines store exactly the same values."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 metadata = MetaData()
 
@@ -21,7 +33,6 @@ workspaces = Table(
     Column("ticked", BigInteger, nullable=True),  # the latest tick, up to which timers have fired
     Column("next_seq", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
-    Column("decided_seq", BigInteger, nullable=False),  # every event with a seq below it is decided
 )
 
 rulebooks = Table(
@@ -75,7 +86,18 @@ arrivals = Table(
     Column("tone", Text, nullable=True),
     Column("batch", BigInteger, nullable=False),  # the seq of the first event stored in the same transaction
     Column("arrived_at", BigInteger, nullable=False),  # the wall clock then: the events are judged by it
+    Column("bucket", SmallInteger, nullable=False),  # its counterparty's (domain/buckets.py): who decides it
     Index("ix_arrivals_id", "workspace", "id", unique=True),
+    Index("ix_arrivals_bucket", "workspace", "bucket", "seq"),
+)
+
+# The processes deciding the events that wait (`firmly decide`), each with its last sign of life: a lease
+# renewed as it goes, over by DECIDER_LEASE. They share the buckets out among the live ones (domain/buckets.py).
+# Of no workspace: it says nothing about any.
+deciders = Table(
+    "deciders", metadata,
+    Column("holder", String(200), primary_key=True),
+    Column("seen_at", BigInteger, nullable=False),
 )
 
 counterparties = Table(
