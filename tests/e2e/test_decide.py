@@ -26,12 +26,15 @@ from tests.e2e.test_api_async import ASYNC, _pending, _workspace
 
 
 def _acknowledge(url: str, tokens: dict[str, str], n: int) -> None:
-    """`n` clients' late cancellations posted with `Prefer: respond-async` to a server that does not decide."""
+    """`n` clients' late cancellations posted with `Prefer: respond-async` to a server that does not decide, 1,000
+    events a post (a post's events are decided together, in one transaction)."""
     with TestClient(create_app(url, rate=0)) as client:
         for name, token in tokens.items():
             events = [ev for k in range(n) for ev in late_cancellations(f"{name}-{k}", 3)]
-            answer = client.post("/v1/events", json=events, headers={**ASYNC, "Authorization": f"Bearer {token}"})
-            assert answer.status_code == 202, answer.text
+            for i in range(0, len(events), 1_000):
+                answer = client.post("/v1/events", json=events[i:i + 1_000],
+                                     headers={**ASYNC, "Authorization": f"Bearer {token}"})
+                assert answer.status_code == 202, answer.text
 
 
 def test_decide_once_decides_what_waits_in_every_workspace_and_says_so(
@@ -66,7 +69,7 @@ def test_decide_all_stops_between_chunks_when_told(database_url: str, monkeypatc
     monkeypatch.setenv("FIRMLY_SERVE_DECIDES", "0")
     tag = uuid.uuid4().hex[:8]
     name = f"dec-stop-{tag}"
-    _acknowledge(database_url, {name: _workspace(database_url, name)[1]}, 1_000)  # 7,000 events: four chunks
+    _acknowledge(database_url, {name: _workspace(database_url, name)[1]}, 1_000)  # 7,000 events, 7 posts: four chunks
     calls = []
 
     def stopping() -> bool:

@@ -1,0 +1,112 @@
+"""Deciders and appends sharing a workspace on PostgreSQL (service/settle.py): a bucket taken by one transaction
+is not another's until it ends; a writer of the whole workspace waits for them all; two appends of one new event
+at once store it once, the second told it is a duplicate; the deciders find every workspace with events waiting."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from firmly.adapters.sql.store import SqlStore, make_engine
+from firmly.domain.buckets import bucket_of
+from firmly.domain.clock import parse_instant
+from firmly.service import ingest, settle, workspace
+from tests.contract.test_store import event
+
+NOW = parse_instant("2026-03-20T00:00:00+03:00")
+
+
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[Engine]:
+    found = make_engine(postgres_url)
+    yield found
+    found.dispose()
+
+
+def _workspace(engine: Engine) -> tuple[SqlStore, SqlStore]:
+    """Two stores of one fresh workspace, as two processes would have."""
+    name = f"locks-{uuid.uuid4().hex[:8]}"
+    first = SqlStore(engine, name)
+    workspace.init(first, "ru", "Europe/Moscow", 0)
+    return first, SqlStore(engine, name)
+
+
+def test_a_bucket_taken_is_not_anothers_until_the_transaction_ends(engine: Engine) -> None:
+    a, b = _workspace(engine)
+    with a.deciding():
+        assert a.claim_buckets({1, 2, 3}) == {1, 2, 3}
+        with b.deciding():
+            assert b.claim_buckets({2, 3, 4}) == {4}
+    with b.deciding():
+        assert b.claim_buckets({2, 3, 4}) == {2, 3, 4}
+        with a.deciding():
+            assert a.claim_buckets({1, 2}) == {1}
+    other = SqlStore(engine, f"{a.workspace}-other")  # the same bucket of another workspace is another's lock
+    workspace.init(other, "ru", "Europe/Moscow", 0)
+    with a.deciding():
+        a.claim_buckets({5})
+        with other.deciding():
+            assert other.claim_buckets({5}) == {5}
+
+
+def test_a_writer_of_the_whole_workspace_waits_for_the_deciders(engine: Engine) -> None:
+    a, b = _workspace(engine)
+    done = threading.Event()
+
+    def write() -> None:
+        with b.write():
+            done.set()
+
+    with a.deciding():
+        a.claim_buckets({7})
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(0.5)
+        assert not done.is_set()  # a read settling everything, a tick: not while a decider is at work
+    writer.join(10)
+    assert done.is_set()
+
+
+def test_two_appends_of_one_new_event_at_once_store_it_once(engine: Engine) -> None:
+    a, b = _workspace(engine)
+    raw = [{"id": "twice", "type": "appointment.attended", "counterparty": "anna",
+            "occurred_at": "2026-03-01T10:00:00+03:00", "data": {"appointment": "a1"}}]
+    reports: list[ingest.IngestReport] = []
+    with a.deciding():
+        a.stage_events([event("twice", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00",
+                              appointment="a1")], NOW)
+        # The other append checks before this one commits, and meets it at the unique index: it waits for it
+        other = threading.Thread(target=lambda: reports.append(
+            ingest.ingest(b, ingest.parsed("events", raw), now=NOW, later=True, detailed=True)))
+        other.start()
+        time.sleep(0.5)
+    other.join(10)
+    assert reports and (reports[0].stored, reports[0].duplicates) == (0, 1)
+    assert reports[0].results == [{"id": "twice", "status": "duplicate"}]
+    with b.read():
+        assert len(b.staged_events(10)) == 1
+
+
+def test_deciders_find_every_workspace_with_events_waiting_and_decide_them_in_parts(engine: Engine) -> None:
+    a, _ = _workspace(engine)
+    c, _ = _workspace(engine)
+    for store in (a, c):
+        raw = [{"id": f"v{n}", "type": "appointment.attended", "counterparty": f"client-{n}",
+                "occurred_at": "2026-03-01T10:00:00+03:00", "data": {"appointment": f"a{n}"}} for n in range(30)]
+        ingest.ingest(store, ingest.parsed("events", raw), now=NOW, later=True)
+    lister = SqlStore(engine, "")
+    with lister.read():
+        assert {a.workspace, c.workspace} <= set(lister.waiting_workspaces())
+    half = {n for n in range(256) if n % 2}
+    assert settle.share_out(a, half) == sum(1 for n in range(30) if bucket_of(f"client-{n}") in half)
+    with a.read():
+        ws = a.workspace_info()
+        assert ws is not None and 0 < ws.pending < 30  # the other half waits: no one's share, yet
+    assert settle.share_out(a) + settle.share_out(c) == ws.pending + 30
+    with lister.read():
+        assert {a.workspace, c.workspace}.isdisjoint(lister.waiting_workspaces())
