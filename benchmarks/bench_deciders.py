@@ -26,11 +26,12 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.conftest import _CREATE_ROLE, APP_ROLE, _driver, _pg_admin_url, as_app
+from tests.e2e import many_processes as mp
+
 from firmly import bootstrap
 from firmly.domain.clock import parse_instant
 from firmly.service import ingest
-from tests.conftest import _CREATE_ROLE, APP_ROLE, _driver, _pg_admin_url, as_app
-from tests.e2e import many_processes as mp
 
 TICK = os.sysconf("SC_CLK_TCK")
 
