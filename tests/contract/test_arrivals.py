@@ -17,7 +17,7 @@ from tests.contract.test_store import event
 
 def _info(store: Contracted) -> tuple[int, int, int]:
     with store.read():
-        ws = store.workspace_info()
+        ws = store.workspace_info(count=True)
     assert ws is not None
     return ws.events, ws.decided, ws.pending
 

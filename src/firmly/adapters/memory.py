@@ -89,14 +89,14 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         assert info is not None
         return info
 
-    def workspace_info(self) -> WorkspaceInfo | None:
+    def workspace_info(self, count: bool = False) -> WorkspaceInfo | None:
         found = self._data["workspaces"].get(self.workspace)
         if found is None:
             return None
         waiting = self._data["staged"].get(self.workspace, {})
         first = min((ev.seq for ev, _, _ in waiting.values()), default=found["next_seq"])
         return WorkspaceInfo(self.workspace, found["locale"], found["timezone"], found["clock"], found["ticked"],
-                             found["next_seq"], first, len(waiting))
+                             found["next_seq"], first, len(waiting) if count else min(1, len(waiting)))
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
         found = self._data["workspaces"][self.workspace]

@@ -27,7 +27,7 @@ class WorkspaceInfo:
     ticked: int | None
     events: int = 0  # the arrival number the next event will get: changes whenever the history does
     decided: int = 0  # every event with a seq below it is decided (`events` and `decided` equal: all are)
-    waiting: int = 0  # events acknowledged and not decided yet (past `decided`, some may be: by other buckets)
+    waiting: int = 0  # events acknowledged, not decided yet (some past `decided` may be); counted, or 1 if any
 
     @property
     def pending(self) -> int:
@@ -132,7 +132,9 @@ class Workspaces(Protocol):
 
     def ensure_workspace(self, locale: str | None, timezone: str | None, now: int) -> WorkspaceInfo: ...
 
-    def workspace_info(self) -> WorkspaceInfo | None: ...
+    def workspace_info(self, count: bool = False) -> WorkspaceInfo | None:
+        """The workspace, or None; `count`: with how many events wait (else `waiting` is 1 when any do)."""
+        ...
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None: ...
 

@@ -134,7 +134,7 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: 
     # Acknowledging shares the workspace with deciders and other appends (`deciding`); deciding at once takes it
     with store.deciding() if bound is not None else store.write():
         # Deciding at once: what waits is decided first (an event never overtakes one acknowledged before it)
-        ws = workspace.current(store) if bound is not None else settle.caught_up(store)
+        ws = workspace.current(store, count=True) if bound is not None else settle.caught_up(store)
         new = _new(store, batch, report)
         if new:
             tone.attach(new)  # stored with the event; replay renews it under changed lexicons

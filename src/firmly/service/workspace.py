@@ -14,9 +14,9 @@ def init(store: Store, locale: str | None, timezone: str | None, now: int) -> Wo
         return store.ensure_workspace(locale, timezone, now)
 
 
-def current(store: Store) -> WorkspaceInfo:
-    """The store's workspace, or a clear error telling how to create it."""
-    ws = store.workspace_info()
+def current(store: Store, count: bool = False) -> WorkspaceInfo:
+    """The store's workspace, or a clear error telling how to create it; `count`: with how many events wait."""
+    ws = store.workspace_info(count)
     if ws is None:
         raise FirmlyError(f"workspace {store.workspace!r} does not exist: run `firmly init` first")
     return ws
@@ -36,7 +36,7 @@ def version(store: Store, ws: WorkspaceInfo) -> tuple[Any, ...]:
             tuple((r.id, r.version, r.hash) for r in store.rulebooks()))
 
 
-def info(store: Store) -> WorkspaceInfo:
+def info(store: Store, count: bool = False) -> WorkspaceInfo:
     """The workspace's language, time zone and clock, read on their own (a door shows times with them)."""
     with store.read():
-        return current(store)
+        return current(store, count)

@@ -54,6 +54,7 @@ _json = msgspec.json.Encoder()
 _unjson = msgspec.json.Decoder()
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 IDLE_SECONDS = 30.0  # a checkpoint thread with no commit to follow for this long ends; the next commit starts one
+_ADDED: dict[tuple[int, str], int] = {}  # rows added since the last ANALYZE, by database and tables
 _SOURCES: dict[str, str] = {}  # rulebook sources by their SHA-256: read once per process, not per request
 
 
@@ -69,9 +70,14 @@ _DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
 # Straight to the driver: through SQLAlchemy this statement cost as much again as its round trip.
 # The workspace as deciding sees it: `decided` is the first waiting event's arrival number (every one before it is
 # decided), `waiting` how many wait; both off the index of arrivals, which deciders shrink without touching this row.
+# Counting them walks every waiting event's row: only where the number is told (or bounded), else whether any do.
+_WORKSPACE_COUNTED = ("SELECT id, locale, timezone, clock, ticked, next_seq, "
+                      "COALESCE((SELECT MIN(seq) FROM arrivals a WHERE a.workspace = w.id), next_seq), "
+                      "(SELECT COUNT(*) FROM arrivals a WHERE a.workspace = w.id) FROM workspaces w WHERE id = ?")
 _WORKSPACE_INFO = ("SELECT id, locale, timezone, clock, ticked, next_seq, "
                    "COALESCE((SELECT MIN(seq) FROM arrivals a WHERE a.workspace = w.id), next_seq), "
-                   "(SELECT COUNT(*) FROM arrivals a WHERE a.workspace = w.id) FROM workspaces w WHERE id = ?")
+                   "CASE WHEN EXISTS (SELECT 1 FROM arrivals a WHERE a.workspace = w.id) THEN 1 ELSE 0 END "
+                   "FROM workspaces w WHERE id = ?")
 _READ_BEGINS = "SELECT set_config('firmly.workspace', ?, true)"
 _WRITE_BEGINS = "SELECT set_config('firmly.workspace', ?, true), pg_advisory_xact_lock(hashtext(?))"
 # A decider shares the workspace with the other deciders and appends (each takes its buckets, `claim_buckets`);
@@ -248,7 +254,6 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         self.database: object = engine
         self.parallel_workspaces = self.dialect == "postgresql"  # an advisory lock per workspace (see _connect)
         self._conn: Connection | None = None
-        self._added_since_analyze = 0
 
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
@@ -359,9 +364,9 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         assert result is not None
         return result
 
-    def workspace_info(self) -> WorkspaceInfo | None:
+    def workspace_info(self, count: bool = False) -> WorkspaceInfo | None:
         try:
-            rows = self._rows(_WORKSPACE_INFO, (self.workspace,))
+            rows = self._rows(_WORKSPACE_COUNTED if count else _WORKSPACE_INFO, (self.workspace,))
         except Exception as exc:  # sqlite3's OperationalError, psycopg's UndefinedTable
             if "does not exist" in str(exc) or "no such table" in str(exc):
                 raise StorageError(NOT_INITIALISED) from None
@@ -486,6 +491,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                          encode(ev.data).decode(), ev.digest, None if ev.tone is None else encode(ev.tone).decode(),
                          batch, arrived, bucket_of(ev.counterparty)))
         self._bulk(arrivals, rows)
+        if self.dialect == "postgresql":
+            self._keep_statistics(len(new), seq, "arrivals")
 
     def staged_events(self, limit: int, buckets: Collection[int] | None = None) -> list[tuple[Event, int, int]]:
         sql = ('SELECT id, "type", counterparty, occurred_at, "at", data, digest, seq, partner, tone, batch, '
@@ -503,8 +510,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             return
         seqs = [ev.seq for ev in new]
         if self.dialect == "postgresql":
-            gone = self._rows("DELETE FROM arrivals WHERE workspace = ? AND seq = ANY(?) RETURNING seq",
-                              (self.workspace, seqs))
+            gone = self._rows("DELETE FROM arrivals WHERE workspace = ? AND seq BETWEEN ? AND ? AND seq = ANY(?) "
+                              "RETURNING seq", (self.workspace, min(seqs), max(seqs), seqs))
         else:
             gone = []
             for i in range(0, len(seqs), _CHUNK):
@@ -516,13 +523,16 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             raise RuntimeError(f"of events {seqs[0]}-{seqs[-1]}, {len(new) - len(gone)} wait no longer")
         self._log(new)
 
-    def _keep_statistics(self, added: int, total: int) -> None:
+    def _keep_statistics(self, added: int, total: int, tables: str = "events, counterparties, decisions, postings",
+                         ) -> None:
         """PostgreSQL plans by statistics; a big ingest into a fresh table (or a server without
-        autovacuum) would otherwise scan the whole table for every lookup by id."""
-        self._added_since_analyze += added
-        if self._added_since_analyze >= max(5_000, total // 5):
-            self.c.exec_driver_sql("ANALYZE events, counterparties, decisions, postings")
-            self._added_since_analyze = 0
+        autovacuum) would otherwise scan the whole table for every lookup by id (or, for the waiting events,
+        for every chunk decided). Counted per process, database and tables: a server's stores come and go."""
+        key = (id(self.engine), tables)
+        _ADDED[key] = _ADDED.get(key, 0) + added
+        if _ADDED[key] >= max(5_000, total // 5):
+            self.c.exec_driver_sql(f"ANALYZE {tables}")
+            _ADDED[key] = 0
 
     def _rows_to_events(self, rows: Iterable[Any]) -> Iterator[Event]:
         """Events from rows whose columns come in the order of _EVENT_COLUMNS."""

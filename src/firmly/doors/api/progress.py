@@ -23,7 +23,7 @@ def get_through(through: Annotated[int, Path(ge=0, description="an answer 202's 
                 who: Anyone) -> dict[str, Any]:
     """`done` once every event up to the arrival number `through` (an answer 202's) is decided; until then
     `pending` events wait. It decides nothing itself: it tells."""
-    found = settle.progress(workspace.info(who.store))
+    found = settle.progress(workspace.info(who.store, count=True))
     return {"through": through, **found, "done": found["decided_through"] >= through}
 
 
@@ -32,6 +32,6 @@ def get_through(through: Annotated[int, Path(ge=0, description="an answer 202's 
 def get_workspace(who: Anyone) -> dict[str, Any]:
     """`events`: the arrival number of the last event taken; `decided_through`: every event up to it is
     decided; `pending`: how many wait to be decided (acknowledged with `Prefer: respond-async`)."""
-    ws = workspace.info(who.store)
+    ws = workspace.info(who.store, count=True)
     return {"id": ws.id, "locale": ws.locale, "timezone": ws.timezone,
             "clock": iso(ws.clock) if ws.clock is not None else None, **settle.progress(ws)}
