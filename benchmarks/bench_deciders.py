@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -90,9 +91,15 @@ def one_run(events: list[dict[str, object]], wall: str, deciders: int, tmp: Path
                 for n in range(deciders)]
         try:
             used = [0.0] * deciders
+            waits: Counter[str] = Counter()
             while waiting(store):
                 used = [max(u, cpu(p.pid)) for u, p in zip(used, crew, strict=True)]
-                time.sleep(0.25)
+                for _ in range(5):
+                    with admin.connect() as conn:  # what the deciders' connections are doing, sampled
+                        waits.update(f"{r[0]}/{r[1]}/{r[2]}" for r in conn.execute(text(
+                            "SELECT state, wait_event_type, wait_event FROM pg_stat_activity WHERE datname = :n "
+                            "AND pid <> pg_backend_pid()"), {"n": name}))
+                    time.sleep(0.05)
             took = time.monotonic() - began
             used = [max(u, cpu(p.pid)) for u, p in zip(used, crew, strict=True)]
             server = server_cpu() - before
@@ -101,6 +108,8 @@ def one_run(events: list[dict[str, object]], wall: str, deciders: int, tmp: Path
                 p.terminate()
             for p in crew:
                 p.wait(30)
+        if os.environ.get("BENCH_WAITS"):
+            print("   ", ", ".join(f"{k} {v}" for k, v in waits.most_common(8)))
         return {"staged": staged, "took": took, "server": server, **{f"decider{n}": u for n, u in enumerate(used)}}
     finally:
         with admin.connect() as conn:

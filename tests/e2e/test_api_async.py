@@ -54,7 +54,7 @@ def _pending(url: str, name: str) -> tuple[int, int]:
     """(events taken, events waiting) as stored, read without deciding anything."""
     store = bootstrap.store(url, name, settled=False)
     with store.read():
-        ws = store.workspace_info()
+        ws = store.workspace_info(count=True)
     assert ws is not None
     return ws.events - 1, ws.pending
 

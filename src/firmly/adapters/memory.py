@@ -102,10 +102,12 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
         found = self._data["workspaces"][self.workspace]
         found["clock"], found["ticked"] = clock, ticked
 
-    def raise_clock(self, clock: int) -> None:
+    def raise_clock(self, clock: int, ticked: int | None = None) -> None:
         found = self._data["workspaces"][self.workspace]
         if found["clock"] is None or found["clock"] < clock:
             found["clock"] = clock
+        if ticked is not None and (found["ticked"] is None or found["ticked"] < ticked):
+            found["ticked"] = ticked
 
     def rulebooks(self) -> list[StoredRulebook]:
         return [b for w, b in self._data["rulebooks"] if w == self.workspace]

@@ -138,9 +138,9 @@ class Workspaces(Protocol):
 
     def set_clock(self, clock: int | None, ticked: int | None) -> None: ...
 
-    def raise_clock(self, clock: int) -> None:
-        """The engine clock moved to `clock` unless it is past it already (deciders sharing the workspace each
-        move it, in any order)."""
+    def raise_clock(self, clock: int, ticked: int | None = None) -> None:
+        """The engine clock moved to `clock` unless it is past it already, and so the mark of the last tick to
+        `ticked` if given (deciders and ticks sharing the workspace each move them, in any order)."""
         ...
 
     def rulebooks(self) -> list[StoredRulebook]: ...

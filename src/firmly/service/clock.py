@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from firmly.domain.buckets import bucket_of
 from firmly.domain.clock import iso
 from firmly.domain.engine import Decision, Engine
 from firmly.domain.errors import FirmlyError
 from firmly.domain.ports import Store
-from firmly.service import connectors, outbox, settle, wallclock
+from firmly.service import connectors, outbox, settle, wallclock, workspace
 from firmly.service.future import span
 from firmly.service.policy import decision_rows, load_policy
 
@@ -32,20 +33,34 @@ def tick(store: Store, as_of: int, now: int | None = None) -> TickReport:
                           f"deadlines that have not passed would fire (up to {span(horizon)} ahead is accepted, "
                           "FIRMLY_FUTURE_HORIZON)")
     connectors.attend(store, as_of)  # visits a connector records as attended when due, before the clock passes them
-    settle.settle(store)  # what was acknowledged is decided before the clock passes it, a chunk at a time
-    with store.write():
-        ws = settle.caught_up(store)
-        engine = Engine(load_policy(store))
-        keys = store.states_due(as_of)
-        states = store.load_states(keys)
-        out: list[Decision] = []
-        for st in states.values():
-            engine.advance(st, as_of, out)
-        clock = max(ws.clock or as_of, as_of)
-        rows = decision_rows(engine, out, states, ws)
-        store.put_decisions(rows)
-        store.put_postings(engine.take_postings())  # fees that fell due with a timer
-        outbox.letters(store, engine, rows, states, ws, wall)  # reminders that fell due, in this transaction
-        store.save_states(states.values(), clock)
-        store.set_clock(clock, max(ws.ticked or as_of, as_of))
-        return TickReport(as_of, len(states), len(rows))
+    settle.share_out(store)  # what was acknowledged is decided before the clock passes it, a chunk at a time
+    with store.read():
+        due: dict[int, list[str]] = {}
+        for key in store.states_due(as_of):
+            due.setdefault(bucket_of(key), []).append(key)
+    woken = decided = 0
+    clock = as_of
+    # Bucket by bucket, each in a transaction that shares the workspace with deciders and appends (settle.py):
+    # a counterparty's timers fire at their own time, whichever bucket goes first
+    for bucket, keys in sorted(due.items()):
+        with store.deciding():
+            store.claim_buckets({bucket}, wait=True)
+            while settle.decide_waiting(store, settle.CHUNK, {bucket}, shared=True):
+                pass  # the bucket's events that arrived before the tick, decided before the clock passes them
+            ws = workspace.current(store)
+            engine = Engine(load_policy(store))
+            states = store.load_states(keys)
+            out: list[Decision] = []
+            for st in states.values():
+                engine.advance(st, as_of, out)
+            clock = max(ws.clock or as_of, as_of)
+            rows = decision_rows(engine, out, states, ws)
+            store.put_decisions(rows)
+            store.put_postings(engine.take_postings())  # fees that fell due with a timer
+            outbox.letters(store, engine, rows, states, ws, wall)  # reminders that fell due, in this transaction
+            store.save_states(states.values(), clock)
+            store.raise_clock(clock)
+            woken, decided = woken + len(states), decided + len(rows)
+    with store.deciding():
+        store.raise_clock(clock, as_of)  # ticked: a timer an event sets before it fires as the event is decided
+    return TickReport(as_of, woken, decided)

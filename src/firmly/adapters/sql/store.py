@@ -376,9 +376,13 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
     def set_clock(self, clock: int | None, ticked: int | None) -> None:
         self._run("UPDATE workspaces SET clock = ?, ticked = ? WHERE id = ?", (clock, ticked, self.workspace))
 
-    def raise_clock(self, clock: int) -> None:
-        self._run("UPDATE workspaces SET clock = CASE WHEN clock IS NULL OR clock < ? THEN ? ELSE clock END "
-                  "WHERE id = ?", (clock, clock, self.workspace))
+    def raise_clock(self, clock: int, ticked: int | None = None) -> None:
+        raised = "clock = CASE WHEN clock IS NULL OR clock < ? THEN ? ELSE clock END"
+        if ticked is None:
+            self._run(f"UPDATE workspaces SET {raised} WHERE id = ?", (clock, clock, self.workspace))
+        else:
+            self._run(f"UPDATE workspaces SET {raised}, ticked = CASE WHEN ticked IS NULL OR ticked < ? THEN ? "
+                      "ELSE ticked END WHERE id = ?", (clock, clock, ticked, ticked, self.workspace))
 
     # -- rulebooks ------------------------------------------------------------------------------
     def rulebooks(self) -> list[StoredRulebook]:
