@@ -41,11 +41,15 @@ def tick(store: Store, as_of: int, now: int | None = None) -> TickReport:
     woken = decided = 0
     clock = as_of
     # Bucket by bucket, each in a transaction that shares the workspace with deciders and appends (settle.py):
-    # a counterparty's timers fire at their own time, whichever bucket goes first
-    for bucket, keys in sorted(due.items()):
+    # a counterparty's timers fire at their own time, whichever bucket goes first. Where writers take turns
+    # anyway (SQLite, memory), all buckets in one transaction.
+    parts: list[tuple[set[int] | None, list[str]]] = [({b}, keys) for b, keys in sorted(due.items())] \
+        if store.parallel_workspaces else [(None, [key for keys in due.values() for key in keys])] if due else []
+    for buckets, keys in parts:
         with store.deciding():
-            store.claim_buckets({bucket}, wait=True)
-            while settle.decide_waiting(store, settle.CHUNK, {bucket}, shared=True):
+            if buckets is not None:
+                store.claim_buckets(buckets, wait=True)
+            while settle.decide_waiting(store, settle.CHUNK, buckets, shared=True):
                 pass  # the bucket's events that arrived before the tick, decided before the clock passes them
             ws = workspace.current(store)
             engine = Engine(load_policy(store))
