@@ -8,14 +8,15 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine
 
 from firmly.adapters.sql.store import SqlStore, make_engine
-from firmly.domain.buckets import bucket_of
+from firmly.domain.buckets import bucket_of, share
 from firmly.domain.clock import parse_instant
-from firmly.service import ingest, settle, workspace
+from firmly.service import ingest, rulebooks, settle, workspace
 from tests.contract.test_store import event
 
 NOW = parse_instant("2026-03-20T00:00:00+03:00")
@@ -26,6 +27,16 @@ def engine(postgres_url: str) -> Iterator[Engine]:
     found = make_engine(postgres_url)
     yield found
     found.dispose()
+
+
+@contextmanager
+def _small_chunks() -> Iterator[None]:
+    """Chunks of 20 events: many transactions, so that the two deciders meet on partners' buckets."""
+    before, settle.CHUNK = settle.CHUNK, 20
+    try:
+        yield
+    finally:
+        settle.CHUNK = before
 
 
 def _workspace(engine: Engine) -> tuple[SqlStore, SqlStore]:
@@ -110,3 +121,42 @@ def test_deciders_find_every_workspace_with_events_waiting_and_decide_them_in_pa
     assert settle.share_out(a) + settle.share_out(c) == ws.pending + 30
     with lister.read():
         assert {a.workspace, c.workspace}.isdisjoint(lister.waiting_workspaces())
+
+
+def test_two_deciders_at_once_decide_partner_bookings_as_one_process(engine: Engine) -> None:
+    from tests.contract.test_bucket_properties import CLINIC, PARTNERS, WALL, _batches, _dump, _store  # noqa: PLC0415
+
+    batches = _batches(7, 80)
+    once = _store("once")
+    for batch in batches:
+        ingest.ingest(once, ingest.parsed("events", batch), now=WALL)
+    shared, _ = _workspace(engine)
+    for path in (CLINIC, PARTNERS):
+        rulebooks.load(shared, rulebooks.read(path), 0)
+    for batch in batches:
+        ingest.ingest(shared, ingest.parsed("events", batch), now=WALL, later=True)
+    failed: list[BaseException] = []
+    done = {"a": 0, "b": 0}
+
+    def decider(me: str) -> None:
+        store = SqlStore(engine, shared.workspace)  # a process of its own: its own connections
+        try:
+            mine = share(["a", "b"], me)
+            while n := settle.share_out(store, mine, 20) + settle.share_out(store, None, 20):
+                done[me] += n
+        except BaseException as exc:  # noqa: BLE001 (told below)
+            failed.append(exc)
+
+    with _small_chunks():
+        crew = [threading.Thread(target=decider, args=(name,)) for name in ("a", "b")]
+        for t in crew:
+            t.start()
+        for t in crew:
+            t.join(120)
+    assert not failed, failed
+    assert done["a"] and done["b"], done  # both were at work
+    settle.share_out(shared)  # what either left because the other held a partner's bucket at that moment
+    with shared.read():
+        ws = shared.workspace_info(count=True)
+        assert ws is not None and ws.pending == 0
+    assert _dump(shared) == _dump(once)
