@@ -144,7 +144,7 @@ def test_two_deciders_at_once_decide_partner_bookings_as_one_process(engine: Eng
             mine = share(["a", "b"], me)
             while n := settle.share_out(store, mine, 20) + settle.share_out(store, None, 20):
                 done[me] += n
-        except BaseException as exc:  # noqa: BLE001 (told below)
+        except BaseException as exc:  # told below, in the test's own thread
             failed.append(exc)
 
     with _small_chunks():
