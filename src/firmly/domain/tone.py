@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
@@ -150,6 +149,13 @@ _REPEATED_I: Final = re.compile(r"i{2,}")
 # does one dictionary look-up for them.
 _Found = tuple[tuple[int, ...], tuple[int, ...], int, int, float]
 _LATIN, _CYRILLIC_SCRIPT = 1, 2
+# What `analyse` reads of one piece of text between spaces, memoised per piece (most pieces are one word,
+# perhaps with punctuation): its tokens in order, as (_WORD_TOKEN, start, end, atoms, atoms if
+# transliterated Russian, language marker, script, model weight, the atoms `_match` indexes),
+# (_SENTENCE_END,), (_CLAUSE_BREAK,), (_QUOTE_MARK, mark, a letter follows) or (_DASH,) for a lone "-".
+_Token = tuple[Any, ...]
+_Piece = tuple[_Token, ...]
+_WORD_TOKEN, _SENTENCE_END, _CLAUSE_BREAK, _QUOTE_MARK, _DASH = 1, 2, 3, 4, 5
 # Patterns by the atom that triggers them: the roles of one-word patterns, and the longer patterns as
 # (role, atom of the first slot, atoms of the next slots, words allowed before each). A longer pattern
 # is triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message
@@ -225,11 +231,13 @@ class Lexicon:
         "_fuzzy_del",
         "_fuzzy_key",
         "_fuzzy_min",
+        "_indexed",
         "_known",
         "_lock",
         "_markers",
         "_memo",
         "_model",
+        "_pieces",
         "_plain_cyrillic",
         "_plain_latin",
         "_prefix_lengths",
@@ -255,11 +263,13 @@ class Lexicon:
     _fuzzy_key: dict[str, tuple[int, ...]]  # lexicon words (surfaces and English stems) themselves
     _fuzzy_min: int
     _known: frozenset[str]
+    _indexed: frozenset[int]  # atoms `_match` finds by position: the triggers and first slots of patterns
     _roots: re.Pattern[str] | None
     _root_atom: int
     _markers: dict[str, int]
     _stem: Callable[[str], str]
     _memo: dict[str, _Found]
+    _pieces: dict[str, _Piece]
     _plain_cyrillic: dict[str, float]
     _plain_latin: dict[str, float]
     _model: ToneModel | None
@@ -326,6 +336,45 @@ class Lexicon:
         self._memo.clear()
         self._plain_cyrillic.clear()
         self._plain_latin.clear()
+        self._pieces.clear()
+
+    def _word(self, word: str) -> _Found:
+        found = self._memo.get(word)
+        if found is not None:
+            return found
+        weight = self._plain_cyrillic.get(word)
+        if weight is not None:
+            return (), (), 0, _CYRILLIC_SCRIPT, weight
+        weight = self._plain_latin.get(word)
+        if weight is not None:
+            return (), (), 0, _LATIN, weight
+        return self._lookup(word)
+
+    def _piece(self, piece: str) -> _Piece:
+        """The tokens of a piece of text that has a space or the text's edge on either side (memoised).
+        `_TOKEN` reads it as it reads it within the whole text: no token but " - " spans a space, and
+        each of its look-arounds says the same of a space as of the text's edge."""
+        if piece == "-":
+            tokens: list[_Token] = [(_DASH,)]
+        else:
+            tokens = []
+            indexed = self._indexed
+            for m in _TOKEN.finditer(piece):
+                group = m.lastindex
+                if group == 1:
+                    atoms, as_translit, marker, script, weight = self._word(m[1])
+                    tokens.append((_WORD_TOKEN, m.start(), m.end(), atoms, as_translit, marker, script, weight,
+                                   tuple(a for a in atoms if a in indexed)))
+                elif group == 2:
+                    tokens.append((_SENTENCE_END,))
+                elif group == 3:
+                    tokens.append((_CLAUSE_BREAK,))
+                else:
+                    tokens.append((_QUOTE_MARK, m[4], piece[m.end():m.end() + 1].isalpha()))
+        if len(self._pieces) >= MEMO_LIMIT:
+            self._pieces.clear()
+        result = self._pieces[piece] = tuple(tokens)
+        return result
 
     def _near(self, word: str, substitute: bool) -> set[int]:
         """Atoms of lexicon words one typo away: a letter missing, one too many, two swapped, and with
@@ -557,7 +606,8 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         _known=frozenset(known - set(exact)),
         _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
         _root_atom=root_atom, _markers=markers, _stem=stem, _model=model, _lock=threading.Lock(),
-        _memo={}, _plain_cyrillic={}, _plain_latin={},
+        _memo={}, _plain_cyrillic={}, _plain_latin={}, _pieces={},
+        _indexed=frozenset(singles.keys() | longer.keys() | {p[1] for ps in longer.values() for p in ps}),
         _spelled_right=spelled_right or (lambda word: False),
         atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
     )
@@ -565,8 +615,9 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
 
 # -- analysis -----------------------------------------------------------------------------------------
 
-# A word the lexicon knows: (word number, start, end, atoms, sentence, clause, quotation or -1).
-_Word = tuple[int, int, int, tuple[int, ...], int, int, int]
+# A word the lexicon knows: (word number, start, end, atoms, sentence, clause, quotation or -1, the atoms
+# among them that `_match` indexes).
+_Word = tuple[int, int, int, tuple[int, ...], int, int, int, tuple[int, ...]]
 # A pattern found: (role, first word, last word, start, end, sentence, clause, quotation or -1).
 _Hit = tuple[str, int, int, int, int, int, int, int]
 # A word the tone model weighs: (sentence, quotation or -1, weight, start, end).
@@ -579,9 +630,8 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     negation, "called me ...", safe phrases, threats that are history or about someone else) and
     that catch sarcasm. `language` ("ru" | "en"), when the sender knows it, replaces the guess."""
     low = _prepared(text)
-    memo = lexicon._memo
-    plain_cyrillic, plain_latin = lexicon._plain_cyrillic, lexicon._plain_latin
-    lookup = lexicon._lookup
+    pieces = lexicon._pieces
+    piece_of = lexicon._piece
     words: list[_Word] = []
     # The tone model's sums per sentence (the writer's own words; quoted ones apart until we know whose
     # they are), and the words heavy enough to be quoted as its reasons.
@@ -596,61 +646,62 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     idx = sent = clause = 0
     quote = -1
     latin = cyrillic = marks = 0
-    for m in _TOKEN.finditer(low):
-        group = m.lastindex
-        if group == 1:
-            word = m[1]
-            # Most words of a message are the lexicon's (function words are slots of its patterns): its memo first.
-            found = memo.get(word)
-            if found is None:
-                weight = plain_cyrillic.get(word)
-                if weight is not None:
-                    cyrillic += 1
-                elif (weight := plain_latin.get(word)) is not None:
-                    latin += 1
-                else:
-                    found = lookup(word)
-            if found is not None:
-                atoms, as_translit, marker, script, weight = found
+    # One pass over the pieces between spaces, each read once per lexicon (`Lexicon._piece`): the same
+    # tokens as `_TOKEN` over the whole text, at `at` + their offset in the piece.
+    at = 0
+    dash_end = -1  # just past the last " - ": its trailing space cannot open another
+    last = len(low) - 1
+    for piece in low.split(" "):
+        tokens = pieces.get(piece)
+        if tokens is None:
+            tokens = piece_of(piece)
+        for token in tokens:
+            kind = token[0]
+            if kind == _WORD_TOKEN:
+                _, start, end, atoms, as_translit, marker, script, weight, indexed = token
                 if script == _LATIN:
                     latin += 1
                 elif script:
                     cyrillic += 1
-                marks += marker
+                if marker:
+                    marks += marker
                 if atoms or as_translit:
-                    start, end = m.span()
-                    words.append((idx, start, end, atoms, sent, clause, quote))
+                    words.append((idx, at + start, at + end, atoms, sent, clause, quote, indexed))
                     if as_translit:
                         translit.append((len(words) - 1, as_translit))
-            if weight:
-                if quote < 0:
-                    total += weight
-                else:
-                    quoted.append((sent, quote, weight))
-                if weight > floor:
-                    heavy.append((sent, quote, weight, *m.span()))
-            idx += 1
-        elif group == 2:
-            if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
-                if total:
-                    sums[sent] = total
-                    total = 0.0
-                sent += 1
-            clause += 1
-        elif group == 3:
-            clause += 1
-        else:
-            mark = m[4]
-            if mark == "'" and quote < 0 and not low[m.end():m.end() + 1].isalpha():
-                continue  # a closing apostrophe with nothing open: a plural possessive ("customers'")
-            if quote >= 0 and mark not in "«„":
-                quotes[quote][1] = idx
-                quote = -1
+                if weight:
+                    if quote < 0:
+                        total += weight
+                    else:
+                        quoted.append((sent, quote, weight))
+                    if weight > floor:
+                        heavy.append((sent, quote, weight, at + start, at + end))
+                idx += 1
+            elif kind == _SENTENCE_END:
+                if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
+                    if total:
+                        sums[sent] = total
+                        total = 0.0
+                    sent += 1
                 clause += 1
-            elif quote < 0 and mark != "»":
-                quote = len(quotes)
-                quotes.append([idx, idx, sent])
+            elif kind == _CLAUSE_BREAK:
                 clause += 1
+            elif kind == _QUOTE_MARK:
+                mark = token[1]
+                if mark == "'" and quote < 0 and not token[2]:
+                    continue  # a closing apostrophe with nothing open: a plural possessive ("customers'")
+                if quote >= 0 and mark not in "«„":
+                    quotes[quote][1] = idx
+                    quote = -1
+                    clause += 1
+                elif quote < 0 and mark != "»":
+                    quote = len(quotes)
+                    quotes.append([idx, idx, sent])
+                    clause += 1
+            elif 0 < at < last and at > dash_end:  # " - ", unless its first space closed the " - " before
+                dash_end = at + 2
+                clause += 1
+        at += len(piece) + 1
     if quote >= 0:
         quotes[quote][1] = idx
     if total:
@@ -660,9 +711,10 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     if language not in ("ru", "en"):
         language = "ru" if cyrillic > latin or marks > 0 else "en"
     if language == "ru" and cyrillic <= latin:
+        indexed_atoms = lexicon._indexed
         for k, extra in translit:
             w = words[k]
-            words[k] = (*w[:3], w[3] + extra, *w[4:])
+            words[k] = (*w[:3], w[3] + extra, *w[4:7], w[7] + tuple(a for a in extra if a in indexed_atoms))
 
     hits = _match(words, lexicon._by_trigger)
     if not hits and not heavy:
@@ -718,17 +770,19 @@ def _learned(heavy: list[_Scored], sums: dict[int, float], cut: float, reported:
 
 def _match(words: list[_Word], by_trigger: dict[int, _Patterns]) -> dict[str, list[_Hit]]:
     """Every pattern occurrence: each next slot is the nearest word that fills it within the slot's
-    gap, in the same sentence. Words are indexed by atom first, and a longer pattern is only tried
-    when its trigger (its rarest slot) occurs; then a missing slot costs one dict lookup."""
+    gap, in the same sentence. Words are indexed by the atoms that trigger a pattern or start one, and
+    a longer pattern is only tried when its trigger (its rarest slot) occurs; its next slots are
+    looked for in the few words that follow, within their gaps."""
     where: dict[int, list[int]] = {}
     for k, w in enumerate(words):
-        for atom in w[3]:
+        for atom in w[7]:
             at = where.get(atom)
             if at is None:
                 where[atom] = [k]
             else:
                 at.append(k)
     hits: dict[str, list[_Hit]] = {}
+    count = len(words)
     for atom, present in where.items():
         patterns = by_trigger.get(atom)
         if patterns is None:
@@ -743,28 +797,26 @@ def _match(words: list[_Word], by_trigger: dict[int, _Patterns]) -> dict[str, li
             starts = present if head == atom else where.get(head)
             if starts is None:
                 continue
-            places = []
-            for slot in slots:
-                at = where.get(slot)
-                if at is None:
-                    break
-                places.append(at)
-            else:
-                for k in starts:
-                    first = last = words[k]
-                    j = k
-                    for gap, at in zip(gaps, places, strict=True):
-                        i = bisect_right(at, j)
-                        if i == len(at):
-                            break
-                        j = at[i]
+            for k in starts:
+                first = last = words[k]
+                j = k
+                for gap, slot in zip(gaps, slots, strict=True):
+                    limit = last[0] + gap + 1
+                    j += 1
+                    while j < count:  # the nearest next word that fills the slot
                         w = words[j]
-                        if w[0] > last[0] + gap + 1 or w[4] != first[4]:
+                        if w[0] > limit:
+                            j = count
+                        elif slot in w[3]:
                             break
-                        last = w
-                    else:
-                        hits.setdefault(role, []).append(
-                            (role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
+                        else:
+                            j += 1
+                    if j == count or w[4] != first[4]:
+                        break
+                    last = w
+                else:
+                    hits.setdefault(role, []).append(
+                        (role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
     return hits
 
 
