@@ -156,12 +156,14 @@ _LATIN, _CYRILLIC_SCRIPT = 1, 2
 _Token = tuple[Any, ...]
 _Piece = tuple[_Token, ...]
 _WORD_TOKEN, _SENTENCE_END, _CLAUSE_BREAK, _QUOTE_MARK, _DASH = 1, 2, 3, 4, 5
-# Patterns by the atom that triggers them: the roles of one-word patterns, and the longer patterns as
-# (role, atom of the first slot, atoms of the next slots, words allowed before each). A longer pattern
-# is triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message
-# try it.
-_Longer = tuple[str, int, tuple[int, ...], tuple[int, ...]]
-_Patterns = tuple[tuple[str, ...], tuple[_Longer, ...]]
+# Patterns by the atom that triggers them: the roles of one-word patterns, the longer patterns that
+# start with it as (role, (atom, words allowed before it) of each next slot), and those it triggers
+# from a later slot as (number, role, atom of the first slot, next slots, reach: how many words before
+# the trigger the first slot can stand). A longer pattern is triggered by its rarest slot, so that
+# "you", "в" or "or" at its start do not make every message try it.
+_Slots = tuple[tuple[int, int], ...]
+_Later = tuple[int, str, int, _Slots, int]
+_Patterns = tuple[tuple[str, ...], tuple[tuple[str, _Slots], ...], tuple[_Later, ...]]
 
 
 def fold(latin: str) -> str:
@@ -231,7 +233,6 @@ class Lexicon:
         "_fuzzy_del",
         "_fuzzy_key",
         "_fuzzy_min",
-        "_indexed",
         "_known",
         "_lock",
         "_markers",
@@ -263,7 +264,6 @@ class Lexicon:
     _fuzzy_key: dict[str, tuple[int, ...]]  # lexicon words (surfaces and English stems) themselves
     _fuzzy_min: int
     _known: frozenset[str]
-    _indexed: frozenset[int]  # atoms `_match` finds by position: the triggers and first slots of patterns
     _roots: re.Pattern[str] | None
     _root_atom: int
     _markers: dict[str, int]
@@ -358,13 +358,13 @@ class Lexicon:
             tokens: list[_Token] = [(_DASH,)]
         else:
             tokens = []
-            indexed = self._indexed
+            by_trigger = self._by_trigger
             for m in _TOKEN.finditer(piece):
                 group = m.lastindex
                 if group == 1:
                     atoms, as_translit, marker, script, weight = self._word(m[1])
                     tokens.append((_WORD_TOKEN, m.start(), m.end(), atoms, as_translit, marker, script, weight,
-                                   tuple(a for a in atoms if a in indexed)))
+                                   tuple(by_trigger[a] for a in atoms if a in by_trigger)))
                 elif group == 2:
                     tokens.append((_SENTENCE_END,))
                 elif group == 3:
@@ -581,15 +581,20 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         return max(uses[w] for _, w, _ in slot_of[atom])
 
     singles: dict[int, list[str]] = {}
-    longer: dict[int, list[_Longer]] = {}
-    for role, ids in compiled:
+    from_head: dict[int, list[tuple[str, _Slots]]] = {}
+    from_later: dict[int, list[_Later]] = {}
+    for number, (role, ids) in enumerate(compiled):
         if len(ids) == 1:
             if role not in singles.setdefault(ids[0][0], []):
                 singles[ids[0][0]].append(role)
         else:
             trigger = min((commonness(atom), i) for i, (atom, _) in enumerate(ids))[1]
-            longer.setdefault(ids[trigger][0], []).append(
-                (role, ids[0][0], tuple(a for a, _ in ids[1:]), tuple(g for _, g in ids[1:])))
+            if trigger == 0:
+                from_head.setdefault(ids[0][0], []).append((role, tuple(ids[1:])))
+            else:
+                from_later.setdefault(ids[trigger][0], []).append(
+                    (number, role, ids[0][0], tuple(ids[1:]),
+                     sum(gap + 1 for _, gap in ids[1:trigger + 1])))
     if problems:
         raise InvalidInput(problems)
 
@@ -597,8 +602,9 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         return {key: tuple(sorted(atoms)) for key, atoms in table.items()}
 
     return Lexicon(
-        _by_trigger={atom: (tuple(singles.get(atom, ())), tuple(longer.get(atom, ())))
-                   for atom in singles.keys() | longer.keys()},
+        _by_trigger={atom: (tuple(singles.get(atom, ())), tuple(from_head.get(atom, ())),
+                            tuple(from_later.get(atom, ())))
+                     for atom in singles.keys() | from_head.keys() | from_later.keys()},
         _exact=frozen(exact), _stems=frozen(stems), _prefixes=frozen(prefixes),
         _prefix_lengths=tuple(sorted({len(p) for p in prefixes})),
         _translit=frozen(translit), _fuzzy_del=frozen(fuzzy_del), _fuzzy_key=frozen(fuzzy_key),
@@ -607,7 +613,6 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
         _root_atom=root_atom, _markers=markers, _stem=stem, _model=model, _lock=threading.Lock(),
         _memo={}, _plain_cyrillic={}, _plain_latin={}, _pieces={},
-        _indexed=frozenset(singles.keys() | longer.keys() | {p[1] for ps in longer.values() for p in ps}),
         _spelled_right=spelled_right or (lambda word: False),
         atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
     )
@@ -615,9 +620,8 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
 
 # -- analysis -----------------------------------------------------------------------------------------
 
-# A word the lexicon knows: (word number, start, end, atoms, sentence, clause, quotation or -1, the atoms
-# among them that `_match` indexes).
-_Word = tuple[int, int, int, tuple[int, ...], int, int, int, tuple[int, ...]]
+# A word the lexicon knows: (word number, start, end, atoms, sentence, clause, quotation or -1).
+_Word = tuple[int, int, int, tuple[int, ...], int, int, int]
 # A pattern found: (role, first word, last word, start, end, sentence, clause, quotation or -1).
 _Hit = tuple[str, int, int, int, int, int, int, int]
 # A word the tone model weighs: (sentence, quotation or -1, weight, start, end).
@@ -648,6 +652,7 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     latin = cyrillic = marks = 0
     # One pass over the pieces between spaces, each read once per lexicon (`Lexicon._piece`): the same
     # tokens as `_TOKEN` over the whole text, at `at` + their offset in the piece.
+    fired: list[tuple[int, tuple[_Patterns, ...]]] = []  # (position in words, the patterns its atoms trigger)
     at = 0
     dash_end = -1  # just past the last " - ": its trailing space cannot open another
     last = len(low) - 1
@@ -658,7 +663,7 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
         for token in tokens:
             kind = token[0]
             if kind == _WORD_TOKEN:
-                _, start, end, atoms, as_translit, marker, script, weight, indexed = token
+                _, start, end, atoms, as_translit, marker, script, weight, triggers = token
                 if script == _LATIN:
                     latin += 1
                 elif script:
@@ -666,9 +671,11 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
                 if marker:
                     marks += marker
                 if atoms or as_translit:
-                    words.append((idx, at + start, at + end, atoms, sent, clause, quote, indexed))
+                    if triggers:
+                        fired.append((len(words), triggers))
                     if as_translit:
-                        translit.append((len(words) - 1, as_translit))
+                        translit.append((len(words), as_translit))
+                    words.append((idx, at + start, at + end, atoms, sent, clause, quote))
                 if weight:
                     if quote < 0:
                         total += weight
@@ -710,13 +717,15 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     # Latin letters with more Russian function words than English ones: transliterated Russian.
     if language not in ("ru", "en"):
         language = "ru" if cyrillic > latin or marks > 0 else "en"
-    if language == "ru" and cyrillic <= latin:
-        indexed_atoms = lexicon._indexed
+    if language == "ru" and cyrillic <= latin and translit:
         for k, extra in translit:
             w = words[k]
-            words[k] = (*w[:3], w[3] + extra, *w[4:7], w[7] + tuple(a for a in extra if a in indexed_atoms))
+            words[k] = (*w[:3], w[3] + extra, *w[4:])
+        by_trigger = lexicon._by_trigger
+        fired = [(k, triggers) for k, w in enumerate(words)
+                 if (triggers := tuple(by_trigger[a] for a in w[3] if a in by_trigger))]
 
-    hits = _match(words, lexicon._by_trigger)
+    hits = _match(words, fired)
     if not hits and not heavy:
         return Tone("neutral", (), (), (), language)
 
@@ -768,56 +777,55 @@ def _learned(heavy: list[_Scored], sums: dict[int, float], cut: float, reported:
     return found
 
 
-def _match(words: list[_Word], by_trigger: dict[int, _Patterns]) -> dict[str, list[_Hit]]:
+def _match(words: list[_Word], fired: list[tuple[int, tuple[_Patterns, ...]]]) -> dict[str, list[_Hit]]:
     """Every pattern occurrence: each next slot is the nearest word that fills it within the slot's
-    gap, in the same sentence. Words are indexed by the atoms that trigger a pattern or start one, and
-    a longer pattern is only tried when its trigger (its rarest slot) occurs; its next slots are
-    looked for in the few words that follow, within their gaps."""
-    where: dict[int, list[int]] = {}
-    for k, w in enumerate(words):
-        for atom in w[7]:
-            at = where.get(atom)
-            if at is None:
-                where[atom] = [k]
-            else:
-                at.append(k)
+    gap, in the same sentence. A longer pattern is only tried where its trigger (its rarest slot)
+    occurs: from the trigger itself when it is the first slot, else from the words that fill the
+    first slot within the pattern's reach before it (each tried once). `fired`: the words (positions
+    in `words`) that trigger patterns, with those patterns."""
     hits: dict[str, list[_Hit]] = {}
-    count = len(words)
-    for atom, present in where.items():
-        patterns = by_trigger.get(atom)
-        if patterns is None:
-            continue
-        singles, longer = patterns
-        for role in singles:
-            found = hits.setdefault(role, [])
-            for k in present:
-                w = words[k]
-                found.append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
-        for role, head, slots, gaps in longer:
-            starts = present if head == atom else where.get(head)
-            if starts is None:
-                continue
-            for k in starts:
-                first = last = words[k]
-                j = k
-                for gap, slot in zip(gaps, slots, strict=True):
-                    limit = last[0] + gap + 1
-                    j += 1
-                    while j < count:  # the nearest next word that fills the slot
-                        w = words[j]
-                        if w[0] > limit:
-                            j = count
-                        elif slot in w[3]:
-                            break
-                        else:
-                            j += 1
-                    if j == count or w[4] != first[4]:
-                        break
-                    last = w
-                else:
-                    hits.setdefault(role, []).append(
-                        (role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
+    starts: dict[tuple[int, int], tuple[str, _Slots]] = {}  # (pattern number, first word) -> pattern
+    for k, triggers in fired:
+        w = words[k]
+        for singles, from_head, from_later in triggers:
+            for role in singles:
+                hits.setdefault(role, []).append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
+            for role, slots in from_head:
+                _chain(words, k, role, slots, hits)
+            for number, role, head, slots, reach in from_later:
+                nearest = w[0] - reach
+                j = k - 1
+                while j >= 0 and words[j][0] >= nearest:
+                    if head in words[j][3]:
+                        starts[number, j] = (role, slots)
+                    j -= 1
+    for (_, k), (role, slots) in starts.items():
+        _chain(words, k, role, slots, hits)
     return hits
+
+
+def _chain(words: list[_Word], k: int, role: str, slots: _Slots, hits: dict[str, list[_Hit]]) -> None:
+    """The pattern whose first slot is the word at `k`, if its next slots follow: each the nearest next word
+    that fills it, no more than its gap of words after the slot before, in the same sentence."""
+    first = last = words[k]
+    count = len(words)
+    j = k
+    for slot, gap in slots:
+        limit = last[0] + gap + 1
+        j += 1
+        while j < count:
+            w = words[j]
+            if w[0] > limit:
+                return
+            if slot in w[3]:
+                break
+            j += 1
+        else:
+            return
+        if w[4] != first[4]:
+            return
+        last = w
+    hits.setdefault(role, []).append((role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
 
 
 def _reported(quotes: list[list[int]], reporting: Sequence[_Hit], first_person: Sequence[_Hit]) -> set[int]:
