@@ -36,7 +36,7 @@ def by_pieces(low: str, lexicon: Lexicon) -> list[tuple[int, int, int, str]]:
     out: list[tuple[int, int, int, str]] = []
     at, dash_end, last = 0, -1, len(low) - 1
     for piece in low.split(" "):
-        for token in lexicon._piece(piece):
+        for token in lexicon._piece(piece)[1]:
             kind = token[0]
             if kind == tone._WORD_TOKEN:
                 out.append((kind, at + token[1], at + token[2], low[at + token[1]:at + token[2]]))

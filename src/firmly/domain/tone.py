@@ -10,8 +10,9 @@ one profile reads one module.
 
 The core is pure: `build_lexicon` compiles lexicon entries (read from YAML by
 firmly.adapters.lexicons, which also supplies Russian inflections from pymorphy3) into surface-form
-tables, and `analyse` does one regex pass over the text plus dictionary lookups. Per-token results
-are memoised on the Lexicon (English stemming is the slow part), so repeated vocabulary is free.
+tables, and `analyse` reads the text between spaces piece by piece, with dictionary lookups. Per-token
+and per-piece results are memoised on the Lexicon (English stemming is the slow part), so repeated
+vocabulary is free.
 A pattern of several words is tried only when its rarest word occurs, so a lexicon can grow
 patterns that start with "you" or "в" without every message paying for them.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
@@ -150,20 +152,30 @@ _REPEATED_I: Final = re.compile(r"i{2,}")
 _Found = tuple[tuple[int, ...], tuple[int, ...], int, int, float]
 _LATIN, _CYRILLIC_SCRIPT = 1, 2
 # What `analyse` reads of one piece of text between spaces, memoised per piece (most pieces are one word,
-# perhaps with punctuation): its tokens in order, as (_WORD_TOKEN, start, end, atoms, atoms if
-# transliterated Russian, language marker, script, model weight, the atoms `_match` indexes),
-# (_SENTENCE_END,), (_CLAUSE_BREAK,), (_QUOTE_MARK, mark, a letter follows) or (_DASH,) for a lone "-".
+# perhaps with punctuation): its length plus one, and its tokens in order, as (_WORD_TOKEN, start, end,
+# atoms, atoms if transliterated Russian, language marker, script lean: 1 Cyrillic, -1 Latin, 0 other,
+# model weight, the patterns it triggers or None), (_SENTENCE_END,), (_CLAUSE_BREAK,),
+# (_QUOTE_MARK, mark, a letter follows) or (_DASH,) for a lone "-".
 _Token = tuple[Any, ...]
-_Piece = tuple[_Token, ...]
+_Piece = tuple[int, tuple[_Token, ...]]
 _WORD_TOKEN, _SENTENCE_END, _CLAUSE_BREAK, _QUOTE_MARK, _DASH = 1, 2, 3, 4, 5
-# Patterns by the atom that triggers them: the roles of one-word patterns, the longer patterns that
-# start with it as (role, (atom, words allowed before it) of each next slot), and those it triggers
-# from a later slot as (number, role, atom of the first slot, next slots, reach: how many words before
-# the trigger the first slot can stand). A longer pattern is triggered by its rarest slot, so that
-# "you", "в" or "or" at its start do not make every message try it.
+# Patterns by the atom that triggers them (and, for a word, by all its atoms together): the roles of
+# one-word patterns, the longer patterns that start with it as (role, (atom, words allowed before it)
+# of each next slot), and those it triggers from a later slot as (number, role, atom of the first slot,
+# next slots, reach: how many words before the trigger the first slot can stand). A longer pattern is
+# triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message try it.
 _Slots = tuple[tuple[int, int], ...]
 _Later = tuple[int, str, int, _Slots, int]
 _Patterns = tuple[tuple[str, ...], tuple[tuple[str, _Slots], ...], tuple[_Later, ...]]
+
+
+def _triggered(atoms: Iterable[int], by_trigger: dict[int, _Patterns]) -> _Patterns | None:
+    """The patterns a word with these atoms triggers, all its atoms' together; None if none."""
+    found = [by_trigger[a] for a in atoms if a in by_trigger]
+    if not found:
+        return None
+    return (tuple(r for f in found for r in f[0]), tuple(p for f in found for p in f[1]),
+            tuple(p for f in found for p in f[2]))
 
 
 def fold(latin: str) -> str:
@@ -358,13 +370,13 @@ class Lexicon:
             tokens: list[_Token] = [(_DASH,)]
         else:
             tokens = []
-            by_trigger = self._by_trigger
             for m in _TOKEN.finditer(piece):
                 group = m.lastindex
                 if group == 1:
                     atoms, as_translit, marker, script, weight = self._word(m[1])
-                    tokens.append((_WORD_TOKEN, m.start(), m.end(), atoms, as_translit, marker, script, weight,
-                                   tuple(by_trigger[a] for a in atoms if a in by_trigger)))
+                    lean = -1 if script == _LATIN else 1 if script else 0
+                    tokens.append((_WORD_TOKEN, m.start(), m.end(), atoms, as_translit, marker, lean, weight,
+                                   _triggered(atoms, self._by_trigger)))
                 elif group == 2:
                     tokens.append((_SENTENCE_END,))
                 elif group == 3:
@@ -373,7 +385,7 @@ class Lexicon:
                     tokens.append((_QUOTE_MARK, m[4], piece[m.end():m.end() + 1].isalpha()))
         if len(self._pieces) >= MEMO_LIMIT:
             self._pieces.clear()
-        result = self._pieces[piece] = tuple(tokens)
+        result = self._pieces[piece] = (len(piece) + 1, tuple(tokens))
         return result
 
     def _near(self, word: str, substitute: bool) -> set[int]:
@@ -649,29 +661,27 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     quotes: list[list[int]] = []  # [first word inside, first word after, sentence at the opening]
     idx = sent = clause = 0
     quote = -1
-    latin = cyrillic = marks = 0
+    lean = marks = 0  # Cyrillic words less Latin ones; Russian markers less English ones
     # One pass over the pieces between spaces, each read once per lexicon (`Lexicon._piece`): the same
     # tokens as `_TOKEN` over the whole text, at `at` + their offset in the piece.
-    fired: list[tuple[int, tuple[_Patterns, ...]]] = []  # (position in words, the patterns its atoms trigger)
+    fired: list[tuple[int, _Patterns]] = []  # (position in words, the patterns its atoms trigger)
     at = 0
     dash_end = -1  # just past the last " - ": its trailing space cannot open another
     last = len(low) - 1
     for piece in low.split(" "):
-        tokens = pieces.get(piece)
-        if tokens is None:
-            tokens = piece_of(piece)
+        read = pieces.get(piece)
+        if read is None:
+            read = piece_of(piece)
+        width, tokens = read
         for token in tokens:
             kind = token[0]
             if kind == _WORD_TOKEN:
                 _, start, end, atoms, as_translit, marker, script, weight, triggers = token
-                if script == _LATIN:
-                    latin += 1
-                elif script:
-                    cyrillic += 1
+                lean += script
                 if marker:
                     marks += marker
                 if atoms or as_translit:
-                    if triggers:
+                    if triggers is not None:
                         fired.append((len(words), triggers))
                     if as_translit:
                         translit.append((len(words), as_translit))
@@ -708,7 +718,7 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
             elif 0 < at < last and at > dash_end:  # " - ", unless its first space closed the " - " before
                 dash_end = at + 2
                 clause += 1
-        at += len(piece) + 1
+        at += width
     if quote >= 0:
         quotes[quote][1] = idx
     if total:
@@ -716,14 +726,13 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
 
     # Latin letters with more Russian function words than English ones: transliterated Russian.
     if language not in ("ru", "en"):
-        language = "ru" if cyrillic > latin or marks > 0 else "en"
-    if language == "ru" and cyrillic <= latin and translit:
+        language = "ru" if lean > 0 or marks > 0 else "en"
+    if language == "ru" and lean <= 0 and translit:
         for k, extra in translit:
             w = words[k]
             words[k] = (*w[:3], w[3] + extra, *w[4:])
-        by_trigger = lexicon._by_trigger
         fired = [(k, triggers) for k, w in enumerate(words)
-                 if (triggers := tuple(by_trigger[a] for a in w[3] if a in by_trigger))]
+                 if (triggers := _triggered(w[3], lexicon._by_trigger)) is not None]
 
     hits = _match(words, fired)
     if not hits and not heavy:
@@ -777,55 +786,53 @@ def _learned(heavy: list[_Scored], sums: dict[int, float], cut: float, reported:
     return found
 
 
-def _match(words: list[_Word], fired: list[tuple[int, tuple[_Patterns, ...]]]) -> dict[str, list[_Hit]]:
+def _match(words: list[_Word], fired: list[tuple[int, _Patterns]]) -> dict[str, list[_Hit]]:
     """Every pattern occurrence: each next slot is the nearest word that fills it within the slot's
     gap, in the same sentence. A longer pattern is only tried where its trigger (its rarest slot)
     occurs: from the trigger itself when it is the first slot, else from the words that fill the
     first slot within the pattern's reach before it (each tried once). `fired`: the words (positions
     in `words`) that trigger patterns, with those patterns."""
-    hits: dict[str, list[_Hit]] = {}
-    starts: dict[tuple[int, int], tuple[str, _Slots]] = {}  # (pattern number, first word) -> pattern
-    for k, triggers in fired:
+    hits: defaultdict[str, list[_Hit]] = defaultdict(list)
+    tries: list[tuple[int, str, _Slots]] = []  # (first word, role, next slots)
+    later: dict[tuple[int, int], tuple[int, str, _Slots]] = {}  # (pattern number, first word) -> the same
+    for k, (singles, from_head, from_later) in fired:
         w = words[k]
-        for singles, from_head, from_later in triggers:
-            for role in singles:
-                hits.setdefault(role, []).append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
-            for role, slots in from_head:
-                _chain(words, k, role, slots, hits)
-            for number, role, head, slots, reach in from_later:
-                nearest = w[0] - reach
-                j = k - 1
-                while j >= 0 and words[j][0] >= nearest:
-                    if head in words[j][3]:
-                        starts[number, j] = (role, slots)
-                    j -= 1
-    for (_, k), (role, slots) in starts.items():
-        _chain(words, k, role, slots, hits)
-    return hits
-
-
-def _chain(words: list[_Word], k: int, role: str, slots: _Slots, hits: dict[str, list[_Hit]]) -> None:
-    """The pattern whose first slot is the word at `k`, if its next slots follow: each the nearest next word
-    that fills it, no more than its gap of words after the slot before, in the same sentence."""
-    first = last = words[k]
+        for role in singles:
+            hits[role].append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
+        for role, slots in from_head:
+            tries.append((k, role, slots))
+        for number, role, head, slots, reach in from_later:
+            nearest = w[0] - reach
+            j = k - 1
+            while j >= 0 and words[j][0] >= nearest:
+                if head in words[j][3]:
+                    later[number, j] = (j, role, slots)
+                j -= 1
+    if later:
+        tries += later.values()
     count = len(words)
-    j = k
-    for slot, gap in slots:
-        limit = last[0] + gap + 1
-        j += 1
-        while j < count:
-            w = words[j]
-            if w[0] > limit:
-                return
-            if slot in w[3]:
-                break
+    for k, role, slots in tries:
+        # Each next slot: the nearest next word that fills it, at most its gap of words after the slot
+        # before, in the same sentence.
+        first = last = words[k]
+        j = k
+        for slot, gap in slots:
+            limit = last[0] + gap + 1
             j += 1
+            while j < count:
+                w = words[j]
+                if w[0] > limit:
+                    j = count
+                elif slot in w[3]:
+                    break
+                else:
+                    j += 1
+            if j == count or w[4] != first[4]:
+                break
+            last = w
         else:
-            return
-        if w[4] != first[4]:
-            return
-        last = w
-    hits.setdefault(role, []).append((role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
+            hits[role].append((role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
+    return hits
 
 
 def _reported(quotes: list[list[int]], reporting: Sequence[_Hit], first_person: Sequence[_Hit]) -> set[int]:
