@@ -68,7 +68,8 @@ ADDRESSEE_REACH: Final = 4  # "... в ЦБ на вас", "reported you to the CF
 THIRD_PARTY_REACH: Final = 4  # "подал иск против работодателя", "the regulator about another bank"
 PAST_REACH: Final = 6       # "took my energy supplier to the ombudsman" (with a past time in the sentence)
 SUBSTITUTE_MIN: Final = 7  # a replaced letter is forgiven in Russian words this long ("прости" is not "просто")
-MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~10 MB) before the memo starts afresh
+MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~15 MB) before the memo starts afresh
+PIECES_LIMIT: Final = 50_000  # pieces of text between spaces remembered per lexicon (~16 MB), likewise
 # A dictionary's word that resembles a rude one ("бляшки", "Подписчиков") weighs this share of what the
 # model gives it: the rude words of the dictionary are the lexicons' to name.
 DICTIONARY_WEIGHT: Final = 0.5
@@ -237,7 +238,7 @@ def message_sentences(text: str) -> list[list[str]]:
 
 
 class Lexicon:
-    """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
+    """Compiled, immutable tables (build it with `build_lexicon`). Only the memos of tokens and pieces grow."""
 
     __slots__ = (
         "_by_trigger",
@@ -383,7 +384,7 @@ class Lexicon:
                     tokens.append((_CLAUSE_BREAK,))
                 else:
                     tokens.append((_QUOTE_MARK, m[4], piece[m.end():m.end() + 1].isalpha()))
-        if len(self._pieces) >= MEMO_LIMIT:
+        if len(self._pieces) >= PIECES_LIMIT:
             self._pieces.clear()
         result = self._pieces[piece] = (len(piece) + 1, tuple(tokens))
         return result
