@@ -345,13 +345,14 @@ class Lexicon:
         return result
 
     def forget(self) -> None:
-        """Empty the token memo (it starts afresh when full; a benchmark times the slow path)."""
+        """Empty the memos of tokens and pieces (each starts afresh when full; a benchmark times the slow path)."""
         self._memo.clear()
         self._plain_cyrillic.clear()
         self._plain_latin.clear()
         self._pieces.clear()
 
     def _word(self, word: str) -> _Found:
+        """Everything one token is, from the memo (a plain word's weight stands for all of it) or `_lookup`."""
         found = self._memo.get(word)
         if found is not None:
             return found
