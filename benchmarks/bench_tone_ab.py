@@ -11,9 +11,10 @@ memo: the median of --runs calls per message, then the median over messages), in
 time. Reports each tree's median and range over the rounds, and the ratio of the medians.
 
 Readings (--readings): both trees read every message of tests/data/tone_*.jsonl (with the language guessed,
-then given as "ru" and as "en"), every message of ../shared/tone-data/ (all folds, the evaluation fold among
-them) and the 1,000-character messages, twice (memo cold, then warm); every field of every Tone must be equal.
-Exits 1 on any difference.
+then given as "ru" and as "en"), 20,000 texts generated from their words with odd spacing, dashes, quotation
+marks and sentence ends (a fixed seed; guessed, then "ru"), every message of ../shared/tone-data/ (all folds,
+the evaluation fold among them) and the 1,000-character messages, twice (memo cold, then warm); every field
+of every Tone must be equal. Exits 1 on any difference.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 THIS = HERE.parent / "src"
 DATA = HERE.parent / "tests" / "data"
+# What joins the words of the generated texts: spacing, dashes, quotation marks, sentence ends, masks.
+SEPARATORS = (" ", " ", " ", " ", " ", "  ", " - ", " - - ", "\n", ", ", ". ", " «", "» ", " '", "' ", "… ", "! ",
+              "? ", " — ", ": ", " (", ") ", "-", "\t", ' " ', "..", "*")
+
+
+def generated(words: list[str], count: int, seed: int = 20261203) -> list[str]:
+    """`count` texts of 1 to 60 of these words (some upper-cased or cut short) joined by SEPARATORS."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 60)):
+            word = rng.choice(words)
+            if rng.random() < 0.05:
+                word = word.upper()
+            if rng.random() < 0.03:
+                word = word[:max(1, len(word) - 1)]
+            parts += [word, rng.choice(SEPARATORS)]
+        texts.append("".join(parts))
+    return texts
 
 
 def child_speed(messages: int, runs: int) -> None:
@@ -65,8 +87,11 @@ def child_readings(out: Path) -> None:
 
     lexicon = load_lexicon()
     texts: list[tuple[str, str, tuple[str | None, ...]]] = []
+    words: set[str] = set()
     for path in sorted(DATA.glob("tone_*.jsonl")):
         texts += [(path.name, row["text"], (None, "ru", "en")) for row in bench_tone.read_eval(path)]
+        words.update(w for row in bench_tone.read_eval(path) for w in row["text"].split())
+    texts += [("generated", text, (None, "ru")) for text in generated(sorted(words), 20_000)]
     if tone_data.default_path().exists():
         texts += [(f"tone-data fold {fold}", row["text"], (None,))
                   for fold, row in tone_data.read(tone_data.default_path())]
