@@ -10,8 +10,9 @@ one profile reads one module.
 
 The core is pure: `build_lexicon` compiles lexicon entries (read from YAML by
 firmly.adapters.lexicons, which also supplies Russian inflections from pymorphy3) into surface-form
-tables, and `analyse` does one regex pass over the text plus dictionary lookups. Per-token results
-are memoised on the Lexicon (English stemming is the slow part), so repeated vocabulary is free.
+tables, and `analyse` reads the text between spaces piece by piece, with dictionary lookups. Per-token
+and per-piece results are memoised on the Lexicon (English stemming is the slow part), so repeated
+vocabulary is free.
 A pattern of several words is tried only when its rarest word occurs, so a lexicon can grow
 patterns that start with "you" or "в" without every message paying for them.
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
@@ -67,7 +68,8 @@ ADDRESSEE_REACH: Final = 4  # "... в ЦБ на вас", "reported you to the CF
 THIRD_PARTY_REACH: Final = 4  # "подал иск против работодателя", "the regulator about another bank"
 PAST_REACH: Final = 6       # "took my energy supplier to the ombudsman" (with a past time in the sentence)
 SUBSTITUTE_MIN: Final = 7  # a replaced letter is forgiven in Russian words this long ("прости" is not "просто")
-MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~10 MB) before the memo starts afresh
+MEMO_LIMIT: Final = 100_000  # tokens remembered per lexicon (~15 MB) before the memo starts afresh
+PIECES_LIMIT: Final = 50_000  # pieces of text between spaces remembered per lexicon (~16 MB), likewise
 # A dictionary's word that resembles a rude one ("бляшки", "Подписчиков") weighs this share of what the
 # model gives it: the rude words of the dictionary are the lexicons' to name.
 DICTIONARY_WEIGHT: Final = 0.5
@@ -150,12 +152,31 @@ _REPEATED_I: Final = re.compile(r"i{2,}")
 # does one dictionary look-up for them.
 _Found = tuple[tuple[int, ...], tuple[int, ...], int, int, float]
 _LATIN, _CYRILLIC_SCRIPT = 1, 2
-# Patterns by the atom that triggers them: the roles of one-word patterns, and the longer patterns as
-# (role, atom of the first slot, atoms of the next slots, words allowed before each). A longer pattern
-# is triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message
-# try it.
-_Longer = tuple[str, int, tuple[int, ...], tuple[int, ...]]
-_Patterns = tuple[tuple[str, ...], tuple[_Longer, ...]]
+# What `analyse` reads of one piece of text between spaces, memoised per piece (most pieces are one word,
+# perhaps with punctuation): its length plus one, and its tokens in order, as (_WORD_TOKEN, start, end,
+# atoms, atoms if transliterated Russian, language marker, script lean: 1 Cyrillic, -1 Latin, 0 other,
+# model weight, the patterns it triggers or None), (_SENTENCE_END,), (_CLAUSE_BREAK,),
+# (_QUOTE_MARK, mark, a letter follows) or (_DASH,) for a lone "-".
+_Token = tuple[Any, ...]
+_Piece = tuple[int, tuple[_Token, ...]]
+_WORD_TOKEN, _SENTENCE_END, _CLAUSE_BREAK, _QUOTE_MARK, _DASH = 1, 2, 3, 4, 5
+# Patterns by the atom that triggers them (and, for a word, by all its atoms together): the roles of
+# one-word patterns, the longer patterns that start with it as (role, (atom, words allowed before it)
+# of each next slot), and those it triggers from a later slot as (number, role, atom of the first slot,
+# next slots, reach: how many words before the trigger the first slot can stand). A longer pattern is
+# triggered by its rarest slot, so that "you", "в" or "or" at its start do not make every message try it.
+_Slots = tuple[tuple[int, int], ...]
+_Later = tuple[int, str, int, _Slots, int]
+_Patterns = tuple[tuple[str, ...], tuple[tuple[str, _Slots], ...], tuple[_Later, ...]]
+
+
+def _triggered(atoms: Iterable[int], by_trigger: dict[int, _Patterns]) -> _Patterns | None:
+    """The patterns a word with these atoms triggers, all its atoms' together; None if none."""
+    found = [by_trigger[a] for a in atoms if a in by_trigger]
+    if not found:
+        return None
+    return (tuple(r for f in found for r in f[0]), tuple(p for f in found for p in f[1]),
+            tuple(p for f in found for p in f[2]))
 
 
 def fold(latin: str) -> str:
@@ -217,7 +238,7 @@ def message_sentences(text: str) -> list[list[str]]:
 
 
 class Lexicon:
-    """Compiled, immutable tables (build it with `build_lexicon`). Only the token memo grows."""
+    """Compiled, immutable tables (build it with `build_lexicon`). Only the memos of tokens and pieces grow."""
 
     __slots__ = (
         "_by_trigger",
@@ -230,6 +251,7 @@ class Lexicon:
         "_markers",
         "_memo",
         "_model",
+        "_pieces",
         "_plain_cyrillic",
         "_plain_latin",
         "_prefix_lengths",
@@ -260,6 +282,7 @@ class Lexicon:
     _markers: dict[str, int]
     _stem: Callable[[str], str]
     _memo: dict[str, _Found]
+    _pieces: dict[str, _Piece]
     _plain_cyrillic: dict[str, float]
     _plain_latin: dict[str, float]
     _model: ToneModel | None
@@ -322,10 +345,50 @@ class Lexicon:
         return result
 
     def forget(self) -> None:
-        """Empty the token memo (it starts afresh when full; a benchmark times the slow path)."""
+        """Empty the memos of tokens and pieces (each starts afresh when full; a benchmark times the slow path)."""
         self._memo.clear()
         self._plain_cyrillic.clear()
         self._plain_latin.clear()
+        self._pieces.clear()
+
+    def _word(self, word: str) -> _Found:
+        """Everything one token is, from the memo (a plain word's weight stands for all of it) or `_lookup`."""
+        found = self._memo.get(word)
+        if found is not None:
+            return found
+        weight = self._plain_cyrillic.get(word)
+        if weight is not None:
+            return (), (), 0, _CYRILLIC_SCRIPT, weight
+        weight = self._plain_latin.get(word)
+        if weight is not None:
+            return (), (), 0, _LATIN, weight
+        return self._lookup(word)
+
+    def _piece(self, piece: str) -> _Piece:
+        """The tokens of a piece of text that has a space or the text's edge on either side (memoised).
+        `_TOKEN` reads it as it reads it within the whole text: no token but " - " spans a space, and
+        each of its look-arounds says the same of a space as of the text's edge."""
+        if piece == "-":
+            tokens: list[_Token] = [(_DASH,)]
+        else:
+            tokens = []
+            for m in _TOKEN.finditer(piece):
+                group = m.lastindex
+                if group == 1:
+                    atoms, as_translit, marker, script, weight = self._word(m[1])
+                    lean = -1 if script == _LATIN else 1 if script else 0
+                    tokens.append((_WORD_TOKEN, m.start(), m.end(), atoms, as_translit, marker, lean, weight,
+                                   _triggered(atoms, self._by_trigger)))
+                elif group == 2:
+                    tokens.append((_SENTENCE_END,))
+                elif group == 3:
+                    tokens.append((_CLAUSE_BREAK,))
+                else:
+                    tokens.append((_QUOTE_MARK, m[4], piece[m.end():m.end() + 1].isalpha()))
+        if len(self._pieces) >= PIECES_LIMIT:
+            self._pieces.clear()
+        result = self._pieces[piece] = (len(piece) + 1, tuple(tokens))
+        return result
 
     def _near(self, word: str, substitute: bool) -> set[int]:
         """Atoms of lexicon words one typo away: a letter missing, one too many, two swapped, and with
@@ -532,15 +595,20 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         return max(uses[w] for _, w, _ in slot_of[atom])
 
     singles: dict[int, list[str]] = {}
-    longer: dict[int, list[_Longer]] = {}
-    for role, ids in compiled:
+    from_head: dict[int, list[tuple[str, _Slots]]] = {}
+    from_later: dict[int, list[_Later]] = {}
+    for number, (role, ids) in enumerate(compiled):
         if len(ids) == 1:
             if role not in singles.setdefault(ids[0][0], []):
                 singles[ids[0][0]].append(role)
         else:
             trigger = min((commonness(atom), i) for i, (atom, _) in enumerate(ids))[1]
-            longer.setdefault(ids[trigger][0], []).append(
-                (role, ids[0][0], tuple(a for a, _ in ids[1:]), tuple(g for _, g in ids[1:])))
+            if trigger == 0:
+                from_head.setdefault(ids[0][0], []).append((role, tuple(ids[1:])))
+            else:
+                from_later.setdefault(ids[trigger][0], []).append(
+                    (number, role, ids[0][0], tuple(ids[1:]),
+                     sum(gap + 1 for _, gap in ids[1:trigger + 1])))
     if problems:
         raise InvalidInput(problems)
 
@@ -548,8 +616,9 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         return {key: tuple(sorted(atoms)) for key, atoms in table.items()}
 
     return Lexicon(
-        _by_trigger={atom: (tuple(singles.get(atom, ())), tuple(longer.get(atom, ())))
-                   for atom in singles.keys() | longer.keys()},
+        _by_trigger={atom: (tuple(singles.get(atom, ())), tuple(from_head.get(atom, ())),
+                            tuple(from_later.get(atom, ())))
+                     for atom in singles.keys() | from_head.keys() | from_later.keys()},
         _exact=frozen(exact), _stems=frozen(stems), _prefixes=frozen(prefixes),
         _prefix_lengths=tuple(sorted({len(p) for p in prefixes})),
         _translit=frozen(translit), _fuzzy_del=frozen(fuzzy_del), _fuzzy_key=frozen(fuzzy_key),
@@ -557,7 +626,7 @@ def build_lexicon(entries: Iterable[Entry], inflect: Inflect, *, fuzzy_min: int 
         _known=frozenset(known - set(exact)),
         _roots=re.compile("(?:" + "|".join(f"(?:{r})" for r in roots) + r")[\w*]*") if roots else None,
         _root_atom=root_atom, _markers=markers, _stem=stem, _model=model, _lock=threading.Lock(),
-        _memo={}, _plain_cyrillic={}, _plain_latin={},
+        _memo={}, _plain_cyrillic={}, _plain_latin={}, _pieces={},
         _spelled_right=spelled_right or (lambda word: False),
         atoms=root_atom + 1, patterns=len(compiled), surfaces=len(exact) + len(stems) + len(translit),
     )
@@ -579,9 +648,8 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     negation, "called me ...", safe phrases, threats that are history or about someone else) and
     that catch sarcasm. `language` ("ru" | "en"), when the sender knows it, replaces the guess."""
     low = _prepared(text)
-    memo = lexicon._memo
-    plain_cyrillic, plain_latin = lexicon._plain_cyrillic, lexicon._plain_latin
-    lookup = lexicon._lookup
+    pieces = lexicon._pieces
+    piece_of = lexicon._piece
     words: list[_Word] = []
     # The tone model's sums per sentence (the writer's own words; quoted ones apart until we know whose
     # they are), and the words heavy enough to be quoted as its reasons.
@@ -595,62 +663,64 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
     quotes: list[list[int]] = []  # [first word inside, first word after, sentence at the opening]
     idx = sent = clause = 0
     quote = -1
-    latin = cyrillic = marks = 0
-    for m in _TOKEN.finditer(low):
-        group = m.lastindex
-        if group == 1:
-            word = m[1]
-            # Most words of a message are the lexicon's (function words are slots of its patterns): its memo first.
-            found = memo.get(word)
-            if found is None:
-                weight = plain_cyrillic.get(word)
-                if weight is not None:
-                    cyrillic += 1
-                elif (weight := plain_latin.get(word)) is not None:
-                    latin += 1
-                else:
-                    found = lookup(word)
-            if found is not None:
-                atoms, as_translit, marker, script, weight = found
-                if script == _LATIN:
-                    latin += 1
-                elif script:
-                    cyrillic += 1
-                marks += marker
+    lean = marks = 0  # Cyrillic words less Latin ones; Russian markers less English ones
+    # One pass over the pieces between spaces, each read once per lexicon (`Lexicon._piece`): the same
+    # tokens as `_TOKEN` over the whole text, at `at` + their offset in the piece.
+    fired: list[tuple[int, _Patterns]] = []  # (position in words, the patterns its atoms trigger)
+    at = 0
+    dash_end = -1  # just past the last " - ": its trailing space cannot open another
+    last = len(low) - 1
+    for piece in low.split(" "):
+        read = pieces.get(piece)
+        if read is None:
+            read = piece_of(piece)
+        width, tokens = read
+        for token in tokens:
+            kind = token[0]
+            if kind == _WORD_TOKEN:
+                _, start, end, atoms, as_translit, marker, script, weight, triggers = token
+                lean += script
+                if marker:
+                    marks += marker
                 if atoms or as_translit:
-                    start, end = m.span()
-                    words.append((idx, start, end, atoms, sent, clause, quote))
+                    if triggers is not None:
+                        fired.append((len(words), triggers))
                     if as_translit:
-                        translit.append((len(words) - 1, as_translit))
-            if weight:
-                if quote < 0:
-                    total += weight
-                else:
-                    quoted.append((sent, quote, weight))
-                if weight > floor:
-                    heavy.append((sent, quote, weight, *m.span()))
-            idx += 1
-        elif group == 2:
-            if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
-                if total:
-                    sums[sent] = total
-                    total = 0.0
-                sent += 1
-            clause += 1
-        elif group == 3:
-            clause += 1
-        else:
-            mark = m[4]
-            if mark == "'" and quote < 0 and not low[m.end():m.end() + 1].isalpha():
-                continue  # a closing apostrophe with nothing open: a plural possessive ("customers'")
-            if quote >= 0 and mark not in "«„":
-                quotes[quote][1] = idx
-                quote = -1
+                        translit.append((len(words), as_translit))
+                    words.append((idx, at + start, at + end, atoms, sent, clause, quote))
+                if weight:
+                    if quote < 0:
+                        total += weight
+                    else:
+                        quoted.append((sent, quote, weight))
+                    if weight > floor:
+                        heavy.append((sent, quote, weight, at + start, at + end))
+                idx += 1
+            elif kind == _SENTENCE_END:
+                if quote < 0:  # a "?" inside quoted speech does not end the writer's sentence
+                    if total:
+                        sums[sent] = total
+                        total = 0.0
+                    sent += 1
                 clause += 1
-            elif quote < 0 and mark != "»":
-                quote = len(quotes)
-                quotes.append([idx, idx, sent])
+            elif kind == _CLAUSE_BREAK:
                 clause += 1
+            elif kind == _QUOTE_MARK:
+                mark = token[1]
+                if mark == "'" and quote < 0 and not token[2]:
+                    continue  # a closing apostrophe with nothing open: a plural possessive ("customers'")
+                if quote >= 0 and mark not in "«„":
+                    quotes[quote][1] = idx
+                    quote = -1
+                    clause += 1
+                elif quote < 0 and mark != "»":
+                    quote = len(quotes)
+                    quotes.append([idx, idx, sent])
+                    clause += 1
+            elif 0 < at < last and at > dash_end:  # " - ", unless its first space closed the " - " before
+                dash_end = at + 2
+                clause += 1
+        at += width
     if quote >= 0:
         quotes[quote][1] = idx
     if total:
@@ -658,13 +728,15 @@ def analyse(text: str, lexicon: Lexicon, language: str | None = None) -> Tone:
 
     # Latin letters with more Russian function words than English ones: transliterated Russian.
     if language not in ("ru", "en"):
-        language = "ru" if cyrillic > latin or marks > 0 else "en"
-    if language == "ru" and cyrillic <= latin:
+        language = "ru" if lean > 0 or marks > 0 else "en"
+    if language == "ru" and lean <= 0 and translit:
         for k, extra in translit:
             w = words[k]
             words[k] = (*w[:3], w[3] + extra, *w[4:])
+        fired = [(k, triggers) for k, w in enumerate(words)
+                 if (triggers := _triggered(w[3], lexicon._by_trigger)) is not None]
 
-    hits = _match(words, lexicon._by_trigger)
+    hits = _match(words, fired)
     if not hits and not heavy:
         return Tone("neutral", (), (), (), language)
 
@@ -716,55 +788,52 @@ def _learned(heavy: list[_Scored], sums: dict[int, float], cut: float, reported:
     return found
 
 
-def _match(words: list[_Word], by_trigger: dict[int, _Patterns]) -> dict[str, list[_Hit]]:
+def _match(words: list[_Word], fired: list[tuple[int, _Patterns]]) -> dict[str, list[_Hit]]:
     """Every pattern occurrence: each next slot is the nearest word that fills it within the slot's
-    gap, in the same sentence. Words are indexed by atom first, and a longer pattern is only tried
-    when its trigger (its rarest slot) occurs; then a missing slot costs one dict lookup."""
-    where: dict[int, list[int]] = {}
-    for k, w in enumerate(words):
-        for atom in w[3]:
-            at = where.get(atom)
-            if at is None:
-                where[atom] = [k]
-            else:
-                at.append(k)
-    hits: dict[str, list[_Hit]] = {}
-    for atom, present in where.items():
-        patterns = by_trigger.get(atom)
-        if patterns is None:
-            continue
-        singles, longer = patterns
+    gap, in the same sentence. A longer pattern is only tried where its trigger (its rarest slot)
+    occurs: from the trigger itself when it is the first slot, else from the words that fill the
+    first slot within the pattern's reach before it (each tried once). `fired`: the words (positions
+    in `words`) that trigger patterns, with those patterns."""
+    hits: defaultdict[str, list[_Hit]] = defaultdict(list)
+    tries: list[tuple[int, str, _Slots]] = []  # (first word, role, next slots)
+    later: dict[tuple[int, int], tuple[int, str, _Slots]] = {}  # (pattern number, first word) -> the same
+    for k, (singles, from_head, from_later) in fired:
+        w = words[k]
         for role in singles:
-            found = hits.setdefault(role, [])
-            for k in present:
-                w = words[k]
-                found.append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
-        for role, head, slots, gaps in longer:
-            starts = present if head == atom else where.get(head)
-            if starts is None:
-                continue
-            places = []
-            for slot in slots:
-                at = where.get(slot)
-                if at is None:
+            hits[role].append((role, w[0], w[0], w[1], w[2], w[4], w[5], w[6]))
+        for role, slots in from_head:
+            tries.append((k, role, slots))
+        for number, role, head, slots, reach in from_later:
+            nearest = w[0] - reach
+            j = k - 1
+            while j >= 0 and words[j][0] >= nearest:
+                if head in words[j][3]:
+                    later[number, j] = (j, role, slots)
+                j -= 1
+    if later:
+        tries += later.values()
+    count = len(words)
+    for k, role, slots in tries:
+        # Each next slot: the nearest next word that fills it, at most its gap of words after the slot
+        # before, in the same sentence.
+        first = last = words[k]
+        j = k
+        for slot, gap in slots:
+            limit = last[0] + gap + 1
+            j += 1
+            while j < count:
+                w = words[j]
+                if w[0] > limit:
+                    j = count
+                elif slot in w[3]:
                     break
-                places.append(at)
-            else:
-                for k in starts:
-                    first = last = words[k]
-                    j = k
-                    for gap, at in zip(gaps, places, strict=True):
-                        i = bisect_right(at, j)
-                        if i == len(at):
-                            break
-                        j = at[i]
-                        w = words[j]
-                        if w[0] > last[0] + gap + 1 or w[4] != first[4]:
-                            break
-                        last = w
-                    else:
-                        hits.setdefault(role, []).append(
-                            (role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
+                else:
+                    j += 1
+            if j == count or w[4] != first[4]:
+                break
+            last = w
+        else:
+            hits[role].append((role, first[0], last[0], first[1], last[2], first[4], first[5], first[6]))
     return hits
 
 
