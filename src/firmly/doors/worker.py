@@ -15,7 +15,9 @@ from firmly.service import wallclock, worker
 def run(database_url: str | None, interval: float, once: bool, as_of: int | None,
         report: Callable[[worker.Round], None]) -> None:
     def store_for(name: str) -> Store:
-        return bootstrap.store(database_url, name or None)
+        # Not settled first: the tick decides what waits, bucket by bucket, sharing the workspace with deciders
+        # and appends (a settling read would take the workspace whole, and appends would wait for it)
+        return bootstrap.store(database_url, name or None, settled=False)
 
     wire = bootstrap.channels()
     each = bootstrap.mark_each()
