@@ -33,7 +33,9 @@ def tick(store: Store, as_of: int, now: int | None = None) -> TickReport:
                           f"deadlines that have not passed would fire (up to {span(horizon)} ahead is accepted, "
                           "FIRMLY_FUTURE_HORIZON)")
     connectors.attend(store, as_of)  # visits a connector records as attended when due, before the clock passes them
-    settle.share_out(store)  # what was acknowledged is decided before the clock passes it, a chunk at a time
+    # What was acknowledged is decided before the clock passes it: a chunk here (a backlog is the deciders'
+    # work), and below, before each bucket's timers fire, whatever of that bucket still waits
+    settle.share_out(store, None, settle.CHUNK)
     with store.read():
         due: dict[int, list[str]] = {}
         for key in store.states_due(as_of):
