@@ -108,6 +108,10 @@ def one_run(events: list[dict[str, object]], wall: str, deciders: int, tmp: Path
                 p.terminate()
             for p in crew:
                 p.wait(30)
+        for n in range(deciders):  # what a decider said, if it stopped with an error
+            said = (tmp / f"decide{n}.log").read_text(errors="replace").strip()
+            if "Traceback" in said or "error" in said.lower():
+                print(f"    decide{n}: {said[-600:]}")
         if os.environ.get("BENCH_WAITS"):
             print("   ", ", ".join(f"{k} {v}" for k, v in waits.most_common(8)))
         return {"staged": staged, "took": took, "server": server, **{f"decider{n}": u for n, u in enumerate(used)}}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -160,3 +160,22 @@ def test_two_deciders_at_once_decide_partner_bookings_as_one_process(engine: Eng
         ws = shared.workspace_info(count=True)
         assert ws is not None and ws.pending == 0
     assert _dump(shared) == _dump(once)
+
+
+def test_events_another_decider_decided_between_a_look_and_a_claim_are_not_decided_again(engine: Engine) -> None:
+    a, b = _workspace(engine)
+    raw = [{"id": f"r{n}", "type": "appointment.attended", "counterparty": f"client-{n % 5}",
+            "occurred_at": "2026-03-01T10:00:00+03:00", "data": {"appointment": f"a{n}"}} for n in range(20)]
+    ingest.ingest(a, ingest.parsed("events", raw), now=NOW, later=True)
+    claim = a.claim_buckets
+
+    def late_claim(buckets: Collection[int], wait: bool = False) -> set[int]:
+        # Between this transaction's look at what waits and its claim, another decides it all and commits
+        assert settle.share_out(b) == 20
+        return claim(buckets, wait)
+
+    a.claim_buckets = late_claim  # type: ignore[method-assign]
+    with a.deciding():
+        assert settle.decide_waiting(a, 100, shared=True) == 0  # read again once claimed: nothing left
+    with a.read():
+        assert len(list(a.all_events())) == 20

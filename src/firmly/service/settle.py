@@ -138,6 +138,11 @@ def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None
     ws = workspace.current(store)
     if not ws.pending:
         return 0
+    if shared:  # the buckets of the oldest waiting events, taken; then their events read again, now they are ours
+        seen = store.staged_events(limit, mine)  # (another transaction may have decided some meanwhile)
+        mine = store.claim_buckets({bucket_of(ev.counterparty) for ev, _, _ in seen})
+        if not mine:
+            return 0
     while True:
         waiting = store.staged_events(limit, mine)
         full = len(waiting) == limit
@@ -146,8 +151,8 @@ def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None
         limit *= 2  # one batch alone over the limit: it is decided whole all the same, as at once
     if full:  # the last batch may go on past the limit: whole, in the next transaction
         waiting = [item for item in waiting if item[1] != waiting[-1][1]]
-    if shared:
-        waiting = _taken(store, waiting)
+    if shared and mine is not None:
+        waiting = _partnered(store, waiting, set(mine))
     batches: list[tuple[int, list[Event]]] = []
     last = None
     for ev, batch, arrived in waiting:
@@ -165,12 +170,13 @@ def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None
     return done
 
 
-def _taken(store: Store, waiting: list[tuple[Event, int, int]]) -> list[tuple[Event, int, int]]:
-    """Of the waiting events, those this transaction may decide: of the buckets it takes, their counterparty's
-    and any partner's they may be booked into. A bucket's events stop at the first batch with one it cannot
-    decide: that batch's and the later ones wait, in order (a client's events of one batch are decided together)."""
-    taken = store.claim_buckets({bucket_of(ev.counterparty) for ev, _, _ in waiting})
-    partners = _partners(store, [ev for ev, _, _ in waiting if bucket_of(ev.counterparty) in taken])
+def _partnered(store: Store, waiting: list[tuple[Event, int, int]], taken: set[int]
+               ) -> list[tuple[Event, int, int]]:
+    """Of the waiting events of the buckets taken, those this transaction may decide: those whose partners'
+    buckets (of partners they may be booked into) it takes too. A bucket's events stop at the first batch with
+    one it cannot decide: that batch's and the later ones wait, in order (a client's events of one batch are
+    decided together)."""
+    partners = _partners(store, [ev for ev, _, _ in waiting])
     more = {bucket_of(p) for named in partners.values() for p in named} - taken
     if more:
         taken |= store.claim_buckets(more)
