@@ -154,6 +154,13 @@ class Fleet:
             return
         self.cpu[name] = self.cpu.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def stopped(self) -> list[str]:
+        """The processes that ended of themselves (not killed, or killed and started again)."""
+        return [name for name, process in self.processes.items() if process.poll() is not None]
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
     def stop(self) -> None:
         for name, process in self.processes.items():
             self._account(name, process)

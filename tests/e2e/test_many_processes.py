@@ -52,6 +52,8 @@ def _agree(postgres_url: str, tmp_path: Path) -> None:
                 stop.set()
                 chaos.join()
             mp.settle_down(postgres_url, 60)
+            # none stopped of itself (a decider that met an error would leave its share to the others, unseen)
+            assert not crew.stopped(), {name: crew.log(name)[-800:] for name in crew.stopped()}
     finally:
         sink.controller.stop()
     assert crew.kills["decide"] >= 2 and crew.kills["worker"] >= 2, crew.kills
