@@ -6,16 +6,18 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple
 
 from firmly.domain.engine import INACTIVE, Engine, Policy
 from firmly.domain.engine.decision import ACTIONS
+from firmly.domain.engine.parts import PartFold
 from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
 from firmly.domain.errors import Busy
 from firmly.domain.events import Event
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
-from firmly.service import workspace
+from firmly.service import split, workspace
 from firmly.service.policy import decision_row, load_policy
 
 RETRY_AFTER = 10  # seconds: a simulation over a clinic's year takes a few
@@ -46,9 +48,11 @@ EVERY = 1_000  # events between two progress reports: a few milliseconds of repl
 
 
 def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None,
-             progress: Progress | None = None) -> dict[str, Any]:
+             progress: Progress | None = None, parts: int = 1) -> dict[str, Any]:
+    """`parts` > 1 splits the fold by counterparty over as many processes (service/split.py), reporting no
+    progress: the same result."""
     with _one_at_a_time(store.workspace):
-        return _simulate(store, book, since, until, progress)
+        return _simulate(store, book, since, until, progress, parts if progress is None else 1)
 
 
 def _counted(events: Iterable[Event], total: int, progress: Progress | None) -> Iterator[Event]:
@@ -65,42 +69,77 @@ def _counted(events: Iterable[Event], total: int, progress: Progress | None) -> 
 
 
 def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None,
-              progress: Progress | None = None) -> dict[str, Any]:
+              progress: Progress | None = None, parts: int = 1) -> dict[str, Any]:
     with store.read():
-        ws = workspace.current(store)
-        if progress is not None:
-            progress("reading", 0, ws.events)  # started: the page can say how much there is to do
-        policy: Policy = load_policy(store, replace=book)
-        facts = store.decision_facts()
-        engine = Engine(policy)
-        gone = withdrawn(store.events_of_type(RETRACTED))
-        if progress is not None:
-            progress("replaying", 0, ws.events)
+        done = split.in_parts(store, parts, partial(_simulate_part, book, since, until, progress))
+    per: dict[str, Sides] = {}
+    changed: dict[str, list[tuple[str, str]]] = {}
+    sentences: dict[str, str] = {}
+    actions: dict[str, str] = {}
+    for part in done:
+        per.update(part.per)
+        changed.update(part.changed)
+        sentences.update(part.sentences)
+        actions.update(part.actions)
+    # each part wrote out its own first counterparties': those of the first ones overall are listed
+    wanted = {i for key in sorted(changed)[:WRITTEN] for _, i in changed[key][:SENTENCES]}
+    sentences = {i: text for i, text in sentences.items() if i in wanted}
+    return _compare(book, per, changed, sentences, actions, sum(p.governed for p in done), progress)
+
+
+class _Part(NamedTuple):
+    """One part's counterparties: their figures now and simulated, and the sentences of the first changed."""
+
+    per: dict[str, Sides]
+    changed: dict[str, list[tuple[str, str]]]
+    sentences: dict[str, str]  # decision id -> its explanation, for the first counterparties changed
+    actions: dict[str, str]  # decision id -> action, of the same
+    governed: int
+
+
+def _simulate_part(book: Rulebook, since: int | None, until: int | None, progress: Progress | None,
+                   store: Store, part: int, parts: int) -> _Part:
+    ws = workspace.current(store)
+    if progress is not None:
+        progress("reading", 0, ws.events)  # started: the page can say how much there is to do
+    policy: Policy = load_policy(store, replace=book)
+    engine = Engine(policy)
+    folder = PartFold(engine, part, parts) if parts > 1 else None
+    facts = store.decision_facts(keep=folder.mine if folder is not None else None)
+    gone = withdrawn(store.events_of_type(RETRACTED))
+    if progress is not None:
+        progress("replaying", 0, ws.events)
+    if folder is None:
         history = _counted(standing(store.all_events(), gone), ws.events, progress)
         states, out = engine.run(history, until=ws.ticked, ordered=True)
-        # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
-        governed = {key for key, st in states.items()
-                    if any(b.id == book.id for b in engine.table(st, st.last_at).books)}
+    else:
+        states, out = folder.run(standing(store.all_events(folder.wants), gone), until=ws.ticked)
+    # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
+    governed = {key for key, st in states.items()
+                if any(b.id == book.id for b in engine.table(st, st.last_at).books)}
 
-        def counted(at: int, status: str, counterparty: str) -> bool:
-            return (status not in INACTIVE and counterparty in governed and (since is None or at >= since)
-                    and (until is None or at <= until))
+    def counted(at: int, status: str, counterparty: str) -> bool:
+        return (status not in INACTIVE and counterparty in governed and (since is None or at >= since)
+                and (until is None or at <= until))
 
-        now: dict[str, Fact] = {i: Fact(f[0], f[4], f[6] and Decimal(f[6]), f[7])
-                                for i, f in facts.items() if counted(f[2], f[5], f[0])}
-        final = {d.id: d for d in out}
-        then: dict[str, Fact] = {d.id: Fact(d.counterparty, d.action, d.amount, d.currency)
-                                 for d in final.values() if counted(d.at, d.status, d.counterparty)}
-        if progress is not None:
-            progress("comparing", 0, 0)  # the count comes with the first thousand counterparties
-        changed = _changed_decisions(now, then)
-        # sentences for the first counterparties only (by key, as listed): written out for all of 100,000
-        # clients they would cost more than the replay itself
-        wanted = {i for key in sorted(changed)[:WRITTEN] for _, i in changed[key][:SENTENCES]}
-        stored = {r["id"]: r["explanation"] for r in store.decisions(ids=[i for i in wanted if i in now])}
+    now: dict[str, Fact] = {i: Fact(f[0], f[4], f[6] and Decimal(f[6]), f[7])
+                            for i, f in facts.items() if counted(f[2], f[5], f[0])}
+    del facts
+    final = {d.id: d for d in out}
+    del out
+    then: dict[str, Fact] = {d.id: Fact(d.counterparty, d.action, d.amount, d.currency)
+                             for d in final.values() if counted(d.at, d.status, d.counterparty)}
+    if progress is not None:
+        progress("comparing", 0, 0)  # the count comes with the first thousand counterparties
+    changed = _changed_decisions(now, then)
+    # sentences for the first counterparties only (by key, as listed): written out for all of 100,000
+    # clients they would cost more than the replay itself
+    wanted = {i for key in sorted(changed)[:WRITTEN] for _, i in changed[key][:SENTENCES]}
+    stored = {r["id"]: r["explanation"] for r in store.decisions(ids=[i for i in wanted if i in now])}
     sentences = {i: decision_row(engine, final[i], states.get(final[i].counterparty), ws)["explanation"]
                  for i in wanted if i in then}
-    return _compare(book, now, then, changed, {**stored, **sentences}, len(governed), progress)
+    actions = {i: (then.get(i) or now[i]).action for i in wanted}
+    return _Part(_per_counterparty(now, then), changed, {**stored, **sentences}, actions, len(governed))
 
 
 SENTENCES = 20  # changed decisions written out per counterparty
@@ -170,9 +209,9 @@ def _changes(sides: Sides, by_action: dict[str, dict[str, int]],
     return changes
 
 
-def _compare(book: Rulebook, now: dict[str, Fact], then: dict[str, Fact], changed: dict[str, list[tuple[str, str]]],
-             sentences: dict[str, str], governed: int, progress: Progress | None = None) -> dict[str, Any]:
-    per = _per_counterparty(now, then)
+def _compare(book: Rulebook, per: dict[str, Sides], changed: dict[str, list[tuple[str, str]]],
+             sentences: dict[str, str], action_of: dict[str, str], governed: int,
+             progress: Progress | None = None) -> dict[str, Any]:
     by_action: dict[str, dict[str, int]] = {}
     in_money: dict[str, dict[str, dict[str, str]]] = {}
     people: dict[str, dict[str, Any]] = {}
@@ -184,7 +223,7 @@ def _compare(book: Rulebook, now: dict[str, Fact], then: dict[str, Fact], change
             people[key] = {"key": key, "changes": changes}
             if all(i in sentences for _, i in changed.get(key, [])[:SENTENCES]):
                 people[key]["decisions"] = [
-                    {"change": how, "id": i, "action": (then.get(i) or now[i]).action, "explanation": sentences[i]}
+                    {"change": how, "id": i, "action": action_of[i], "explanation": sentences[i]}
                     for how, i in changed.get(key, [])[:SENTENCES]]
     for actions in in_money.values():
         for entry in actions.values():

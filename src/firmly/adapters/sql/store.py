@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from functools import lru_cache
@@ -240,6 +240,11 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         self.parallel_workspaces = self.dialect == "postgresql"  # an advisory lock per workspace (see _connect)
         self._conn: Connection | None = None
         self._added_since_analyze = 0
+
+    def another_process(self) -> SqlStore:
+        """In a child forked from this process: the same workspace on connections of the child's own (a new
+        engine: the parent's pool, its connections and their locks stay the parent's)."""
+        return SqlStore(make_engine(self.engine.url.render_as_string(hide_password=False)), self.workspace)
 
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
@@ -530,10 +535,12 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_keys(sql, wanted, kinds)))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
-    def all_events(self) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None) -> Iterator[Event]:
         names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
-        yield from self._rows_to_events(self._stream(
-            f'SELECT {names} FROM events WHERE workspace = ? ORDER BY "at", seq', 20_000))
+        rows = self._stream(f'SELECT {names} FROM events WHERE workspace = ? ORDER BY "at", seq', 20_000)
+        if keep is not None:  # asked of each row before its data is decoded: a part of a split replay
+            rows = (r for r in rows if keep(r[2], r[8]))
+        yield from self._rows_to_events(rows)
 
     def has_events_from(self, at: int) -> bool:
         return bool(self._rows('SELECT 1 FROM events WHERE workspace = ? AND "at" >= ? LIMIT 1', (self.workspace, at)))
@@ -637,7 +644,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             query = query.where(decisions.c.at <= until)
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
-    def decision_facts(self, counterparties: Collection[str] | None = None) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparties: Collection[str] | None = None,
+                       keep: Callable[[str], bool] | None = None) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
         sql = ('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, step, '
                "version, params FROM decisions WHERE workspace = ?")
@@ -645,6 +653,8 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             rows: Iterable[Any] = self._stream(sql, 50_000)
         else:  # late events' refolds: what they compare their decisions with, by the index, in one search
             rows = self._by_keys(sql + " AND counterparty", list(counterparties))
+        if keep is not None:  # a part of a split replay: the other parts' rows are not decoded
+            rows = (r for r in rows if keep(r[1]))
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------
