@@ -9,6 +9,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import msgspec
+
 from firmly.adapters.memory_logins import MemoryLogins
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.events import Event
@@ -156,7 +158,8 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                  and (types is None or ev.type in types)]
         return sorted(found, key=lambda e: (e.at, e.seq))
 
-    def all_events(self, keep: Callable[[str, str | None], bool] | None = None) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
+                   part: tuple[int, int] | None = None) -> Iterator[Event]:
         for ev in sorted(self._mine(), key=lambda e: (e.at, e.seq)):
             if keep is None or keep(ev.counterparty, ev.partner):
                 yield ev
@@ -215,9 +218,14 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                        and (until is None or r["at"] <= until))
 
     def decision_facts(self, counterparties: Collection[str] | None = None,
-                       keep: Callable[[str], bool] | None = None) -> dict[str, tuple[Any, ...]]:
+                       keep: Callable[[str], bool] | None = None,
+                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
+        def text(value: Any) -> str:
+            return msgspec.json.encode(value).decode()
+
         return {i: (r["counterparty"], r["rule"], r["at"], r["n"], r["action"], r["status"], r["amount"],
-                    r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
+                    r["currency"], r["event"], text(r["evidence"]) if texts else tuple(r["evidence"]), r["step"],
+                    r["version"], text(r.get("params") or {}) if texts else r.get("params") or {})
                 for i, r in self._data["decisions"].get(self.workspace, {}).items()
                 if (counterparties is None or r["counterparty"] in counterparties)
                 and (keep is None or keep(r["counterparty"]))}

@@ -179,9 +179,11 @@ class EventLog(Protocol):
         of these types only, if given."""
         ...
 
-    def all_events(self, keep: Callable[[str, str | None], bool] | None = None) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
+                   part: tuple[int, int] | None = None) -> Iterator[Event]:
         """Every event in (occurred_at, arrival) order; with `keep`, only those for which keep(counterparty,
-        partner named) holds, asked before the event is decoded."""
+        partner named) holds, asked before the event is decoded. `part` (number, parts) is a hint a store may
+        narrow its reading by: only the events a part of a split fold may want (domain/engine/parts.py)."""
         ...
 
     def events_of_type(self, kind: str) -> list[Event]: ...
@@ -220,10 +222,12 @@ class Decisions(Protocol):
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]: ...
 
     def decision_facts(self, counterparties: Collection[str] | None = None,
-                       keep: Callable[[str], bool] | None = None) -> dict[str, tuple[Any, ...]]:
+                       keep: Callable[[str], bool] | None = None,
+                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
         """Every decision's (or these counterparties', or those whose counterparty `keep`s) stored fields but its
         explanation: (counterparty, rule, at, n, action, status, amount, currency, event, evidence tuple, step,
-        version, params dict)."""
+        version, params dict). `part`: as for `all_events`, a hint to narrow the reading by. `texts`: evidence
+        and params as JSON text, not decoded (the text a store writes is msgspec's JSON of the values)."""
         ...
 
     def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
 
+import msgspec
+
 from firmly.domain.engine import CounterpartyState, Decision, Engine
 from firmly.domain.engine.parts import PartFold
 from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
@@ -93,7 +95,7 @@ def _replay_part(store: Store, part: int, parts: int) -> _Part:
 
     def counted() -> Iterator[Event]:
         nonlocal count
-        for ev in store.all_events(keep if folder is not None else None):
+        for ev in store.all_events(keep, (part, parts)) if folder is not None else store.all_events():
             if folder is None:
                 count += 1
             if ev.type in TONE_EVENTS:  # a changed lexicon applies to past messages too
@@ -115,8 +117,9 @@ def _replay_part(store: Store, part: int, parts: int) -> _Part:
     del out
     # Only what differs from the stored rows is written (with its explanation): replaying an unchanged
     # history rewrites nothing, and a replay after a fix touches just the decisions it changes.
-    stored = store.decision_facts(keep=folder.mine if folder is not None else None)
-    changed = [d for d in final.values() if stored.get(d.id) != facts(d)]
+    stored = store.decision_facts(keep=folder.mine, part=(part, parts), texts=True) if folder is not None \
+        else store.decision_facts(texts=True)
+    changed = [d for d in final.values() if not _same(stored.get(d.id), d)]
     # Decisions that history no longer produces stay, superseded, for the audit (as after a late event).
     gone = [i for i in stored.keys() - final.keys() if stored[i][_STATUS] != "superseded"]
     del stored
@@ -136,5 +139,28 @@ def facts(d: Decision) -> tuple[Any, ...]:
             d.currency, d.event, tuple(d.evidence), d.step, d.version, d.params or {})
 
 
+def _same(stored: tuple[Any, ...] | None, d: Decision) -> bool:
+    """Whether the stored fields (evidence and params as JSON text) are `facts(d)`. The same text is the same
+    value when the decision's params are plain JSON values (a tuple or a Decimal would read back as another
+    type); any other case is decoded and compared as `facts` compares."""
+    if stored is None:
+        return False
+    amount = d.amount
+    if (stored[0] != d.counterparty or stored[1] != d.rule or stored[2] != d.at or stored[3] != d.n
+            or stored[4] != d.action or stored[5] != d.status or stored[6] != (None if amount is None else fmt(amount))
+            or stored[7] != d.currency or stored[8] != d.event or stored[10] != d.step or stored[11] != d.version):
+        return False
+    evidence = d.evidence
+    if stored[9] != _text(evidence).decode() and tuple(_read(stored[9])) != tuple(evidence):
+        return False
+    params = d.params or {}
+    if stored[12] == _text(params).decode() and all(type(v) in _PLAIN for v in params.values()):
+        return True
+    return bool(_read(stored[12]) == params)
+
+
+_text = msgspec.json.Encoder().encode
+_read = msgspec.json.Decoder().decode
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 _STATUS = 5
 _BATCH = 50_000

@@ -105,7 +105,9 @@ def _simulate_part(book: Rulebook, since: int | None, until: int | None, progres
     policy: Policy = load_policy(store, replace=book)
     engine = Engine(policy)
     folder = PartFold(engine, part, parts) if parts > 1 else None
-    facts = store.decision_facts(keep=folder.mine if folder is not None else None)
+    # evidence and params left as text: only counterparty, time, action, status and amount are compared
+    facts = store.decision_facts(keep=folder.mine, part=(part, parts), texts=True) if folder is not None \
+        else store.decision_facts(texts=True)
     gone = withdrawn(store.events_of_type(RETRACTED))
     if progress is not None:
         progress("replaying", 0, ws.events)
@@ -113,7 +115,7 @@ def _simulate_part(book: Rulebook, since: int | None, until: int | None, progres
         history = _counted(standing(store.all_events(), gone), ws.events, progress)
         states, out = engine.run(history, until=ws.ticked, ordered=True)
     else:
-        states, out = folder.run(standing(store.all_events(folder.wants), gone), until=ws.ticked)
+        states, out = folder.run(standing(store.all_events(folder.wants, (part, parts)), gone), until=ws.ticked)
     # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
     governed = {key for key, st in states.items()
                 if any(b.id == book.id for b in engine.table(st, st.last_at).books)}

@@ -41,6 +41,7 @@ from firmly.adapters.sql.tables import (
     workspace_settings,
     workspaces,
 )
+from firmly.domain.engine.parts import part_of
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import StorageError
 from firmly.domain.events import Event
@@ -535,12 +536,29 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_keys(sql, wanted, kinds)))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
-    def all_events(self, keep: Callable[[str, str | None], bool] | None = None) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
+                   part: tuple[int, int] | None = None) -> Iterator[Event]:
         names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
-        rows = self._stream(f'SELECT {names} FROM events WHERE workspace = ? ORDER BY "at", seq', 20_000)
+        where = "workspace = ?"  # `part`: SQLite narrowing the rows by a function of ours was slower than this
+        rows = self._stream(f'SELECT {names} FROM events WHERE {where} ORDER BY "at", seq', 20_000)
         if keep is not None:  # asked of each row before its data is decoded: a part of a split replay
             rows = (r for r in rows if keep(r[2], r[8]))
         yield from self._rows_to_events(rows)
+
+    def _part_function(self, name: str, part: tuple[int, int]) -> None:
+        """SQL function `name(counterparty)`: whether a row is of this part of a split fold (see
+        domain/engine/parts.py)."""
+        mine: dict[str, bool] = {}
+        number, parts = part
+
+        def keeps(counterparty: str) -> bool:
+            found = mine.get(counterparty)
+            if found is None:
+                found = mine[counterparty] = part_of(counterparty, parts) == number
+            return found
+
+        raw: Any = self.c.connection.driver_connection
+        raw.create_function(name, 1, keeps, deterministic=True)
 
     def has_events_from(self, at: int) -> bool:
         return bool(self._rows('SELECT 1 FROM events WHERE workspace = ? AND "at" >= ? LIMIT 1', (self.workspace, at)))
@@ -645,16 +663,22 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
     def decision_facts(self, counterparties: Collection[str] | None = None,
-                       keep: Callable[[str], bool] | None = None) -> dict[str, tuple[Any, ...]]:
+                       keep: Callable[[str], bool] | None = None,
+                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
         sql = ('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, step, '
                "version, params FROM decisions WHERE workspace = ?")
+        if part is not None and self.dialect == "sqlite":  # only the part's rows leave SQLite
+            self._part_function("firmly_part_of", part)
+            sql += " AND firmly_part_of(counterparty)"
         if counterparties is None:
             rows: Iterable[Any] = self._stream(sql, 50_000)
         else:  # late events' refolds: what they compare their decisions with, by the index, in one search
             rows = self._by_keys(sql + " AND counterparty", list(counterparties))
         if keep is not None:  # a part of a split replay: the other parts' rows are not decoded
             rows = (r for r in rows if keep(r[1]))
+        if texts:  # evidence and params as stored: a replay compares the text first (decoding cost the most)
+            return {r[0]: r[1:] for r in rows}
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------
