@@ -31,15 +31,17 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files: a pipe would fill and block
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        text, problem = out.read().decode(), err.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(argv)} failed: {err[-2000:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, out
+        sys.exit(f"{' '.join(argv)} failed: {problem[-2000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime, text
 
 
 def main() -> None:

@@ -72,28 +72,43 @@ def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None
               progress: Progress | None = None, parts: int = 1) -> dict[str, Any]:
     with store.read():
         done = split.in_parts(store, parts, partial(_simulate_part, book, since, until, progress))
-    per: dict[str, Sides] = {}
-    changed: dict[str, list[tuple[str, str]]] = {}
-    sentences: dict[str, str] = {}
-    actions: dict[str, str] = {}
+    # each part compared its own counterparties; the sentences are listed for the first changed ones overall
+    listed = set(sorted(key for part in done for key in part.changed)[:WRITTEN])
+    people: dict[str, dict[str, Any]] = {}
+    by_action: dict[str, dict[str, int]] = {}
+    in_money: dict[str, dict[str, dict[str, str]]] = {}
     for part in done:
-        per.update(part.per)
-        changed.update(part.changed)
-        sentences.update(part.sentences)
-        actions.update(part.actions)
-    # each part wrote out its own first counterparties': those of the first ones overall are listed
-    wanted = {i for key in sorted(changed)[:WRITTEN] for _, i in changed[key][:SENTENCES]}
-    sentences = {i: text for i, text in sentences.items() if i in wanted}
-    return _compare(book, per, changed, sentences, actions, sum(p.governed for p in done), progress)
+        changed = set(part.changed)
+        for key, person in part.people.items():
+            if "decisions" in person and key in changed and key not in listed:
+                del person["decisions"]  # among its part's first, not among the first overall
+            people[key] = person
+        for action, counts in part.by_action.items():
+            into = by_action.setdefault(action, {"current": 0, "simulated": 0})
+            for column, n in counts.items():
+                into[column] += n
+        for currency, actions in part.in_money.items():
+            for action, entry in actions.items():
+                into_money = in_money.setdefault(currency, {}).setdefault(action, {"current": "0", "simulated": "0"})
+                for column, amount in entry.items():  # exact sums: the same whatever the order of the parts
+                    into_money[column] = str(Decimal(into_money[column]) + Decimal(amount))
+    for actions in in_money.values():
+        for entry in actions.values():
+            delta = Decimal(entry["simulated"]) - Decimal(entry["current"])
+            entry["change"] = str(delta) if delta else "0"
+    return {"rulebook": f"{book.id}@{book.version}", "governed": sum(p.governed for p in done),
+            "totals": {action: by_action[action] for action in ACTIONS if action in by_action},
+            "money": {c: {a: in_money[c][a] for a in ACTIONS if a in in_money[c]} for c in sorted(in_money)},
+            "counterparties": [people[key] for key in sorted(people)]}
 
 
 class _Part(NamedTuple):
-    """One part's counterparties: their figures now and simulated, and the sentences of the first changed."""
+    """One part's counterparties compared: those with a change, the sums of each action, which ones changed."""
 
-    per: dict[str, Sides]
-    changed: dict[str, list[tuple[str, str]]]
-    sentences: dict[str, str]  # decision id -> its explanation, for the first counterparties changed
-    actions: dict[str, str]  # decision id -> action, of the same
+    people: dict[str, dict[str, Any]]
+    by_action: dict[str, dict[str, int]]
+    in_money: dict[str, dict[str, dict[str, str]]]
+    changed: list[str]  # the counterparties with a changed decision
     governed: int
 
 
@@ -141,7 +156,9 @@ def _simulate_part(book: Rulebook, since: int | None, until: int | None, progres
     sentences = {i: decision_row(engine, final[i], states.get(final[i].counterparty), ws)["explanation"]
                  for i in wanted if i in then}
     actions = {i: (then.get(i) or now[i]).action for i in wanted}
-    return _Part(_per_counterparty(now, then), changed, {**stored, **sentences}, actions, len(governed))
+    people, by_action, in_money = _compare(_per_counterparty(now, then), changed, {**stored, **sentences}, actions,
+                                           progress)
+    return _Part(people, by_action, in_money, list(changed), len(governed))
 
 
 SENTENCES = 20  # changed decisions written out per counterparty
@@ -211,9 +228,10 @@ def _changes(sides: Sides, by_action: dict[str, dict[str, int]],
     return changes
 
 
-def _compare(book: Rulebook, per: dict[str, Sides], changed: dict[str, list[tuple[str, str]]],
-             sentences: dict[str, str], action_of: dict[str, str], governed: int,
-             progress: Progress | None = None) -> dict[str, Any]:
+def _compare(per: dict[str, Sides], changed: dict[str, list[tuple[str, str]]], sentences: dict[str, str],
+             action_of: dict[str, str], progress: Progress | None = None
+             ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]], dict[str, dict[str, dict[str, str]]]]:
+    """These counterparties' changes (in key order), and the counts and sums of each action now and simulated."""
     by_action: dict[str, dict[str, int]] = {}
     in_money: dict[str, dict[str, dict[str, str]]] = {}
     people: dict[str, dict[str, Any]] = {}
@@ -227,11 +245,4 @@ def _compare(book: Rulebook, per: dict[str, Sides], changed: dict[str, list[tupl
                 people[key]["decisions"] = [
                     {"change": how, "id": i, "action": action_of[i], "explanation": sentences[i]}
                     for how, i in changed.get(key, [])[:SENTENCES]]
-    for actions in in_money.values():
-        for entry in actions.values():
-            delta = Decimal(entry["simulated"]) - Decimal(entry["current"])
-            entry["change"] = str(delta) if delta else "0"
-    return {"rulebook": f"{book.id}@{book.version}", "governed": governed,
-            "totals": {action: by_action[action] for action in ACTIONS if action in by_action},
-            "money": {c: {a: in_money[c][a] for a in ACTIONS if a in in_money[c]} for c in sorted(in_money)},
-            "counterparties": list(people.values())}
+    return people, by_action, in_money

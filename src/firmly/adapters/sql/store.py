@@ -171,7 +171,7 @@ class Writers:
     def _checkpoint_soon(self) -> None:
         with self._starting:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._checkpoints, name="firmly-checkpoints", daemon=True)
+                self._thread = threading.Thread(target=self._checkpoints, name=CHECKPOINT_THREAD, daemon=True)
                 self._thread.start()
                 if not self._registered:
                     atexit.register(self.stop)
@@ -199,11 +199,12 @@ class Writers:
             if self._stopping:
                 return
             try:
-                raw = self.engine.raw_connection()
-                try:
-                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-                finally:
-                    raw.close()
+                with CHECKPOINTING:
+                    raw = self.engine.raw_connection()
+                    try:
+                        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                    finally:
+                        raw.close()
             except Exception as exc:  # a full disk, a lost file: the next commit wakes it again
                 self._failed(exc)
             else:
@@ -219,6 +220,15 @@ class Writers:
             log.warning("firmly: could not copy the write-ahead log into %s (%s); nothing committed is lost, "
                         "it is tried again after the next write", self.engine.url.database, reason)
 
+
+# Held by a checkpoint thread while it is inside SQLite, and by a thread that forks (os.fork) while it forks: a
+# child must not inherit one of SQLite's own mutexes locked by a thread that does not exist in it (a split replay
+# forks children that open the database anew; one that did hung in its first statement).
+CHECKPOINTING = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=CHECKPOINTING.acquire, after_in_parent=CHECKPOINTING.release,
+                        after_in_child=CHECKPOINTING.release)
+CHECKPOINT_THREAD = "firmly-checkpoints"
 
 _WRITERS: dict[int, Writers] = {}
 _WRITERS_LOCK = threading.Lock()
@@ -242,9 +252,14 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         self._conn: Connection | None = None
         self._added_since_analyze = 0
 
-    def another_process(self) -> SqlStore:
+    def another_process(self) -> SqlStore | None:
         """In a child forked from this process: the same workspace on connections of the child's own (a new
-        engine: the parent's pool, its connections and their locks stay the parent's)."""
+        engine: the parent's pool, its connections and their locks stay the parent's). None while another thread
+        of this process may be inside SQLite or a driver (a server's, a test's): a child forked then could inherit
+        one of their locks held, and wait on it for ever. Checkpoint threads hold CHECKPOINTING, which a fork
+        takes first."""
+        if any(t is not threading.main_thread() and t.name != CHECKPOINT_THREAD for t in threading.enumerate()):
+            return None
         return SqlStore(make_engine(self.engine.url.render_as_string(hide_password=False)), self.workspace)
 
     # -- transactions ---------------------------------------------------------------------------
