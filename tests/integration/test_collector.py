@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from firmly.adapters.memory import MemoryStore
 from firmly.domain.engine import Engine
+from firmly.domain.engine.parts import PartFold
 from firmly.domain.rulebook import parse_rulebook
 from firmly.doors.cli import app
 from firmly.service import ingest, replay, rulebooks, simulate, workspace
@@ -20,15 +21,17 @@ from tests.contract.test_use_cases import EXAMPLE
 
 @pytest.fixture
 def seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """Whether the collector was on each time the engine folded history."""
+    """Whether the collector was on each time the engine folded history (whole, or this process's part of it)."""
     states: list[bool] = []
-    real = Engine.run
 
-    def run(self: Engine, *args: Any, **kwargs: Any) -> Any:
-        states.append(gc.isenabled())
-        return real(self, *args, **kwargs)
+    def spy(real: Any) -> Any:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            states.append(gc.isenabled())
+            return real(self, *args, **kwargs)
+        return run
 
-    monkeypatch.setattr(Engine, "run", run)
+    monkeypatch.setattr(Engine, "run", spy(Engine.run))
+    monkeypatch.setattr(PartFold, "run", spy(PartFold.run))
     assert gc.isenabled()
     yield states
     assert gc.isenabled()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
+
+import msgspec
 
 from firmly.adapters.memory_logins import MemoryLogins
 from firmly.domain.buckets import bucket_of
@@ -179,8 +181,11 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                  and (types is None or ev.type in types)]
         return sorted(found, key=lambda e: (e.at, e.seq))
 
-    def all_events(self) -> Iterator[Event]:
-        yield from sorted(self._mine(), key=lambda e: (e.at, e.seq))
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
+                   part: tuple[int, int] | None = None) -> Iterator[Event]:
+        for ev in sorted(self._mine(), key=lambda e: (e.at, e.seq)):
+            if keep is None or keep(ev.counterparty, ev.partner):
+                yield ev
 
     def events_of_type(self, kind: str) -> list[Event]:
         return [ev for ev in self.all_events() if ev.type == kind]
@@ -235,11 +240,21 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                        if r["status"] not in leave_out and (since is None or r["at"] >= since)
                        and (until is None or r["at"] <= until))
 
-    def decision_facts(self, counterparties: Collection[str] | None = None) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparties: Collection[str] | None = None,
+                       keep: Callable[[str], bool] | None = None,
+                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
+        def text(value: Any) -> str:
+            return msgspec.json.encode(value).decode()
+
         return {i: (r["counterparty"], r["rule"], r["at"], r["n"], r["action"], r["status"], r["amount"],
-                    r["currency"], r["event"], tuple(r["evidence"]), r["step"], r["version"], r.get("params") or {})
+                    r["currency"], r["event"], text(r["evidence"]) if texts else tuple(r["evidence"]), r["step"],
+                    r["version"], text(r.get("params") or {}) if texts else r.get("params") or {})
                 for i, r in self._data["decisions"].get(self.workspace, {}).items()
-                if counterparties is None or r["counterparty"] in counterparties}
+                if (counterparties is None or r["counterparty"] in counterparties)
+                and (keep is None or keep(r["counterparty"]))}
+
+    def another_process(self) -> None:
+        return None  # the data lives in this process only
 
     def states(self, kind: str | None = None) -> Iterator[CounterpartyState]:
         for row, blob, _ in self._data["states"].get(self.workspace, {}).values():

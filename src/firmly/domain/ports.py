@@ -7,7 +7,7 @@ of the outside world"; splitting it would scatter that answer."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -113,6 +113,11 @@ class Transactions(Protocol):
         """Whether writes to two workspaces of the database run at once (each under a lock of its own)."""
         ...
 
+    def another_process(self) -> Store | None:
+        """In a child process forked from this one: the same workspace on connections of the child's own, or
+        None where the data lives in this process only."""
+        ...
+
     def write(self) -> AbstractContextManager[None]:
         """A transaction that holds the workspace's write lock; everything in it lands or nothing."""
         ...
@@ -203,7 +208,12 @@ class EventLog(Protocol):
         of these types only, if given."""
         ...
 
-    def all_events(self) -> Iterator[Event]: ...
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
+                   part: tuple[int, int] | None = None) -> Iterator[Event]:
+        """Every event in (occurred_at, arrival) order; with `keep`, only those for which keep(counterparty,
+        partner named) holds, asked before the event is decoded. `part` (number, parts) is a hint a store may
+        narrow its reading by: only the events a part of a split fold may want (domain/engine/parts.py)."""
+        ...
 
     def events_of_type(self, kind: str) -> list[Event]: ...
 
@@ -240,9 +250,13 @@ class Decisions(Protocol):
     def decisions(self, counterparty: str | None = None, rule: str | None = None, status: str | None = None,
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]: ...
 
-    def decision_facts(self, counterparties: Collection[str] | None = None) -> dict[str, tuple[Any, ...]]:
-        """Every decision's (or these counterparties') stored fields but its explanation: (counterparty, rule, at,
-        n, action, status, amount, currency, event, evidence tuple, step, version, params dict)."""
+    def decision_facts(self, counterparties: Collection[str] | None = None,
+                       keep: Callable[[str], bool] | None = None,
+                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
+        """Every decision's (or these counterparties', or those whose counterparty `keep`s) stored fields but its
+        explanation: (counterparty, rule, at, n, action, status, amount, currency, event, evidence tuple, step,
+        version, params dict). `part`: as for `all_events`, a hint to narrow the reading by. `texts`: evidence
+        and params as JSON text, not decoded (the text a store writes is msgspec's JSON of the values)."""
         ...
 
     def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None

@@ -6,16 +6,18 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple
 
 from firmly.domain.engine import INACTIVE, Engine, Policy
 from firmly.domain.engine.decision import ACTIONS
+from firmly.domain.engine.parts import PartFold
 from firmly.domain.engine.retraction import RETRACTED, standing, withdrawn
 from firmly.domain.errors import Busy
 from firmly.domain.events import Event
 from firmly.domain.ports import Store
 from firmly.domain.rulebook import Rulebook
-from firmly.service import workspace
+from firmly.service import split, workspace
 from firmly.service.policy import decision_row, load_policy
 
 RETRY_AFTER = 10  # seconds: a simulation over a clinic's year takes a few
@@ -46,9 +48,11 @@ EVERY = 1_000  # events between two progress reports: a few milliseconds of repl
 
 
 def simulate(store: Store, book: Rulebook, since: int | None = None, until: int | None = None,
-             progress: Progress | None = None) -> dict[str, Any]:
+             progress: Progress | None = None, parts: int = 1) -> dict[str, Any]:
+    """`parts` > 1 splits the fold by counterparty over as many processes (service/split.py), reporting no
+    progress: the same result."""
     with _one_at_a_time(store.workspace):
-        return _simulate(store, book, since, until, progress)
+        return _simulate(store, book, since, until, progress, parts if progress is None else 1)
 
 
 def _counted(events: Iterable[Event], total: int, progress: Progress | None) -> Iterator[Event]:
@@ -65,42 +69,96 @@ def _counted(events: Iterable[Event], total: int, progress: Progress | None) -> 
 
 
 def _simulate(store: Store, book: Rulebook, since: int | None, until: int | None,
-              progress: Progress | None = None) -> dict[str, Any]:
+              progress: Progress | None = None, parts: int = 1) -> dict[str, Any]:
     with store.read():
-        ws = workspace.current(store)
-        if progress is not None:
-            progress("reading", 0, ws.events)  # started: the page can say how much there is to do
-        policy: Policy = load_policy(store, replace=book)
-        facts = store.decision_facts()
-        engine = Engine(policy)
-        gone = withdrawn(store.events_of_type(RETRACTED))
-        if progress is not None:
-            progress("replaying", 0, ws.events)
+        done = split.in_parts(store, parts, partial(_simulate_part, book, since, until, progress))
+    # each part compared its own counterparties; the sentences are listed for the first changed ones overall
+    listed = set(sorted(key for part in done for key in part.changed)[:WRITTEN])
+    people: dict[str, dict[str, Any]] = {}
+    by_action: dict[str, dict[str, int]] = {}
+    in_money: dict[str, dict[str, dict[str, str]]] = {}
+    for part in done:
+        changed = set(part.changed)
+        for key, person in part.people.items():
+            if "decisions" in person and key in changed and key not in listed:
+                del person["decisions"]  # among its part's first, not among the first overall
+            people[key] = person
+        for action, counts in part.by_action.items():
+            into = by_action.setdefault(action, {"current": 0, "simulated": 0})
+            for column, n in counts.items():
+                into[column] += n
+        for currency, actions in part.in_money.items():
+            for action, entry in actions.items():
+                into_money = in_money.setdefault(currency, {}).setdefault(action, {"current": "0", "simulated": "0"})
+                for column, amount in entry.items():  # exact sums: the same whatever the order of the parts
+                    into_money[column] = str(Decimal(into_money[column]) + Decimal(amount))
+    for actions in in_money.values():
+        for entry in actions.values():
+            delta = Decimal(entry["simulated"]) - Decimal(entry["current"])
+            entry["change"] = str(delta) if delta else "0"
+    return {"rulebook": f"{book.id}@{book.version}", "governed": sum(p.governed for p in done),
+            "totals": {action: by_action[action] for action in ACTIONS if action in by_action},
+            "money": {c: {a: in_money[c][a] for a in ACTIONS if a in in_money[c]} for c in sorted(in_money)},
+            "counterparties": [people[key] for key in sorted(people)]}
+
+
+class _Part(NamedTuple):
+    """One part's counterparties compared: those with a change, the sums of each action, which ones changed."""
+
+    people: dict[str, dict[str, Any]]
+    by_action: dict[str, dict[str, int]]
+    in_money: dict[str, dict[str, dict[str, str]]]
+    changed: list[str]  # the counterparties with a changed decision
+    governed: int
+
+
+def _simulate_part(book: Rulebook, since: int | None, until: int | None, progress: Progress | None,
+                   store: Store, part: int, parts: int) -> _Part:
+    ws = workspace.current(store)
+    if progress is not None:
+        progress("reading", 0, ws.events)  # started: the page can say how much there is to do
+    policy: Policy = load_policy(store, replace=book)
+    engine = Engine(policy)
+    folder = PartFold(engine, part, parts) if parts > 1 else None
+    # evidence and params left as text: only counterparty, time, action, status and amount are compared
+    facts = store.decision_facts(keep=folder.mine, part=(part, parts), texts=True) if folder is not None \
+        else store.decision_facts(texts=True)
+    gone = withdrawn(store.events_of_type(RETRACTED))
+    if progress is not None:
+        progress("replaying", 0, ws.events)
+    if folder is None:
         history = _counted(standing(store.all_events(), gone), ws.events, progress)
         states, out = engine.run(history, until=ws.ticked, ordered=True)
-        # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
-        governed = {key for key, st in states.items()
-                    if any(b.id == book.id for b in engine.table(st, st.last_at).books)}
+    else:
+        states, out = folder.run(standing(store.all_events(folder.wants, (part, parts)), gone), until=ws.ticked)
+    # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
+    governed = {key for key, st in states.items()
+                if any(b.id == book.id for b in engine.table(st, st.last_at).books)}
 
-        def counted(at: int, status: str, counterparty: str) -> bool:
-            return (status not in INACTIVE and counterparty in governed and (since is None or at >= since)
-                    and (until is None or at <= until))
+    def counted(at: int, status: str, counterparty: str) -> bool:
+        return (status not in INACTIVE and counterparty in governed and (since is None or at >= since)
+                and (until is None or at <= until))
 
-        now: dict[str, Fact] = {i: Fact(f[0], f[4], f[6] and Decimal(f[6]), f[7])
-                                for i, f in facts.items() if counted(f[2], f[5], f[0])}
-        final = {d.id: d for d in out}
-        then: dict[str, Fact] = {d.id: Fact(d.counterparty, d.action, d.amount, d.currency)
-                                 for d in final.values() if counted(d.at, d.status, d.counterparty)}
-        if progress is not None:
-            progress("comparing", 0, 0)  # the count comes with the first thousand counterparties
-        changed = _changed_decisions(now, then)
-        # sentences for the first counterparties only (by key, as listed): written out for all of 100,000
-        # clients they would cost more than the replay itself
-        wanted = {i for key in sorted(changed)[:WRITTEN] for _, i in changed[key][:SENTENCES]}
-        stored = {r["id"]: r["explanation"] for r in store.decisions(ids=[i for i in wanted if i in now])}
+    now: dict[str, Fact] = {i: Fact(f[0], f[4], f[6] and Decimal(f[6]), f[7])
+                            for i, f in facts.items() if counted(f[2], f[5], f[0])}
+    del facts
+    final = {d.id: d for d in out}
+    del out
+    then: dict[str, Fact] = {d.id: Fact(d.counterparty, d.action, d.amount, d.currency)
+                             for d in final.values() if counted(d.at, d.status, d.counterparty)}
+    if progress is not None:
+        progress("comparing", 0, 0)  # the count comes with the first thousand counterparties
+    changed = _changed_decisions(now, then)
+    # sentences for the first counterparties only (by key, as listed): written out for all of 100,000
+    # clients they would cost more than the replay itself
+    wanted = {i for key in sorted(changed)[:WRITTEN] for _, i in changed[key][:SENTENCES]}
+    stored = {r["id"]: r["explanation"] for r in store.decisions(ids=[i for i in wanted if i in now])}
     sentences = {i: decision_row(engine, final[i], states.get(final[i].counterparty), ws)["explanation"]
                  for i in wanted if i in then}
-    return _compare(book, now, then, changed, {**stored, **sentences}, len(governed), progress)
+    actions = {i: (then.get(i) or now[i]).action for i in wanted}
+    people, by_action, in_money = _compare(_per_counterparty(now, then), changed, {**stored, **sentences}, actions,
+                                           progress)
+    return _Part(people, by_action, in_money, list(changed), len(governed))
 
 
 SENTENCES = 20  # changed decisions written out per counterparty
@@ -170,9 +228,10 @@ def _changes(sides: Sides, by_action: dict[str, dict[str, int]],
     return changes
 
 
-def _compare(book: Rulebook, now: dict[str, Fact], then: dict[str, Fact], changed: dict[str, list[tuple[str, str]]],
-             sentences: dict[str, str], governed: int, progress: Progress | None = None) -> dict[str, Any]:
-    per = _per_counterparty(now, then)
+def _compare(per: dict[str, Sides], changed: dict[str, list[tuple[str, str]]], sentences: dict[str, str],
+             action_of: dict[str, str], progress: Progress | None = None
+             ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]], dict[str, dict[str, dict[str, str]]]]:
+    """These counterparties' changes (in key order), and the counts and sums of each action now and simulated."""
     by_action: dict[str, dict[str, int]] = {}
     in_money: dict[str, dict[str, dict[str, str]]] = {}
     people: dict[str, dict[str, Any]] = {}
@@ -184,13 +243,6 @@ def _compare(book: Rulebook, now: dict[str, Fact], then: dict[str, Fact], change
             people[key] = {"key": key, "changes": changes}
             if all(i in sentences for _, i in changed.get(key, [])[:SENTENCES]):
                 people[key]["decisions"] = [
-                    {"change": how, "id": i, "action": (then.get(i) or now[i]).action, "explanation": sentences[i]}
+                    {"change": how, "id": i, "action": action_of[i], "explanation": sentences[i]}
                     for how, i in changed.get(key, [])[:SENTENCES]]
-    for actions in in_money.values():
-        for entry in actions.values():
-            delta = Decimal(entry["simulated"]) - Decimal(entry["current"])
-            entry["change"] = str(delta) if delta else "0"
-    return {"rulebook": f"{book.id}@{book.version}", "governed": governed,
-            "totals": {action: by_action[action] for action in ACTIONS if action in by_action},
-            "money": {c: {a: in_money[c][a] for a in ACTIONS if a in in_money[c]} for c in sorted(in_money)},
-            "counterparties": list(people.values())}
+    return people, by_action, in_money

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from functools import lru_cache
@@ -42,6 +42,7 @@ from firmly.adapters.sql.tables import (
     workspaces,
 )
 from firmly.domain.buckets import bucket_of
+from firmly.domain.engine.parts import part_of
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import StorageError
 from firmly.domain.events import Event
@@ -185,7 +186,7 @@ class Writers:
     def _checkpoint_soon(self) -> None:
         with self._starting:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._checkpoints, name="firmly-checkpoints", daemon=True)
+                self._thread = threading.Thread(target=self._checkpoints, name=CHECKPOINT_THREAD, daemon=True)
                 self._thread.start()
                 if not self._registered:
                     atexit.register(self.stop)
@@ -213,11 +214,12 @@ class Writers:
             if self._stopping:
                 return
             try:
-                raw = self.engine.raw_connection()
-                try:
-                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-                finally:
-                    raw.close()
+                with CHECKPOINTING:
+                    raw = self.engine.raw_connection()
+                    try:
+                        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                    finally:
+                        raw.close()
             except Exception as exc:  # a full disk, a lost file: the next commit wakes it again
                 self._failed(exc)
             else:
@@ -233,6 +235,15 @@ class Writers:
             log.warning("firmly: could not copy the write-ahead log into %s (%s); nothing committed is lost, "
                         "it is tried again after the next write", self.engine.url.database, reason)
 
+
+# Held by a checkpoint thread while it is inside SQLite, and by a thread that forks (os.fork) while it forks: a
+# child must not inherit one of SQLite's own mutexes locked by a thread that does not exist in it (a split replay
+# forks children that open the database anew; one that did hung in its first statement).
+CHECKPOINTING = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=CHECKPOINTING.acquire, after_in_parent=CHECKPOINTING.release,
+                        after_in_child=CHECKPOINTING.release)
+CHECKPOINT_THREAD = "firmly-checkpoints"
 
 _WRITERS: dict[int, Writers] = {}
 _WRITERS_LOCK = threading.Lock()
@@ -254,6 +265,16 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         self.database: object = engine
         self.parallel_workspaces = self.dialect == "postgresql"  # an advisory lock per workspace (see _connect)
         self._conn: Connection | None = None
+
+    def another_process(self) -> SqlStore | None:
+        """In a child forked from this process: the same workspace on connections of the child's own (a new
+        engine: the parent's pool, its connections and their locks stay the parent's). None while another thread
+        of this process may be inside SQLite or a driver (a server's, a test's): a child forked then could inherit
+        one of their locks held, and wait on it for ever. Checkpoint threads hold CHECKPOINTING, which a fork
+        takes first."""
+        if any(t is not threading.main_thread() and t.name != CHECKPOINT_THREAD for t in threading.enumerate()):
+            return None
+        return SqlStore(make_engine(self.engine.url.render_as_string(hide_password=False)), self.workspace)
 
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
@@ -575,10 +596,29 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_keys(sql, wanted, kinds)))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
-    def all_events(self) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
+                   part: tuple[int, int] | None = None) -> Iterator[Event]:
         names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
-        yield from self._rows_to_events(self._stream(
-            f'SELECT {names} FROM events WHERE workspace = ? ORDER BY "at", seq', 20_000))
+        where = "workspace = ?"  # `part`: SQLite narrowing the rows by a function of ours was slower than this
+        rows = self._stream(f'SELECT {names} FROM events WHERE {where} ORDER BY "at", seq', 20_000)
+        if keep is not None:  # asked of each row before its data is decoded: a part of a split replay
+            rows = (r for r in rows if keep(r[2], r[8]))
+        yield from self._rows_to_events(rows)
+
+    def _part_function(self, name: str, part: tuple[int, int]) -> None:
+        """SQL function `name(counterparty)`: whether a row is of this part of a split fold (see
+        domain/engine/parts.py)."""
+        mine: dict[str, bool] = {}
+        number, parts = part
+
+        def keeps(counterparty: str) -> bool:
+            found = mine.get(counterparty)
+            if found is None:
+                found = mine[counterparty] = part_of(counterparty, parts) == number
+            return found
+
+        raw: Any = self.c.connection.driver_connection
+        raw.create_function(name, 1, keeps, deterministic=True)
 
     def has_events_from(self, at: int) -> bool:
         return bool(self._rows('SELECT 1 FROM events WHERE workspace = ? AND "at" >= ? LIMIT 1', (self.workspace, at)))
@@ -682,14 +722,23 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             query = query.where(decisions.c.at <= until)
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
-    def decision_facts(self, counterparties: Collection[str] | None = None) -> dict[str, tuple[Any, ...]]:
+    def decision_facts(self, counterparties: Collection[str] | None = None,
+                       keep: Callable[[str], bool] | None = None,
+                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
         sql = ('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, step, '
                "version, params FROM decisions WHERE workspace = ?")
+        if part is not None and self.dialect == "sqlite":  # only the part's rows leave SQLite
+            self._part_function("firmly_part_of", part)
+            sql += " AND firmly_part_of(counterparty)"
         if counterparties is None:
             rows: Iterable[Any] = self._stream(sql, 50_000)
         else:  # late events' refolds: what they compare their decisions with, by the index, in one search
             rows = self._by_keys(sql + " AND counterparty", list(counterparties))
+        if keep is not None:  # a part of a split replay: the other parts' rows are not decoded
+            rows = (r for r in rows if keep(r[1]))
+        if texts:  # evidence and params as stored: a replay compares the text first (decoding cost the most)
+            return {r[0]: r[1:] for r in rows}
         return {r[0]: (*r[1:10], tuple(decode(r[10])), r[11], r[12], decode(r[13])) for r in rows}
 
     # -- the ledger -----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from firmly.service import (
     replay,
     rulebooks,
     simulate,
+    split,
     wording,
 )
 
@@ -105,15 +106,21 @@ def tick_command(as_of: Annotated[str | None, typer.Option(
                   markup=False, highlight=False)
 
 
+Processes = Annotated[int | None, typer.Option(
+    "--processes", min=1,
+    help="fold in this many processes, by counterparty (default 1; 2 may pay on a machine with cores to spare)")]
+
+
 @app.command("replay")
 @friendly
-def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
+def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None,
+                   processes: Processes = None) -> None:
     """Rebuild all derived state (strikes, status, decisions) from the event log."""
     store = bootstrap.store(db, ws)
     reader = _reader(store, lang)
     with err.status(reader.say("replaying the event log…")) if err.is_terminal and not as_json else nullcontext(), \
             bulk.quiet_gc():
-        report = replay.replay(store)
+        report = replay.replay(store, split.processes(processes))
     if as_json:
         _print_json({"events": report.events, "counterparties": report.counterparties,
                      "decisions": report.decisions, "rewritten": report.rewritten})
@@ -129,7 +136,8 @@ def replay_command(db: Db = None, ws: Workspace = None, as_json: Json = False, l
 def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="the changed rulebook")],
                      since: Annotated[str | None, typer.Option(help="count decisions from this time")] = None,
                      until: Annotated[str | None, typer.Option(help="count decisions up to this time")] = None,
-                     db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None) -> None:
+                     db: Db = None, ws: Workspace = None, as_json: Json = False, lang: Lang = None,
+                     processes: Processes = None) -> None:
     """What would change under another rulebook: replayed in memory, nothing stored."""
     book = rulebooks.read(rulebook)
     store = bootstrap.store(db, ws)
@@ -138,7 +146,8 @@ def simulate_command(rulebook: Annotated[Path, typer.Option("--rulebook", help="
             if err.is_terminal and not as_json else nullcontext(), bulk.quiet_gc():
         result = simulate.simulate(store, book,
                                    _instant(since, "--since") if since else None,
-                                   _instant(until, "--until") if until else None)
+                                   _instant(until, "--until") if until else None,
+                                   parts=split.processes(processes))
     if as_json:
         _print_json(result)
         return
