@@ -14,12 +14,12 @@ row-level security; dropped at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import _CREATE_ROLE, APP_ROLE, _driver, _pg_admin_url, as_app
+from tests.conftest import _driver, _pg_admin_url
 from tests.e2e import many_processes as mp
 
 from firmly import bootstrap
@@ -69,13 +69,10 @@ def waiting(store: Store) -> int:
 
 
 def one_run(events: list[dict[str, object]], wall: str, deciders: int, tmp: Path) -> dict[str, float]:
-    admin = create_engine(_driver(_pg_admin_url()), isolation_level="AUTOCOMMIT")
-    name = f"firmly_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(_CREATE_ROLE))
-        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}'))
-    url = as_app(_pg_admin_url()).rsplit("/", 1)[0] + "/" + name
-    try:
+    admin = create_engine(_driver(_pg_admin_url()), isolation_level="AUTOCOMMIT")  # to watch the deciders
+    with mp.app_database("firmly_bench") as url, contextlib.ExitStack() as done:
+        done.callback(admin.dispose)
+        name = url.rsplit("/", 1)[1]
         mp.prepare(url, wall)
         store = bootstrap.store(url, mp.NAME, settled=False)
         began = time.monotonic()
@@ -115,12 +112,6 @@ def one_run(events: list[dict[str, object]], wall: str, deciders: int, tmp: Path
         if os.environ.get("BENCH_WAITS"):
             print("   ", ", ".join(f"{k} {v}" for k, v in waits.most_common(8)))
         return {"staged": staged, "took": took, "server": server, **{f"decider{n}": u for n, u in enumerate(used)}}
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def main() -> None:
@@ -145,8 +136,8 @@ def main() -> None:
                       f"(acknowledged in {found['staged']:.1f} s); CPU s: deciders {each}, PostgreSQL "
                       f"{found['server']:.1f}", flush=True)
         base = sorted(rates[args.deciders[0]])[len(rates[args.deciders[0]]) // 2]
-        for count, found in rates.items():
-            median = sorted(found)[len(found) // 2]
+        for count, measured in rates.items():
+            median = sorted(measured)[len(measured) // 2]
             print(f"  median {count}: {median:,.0f} events/s, {median / base:.2f}× {args.deciders[0]}")
 
 

@@ -20,15 +20,11 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import _CREATE_ROLE, APP_ROLE, _driver, _pg_admin_url, as_app
 from tests.e2e import many_processes as mp
 from tests.e2e.test_outbox import SmtpSink
 
@@ -48,21 +44,8 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="compare with one process on SQLite")
     parser.add_argument("--dump", type=Path, help="with --compare: write both dumps here (one.json, many.json)")
     args = parser.parse_args()
-    admin = create_engine(_driver(_pg_admin_url()), isolation_level="AUTOCOMMIT")
-    name = f"firmly_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(_CREATE_ROLE))
-        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}'))
-    url = as_app(_pg_admin_url()).rsplit("/", 1)[0] + "/" + name
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(args, url, Path(tmp))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with mp.app_database("firmly_bench") as url, tempfile.TemporaryDirectory() as tmp:
+        run(args, url, Path(tmp))
 
 
 def run(args: argparse.Namespace, url: str, tmp: Path) -> None:

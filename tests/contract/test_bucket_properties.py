@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from firmly.adapters.memory import MemoryStore
 from firmly.domain.buckets import BUCKETS, bucket_of, share
 from firmly.domain.clock import iso, parse_instant
+from firmly.domain.ports import Store
 from firmly.service import ingest, rulebooks, settle, workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +92,7 @@ def _store(name: str) -> Contended:
     return store
 
 
-def _dump(store: MemoryStore) -> dict[str, Any]:
+def _dump(store: Store) -> dict[str, Any]:
     with store.read():
         decisions = sorted((d for d in store.decisions() if d.get("status") != "superseded"), key=lambda d: d["id"])
         keys = sorted({*CLIENTS, *CLINICS})
@@ -163,7 +164,7 @@ def test_any_joins_leaves_and_crashes_decide_as_one_process(seed: int, plan: lis
     assert _dump(shared) == _dump(once)
 
 
-def _decided(store: MemoryStore) -> int:
+def _decided(store: Store) -> int:
     """How many of the events are in the log already (decided before the final settling)."""
     with store.read():
         return sum(1 for _ in store.all_events())
