@@ -32,7 +32,7 @@ from firmly.domain.clock import parse_instant
 from firmly.domain.ports import Store
 from firmly.doors.web import testing
 from firmly.service import clock, ingest, own_page, rulebooks, tokens, workspace
-from tests.conftest import _CREATE_ROLE, APP_ROLE, _driver, _pg_admin_url, as_app
+from tests.conftest import _CREATE_ROLE, _driver, _pg_admin_url, as_app, database_of_its_own
 
 ROOT = Path(__file__).resolve().parents[2]
 RULEBOOK = ROOT / "benchmarks" / "clinic.yaml"
@@ -70,21 +70,14 @@ def workload(out: Path, events: int, clients: int, seed: int = 5, weeks: int = 6
 
 @contextmanager
 def app_database(prefix: str) -> Iterator[str]:
-    """For a benchmark: a fresh database on FIRMLY_TEST_POSTGRES_URL's server, owned by the tests' role (so that
+    """For a benchmark: a fresh database on FIRMLY_TEST_POSTGRES_URL's server, made by the tests' role (so that
     row-level security binds it, as in the tests); its URL as that role; dropped afterwards."""
     admin = create_engine(_driver(_pg_admin_url()), isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{random.getrandbits(40):010x}"
     with admin.connect() as conn:
         conn.execute(text(_CREATE_ROLE))
-        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}'))
-    try:
-        yield as_app(_pg_admin_url()).rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    admin.dispose()
+    with database_of_its_own(as_app(_pg_admin_url()), prefix) as url:
+        yield url
 
 
 def prepare(url: str, wall: str) -> tuple[str, str]:

@@ -181,8 +181,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                  and (types is None or ev.type in types)]
         return sorted(found, key=lambda e: (e.at, e.seq))
 
-    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
-                   part: tuple[int, int] | None = None) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None) -> Iterator[Event]:
         for ev in sorted(self._mine(), key=lambda e: (e.at, e.seq)):
             if keep is None or keep(ev.counterparty, ev.partner):
                 yield ev

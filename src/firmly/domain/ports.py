@@ -208,11 +208,9 @@ class EventLog(Protocol):
         of these types only, if given."""
         ...
 
-    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
-                   part: tuple[int, int] | None = None) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None) -> Iterator[Event]:
         """Every event in (occurred_at, arrival) order; with `keep`, only those for which keep(counterparty,
-        partner named) holds, asked before the event is decoded. `part` (number, parts) is a hint a store may
-        narrow its reading by: only the events a part of a split fold may want (domain/engine/parts.py)."""
+        partner named) holds, asked before the event is decoded (a part of a split fold: domain/engine/parts.py)."""
         ...
 
     def events_of_type(self, kind: str) -> list[Event]: ...

@@ -95,7 +95,7 @@ def _replay_part(store: Store, part: int, parts: int) -> _Part:
 
     def counted() -> Iterator[Event]:
         nonlocal count
-        for ev in store.all_events(keep, (part, parts)) if folder is not None else store.all_events():
+        for ev in store.all_events(keep) if folder is not None else store.all_events():
             if folder is None:
                 count += 1
             if ev.type in TONE_EVENTS:  # a changed lexicon applies to past messages too

@@ -130,7 +130,7 @@ def _simulate_part(book: Rulebook, since: int | None, until: int | None, progres
         history = _counted(standing(store.all_events(), gone), ws.events, progress)
         states, out = engine.run(history, until=ws.ticked, ordered=True)
     else:
-        states, out = folder.run(standing(store.all_events(folder.wants, (part, parts)), gone), until=ws.ticked)
+        states, out = folder.run(standing(store.all_events(folder.wants), gone), until=ws.ticked)
     # only the counterparties the changed rulebook governs: another rulebook's clients are not its business
     governed = {key for key, st in states.items()
                 if any(b.id == book.id for b in engine.table(st, st.last_at).books)}

@@ -66,19 +66,18 @@ _DECISION_KEYS = tuple(c.name for c in decisions.columns if c.name != "workspace
 _DECISION_NAMES = ", ".join(f'"{name}"' for name in _DECISION_KEYS)
 
 
-# The workspace every transaction on PostgreSQL names for row-level security (migration 0014_row_security),
-# set with its advisory lock in one statement when it writes: a workspace's writers queue on that lock.
-# Straight to the driver: through SQLAlchemy this statement cost as much again as its round trip.
 # The workspace as deciding sees it: `decided` is the first waiting event's arrival number (every one before it is
 # decided), `waiting` how many wait; both off the index of arrivals, which deciders shrink without touching this row.
 # Counting them walks every waiting event's row: only where the number is told (or bounded), else whether any do.
-_WORKSPACE_COUNTED = ("SELECT id, locale, timezone, clock, ticked, next_seq, "
-                      "COALESCE((SELECT MIN(seq) FROM arrivals a WHERE a.workspace = w.id), next_seq), "
-                      "(SELECT COUNT(*) FROM arrivals a WHERE a.workspace = w.id) FROM workspaces w WHERE id = ?")
-_WORKSPACE_INFO = ("SELECT id, locale, timezone, clock, ticked, next_seq, "
-                   "COALESCE((SELECT MIN(seq) FROM arrivals a WHERE a.workspace = w.id), next_seq), "
-                   "CASE WHEN EXISTS (SELECT 1 FROM arrivals a WHERE a.workspace = w.id) THEN 1 ELSE 0 END "
-                   "FROM workspaces w WHERE id = ?")
+_WORKSPACE = ("SELECT id, locale, timezone, clock, ticked, next_seq, "
+              "COALESCE((SELECT MIN(seq) FROM arrivals a WHERE a.workspace = w.id), next_seq), {waiting} "
+              "FROM workspaces w WHERE id = ?")
+_WORKSPACE_COUNTED = _WORKSPACE.format(waiting="(SELECT COUNT(*) FROM arrivals a WHERE a.workspace = w.id)")
+_WORKSPACE_INFO = _WORKSPACE.format(
+    waiting="CASE WHEN EXISTS (SELECT 1 FROM arrivals a WHERE a.workspace = w.id) THEN 1 ELSE 0 END")
+# The workspace every transaction on PostgreSQL names for row-level security (migration 0014_row_security),
+# set with its advisory lock in one statement when it writes: a workspace's writers queue on that lock.
+# Straight to the driver: through SQLAlchemy this statement cost as much again as its round trip.
 _READ_BEGINS = "SELECT set_config('firmly.workspace', ?, true)"
 _WRITE_BEGINS = "SELECT set_config('firmly.workspace', ?, true), pg_advisory_xact_lock(hashtext(?))"
 # A decider shares the workspace with the other deciders and appends (each takes its buckets, `claim_buckets`);
@@ -596,11 +595,10 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             out.update((ev.seq, ev) for ev in self._rows_to_events(self._by_keys(sql, wanted, kinds)))
         return sorted(out.values(), key=lambda e: (e.at, e.seq))
 
-    def all_events(self, keep: Callable[[str, str | None], bool] | None = None,
-                   part: tuple[int, int] | None = None) -> Iterator[Event]:
+    def all_events(self, keep: Callable[[str, str | None], bool] | None = None) -> Iterator[Event]:
         names = ", ".join(f'"{c.name}"' for c in _EVENT_COLUMNS)
-        where = "workspace = ?"  # `part`: SQLite narrowing the rows by a function of ours was slower than this
-        rows = self._stream(f'SELECT {names} FROM events WHERE {where} ORDER BY "at", seq', 20_000)
+        # (SQLite narrowing the rows to a part's by a function of ours was slower than `keep` here)
+        rows = self._stream(f'SELECT {names} FROM events WHERE workspace = ? ORDER BY "at", seq', 20_000)
         if keep is not None:  # asked of each row before its data is decoded: a part of a split replay
             rows = (r for r in rows if keep(r[2], r[8]))
         yield from self._rows_to_events(rows)
