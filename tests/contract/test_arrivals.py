@@ -51,6 +51,7 @@ def test_staged_events_wait_in_arrival_order_apart_from_the_log(store: Contracte
 def test_admitted_events_enter_the_log_with_their_seq_and_partner_and_move_the_mark(store: Contracted) -> None:
     evs = [event(f"e{n}", "appointment.attended", "anna", f"2026-03-0{n + 1}T10:00:00+03:00", appointment=f"a{n}")
            for n in range(3)]
+    evs[0].tone = Tone("hostile", ("insult",), ("idiot",), (), "en")
     with store.write():
         store.stage_events(evs, 5)
     with store.read():
@@ -60,7 +61,12 @@ def test_admitted_events_enter_the_log_with_their_seq_and_partner_and_move_the_m
         store.admit_events(staged)
     assert _info(store) == (4, 3, 1)
     with store.read():
-        assert [(ev.id, ev.seq) for ev in store.all_events()] == [("e0", 1), ("e1", 2)]
+        logged = list(store.all_events())
+        assert [(ev.id, ev.seq) for ev in logged] == [("e0", 1), ("e1", 2)]
+        for ev, sent in zip(logged, evs, strict=False):  # as sent, but for the partner deciding named
+            assert (ev.type, ev.counterparty, ev.occurred_at, ev.at, ev.data, ev.digest, ev.tone) == (
+                sent.type, sent.counterparty, sent.occurred_at, sent.at, sent.data, sent.digest, sent.tone)
+        assert [ev.partner for ev in logged] == [None, "clinic-9"]
         assert [ev.id for ev in store.events_about(["clinic-9"])] == ["e1"]
         assert [ev.id for ev, _, _ in store.staged_events(10)] == ["e2"]
         assert store.digests(["e0", "e2"]) == {"e0": evs[0].digest, "e2": evs[2].digest}

@@ -2,6 +2,10 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
 
 from firmly.domain.formats import format_date, format_money, format_time, format_when, zone_label
 from firmly.domain.money import Money
@@ -52,3 +56,22 @@ def test_the_web_shows_moments_without_seconds_in_the_workspace_zone() -> None:
     assert i18n.when("2026-09-10T06:00:00+00:00", "Europe/Moscow") == "10 сент. 2026\u202fг., 09:00 MSK"
     assert i18n.when(1_789_020_000_000_000, "Europe/Moscow", "short") == "10.09.2026, 09:00"
     i18n.use("en")
+
+
+def test_the_cached_wall_clock_text_is_what_babel_writes_for_the_moment_itself() -> None:
+    """format_time caches by the wall-clock fields alone: right only while no pattern it uses names a zone."""
+    for lang in ("ru", "en"):
+        for form in ("short", "medium"):
+            locale = Locale.parse(lang)
+            patterns = (locale.date_formats[form].pattern, locale.time_formats[form].pattern)
+            assert not any(letter in p.split("'")[0] for p in patterns for letter in "zZvVOXx"), patterns
+    start = int(datetime(2026, 3, 28, tzinfo=UTC).timestamp()) * 1_000_000
+    for step in range(0, 400):  # across Europe's spring change of clocks, every 37 minutes and 13 seconds
+        us = start + step * 2_233_000_000
+        for zone in ("Europe/Moscow", "Europe/London", "America/New_York", "Asia/Kolkata"):
+            local = datetime.fromtimestamp(us / 1_000_000, UTC).astimezone(ZoneInfo(zone))
+            for lang in ("ru", "en"):
+                for seconds in (False, True):
+                    expected = format_datetime(local, "medium" if seconds else "short", tzinfo=local.tzinfo,
+                                               locale=lang)
+                    assert format_time(us, zone, lang, seconds=seconds) == expected

@@ -533,16 +533,18 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         if not new:
             return
         seqs = [ev.seq for ev in new]
-        if self.dialect == "postgresql":
-            gone = self._rows("DELETE FROM arrivals WHERE workspace = ? AND seq BETWEEN ? AND ? AND seq = ANY(?) "
-                              "RETURNING seq", (self.workspace, min(seqs), max(seqs), seqs))
-        else:
-            gone = []
-            for i in range(0, len(seqs), _CHUNK):
-                part = seqs[i:i + _CHUNK]
-                marks = ", ".join("?" for _ in part)
-                gone += self._rows(f"DELETE FROM arrivals WHERE workspace = ? AND seq IN ({marks}) RETURNING seq",
-                                   (self.workspace, *part))
+        if self.dialect == "postgresql":  # moved inside the database: the rows are not sent back to it
+            moved = self._rows(_ADMIT, (self.workspace, min(seqs), max(seqs), seqs, seqs, [ev.partner for ev in new]))
+            if moved[0][0] != len(new):
+                raise RuntimeError(f"of events {seqs[0]}-{seqs[-1]}, {len(new) - moved[0][0]} wait no longer")
+            self._keep_statistics(len(new), new[-1].seq)
+            return
+        gone = []
+        for i in range(0, len(seqs), _CHUNK):
+            part = seqs[i:i + _CHUNK]
+            marks = ", ".join("?" for _ in part)
+            gone += self._rows(f"DELETE FROM arrivals WHERE workspace = ? AND seq IN ({marks}) RETURNING seq",
+                               (self.workspace, *part))
         if len(gone) != len(new):  # another process decided them: deciding them again would double them
             raise RuntimeError(f"of events {seqs[0]}-{seqs[-1]}, {len(new) - len(gone)} wait no longer")
         self._log(new)
@@ -951,6 +953,17 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                     copy.write_row(row)
             cursor.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {target}{conflict}')
             cursor.execute(f"TRUNCATE {target}")
+
+
+# Acknowledged events into the log as they are decided (PostgreSQL): out of the arrivals and into the events in
+# one statement, with the partner deciding named (`deciding._attribute`); the count says whether all still waited
+_ADMIT = (
+    "WITH gone AS (DELETE FROM arrivals WHERE workspace = ? AND seq BETWEEN ? AND ? AND seq = ANY(?) "
+    'RETURNING workspace, seq, id, "type", counterparty, occurred_at, "at", data, digest, tone), '
+    'moved AS (INSERT INTO events (workspace, seq, id, "type", counterparty, partner, occurred_at, "at", data, '
+    "digest, tone) SELECT g.workspace, g.seq, g.id, g.type, g.counterparty, p.partner, g.occurred_at, g.at, "
+    "g.data, g.digest, g.tone FROM gone g JOIN unnest(?::bigint[], ?::text[]) AS p(seq, partner) "
+    "ON p.seq = g.seq RETURNING 1) SELECT count(*) FROM moved")
 
 
 @lru_cache(maxsize=64)
