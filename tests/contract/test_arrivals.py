@@ -109,6 +109,11 @@ def test_staged_events_of_some_buckets_only(store: Contracted) -> None:
         assert got == [ev.id for ev in evs if bucket_of(ev.counterparty) in mine]
         assert [ev.id for ev, _, _ in store.staged_events(2, mine)] == got[:2]
         assert [ev.id for ev, _, _ in store.staged_events(100, set())] == []
+        assert store.waiting_buckets(100, mine) == mine and store.waiting_buckets(100, set()) == set()
+        assert store.waiting_buckets(100) == {bucket_of(key) for key in names}
+        assert store.waiting_buckets(3) == {bucket_of(key) for key in names[:3]}
+        first_two = [ev for ev in evs if bucket_of(ev.counterparty) in mine][:2]
+        assert store.waiting_buckets(2, mine) == {bucket_of(ev.counterparty) for ev in first_two}
     with store.deciding():
         assert store.claim_buckets(mine) == mine  # nobody else holds them
 

@@ -162,6 +162,9 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                          key=lambda w: w[0].seq)[:limit]
         return [(copy.copy(ev), batch, arrived) for ev, batch, arrived in waiting]
 
+    def waiting_buckets(self, limit: int, buckets: Collection[int] | None = None) -> set[int]:
+        return {bucket_of(ev.counterparty) for ev, _, _ in self.staged_events(limit, buckets)}
+
     def admit_events(self, events: list[Event]) -> None:
         if not events:
             return

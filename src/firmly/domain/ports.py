@@ -198,6 +198,11 @@ class EventLog(Protocol):
         arrived at."""
         ...
 
+    def waiting_buckets(self, limit: int, buckets: Collection[int] | None = None) -> set[int]:
+        """The buckets of the oldest `limit` events waiting to be decided (of these buckets only, if given): what
+        a decider claims before it reads the events themselves."""
+        ...
+
     def admit_events(self, events: list[Event]) -> None:
         """Staged events, now decided: into the log with their `seq` (and the partner named meanwhile), out of
         the waiting ones. Each must still wait (else RuntimeError: someone else decided it)."""

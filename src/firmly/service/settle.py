@@ -138,9 +138,8 @@ def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None
     ws = workspace.current(store)
     if not ws.pending:
         return 0
-    if shared:  # the buckets of the oldest waiting events, taken; then their events read again, now they are ours
-        seen = store.staged_events(limit, mine)  # (another transaction may have decided some meanwhile)
-        mine = store.claim_buckets({bucket_of(ev.counterparty) for ev, _, _ in seen})
+    if shared:  # the buckets of the oldest waiting events, taken; then their events read, now they are ours
+        mine = store.claim_buckets(store.waiting_buckets(limit, mine))  # (another may decide some meanwhile)
         if not mine:
             return 0
     while True:

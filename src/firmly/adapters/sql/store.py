@@ -519,15 +519,21 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             self._keep_statistics(len(new), seq, "arrivals")
 
     def staged_events(self, limit: int, buckets: Collection[int] | None = None) -> list[tuple[Event, int, int]]:
-        sql = ('SELECT id, "type", counterparty, occurred_at, "at", data, digest, seq, partner, tone, batch, '
-               "arrived_at FROM arrivals WHERE workspace = ?")
-        params: tuple[Any, ...] = (self.workspace,)
+        rows = self._waiting('id, "type", counterparty, occurred_at, "at", data, digest, seq, partner, tone, batch, '
+                             "arrived_at", limit, buckets)
+        return [(event, r[10], r[11]) for event, r in zip(self._rows_to_events(rows), rows, strict=True)]
+
+    def waiting_buckets(self, limit: int, buckets: Collection[int] | None = None) -> set[int]:
+        return {r[0] for r in self._waiting("bucket", limit, buckets)}
+
+    def _waiting(self, columns: str, limit: int, buckets: Collection[int] | None) -> list[Any]:
+        """These columns of the oldest `limit` waiting events (of these buckets, if given)."""
+        sql, params = f"SELECT {columns} FROM arrivals WHERE workspace = ?", (self.workspace,)
         if buckets is not None and self.dialect == "postgresql":
             sql, params = sql + " AND bucket = ANY(?)", (*params, list(buckets))
         elif buckets is not None:
             sql, params = sql + f" AND bucket IN ({', '.join('?' for _ in buckets)})", (*params, *buckets)
-        rows = self._rows(sql + " ORDER BY seq LIMIT ?", (*params, limit))
-        return [(event, r[10], r[11]) for event, r in zip(self._rows_to_events(rows), rows, strict=True)]
+        return self._rows(sql + " ORDER BY seq LIMIT ?", (*params, limit))
 
     def admit_events(self, new: list[Event]) -> None:
         if not new:
