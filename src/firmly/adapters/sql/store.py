@@ -528,7 +528,7 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
 
     def _waiting(self, columns: str, limit: int, buckets: Collection[int] | None) -> list[Any]:
         """These columns of the oldest `limit` waiting events (of these buckets, if given)."""
-        sql, params = f"SELECT {columns} FROM arrivals WHERE workspace = ?", (self.workspace,)
+        sql, params = f"SELECT {columns} FROM arrivals WHERE workspace = ?", tuple[Any, ...]((self.workspace,))
         if buckets is not None and self.dialect == "postgresql":
             sql, params = sql + " AND bucket = ANY(?)", (*params, list(buckets))
         elif buckets is not None:
