@@ -13,8 +13,9 @@ worker, the review queue and an ingest that decides at once, inside their own tr
 nobody sees an acknowledged event without its decisions. A waiting event is in no read but the duplicate check
 (`digests`), and an event is never decided before one that arrived earlier.
 
-Settling runs `CHUNK` events a transaction. A read settles under the workspace's write lock (SQLite's one
-writer, PostgreSQL's advisory lock per workspace), so it decides everything that waits before it reads. Deciders
+Settling runs `CHUNK` events a transaction. A read settles as a decider does first (below), then, for what
+other transactions held, under the workspace's write lock (SQLite's one writer, PostgreSQL's advisory lock per
+workspace), which waits for them: so it has everything that waited decided before it reads. Deciders
 (`share_out`: `firmly decide`, each server's background thread, an append past half the backlog) share the
 workspace instead (`Store.deciding`, the lock taken shared): each takes the buckets of counterparties
 (domain/buckets.py) its chunk touches (`Store.claim_buckets`, a lock per bucket), as subject or as partner, and
@@ -48,8 +49,9 @@ LEASE = 15_000_000  # µs: a decider not heard from for this long has left, and 
 
 def settle(store: Store, budget: int | None = None) -> int:
     """Decide the waiting events, a transaction per `CHUNK`, all of them or until `budget` are; returns how
-    many were."""
-    done = 0
+    many were. First as a decider does, sharing the workspace (appends and deciders go on meanwhile); then, for
+    the events of buckets other transactions held, taking it whole, which waits for them."""
+    done = share_out(store, None, budget)
     while budget is None or done < budget:
         with store.write():
             decided = decide_waiting(store, CHUNK)
