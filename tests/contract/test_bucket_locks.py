@@ -83,6 +83,32 @@ def test_a_writer_of_the_whole_workspace_waits_for_the_deciders(engine: Engine) 
     assert done.is_set()
 
 
+def test_a_read_settles_beside_other_transactions_and_waits_only_for_the_buckets_they_hold(engine: Engine) -> None:
+    a, b = _workspace(engine)
+    names = [f"client-{n}" for n in range(40)]
+    held = bucket_of(names[0])
+    free = next(key for key in names if bucket_of(key) != held)
+    with a.write():
+        a.stage_events([event("e-held", "appointment.attended", names[0], "2026-03-01T10:00:00+03:00",
+                              appointment="a1"),
+                        event("e-free", "appointment.attended", free, "2026-03-01T11:00:00+03:00",
+                              appointment="a2")], NOW)
+    settled: list[int] = []
+    watcher = SqlStore(engine, a.workspace)
+    with a.deciding():  # another decider (or an append) at work, holding one bucket
+        assert a.claim_buckets({held}) == {held}
+        reader = threading.Thread(target=lambda: settled.append(settle.settle(b)))
+        reader.start()
+        time.sleep(0.5)
+        with watcher.read():  # the free bucket's event is decided meanwhile; the held one's waits for its holder
+            assert [ev.id for ev, _, _ in watcher.staged_events(10)] == ["e-held"]
+        assert reader.is_alive() and not settled
+    reader.join(10)
+    assert settled == [2]
+    with watcher.read():
+        assert watcher.staged_events(10) == [] and len(list(watcher.all_events())) == 2
+
+
 def test_two_appends_of_one_new_event_at_once_store_it_once(engine: Engine) -> None:
     a, b = _workspace(engine)
     raw = [{"id": "twice", "type": "appointment.attended", "counterparty": "anna",
