@@ -132,9 +132,11 @@ def main() -> None:
                 rate = n / found["took"]
                 rates.setdefault(count, []).append(rate)
                 each = ", ".join(f"{found[f'decider{i}']:.1f}" for i in range(count))
+                deciding = sum(found[f"decider{i}"] for i in range(count))
                 print(f"  {count} decider(s): {found['took']:.1f} s, {rate:,.0f} events/s "
                       f"(acknowledged in {found['staged']:.1f} s); CPU s: deciders {each}, PostgreSQL "
-                      f"{found['server']:.1f}", flush=True)
+                      f"{found['server']:.1f}; CPU an event: deciders {deciding / n * 1e6:.0f} µs, PostgreSQL "
+                      f"{found['server'] / n * 1e6:.0f} µs", flush=True)
         base = sorted(rates[args.deciders[0]])[len(rates[args.deciders[0]]) // 2]
         for count, measured in rates.items():
             median = sorted(measured)[len(measured) // 2]
