@@ -243,8 +243,8 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
                        and (until is None or r["at"] <= until))
 
     def decision_facts(self, counterparties: Collection[str] | None = None,
-                       keep: Callable[[str], bool] | None = None,
-                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
+                       keep: Callable[[str], bool] | None = None, texts: bool = False
+                       ) -> dict[str, tuple[Any, ...]]:
         def text(value: Any) -> str:
             return msgspec.json.encode(value).decode()
 

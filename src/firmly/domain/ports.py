@@ -254,12 +254,12 @@ class Decisions(Protocol):
                   ids: Iterable[str] | None = None, action: str | None = None) -> list[dict[str, Any]]: ...
 
     def decision_facts(self, counterparties: Collection[str] | None = None,
-                       keep: Callable[[str], bool] | None = None,
-                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
+                       keep: Callable[[str], bool] | None = None, texts: bool = False
+                       ) -> dict[str, tuple[Any, ...]]:
         """Every decision's (or these counterparties', or those whose counterparty `keep`s) stored fields but its
         explanation: (counterparty, rule, at, n, action, status, amount, currency, event, evidence tuple, step,
-        version, params dict). `part`: as for `all_events`, a hint to narrow the reading by. `texts`: evidence
-        and params as JSON text, not decoded (the text a store writes is msgspec's JSON of the values)."""
+        version, params dict). `texts`: evidence and params as JSON text, not decoded (the text a store writes
+        is msgspec's JSON of the values)."""
         ...
 
     def decision_tally(self, leave_out: frozenset[str], since: int | None, until: int | None

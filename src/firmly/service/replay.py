@@ -117,8 +117,7 @@ def _replay_part(store: Store, part: int, parts: int) -> _Part:
     del out
     # Only what differs from the stored rows is written (with its explanation): replaying an unchanged
     # history rewrites nothing, and a replay after a fix touches just the decisions it changes.
-    stored = store.decision_facts(keep=folder.mine, part=(part, parts), texts=True) if folder is not None \
-        else store.decision_facts(texts=True)
+    stored = store.decision_facts(keep=folder.mine if folder is not None else None, texts=True)
     changed = [d for d in final.values() if not _same(stored.get(d.id), d)]
     # Decisions that history no longer produces stay, superseded, for the audit (as after a late event).
     gone = [i for i in stored.keys() - final.keys() if stored[i][_STATUS] != "superseded"]

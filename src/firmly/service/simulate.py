@@ -121,8 +121,7 @@ def _simulate_part(book: Rulebook, since: int | None, until: int | None, progres
     engine = Engine(policy)
     folder = PartFold(engine, part, parts) if parts > 1 else None
     # evidence and params left as text: only counterparty, time, action, status and amount are compared
-    facts = store.decision_facts(keep=folder.mine, part=(part, parts), texts=True) if folder is not None \
-        else store.decision_facts(texts=True)
+    facts = store.decision_facts(keep=folder.mine if folder is not None else None, texts=True)
     gone = withdrawn(store.events_of_type(RETRACTED))
     if progress is not None:
         progress("replaying", 0, ws.events)

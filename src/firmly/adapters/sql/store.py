@@ -42,7 +42,6 @@ from firmly.adapters.sql.tables import (
     workspaces,
 )
 from firmly.domain.buckets import bucket_of
-from firmly.domain.engine.parts import part_of
 from firmly.domain.engine.state import CounterpartyState, decode_state, encode_state
 from firmly.domain.errors import StorageError
 from firmly.domain.events import Event
@@ -611,21 +610,6 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
             rows = (r for r in rows if keep(r[2], r[8]))
         yield from self._rows_to_events(rows)
 
-    def _part_function(self, name: str, part: tuple[int, int]) -> None:
-        """SQL function `name(counterparty)`: whether a row is of this part of a split fold (see
-        domain/engine/parts.py)."""
-        mine: dict[str, bool] = {}
-        number, parts = part
-
-        def keeps(counterparty: str) -> bool:
-            found = mine.get(counterparty)
-            if found is None:
-                found = mine[counterparty] = part_of(counterparty, parts) == number
-            return found
-
-        raw: Any = self.c.connection.driver_connection
-        raw.create_function(name, 1, keeps, deterministic=True)
-
     def has_events_from(self, at: int) -> bool:
         return bool(self._rows('SELECT 1 FROM events WHERE workspace = ? AND "at" >= ? LIMIT 1', (self.workspace, at)))
 
@@ -729,19 +713,21 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         return Counter({(r[0], r[1]): r[2] for r in self.c.execute(query)})
 
     def decision_facts(self, counterparties: Collection[str] | None = None,
-                       keep: Callable[[str], bool] | None = None,
-                       part: tuple[int, int] | None = None, texts: bool = False) -> dict[str, tuple[Any, ...]]:
+                       keep: Callable[[str], bool] | None = None, texts: bool = False
+                       ) -> dict[str, tuple[Any, ...]]:
         decode = _unjson.decode
         sql = ('SELECT id, counterparty, rule, "at", n, action, status, amount, currency, event, evidence, step, '
                "version, params FROM decisions WHERE workspace = ?")
-        if part is not None and self.dialect == "sqlite":  # only the part's rows leave SQLite
-            self._part_function("firmly_part_of", part)
-            sql += " AND firmly_part_of(counterparty)"
+        in_sql = keep is not None and self.dialect == "sqlite"
+        if in_sql:  # a part of a split fold: only its rows leave SQLite
+            raw: Any = self.c.connection.driver_connection
+            raw.create_function("firmly_keeps", 1, keep, deterministic=True)
+            sql += " AND firmly_keeps(counterparty)"
         if counterparties is None:
             rows: Iterable[Any] = self._stream(sql, 50_000)
         else:  # late events' refolds: what they compare their decisions with, by the index, in one search
             rows = self._by_keys(sql + " AND counterparty", list(counterparties))
-        if keep is not None:  # a part of a split replay: the other parts' rows are not decoded
+        if keep is not None and not in_sql:  # a part of a split replay: the other parts' rows are not decoded
             rows = (r for r in rows if keep(r[1]))
         if texts:  # evidence and params as stored: a replay compares the text first (decoding cost the most)
             return {r[0]: r[1:] for r in rows}
