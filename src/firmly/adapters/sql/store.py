@@ -538,21 +538,23 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         if not new:
             return
         seqs = [ev.seq for ev in new]
-        if self.dialect == "postgresql":  # moved inside the database: the rows are not sent back to it
-            moved = self._rows(_ADMIT, (self.workspace, min(seqs), max(seqs), seqs, seqs, [ev.partner for ev in new]))
-            if moved[0][0] != len(new):
-                raise RuntimeError(f"of events {seqs[0]}-{seqs[-1]}, {len(new) - moved[0][0]} wait no longer")
+        inside = self.dialect == "postgresql"  # moved inside the database: the rows are not sent back to it
+        if inside:
+            moved = self._rows(_ADMIT, (self.workspace, min(seqs), max(seqs), seqs, seqs,
+                                        [ev.partner for ev in new]))[0][0]
+        else:
+            moved = 0
+            for i in range(0, len(seqs), _CHUNK):
+                part = seqs[i:i + _CHUNK]
+                marks = ", ".join("?" for _ in part)
+                moved += len(self._rows(f"DELETE FROM arrivals WHERE workspace = ? AND seq IN ({marks}) RETURNING seq",
+                                        (self.workspace, *part)))
+        if moved != len(new):  # another process decided them: deciding them again would double them
+            raise RuntimeError(f"of events {seqs[0]}-{seqs[-1]}, {len(new) - moved} wait no longer")
+        if inside:
             self._keep_statistics(len(new), new[-1].seq)
-            return
-        gone = []
-        for i in range(0, len(seqs), _CHUNK):
-            part = seqs[i:i + _CHUNK]
-            marks = ", ".join("?" for _ in part)
-            gone += self._rows(f"DELETE FROM arrivals WHERE workspace = ? AND seq IN ({marks}) RETURNING seq",
-                               (self.workspace, *part))
-        if len(gone) != len(new):  # another process decided them: deciding them again would double them
-            raise RuntimeError(f"of events {seqs[0]}-{seqs[-1]}, {len(new) - len(gone)} wait no longer")
-        self._log(new)
+        else:
+            self._log(new)
 
     def _keep_statistics(self, added: int, total: int, tables: str = "events, counterparties, decisions, postings",
                          ) -> None:
