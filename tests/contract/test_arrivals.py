@@ -181,6 +181,14 @@ def test_an_ingest_that_decides_at_once_decides_what_waits_first(store: Contract
     ingest.ingest(store, _visits("w", 2), now=NOW, later=True)
     report = ingest.ingest(store, _visits("x", 1), now=NOW)
     assert report.stored == 2 and report.through == 6
+    with store.read():
+        decided = {ev.id: ev.seq for ev in store.all_events()}
+    # what waited about the same counterparty (c0) is decided before its events
+    assert {k: decided[k] for k in ("w-0", "w-0-x", "x-0", "x-0-x")} == {"w-0": 1, "w-0-x": 2, "x-0": 5, "x-0-x": 6}
+    if store.parallel_workspaces:  # it decides in its own buckets only: c1's events wait for a decider or a read
+        assert bucket_of("c1") != bucket_of("c0")
+        assert _info(store) == (7, 3, 2) and set(decided) == {"w-0", "w-0-x", "x-0", "x-0-x"}
+        settle.settle(store)
     assert _info(store) == (7, 7, 0)
     with store.read():
         assert {ev.id: ev.seq for ev in store.all_events()} == {"w-0": 1, "w-0-x": 2, "w-1": 3, "w-1-x": 4,

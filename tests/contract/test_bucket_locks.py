@@ -17,6 +17,7 @@ from firmly.adapters.sql.store import SqlStore, make_engine
 from firmly.domain.buckets import bucket_of, share
 from firmly.domain.clock import parse_instant
 from firmly.service import ingest, rulebooks, settle, workspace
+from tests.contract.test_group_commit import CLINIC
 from tests.contract.test_store import event
 
 NOW = parse_instant("2026-03-20T00:00:00+03:00")
@@ -107,6 +108,63 @@ def test_a_read_settles_beside_other_transactions_and_waits_only_for_the_buckets
     assert settled == [2]
     with watcher.read():
         assert watcher.staged_events(10) == [] and len(list(watcher.all_events())) == 2
+
+
+def _booking(key: str, name: str) -> list[ingest.Parsed]:
+    return ingest.parsed(name, [{"id": name, "type": "appointment.booked", "counterparty": key,
+                                 "occurred_at": "2026-03-19T10:00:00+03:00",
+                                 "data": {"appointment": f"{name}-a", "starts_at": "2026-03-25T10:00:00+03:00"}}])
+
+
+def test_a_synchronous_post_decides_beside_a_decider_and_waits_only_for_its_own_buckets(engine: Engine) -> None:
+    a, b = _workspace(engine)
+    rulebooks.load(a, rulebooks.read(CLINIC / "rulebook.yaml"), 0)
+    names = [f"client-{n}" for n in range(40)]
+    held = bucket_of(names[0])
+    free = next(key for key in names if bucket_of(key) != held)
+    reports: dict[str, ingest.IngestReport] = {}
+
+    def post(key: str, name: str) -> None:
+        reports[name] = ingest.ingest(SqlStore(engine, a.workspace), _booking(key, name), now=NOW)
+
+    with a.deciding():  # a decider (or another post) at work, holding one bucket
+        assert a.claim_buckets({held}) == {held}
+        posts = [threading.Thread(target=post, args=(key, name)) for key, name in ((free, "free"), (names[0], "held"))]
+        for thread in posts:
+            thread.start()
+        posts[0].join(10)
+        assert not posts[0].is_alive() and reports["free"].stored == 1  # stored and decided meanwhile
+        assert reports["free"].decisions == 2  # its two reminders
+        time.sleep(0.3)
+        assert posts[1].is_alive() and "held" not in reports  # stored; waits for the bucket to decide it
+        with b.read():
+            assert [ev.id for ev, _, _ in b.staged_events(10)] == ["held"]
+    posts[1].join(10)
+    assert reports["held"].stored == 1 and reports["held"].decisions == 2
+    with b.read():
+        assert b.staged_events(10) == [] and {ev.id for ev in b.all_events()} == {"free", "held"}
+
+
+def test_a_synchronous_post_whose_events_a_decider_took_first_counts_the_decisions_they_made(engine: Engine) -> None:
+    a, b = _workspace(engine)
+    rulebooks.load(a, rulebooks.read(CLINIC / "rulebook.yaml"), 0)
+
+    class Overtaken(SqlStore):
+        """Another process decides the post's events just after they are stored, before the post claims them."""
+
+        def claim_buckets(self, buckets: Collection[int], wait: bool = False) -> set[int]:
+            if wait and not decided:
+                thread = threading.Thread(target=lambda: decided.append(settle.share_out(b)))
+                thread.start()
+                thread.join(10)
+            return super().claim_buckets(buckets, wait)
+
+    decided: list[int] = []
+    report = ingest.ingest(Overtaken(engine, a.workspace), _booking("anna", "bk-1"), now=NOW, detailed=True)
+    assert decided == [1]
+    assert (report.stored, report.decisions, report.results) == (1, 2, [{"id": "bk-1", "status": "stored"}])
+    with b.read():
+        assert [d["action"] for d in b.decisions()] == ["reminder", "reminder"]
 
 
 def test_two_appends_of_one_new_event_at_once_store_it_once(engine: Engine) -> None:

@@ -88,6 +88,13 @@ class Held:
         with self.inner.write():
             yield
 
+    @contextmanager
+    def deciding(self) -> Iterator[None]:  # where a post shares the workspace (PostgreSQL)
+        self.entered.set()
+        assert self.release.wait(WAIT), "the test never released the writer"
+        with self.inner.deciding():
+            yield
+
 
 class Faulty:
     """`inner`, but storing an event whose id starts with `marker` raises (inside the transaction)."""
@@ -100,10 +107,17 @@ class Faulty:
         return getattr(self.inner, name)
 
     def append_events(self, events: list[Event]) -> None:
+        self._check(events)
+        self.inner.append_events(events)
+
+    def stage_events(self, events: list[Event], arrived: int) -> None:  # where a post shares the workspace
+        self._check(events)
+        self.inner.stage_events(events, arrived)
+
+    def _check(self, events: list[Event]) -> None:
         bad = [ev.id for ev in events if ev.id.startswith(self.marker)]
         if bad:
             raise RuntimeError(f"refused {bad}")
-        self.inner.append_events(events)
 
 
 @contextmanager

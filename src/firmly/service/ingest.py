@@ -131,6 +131,9 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: 
                   bound: int | None) -> None:
     wall = wallclock.now() if now is None else now
     batch = _in_time(batch, wall)
+    if bound is None and store.parallel_workspaces:
+        _stored_then_decided(store, batch, report, wall)
+        return
     # Acknowledging shares the workspace with deciders and other appends (`deciding`); deciding at once takes it
     with store.deciding() if bound is not None else store.write():
         # Deciding at once: what waits is decided first (an event never overtakes one acknowledged before it)
@@ -148,6 +151,27 @@ def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: 
                     report.caused.update(caused)
             report.stored += len(new)
         report.through = max(report.through, new[-1].seq if new else ws.events - 1)
+
+
+def _stored_then_decided(store: Store, batch: list[Parsed], report: IngestReport, wall: int) -> None:
+    """Deciding at once where deciders share a workspace (PostgreSQL): the events are stored as acknowledged ones
+    are, sharing the workspace, then decided bucket by bucket with what waited before them in their buckets
+    (`settle.decide_own`), so synchronous posts to one workspace go on side by side, and beside the deciders,
+    wherever their counterparties differ. Should deciding fail, the events are stored and wait: the next read,
+    or a decider, decides them, and sending them again tells them as duplicates."""
+    with store.deciding():
+        ws = workspace.current(store)
+        new = _new(store, batch, report)
+        if new:
+            tone.attach(new)
+            store.stage_events(new, wall)
+    report.stored += len(new)
+    report.through = max(report.through, new[-1].seq if new else ws.events - 1)
+    if new:
+        caused = settle.decide_own(store, new)
+        report.decisions += caused.total()
+        if report.caused is not None:
+            report.caused.update(caused)
 
 
 def _new(store: Store, batch: list[Parsed], report: IngestReport) -> list[Event]:

@@ -31,6 +31,7 @@ deciders, then at any bucket nobody is at, so a decider that dies leaves nothing
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
@@ -131,12 +132,45 @@ def caught_up(store: Store) -> WorkspaceInfo:
     return ws
 
 
-def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None, shared: bool = False) -> int:
+def decide_own(store: Store, new: list[Event]) -> Counter[str]:
+    """After a synchronous post stored `new` as waiting ones (`Store.stage_events`, committed): decide them, with
+    what waited before them in their buckets, sharing the workspace, a transaction per `CHUNK`. The buckets are
+    waited for (taken in one order by everyone who waits: no two wait for each other), those of partners too once
+    a partner's bucket held elsewhere stops them. Returns the decisions written, by the event that caused each; for
+    events another process decided first (a decider between the two transactions), the decisions naming them."""
+    left = {ev.seq: ev for ev in new}
+    buckets = {bucket_of(key) for ev in new for key in (ev.counterparty, ev.partner) if key is not None}
+    caused: Counter[str] = Counter()
+    while left:
+        with store.deciding():
+            store.claim_buckets(buckets, wait=True)
+            done = decide_waiting(store, CHUNK, buckets, shared=True, ours=left, caused=caused)
+            if done or not left:
+                continue
+            waiting = store.staged_events(CHUNK, buckets)
+            if not waiting:  # none of its buckets' events waits: another process decided them meanwhile
+                break
+            more = {bucket_of(p) for named in _partners(store, [ev for ev, _, _ in waiting]).values() for p in named}
+            if more <= buckets:  # cannot happen: every bucket it needs was taken
+                raise RuntimeError(f"events {sorted(left)[:3]} of workspace {store.workspace!r} could not be decided")
+            buckets |= more  # a partner's bucket stopped them: taken with the others in the next transaction
+    if left:
+        with store.read():
+            facts = store.decision_facts({ev.counterparty for ev in left.values()} |
+                                         {ev.partner for ev in left.values() if ev.partner is not None}, texts=True)
+        ids = {ev.id for ev in left.values()}
+        caused.update(fact[8] for fact in facts.values() if fact[8] in ids)
+    return caused
+
+
+def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None, shared: bool = False,
+                   ours: dict[int, Event] | None = None, caused: Counter[str] | None = None) -> int:
     """Inside a write transaction: decide the oldest waiting events (of the buckets `mine`, if given), up to
     `limit`, batch by batch, each batch whole (which events of a batch are decided together changes what a visit
     is attributed to, so a batch is never cut, even when it alone is over the limit). `shared`: the transaction
     shares the workspace (`Store.deciding`), so only the events of the buckets it can take are decided, the
-    others left waiting. Returns how many were decided."""
+    others left waiting. Returns how many were decided. `ours`: a request's events by arrival number, those
+    decided here taken out of it, their decisions counted into `caused` by the event that caused each."""
     ws = workspace.current(store)
     if not ws.pending:
         return 0
@@ -154,6 +188,13 @@ def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None
         waiting = [item for item in waiting if item[1] != waiting[-1][1]]
     if shared and mine is not None:
         waiting = _partnered(store, waiting, set(mine))
+    return _decide_batches(store, ws, waiting, ours, caused)
+
+
+def _decide_batches(store: Store, ws: WorkspaceInfo, waiting: list[tuple[Event, int, int]],
+                    ours: dict[int, Event] | None, caused: Counter[str] | None) -> int:
+    """The waiting events decided a batch at a time, by the wall clock each batch arrived at; the engine clock
+    raised once, at the end (the workspace's row is locked from then to the commit)."""
     batches: list[tuple[int, list[Event]]] = []
     last = None
     for ev, batch, arrived in waiting:
@@ -163,10 +204,15 @@ def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None
         batches[-1][1].append(ev)
     done = 0
     for arrived, events in batches:
-        clock = decide(store, ws, events, arrived, store.admit_events)[1]
+        made, clock = decide(store, ws, events, arrived, store.admit_events)
         ws = replace(ws, clock=clock)
         done += len(events)
-    if done and ws.clock is not None:  # once, at the end: the workspace's row is locked from then to the commit
+        if ours is not None and events[0].seq in ours:  # a batch is one request's (or one group's) events
+            for ev in events:
+                del ours[ev.seq]
+            if caused is not None:
+                caused.update(made)
+    if done and ws.clock is not None:
         store.raise_clock(ws.clock)
     return done
 
