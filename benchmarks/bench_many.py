@@ -5,8 +5,9 @@ with `Prefer: respond-async` (the harness of tests/e2e/test_many_processes.py, a
     .venv/bin/python benchmarks/bench_many.py --events 200000 --clients 20000
 
 Prints the events acknowledged per second (first post to last answer), decided per second (first post until
-none waits) and the CPU seconds of each process. `--kill` also kills a decider or a worker with SIGKILL every
-0.5 to 2 seconds (and starts it again); `--compare` checks the outcome against one process on SQLite.
+none waits) and the CPU seconds of each process. `--all-sync` sends every batch without the header, `--all-async`
+every batch with it. `--kill` also kills a decider or a worker with SIGKILL every 0.5 to 2 seconds (and starts it
+again); `--compare` checks the outcome against one process on SQLite.
 The database is made afresh on the server of FIRMLY_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1)
 and used as the role the tests use, under row-level security; it is dropped at the end.
 """
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kill", action="store_true", help="kill a decider or a worker every 0.5-2 s")
     parser.add_argument("--all-async", action="store_true", help="every batch with Prefer: respond-async")
+    parser.add_argument("--all-sync", action="store_true", help="no batch with Prefer: respond-async")
     parser.add_argument("--mixed", action="store_true", help="the file's batches dealt to the servers in turn "
                         "(a counterparty's events in any order), not each counterparty's by one sender")
     parser.add_argument("--compare", action="store_true", help="compare with one process on SQLite")
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
             stop = threading.Event()
             chaos = mp.havoc(crew, stop) if args.kill else None
             began = time.monotonic()
-            acknowledged = mp.post_all(bases, sender, events, args.batch, args.mixed, 1 if args.all_async else 2)
+            acknowledged = mp.post_all(bases, sender, events, args.batch, args.mixed, every(args))
             while mp.waiting(url)[0]:
                 time.sleep(0.05)
             decided = time.monotonic() - began
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
         sink.controller.stop()
     n = len(events)
     print(f"{n:,} events through {args.servers} servers, {args.deciders} deciders, {args.workers} workers "
-          f"({os.cpu_count()} CPUs), batches of {args.batch:,}, {'all' if args.all_async else 'half'} "
+          f"({os.cpu_count()} CPUs), batches of {args.batch:,}, { {1: 'all', 0: 'none', 2: 'half'}[every(args)]} "
           f"respond-async{', mixed' if args.mixed else ''}")
     print(f"  acknowledged: {acknowledged:.1f} s, {n / acknowledged:,.0f} events/s")
     print(f"  decided:      {decided:.1f} s, {n / decided:,.0f} events/s (first post until none waits)")
@@ -95,6 +97,11 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
             print(f"  {part}: {'equal' if one[part] == found[part] else 'DIFFER'}")
         extra = {tuple(r) for r in found["outbox"]} - {tuple(r) for r in one["outbox"]}
         print(f"  outbox: {len(found['outbox'])} letters, {len(one['outbox'])} in one process, {len(extra)} more")
+
+
+def every(args: argparse.Namespace) -> int:
+    """Which batches ask `Prefer: respond-async`: every one (1), none (0) or every other (2)."""
+    return 1 if args.all_async else 0 if args.all_sync else 2
 
 
 if __name__ == "__main__":

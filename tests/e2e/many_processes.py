@@ -228,7 +228,7 @@ def fleet(url: str, wall: str, smtp_url: str, logs: Path, servers: int = 3, deci
 def post_all(bases: list[str], token: str, events: list[dict[str, Any]], batch: int, mixed: bool = False,
              every: int = 2) -> float:
     """Every event posted through the servers at once, a sender per server, every `every`th batch with
-    `Prefer: respond-async` (1: all of them): each counterparty's events by one sender, in order; or, `mixed`,
+    `Prefer: respond-async` (1: all of them, 0: none): each counterparty's events by one sender, in order; or, `mixed`,
     the file's batches dealt to the senders in turn, so that a counterparty's events arrive in any order.
     Returns the seconds until the last answer."""
     streams: list[list[dict[str, Any]]] = [[] for _ in bases]
@@ -240,7 +240,7 @@ def post_all(bases: list[str], token: str, events: list[dict[str, Any]], batch: 
     def send(base: str, stream: list[dict[str, Any]]) -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
             for n, start in enumerate(range(0, len(stream), batch)):
-                later = ASYNC if (n + 1) % every == 0 else {}
+                later = ASYNC if every and (n + 1) % every == 0 else {}
                 answer = client.post("/v1/events", json=stream[start:start + batch], headers=later)
                 if answer.status_code not in (200, 202) or answer.json().get("rejected"):
                     failures.append(f"{base}: {answer.status_code} {answer.text[:300]}")

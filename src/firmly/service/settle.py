@@ -11,7 +11,9 @@ the events wait in the table until someone settles them.
 Every read settles first (`settled`; the doors call it where they reach a workspace, and so do `tick`, the
 worker, the review queue and an ingest that decides at once, inside their own transactions: `caught_up`), so
 nobody sees an acknowledged event without its decisions. A waiting event is in no read but the duplicate check
-(`digests`), and an event is never decided before one that arrived earlier.
+(`digests`), and an event is never decided before one that arrived earlier about the same counterparty. Where
+deciders share a workspace (PostgreSQL), an ingest that decides at once stores its events as waiting ones and
+then decides them in their buckets (`decide_own`), as a decider would.
 
 Settling runs `CHUNK` events a transaction. A read settles as a decider does first (below), then, for what
 other transactions held, under the workspace's write lock (SQLite's one writer, PostgreSQL's advisory lock per
