@@ -48,6 +48,22 @@ def test_staged_events_wait_in_arrival_order_apart_from_the_log(store: Contracte
         assert [ev.id for ev, _, _ in store.staged_events(2)] == ["s1", "s2"]
 
 
+def test_waiting_among_tells_which_of_a_requests_arrival_numbers_still_wait(store: Contracted) -> None:
+    evs = [event(f"m{n}", "appointment.attended", f"client-{n}", "2026-03-01T10:00:00+03:00", appointment=f"a{n}")
+           for n in range(4)]
+    with store.write():
+        store.stage_events(evs[:1], 5)
+    with store.write():
+        store.stage_events(evs[1:], 6)
+    with store.read():
+        assert store.waiting_among([2, 3, 4]) == {2, 3, 4} and store.waiting_among([]) == set()
+        assert store.waiting_among([1, 4, 9]) == {1, 4}  # 9 never arrived
+    with store.write():
+        store.admit_events([ev for ev, _, _ in store.staged_events(10) if ev.seq in (1, 3)])
+    with store.read():
+        assert store.waiting_among([1, 2, 3, 4]) == {2, 4}
+
+
 def test_admitted_events_enter_the_log_with_their_seq_and_partner_and_move_the_mark(store: Contracted) -> None:
     evs = [event(f"e{n}", "appointment.attended", "anna", f"2026-03-0{n + 1}T10:00:00+03:00", appointment=f"a{n}")
            for n in range(3)]

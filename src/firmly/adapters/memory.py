@@ -165,6 +165,10 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
     def waiting_buckets(self, limit: int, buckets: Collection[int] | None = None) -> set[int]:
         return {bucket_of(ev.counterparty) for ev, _, _ in self.staged_events(limit, buckets)}
 
+    def waiting_among(self, seqs: Collection[int]) -> set[int]:
+        wanted = set(seqs)
+        return {ev.seq for ev, _, _ in self._data["staged"].get(self.workspace, {}).values() if ev.seq in wanted}
+
     def admit_events(self, events: list[Event]) -> None:
         if not events:
             return

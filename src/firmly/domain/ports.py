@@ -203,6 +203,11 @@ class EventLog(Protocol):
         a decider claims before it reads the events themselves."""
         ...
 
+    def waiting_among(self, seqs: Collection[int]) -> set[int]:
+        """Of these arrival numbers, those whose events still wait to be decided: what a synchronous post asks
+        once it holds its buckets, to decide the rest of its own events from memory."""
+        ...
+
     def admit_events(self, events: list[Event]) -> None:
         """Staged events, now decided: into the log with their `seq` (and the partner named meanwhile), out of
         the waiting ones. Each must still wait (else RuntimeError: someone else decided it)."""

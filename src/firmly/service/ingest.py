@@ -168,7 +168,7 @@ def _stored_then_decided(store: Store, batch: list[Parsed], report: IngestReport
     report.stored += len(new)
     report.through = max(report.through, new[-1].seq if new else ws.events - 1)
     if new:
-        caused = settle.decide_own(store, new)
+        caused = settle.decide_own(store, new, wall)
         report.decisions += caused.total()
         if report.caused is not None:
             report.caused.update(caused)

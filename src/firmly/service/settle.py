@@ -134,35 +134,52 @@ def caught_up(store: Store) -> WorkspaceInfo:
     return ws
 
 
-def decide_own(store: Store, new: list[Event]) -> Counter[str]:
-    """After a synchronous post stored `new` as waiting ones (`Store.stage_events`, committed): decide them, with
-    what waited before them in their buckets, sharing the workspace, a transaction per `CHUNK`. The buckets are
-    waited for (taken in one order by everyone who waits: no two wait for each other), those of partners too once
-    a partner's bucket held elsewhere stops them. Returns the decisions written, by the event that caused each; for
-    events another process decided first (a decider between the two transactions), the decisions naming them."""
+def decide_own(store: Store, new: list[Event], wall: int) -> Counter[str]:
+    """After a synchronous post stored `new` as waiting ones (`Store.stage_events`, committed, one batch that
+    arrived at `wall`): decide them, sharing the workspace. Its buckets are waited for (taken in one order by
+    everyone who waits: no two wait for each other); what waited before them there is decided first, a
+    transaction per `CHUNK`, then they are, from memory, in one transaction, with the buckets of the partners
+    they touch (waited for in a next transaction if another holds one). Returns the decisions written, by the
+    event that caused each; for events another process decided first (a decider between the two transactions),
+    the decisions that name them."""
     left = {ev.seq: ev for ev in new}
+    gone: list[Event] = []
     buckets = {bucket_of(key) for ev in new for key in (ev.counterparty, ev.partner) if key is not None}
     caused: Counter[str] = Counter()
     while left:
         with store.deciding():
             store.claim_buckets(buckets, wait=True)
-            done = decide_waiting(store, CHUNK, buckets, shared=True, ours=left, caused=caused)
-            if done or not left:
-                continue
-            waiting = store.staged_events(CHUNK, buckets)
-            if not waiting:  # none of its buckets' events waits: another process decided them meanwhile
-                break
-            more = {bucket_of(p) for named in _partners(store, [ev for ev, _, _ in waiting]).values() for p in named}
-            if more <= buckets:  # cannot happen: every bucket it needs was taken
-                raise RuntimeError(f"events {sorted(left)[:3]} of workspace {store.workspace!r} could not be decided")
-            buckets |= more  # a partner's bucket stopped them: taken with the others in the next transaction
-    if left:
+            waiting = store.waiting_among(left)
+            gone += [left.pop(seq) for seq in sorted(set(left) - waiting)]
+            if left:
+                buckets |= _decide_mine(store, left, buckets, wall, caused)
+    if gone:
+        keys = {ev.counterparty for ev in gone} | {ev.partner for ev in gone if ev.partner is not None}
+        ids = {ev.id for ev in gone}
         with store.read():
-            facts = store.decision_facts({ev.counterparty for ev in left.values()} |
-                                         {ev.partner for ev in left.values() if ev.partner is not None}, texts=True)
-        ids = {ev.id for ev in left.values()}
-        caused.update(fact[8] for fact in facts.values() if fact[8] in ids)
+            caused.update(fact[8] for fact in store.decision_facts(keys, texts=True).values() if fact[8] in ids)
     return caused
+
+
+def _decide_mine(store: Store, left: dict[int, Event], buckets: set[int], wall: int, caused: Counter[str]
+                 ) -> set[int]:
+    """Inside a transaction holding `buckets`: what waits there before the events `left`, or else these (taken
+    out of `left` once decided). Returns the partners' buckets another transaction held, to wait for next."""
+    older = store.staged_events(1, buckets)
+    if older and older[0][0].seq < min(left):  # decided as a decider would, with their partners' buckets
+        if not decide_waiting(store, CHUNK, buckets, shared=True, ours=left, caused=caused):
+            waiting = [ev for ev, _, _ in store.staged_events(CHUNK, buckets)]
+            more = {bucket_of(p) for named in _partners(store, waiting).values() for p in named} - buckets
+            if not more:  # nothing decided though every bucket it needs is held: a fault, not a wait
+                raise RuntimeError(f"events waiting in workspace {store.workspace!r} could not be decided")
+            return more
+        return set()
+    events = sorted(left.values(), key=lambda ev: ev.seq)
+    more = {bucket_of(p) for named in _partners(store, events).values() for p in named} - buckets
+    if more and store.claim_buckets(more) != more:
+        return more
+    _decide_batches(store, workspace.current(store), [(ev, events[0].seq, wall) for ev in events], left, caused)
+    return set()
 
 
 def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None, shared: bool = False,

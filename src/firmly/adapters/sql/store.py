@@ -525,6 +525,14 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
     def waiting_buckets(self, limit: int, buckets: Collection[int] | None = None) -> set[int]:
         return {r[0] for r in self._waiting("bucket", limit, buckets)}
 
+    def waiting_among(self, seqs: Collection[int]) -> set[int]:
+        if not seqs:
+            return set()
+        wanted = set(seqs)  # a request's own arrival numbers are consecutive: one range, read by the primary key
+        rows = self._rows("SELECT seq FROM arrivals WHERE workspace = ? AND seq BETWEEN ? AND ?",
+                          (self.workspace, min(wanted), max(wanted)))
+        return {r[0] for r in rows if r[0] in wanted}
+
     def _waiting(self, columns: str, limit: int, buckets: Collection[int] | None) -> list[Any]:
         """These columns of the oldest `limit` waiting events (of these buckets, if given)."""
         sql, params = f"SELECT {columns} FROM arrivals WHERE workspace = ?", tuple[Any, ...]((self.workspace,))
