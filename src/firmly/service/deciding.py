@@ -15,13 +15,16 @@ from firmly.service.process import process
 
 
 def decide(store: Store, ws: WorkspaceInfo, new: list[Event], wall: int,
-           log: Callable[[list[Event]], None]) -> tuple[Counter[str], int]:
+           log: Callable[[list[Event]], None], states: dict[str, CounterpartyState] | None = None,
+           ) -> tuple[Counter[str], int]:
     """Inside a write transaction: name partners on `new`, put them in the log (`log`: `store.append_events`
     for events met just now, `store.admit_events` for acknowledged ones), fold them in. `wall`: the wall clock
     they arrived at. Returns the decisions written, by the event that caused each, and the engine clock after
-    them, which the caller moves (`store.raise_clock`; deciders sharing a workspace, once at their end)."""
+    them, which the caller moves (`store.raise_clock`; deciders sharing a workspace, once at their end).
+    `states`: those of the events' counterparties, if the caller read them in this transaction already."""
     clients = {ev.counterparty for ev in new}
-    states = store.load_states(clients)  # read once: for attribution and for the fold
+    if states is None:
+        states = store.load_states(clients)  # read once: for attribution and for the fold
     _attribute(states, new)
     log(new)
     engine = Engine(load_policy(store))

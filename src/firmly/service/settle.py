@@ -175,10 +175,14 @@ def _decide_mine(store: Store, left: dict[int, Event], buckets: set[int], wall: 
             return more
         return set()
     events = sorted(left.values(), key=lambda ev: ev.seq)
-    more = {bucket_of(p) for named in _partners(store, events).values() for p in named} - buckets
-    if more and store.claim_buckets(more) != more:
+    states = store.load_states({ev.counterparty for ev in events})  # read once: for the partners and the fold
+    more = {bucket_of(p) for st in states.values() if st.booked for p in st.booked.values()} - buckets
+    if more and store.claim_buckets(more) != more:  # (every partner a client is booked into: a few too many)
         return more
-    _decide_batches(store, workspace.current(store), [(ev, events[0].seq, wall) for ev in events], left, caused)
+    made, clock = decide(store, workspace.current(store), events, wall, store.admit_events, states)
+    store.raise_clock(clock)
+    caused.update(made)
+    left.clear()
     return set()
 
 
