@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from firmly import bootstrap
 from firmly.doors.api import create_app
-from firmly.service import demo, rulebooks, users
+from firmly.service import demo, listing, rulebooks, users, what_if_jobs
 from tests.conftest import forget_workspace
 
 PASSWORD = "correct horse battery"
@@ -201,3 +203,29 @@ def test_a_posted_text_that_is_no_rulebook_is_refused_with_a_page_not_a_tracebac
             assert answer.status_code == 400, (base, answer.text[:500])
             assert "text/html" in answer.headers["content-type"]
         assert c.post(EDIT, data={**form, "base": "x" * (1024 * 1024 + 1)}).status_code in (400, 413)
+
+
+def test_a_what_if_done_before_its_page_is_drawn_shows_its_result_by_name(url: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a small workspace the what-if may end before the editor's page is drawn: the page then shows its
+    result, naming the counterparties (the real job, only waited for here so that the order is certain)."""
+    started = what_if_jobs.start
+
+    def finished_first(*args: Any, **kwargs: Any) -> what_if_jobs.Job:
+        job = started(*args, **kwargs)
+        deadline = time.monotonic() + 60
+        while job.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job.result is not None, job.error
+        return job
+
+    monkeypatch.setattr(what_if_jobs, "start", finished_first)
+    with _client(url, "admin") as c:
+        form = _form(c.get(EDIT).text)
+        form.update({"y/ladders/attendance/steps/2/fee": "40.00", "y/version": "2026-06", "action": "preview"})
+        preview = c.post(EDIT, data=form)
+        assert preview.status_code == 200, preview.text[:2000]
+        names = {r.key: r.name for r in listing.scan(bootstrap.store(url, "editor-it")).rows if r.name}
+        shown = re.findall(r'href="/counterparties/([^"]+)"[^>]*>([^<]+)<', preview.text)
+        assert shown and all(names.get(key, key) == html.unescape(name) for key, name in shown)
+        assert any(key in names for key, _ in shown)  # named, not only keys

@@ -21,7 +21,7 @@ from firmly.domain.rulebook import Rulebook
 from firmly.doors.web import i18n
 from firmly.doors.web.app import Web
 from firmly.doors.web.security import Refused, Visitor, now_us
-from firmly.service import rulebooks
+from firmly.service import listing, rulebooks, what_if_jobs
 
 T = TypeVar("T")
 
@@ -34,6 +34,15 @@ def web(request: Request) -> Web:
 def store_of(request: Request, who: Visitor) -> Storage:
     assert who.user is not None
     return web(request).store(who.user.workspace)
+
+
+def job_names(request: Request, who: Visitor, job: what_if_jobs.Job | None) -> dict[str, str]:
+    """The counterparties' names a what-if's result shows, once it has one (a small workspace's job may be done
+    before the page that started it is drawn)."""
+    if job is None or job.result is None:
+        return {}
+    scan = answer(lambda: listing.scan(store_of(request, who)))
+    return {r.key: r.name for r in scan.rows}
 
 
 def answer(call: Callable[[], T]) -> T:

@@ -20,7 +20,7 @@ from firmly.domain.ports import StoredRulebook
 from firmly.domain.rulebook import Rulebook, parse_rulebook
 from firmly.domain.vocabulary import Words, plain
 from firmly.doors.web import i18n
-from firmly.doors.web.routes._common import answer, field, shown_when_stored, store_of, web
+from firmly.doors.web.routes._common import answer, field, job_names, shown_when_stored, store_of, web
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, signed_in
 from firmly.service import rulebooks, what_if_jobs
 
@@ -125,7 +125,8 @@ async def edit(request: Request, book_id: str, version: str) -> Response:
     general = [p for p in problems if id(p) not in placed]
     return web(request).page(request, "rule_editor.html", http_status=422 if problems else 200, nav="rulebooks",
                              stored=stored, versions=versions[::-1], parts=parts, general=general,
-                             diff=[] if unchanged else yamlentries.diff(stored.source, text), job=job, waits=waits,
+                             diff=[] if unchanged else yamlentries.diff(stored.source, text), job=job,
+                             names=await run_in_threadpool(job_names, request, who, job), waits=waits,
                              unchanged=unchanged, valid=book is not None and not problems, invalid=bool(problems),
                              base="" if unchanged else text, **_choices(text))
 

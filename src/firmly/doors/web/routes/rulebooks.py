@@ -24,12 +24,13 @@ from firmly.doors.web.routes._common import (
     body_of,
     busy,
     field,
+    job_names,
     shown_when_stored,
     store_of,
     web,
 )
 from firmly.doors.web.security import ACT, ADMIN, Refused, check_form, signed_in
-from firmly.service import listing, rulebooks, what_if_jobs
+from firmly.service import rulebooks, what_if_jobs
 from firmly.service.policy import as_rulebook
 
 router = APIRouter()
@@ -141,7 +142,8 @@ async def what_if(request: Request) -> Response:
             raise busy(exc) from None
     ids = sorted({v.id for v in await run_in_threadpool(lambda: _versions(request))})
     return web(request).page(request, "what_if.html", http_status=422 if problems else 200, nav="rulebooks",
-                             source=source, ids=ids, start="", result=None, job=job, names={}, problems=problems,
+                             source=source, ids=ids, start="", result=None, job=job,
+                             names=await run_in_threadpool(job_names, request, who, job), problems=problems,
                              lines=_lines(source, problems) if problems else [])
 
 
@@ -162,10 +164,7 @@ def what_if_job(request: Request, job_id: str, tries: int = 0) -> HTMLResponse:
         if not request.headers.get("hx-request") or tries >= ELSEWHERE:
             raise Refused(404, i18n.gettext("This what-if is no longer known; run it again.")) from None
         return web(request).page(request, "what_if_job.html", job=None, job_id=job_id, tries=tries + 1)
-    names: dict[str, str] = {}
-    if job.result is not None:
-        scan = answer(lambda: listing.scan(store_of(request, who)))
-        names = {r.key: r.name for r in scan.rows}
+    names = job_names(request, who, job)
     if request.headers.get("hx-request"):
         return web(request).page(request, "what_if_job.html", job=job, result=job.result, names=names)
     ids = sorted({v.id for v in _versions(request)})
