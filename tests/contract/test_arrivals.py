@@ -211,6 +211,16 @@ def test_an_ingest_that_decides_at_once_decides_what_waits_first(store: Contract
                                                                 "x-0": 5, "x-0-x": 6}
 
 
+def test_an_ingest_alone_decides_everything_that_waits_first(store: Contracted) -> None:
+    ingest.ingest(store, _visits("w", 2), now=NOW, later=True)
+    report = ingest.ingest(store, _visits("x", 1), now=NOW, alone=True)  # as `firmly ingest` does
+    assert (report.stored, report.through) == (2, 6)
+    assert _info(store) == (7, 7, 0)
+    with store.read():
+        assert {ev.id: ev.seq for ev in store.all_events()} == {"w-0": 1, "w-0-x": 2, "w-1": 3, "w-1-x": 4,
+                                                                "x-0": 5, "x-0-x": 6}
+
+
 def test_past_half_the_backlog_a_post_first_decides_what_waits(store: Contracted) -> None:
     ingest.ingest(store, _visits("h", 3), now=NOW, later=True, backlog=10)  # 6 wait: over half of 10
     report = ingest.ingest(store, _visits("i", 1), now=NOW, later=True, backlog=10, detailed=True)

@@ -65,10 +65,10 @@ def ingest_command(files: Annotated[list[Path], typer.Argument(help=".jsonl or .
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("ingest", total=total)
             with bulk.quiet_gc():
-                report = ingest.ingest(store, parsed(), progress=lambda n: bar.advance(task, n))
+                report = ingest.ingest(store, parsed(), progress=lambda n: bar.advance(task, n), alone=True)
     else:
         with bulk.quiet_gc():
-            report = ingest.ingest(store, parsed())
+            report = ingest.ingest(store, parsed(), alone=True)
     if as_json:
         _print_json(report.as_dict())
     else:
