@@ -19,9 +19,6 @@ __all__ = ["CHUNK", "IngestReport", "Parsed", "Rejection", "delimiter", "ingest"
            "split_array"]
 
 CHUNK = 50_000  # events per transaction: a crash loses at most the chunk in flight, and a re-run is a no-op
-# How a chunk is stored (`bound` below): acknowledged, with the backlog's bound; decided at once (None), sharing
-# the workspace where deciders do; or decided at once holding the workspace whole (ALONE)
-ALONE = -1
 
 
 def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None = None,
@@ -35,29 +32,28 @@ def ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], Non
     from the command line: one transaction a chunk and each event written once, where sharing costs a second
     transaction and a second write, measured 20% of `firmly ingest` on PostgreSQL)."""
     report = IngestReport(results=[], caused=Counter()) if detailed else IngestReport()
-    bound = backlog if later else ALONE if alone else None
-    return _ingest(store, parsed, progress, report, now, bound)
+    return _ingest(store, parsed, progress, report, now, backlog if later else None, alone)
 
 
 def _ingest(store: Store, parsed: Iterable[Parsed], progress: Callable[[int], None] | None,
-            report: IngestReport, now: int | None, bound: int | None) -> IngestReport:
+            report: IngestReport, now: int | None, bound: int | None, alone: bool) -> IngestReport:
     batch: list[Parsed] = []
     for item in parsed:
         batch.append(item)
         if len(batch) >= CHUNK:
-            _store_chunk(store, batch, report, now, bound)
+            _store_chunk(store, batch, report, now, bound, alone)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        _store_chunk(store, batch, report, now, bound)
+        _store_chunk(store, batch, report, now, bound, alone)
         if progress:
             progress(len(batch))
     return report
 
 
 def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: int | None,
-                 bound: int | None) -> None:
+                 bound: int | None, alone: bool) -> None:
     """One chunk in one transaction. Should the database refuse a value the door let through, the chunk is
     stored again in halves down to the event at fault, which is rejected alone: its neighbours are kept. Any
     other failure (the database away or busy) stops the ingest and names the lines of the chunk."""
@@ -67,7 +63,7 @@ def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: i
     try:
         for attempt in range(3):
             try:
-                _ingest_chunk(store, batch, report, now, bound)
+                _ingest_chunk(store, batch, report, now, bound, alone)
                 break
             except Collided:  # another append stored one of these events just now: it is a duplicate, told so
                 if attempt == 2:
@@ -81,8 +77,8 @@ def _store_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: i
             raise
         if len(batch) > 1:
             half = len(batch) // 2
-            _store_chunk(store, batch[:half], report, now, bound)
-            _store_chunk(store, batch[half:], report, now, bound)
+            _store_chunk(store, batch[:half], report, now, bound, alone)
+            _store_chunk(store, batch[half:], report, now, bound, alone)
             return
         name, line, item = batch[0]
         event = item.id if isinstance(item, Event) else None
@@ -135,13 +131,12 @@ def _in_time(batch: list[Parsed], now: int) -> list[Parsed]:
 
 
 def _ingest_chunk(store: Store, batch: list[Parsed], report: IngestReport, now: int | None,
-                  bound: int | None) -> None:
+                  bound: int | None, alone: bool) -> None:
     wall = wallclock.now() if now is None else now
     batch = _in_time(batch, wall)
-    if bound is None and store.parallel_workspaces:
+    if bound is None and not alone and store.parallel_workspaces:
         _stored_then_decided(store, batch, report, wall)
         return
-    bound = None if bound == ALONE else bound
     # Acknowledging shares the workspace with deciders and other appends (`deciding`); deciding at once takes it
     with store.deciding() if bound is not None else store.write():
         # Deciding at once: what waits is decided first (an event never overtakes one acknowledged before it)
