@@ -116,7 +116,8 @@ def test_a_change_shows_its_diff_and_a_what_if_then_saves_a_new_version(url: str
         lines = [html.unescape(s) for s in re.findall(r'<span class="(?:add|del)">([^<]*)</span>', preview.text)]
         assert lines == ['− version: "2026-05"', '+ version: "2026-06"', '−       - fee: "25.00"',
                          '+       - fee: "40.00"']
-        assert 'id="job"' in preview.text  # the what-if runs on the changed text
+        # the what-if runs on the changed text: still working, or (a small workspace) done before the page is drawn
+        assert 'id="job"' in preview.text or 'id="result"' in preview.text
         assert 'value="40.00"' in preview.text  # what was typed stays in the form
         assert len(rulebooks.stored(bootstrap.store(url, "editor-it"))) == 1  # a preview stores nothing
         form["action"] = "save"
