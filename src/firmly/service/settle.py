@@ -38,6 +38,7 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from firmly.domain.buckets import bucket_of, share
+from firmly.domain.engine import CounterpartyState
 from firmly.domain.errors import Backlog
 from firmly.domain.events import Event
 from firmly.domain.ports import Store, WorkspaceInfo
@@ -201,23 +202,27 @@ def decide_waiting(store: Store, limit: int, mine: Collection[int] | None = None
         mine = store.claim_buckets(store.waiting_buckets(limit, mine))  # (another may decide some meanwhile)
         if not mine:
             return 0
-    while True:
-        waiting = store.staged_events(limit, mine)
-        full = len(waiting) == limit
+    while True:  # one more than the limit read: it says whether the limit falls between two batches
+        waiting = store.staged_events(limit + 1, mine)
+        full = len(waiting) > limit
         if not full or waiting[0][1] != waiting[-1][1]:
             break
         limit *= 2  # one batch alone over the limit: it is decided whole all the same, as at once
-    if full:  # the last batch may go on past the limit: whole, in the next transaction
+    if full and waiting[limit - 1][1] != waiting[limit][1]:
+        waiting = waiting[:limit]
+    elif full:  # the last batch goes on past the limit: whole, in the next transaction
         waiting = [item for item in waiting if item[1] != waiting[-1][1]]
+    read = _Read()
     if shared and mine is not None:
-        waiting = _partnered(store, waiting, set(mine))
-    return _decide_batches(store, ws, waiting, ours, caused)
+        waiting = _partnered(store, waiting, set(mine), read)
+    return _decide_batches(store, ws, waiting, ours, caused, read)
 
 
 def _decide_batches(store: Store, ws: WorkspaceInfo, waiting: list[tuple[Event, int, int]],
-                    ours: dict[int, Event] | None, caused: Counter[str] | None) -> int:
+                    ours: dict[int, Event] | None, caused: Counter[str] | None, read: _Read) -> int:
     """The waiting events decided a batch at a time, by the wall clock each batch arrived at; the engine clock
-    raised once, at the end (the workspace's row is locked from then to the commit)."""
+    raised once, at the end (the workspace's row is locked from then to the commit). `read`: states read in this
+    transaction already."""
     batches: list[tuple[int, list[Event]]] = []
     last = None
     for ev, batch, arrived in waiting:
@@ -227,7 +232,8 @@ def _decide_batches(store: Store, ws: WorkspaceInfo, waiting: list[tuple[Event, 
         batches[-1][1].append(ev)
     done = 0
     for arrived, events in batches:
-        made, clock = decide(store, ws, events, arrived, store.admit_events)
+        made, clock = decide(store, ws, events, arrived, store.admit_events, read.states_of(store, events))
+        read.spent(events)
         ws = replace(ws, clock=clock)
         done += len(events)
         if ours is not None and events[0].seq in ours:  # a batch is one request's (or one group's) events
@@ -240,13 +246,13 @@ def _decide_batches(store: Store, ws: WorkspaceInfo, waiting: list[tuple[Event, 
     return done
 
 
-def _partnered(store: Store, waiting: list[tuple[Event, int, int]], taken: set[int]
+def _partnered(store: Store, waiting: list[tuple[Event, int, int]], taken: set[int], read: _Read
                ) -> list[tuple[Event, int, int]]:
     """Of the waiting events of the buckets taken, those this transaction may decide: those whose partners'
     buckets (of partners they may be booked into) it takes too. A bucket's events stop at the first batch with
     one it cannot decide: that batch's and the later ones wait, in order (a client's events of one batch are
     decided together)."""
-    partners = _partners(store, [ev for ev, _, _ in waiting])
+    partners = _partners(store, [ev for ev, _, _ in waiting], read)
     more = {bucket_of(p) for named in partners.values() for p in named} - taken
     if more:
         taken |= store.claim_buckets(more)
@@ -259,9 +265,10 @@ def _partnered(store: Store, waiting: list[tuple[Event, int, int]], taken: set[i
             and item[1] < stopped.get(bucket, item[1] + 1)]
 
 
-def _partners(store: Store, events: list[Event]) -> dict[str, set[str]]:
+def _partners(store: Store, events: list[Event], read: _Read | None = None) -> dict[str, set[str]]:
     """Each client's partners these events may touch: those they name, and, for an event about an appointment
-    that names none, every partner the client has a booking with (`deciding` names the one, as it decides)."""
+    that names none, every partner the client has a booking with (`deciding` names the one, as it decides). The
+    states read for it are kept in `read`, for deciding."""
     found: dict[str, set[str]] = {}
     unnamed = set[str]()
     for ev in events:
@@ -269,10 +276,41 @@ def _partners(store: Store, events: list[Event]) -> dict[str, set[str]]:
             found.setdefault(ev.counterparty, set()).add(ev.partner)
         elif "appointment" in ev.data:
             unnamed.add(ev.counterparty)
-    for key, st in store.load_states(unnamed).items() if unnamed else ():
+    states = store.load_states(unnamed) if unnamed else {}
+    if read is not None:
+        read.keep(unnamed, states)
+    for key, st in states.items():
         if st.booked:
             found.setdefault(key, set()).update(st.booked.values())
     return found
+
+
+class _Read:
+    """States read in this transaction and not changed since (those of the keys looked up and not found are new):
+    deciding takes them rather than reading them again. Safe while the transaction holds their buckets."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, CounterpartyState] = {}
+        self.looked = set[str]()
+
+    def keep(self, looked: Collection[str], states: dict[str, CounterpartyState]) -> None:
+        self.looked.update(looked)
+        self.states.update(states)
+
+    def states_of(self, store: Store, events: list[Event]) -> dict[str, CounterpartyState]:
+        """The states of these events' counterparties, read where not read already."""
+        clients = {ev.counterparty for ev in events}
+        have = {key: self.states[key] for key in clients & self.looked if key in self.states}
+        have.update(store.load_states(clients - self.looked))
+        return have
+
+    def spent(self, events: list[Event]) -> None:
+        """These events are decided: the states they touched (counterparties and partners) read again next."""
+        for ev in events:
+            for key in (ev.counterparty, ev.partner):
+                if key is not None:
+                    self.looked.discard(key)
+                    self.states.pop(key, None)
 
 
 def admit(store: Store, ws: WorkspaceInfo, new: list[Event], arrived: int, bound: int) -> None:

@@ -568,10 +568,13 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
                          ) -> None:
         """PostgreSQL plans by statistics; a big ingest into a fresh table (or a server without
         autovacuum) would otherwise scan the whole table for every lookup by id (or, for the waiting events,
-        for every chunk decided). Counted per process, database and tables: a server's stores come and go."""
+        for every chunk decided). Counted per process, database and tables: a server's stores come and go. Again
+        each time the log has doubled: the planner scales the row counts it knows by the pages a table has now, so
+        statistics a little old plan as well, and at a million events each ANALYZE cost about a second of the
+        database's time (at every fifth more, a seventh of deciding a backlog went to it)."""
         key = (id(self.engine), tables)
         _ADDED[key] = _ADDED.get(key, 0) + added
-        if _ADDED[key] >= max(5_000, total // 5):
+        if _ADDED[key] >= max(5_000, total // 2):
             self.c.exec_driver_sql(f"ANALYZE {tables}")
             _ADDED[key] = 0
 
