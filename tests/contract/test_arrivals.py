@@ -263,3 +263,33 @@ def test_waiting_workspaces_are_those_with_events_to_decide(make_store: MakeStor
     assert settle.settle(busy) == 1
     with idle.read():
         assert busy.workspace not in idle.waiting_workspaces()
+
+
+def test_a_chunk_whose_limit_falls_between_two_batches_decides_both(store: Contracted,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    rulebooks.load(store, rulebooks.read(CLINIC / "rulebook.yaml"), 0)
+    for part in range(3):
+        ingest.ingest(store, _visits(f"q{part}", 5), now=NOW, later=True)  # three batches of 10
+    monkeypatch.setattr(settle, "CHUNK", 20)
+    assert settle.share_out(store, None, budget=1) == 20  # one transaction: both whole batches, not only the first
+    assert _info(store) == (31, 21, 10)
+    monkeypatch.setattr(settle, "CHUNK", 15)
+    assert settle.share_out(store, None, budget=1) == 10  # past the limit, the last batch is whole or waits
+
+
+def test_a_decider_reads_each_clients_state_once_a_transaction(store: Contracted,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    rulebooks.load(store, rulebooks.read(CLINIC / "rulebook.yaml"), 0)
+    ingest.ingest(store, _visits("r", 6), now=NOW)  # the clients have states, with bookings
+    ingest.ingest(store, _visits("s", 6), now=NOW, later=True)
+    read: list[str] = []
+    loads = store.load_states
+
+    def counted(keys: object) -> object:
+        wanted = list(keys)  # type: ignore[call-overload]
+        read.extend(wanted)
+        return loads(wanted)
+
+    monkeypatch.setattr(store, "load_states", counted)
+    assert settle.share_out(store, None, budget=1) == 12
+    assert sorted(read) == ["c0", "c1", "c2"]  # to find their partners, then to decide: once

@@ -306,11 +306,11 @@ class _Read:
 
     def spent(self, events: list[Event]) -> None:
         """These events are decided: the states they touched (counterparties and partners) read again next."""
-        for ev in events:
-            for key in (ev.counterparty, ev.partner):
-                if key is not None:
-                    self.looked.discard(key)
-                    self.states.pop(key, None)
+        if self.looked:
+            touched = {ev.counterparty for ev in events} | {ev.partner for ev in events if ev.partner is not None}
+            self.looked -= touched
+            for key in touched & self.states.keys():
+                del self.states[key]
 
 
 def admit(store: Store, ws: WorkspaceInfo, new: list[Event], arrived: int, bound: int) -> None:
