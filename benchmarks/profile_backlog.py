@@ -28,10 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import _driver, _pg_admin_url
 from tests.e2e import many_processes as mp
 
-from firmly import bootstrap
-from firmly.domain.clock import parse_instant
+from bench_deciders import acknowledged
 from firmly.domain.ports import Store
-from firmly.service import ingest, settle
+from firmly.service import settle
 
 BLOCKS = ("SELECT relname, indexrelname, idx_blks_read, idx_blks_hit FROM pg_statio_all_indexes "
           "WHERE schemaname = 'public' UNION ALL SELECT relname, '(table)', heap_blks_read, heap_blks_hit "
@@ -61,13 +60,8 @@ def main() -> None:
     with mp.app_database("firmly_bench") as url:
         admin = create_engine(_driver(_pg_admin_url().rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1]),
                               isolation_level="AUTOCOMMIT")
-        mp.prepare(url, wall)
-        store = bootstrap.store(url, mp.NAME, settled=False)
-        began = time.monotonic()
-        for i in range(0, len(events), 1_000):
-            ingest.ingest(store, ingest.parsed("events", events[i:i + 1_000]), now=parse_instant(wall),
-                          later=True, backlog=10**9)
-        print(f"{len(events):,} events acknowledged in {time.monotonic() - began:.0f} s", flush=True)
+        store, took = acknowledged(url, events, wall)
+        print(f"{len(events):,} events acknowledged in {took:.0f} s", flush=True)
         env = {**os.environ, "FIRMLY_DATABASE_URL": url, "FIRMLY_NOW": wall}
         crew = [subprocess.Popen([sys.executable, "-m", "firmly", "decide", "--interval", "0.1"], env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
