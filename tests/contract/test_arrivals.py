@@ -293,27 +293,3 @@ def test_a_decider_reads_each_clients_state_once_a_transaction(store: Contracted
     monkeypatch.setattr(store, "load_states", counted)
     assert settle.share_out(store, None, budget=1) == 12
     assert sorted(read) == ["c0", "c1", "c2"]  # to find their partners, then to decide: once
-
-
-def test_events_staged_for_a_later_commit_are_kept_and_the_next_transaction_waits_for_the_disk(
-        store: Contracted) -> None:
-    """A synchronous post stores its events with `durable=False` (its deciding commit makes them durable): on
-    PostgreSQL that commit skips the wait for the disk, for that transaction only, never the pooled connection's
-    next one."""
-    sql = getattr(store, "dialect", None) == "postgresql"
-
-    def waits_for_disk() -> str:
-        return str(store.c.exec_driver_sql("SHOW synchronous_commit").scalar())  # type: ignore[attr-defined]
-
-    with store.deciding():
-        store.stage_events([event("d1", "appointment.attended", "anna", "2026-03-01T10:00:00+03:00",
-                                  appointment="a1")], 5, durable=False)
-        if sql:
-            assert waits_for_disk() == "off"
-    with store.deciding():
-        if sql:
-            assert waits_for_disk() == "on"
-        store.stage_events([event("d2", "appointment.attended", "anna", "2026-03-02T10:00:00+03:00",
-                                  appointment="a2")], 6)
-    with store.read():
-        assert [(ev.id, ev.seq) for ev, _, _ in store.staged_events(10)] == [("d1", 1), ("d2", 2)]

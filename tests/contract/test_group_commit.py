@@ -110,9 +110,9 @@ class Faulty:
         self._check(events)
         self.inner.append_events(events)
 
-    def stage_events(self, events: list[Event], arrived: int, durable: bool = True) -> None:  # a shared post
+    def stage_events(self, events: list[Event], arrived: int) -> None:  # where a post shares the workspace
         self._check(events)
-        self.inner.stage_events(events, arrived, durable)
+        self.inner.stage_events(events, arrived)
 
     def _check(self, events: list[Event]) -> None:
         bad = [ev.id for ev in events if ev.id.startswith(self.marker)]

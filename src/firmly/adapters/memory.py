@@ -146,7 +146,7 @@ class MemoryStore(MemoryLogins):  # the web UI's logins and sessions: adapters/m
             mine[ev.id] = ev
             self._data["events"].append((self.workspace, ev))
 
-    def stage_events(self, events: list[Event], arrived: int, durable: bool = True) -> None:
+    def stage_events(self, events: list[Event], arrived: int) -> None:
         found = self._data["workspaces"][self.workspace]
         self._new(events)
         waiting = self._data["staged"].setdefault(self.workspace, {})

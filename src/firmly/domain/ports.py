@@ -186,12 +186,10 @@ class EventLog(Protocol):
         event waits to be decided (`staged_events`): an event never overtakes one acknowledged before it."""
         ...
 
-    def stage_events(self, events: list[Event], arrived: int, durable: bool = True) -> None:
+    def stage_events(self, events: list[Event], arrived: int) -> None:
         """Keep new events acknowledged but not yet decided, durably; assigns each its arrival `seq` (after
         every event stored before). `arrived`: the wall clock they arrived at, by which they are decided. They
-        count in `digests` at once, and in every other read only once `admit_events` has moved them.
-        `durable=False`: the transaction's commit need not wait for the disk, because nobody is answered before a
-        later commit that does (a database writes its log in order: that commit makes these durable too)."""
+        count in `digests` at once, and in every other read only once `admit_events` has moved them."""
         ...
 
     def staged_events(self, limit: int, buckets: Collection[int] | None = None) -> list[tuple[Event, int, int]]:

@@ -161,16 +161,13 @@ def _stored_then_decided(store: Store, batch: list[Parsed], report: IngestReport
     are, sharing the workspace, then decided bucket by bucket with what waited before them in their buckets
     (`settle.decide_own`), so synchronous posts to one workspace go on side by side, and beside the deciders,
     wherever their counterparties differ. Should deciding fail, the events are stored and wait: the next read,
-    or a decider, decides them, and sending them again tells them as duplicates. The storing commit does not
-    wait for the disk (an fsync less): the answer comes only after the deciding commit, which does, and which
-    makes everything written before it durable; should the database crash between the two, the sender, who had
-    no answer, sends them again."""
+    or a decider, decides them, and sending them again tells them as duplicates."""
     with store.deciding():
         ws = workspace.current(store)
         new = _new(store, batch, report)
         if new:
             tone.attach(new)
-            store.stage_events(new, wall, durable=False)  # the deciding transaction's commit makes them durable
+            store.stage_events(new, wall)
     report.stored += len(new)
     report.through = max(report.through, new[-1].seq if new else ws.events - 1)
     if new:

@@ -496,11 +496,9 @@ class SqlStore(Logins, Connectors):  # logins and sessions: sql/logins.py; conne
         if self.dialect == "postgresql":
             self._keep_statistics(len(new), new[-1].seq)
 
-    def stage_events(self, new: list[Event], arrived: int, durable: bool = True) -> None:
+    def stage_events(self, new: list[Event], arrived: int) -> None:
         if not new:
             return
-        if not durable and self.dialect == "postgresql":
-            self.c.exec_driver_sql("SET LOCAL synchronous_commit = off")  # this transaction only
         # Numbers taken by one statement: appends sharing the workspace (`deciding`) each get their own, in the
         # order they commit (the row stays locked until then), so arrival order is commit order
         seq = self._rows("UPDATE workspaces SET next_seq = next_seq + ? WHERE id = ? RETURNING next_seq",
