@@ -3,10 +3,13 @@ workspace's `decided` mark, the same on memory, SQLite and PostgreSQL; and `sett
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from firmly.domain.buckets import bucket_of
 from firmly.domain.clock import parse_instant
+from firmly.domain.engine import CounterpartyState
 from firmly.domain.errors import Backlog
 from firmly.domain.tone import Tone
 from firmly.service import clock, exceptions, ingest, rulebooks, settle
@@ -285,8 +288,8 @@ def test_a_decider_reads_each_clients_state_once_a_transaction(store: Contracted
     read: list[str] = []
     loads = store.load_states
 
-    def counted(keys: object) -> object:
-        wanted = list(keys)  # type: ignore[call-overload]
+    def counted(keys: Iterable[str]) -> dict[str, CounterpartyState]:
+        wanted = list(keys)
         read.extend(wanted)
         return loads(wanted)
 

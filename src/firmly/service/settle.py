@@ -300,7 +300,7 @@ class _Read:
     def states_of(self, store: Store, events: list[Event]) -> dict[str, CounterpartyState]:
         """The states of these events' counterparties, read where not read already."""
         clients = {ev.counterparty for ev in events}
-        have = {key: self.states[key] for key in clients & self.looked if key in self.states}
+        have = {key: self.states[key] for key in clients & self.states.keys()}  # (each of them looked up)
         have.update(store.load_states(clients - self.looked))
         return have
 
