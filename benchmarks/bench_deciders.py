@@ -60,10 +60,10 @@ def server_cpu() -> float:
     return total
 
 
-def waiting(store: Store) -> int:
-    """How many events wait, read without deciding them (one small query)."""
+def waiting(store: Store, count: bool = False) -> int:
+    """Whether events wait (1 or 0), read without deciding them (one small query); with `count`, how many."""
     with store.read():
-        ws = store.workspace_info()
+        ws = store.workspace_info(count)
     assert ws is not None
     return ws.pending
 

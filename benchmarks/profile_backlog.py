@@ -28,8 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import _driver, _pg_admin_url
 from tests.e2e import many_processes as mp
 
-from bench_deciders import acknowledged
-from firmly.domain.ports import Store
+from bench_deciders import acknowledged, waiting
 from firmly.service import settle
 
 BLOCKS = ("SELECT relname, indexrelname, idx_blks_read, idx_blks_hit FROM pg_statio_all_indexes "
@@ -37,13 +36,6 @@ BLOCKS = ("SELECT relname, indexrelname, idx_blks_read, idx_blks_hit FROM pg_sta
           "FROM pg_statio_all_tables WHERE schemaname = 'public'")
 TABLES = ("SELECT relname, n_live_tup, n_dead_tup, pg_size_pretty(pg_total_relation_size(relid)) "
           "FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT 6")
-
-
-def waiting(store: Store) -> int:
-    with store.read():
-        ws = store.workspace_info(count=True)
-    assert ws is not None
-    return ws.pending
 
 
 def blocks(conn: Any) -> dict[tuple[str, str], tuple[int, int]]:
@@ -66,13 +58,13 @@ def main() -> None:
         crew = [subprocess.Popen([sys.executable, "-m", "firmly", "decide", "--interval", "0.1"], env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for _ in range(2 if len(events) > args.tail else 0)]
-        while waiting(store) > args.tail:
+        while waiting(store, count=True) > args.tail:
             time.sleep(1)
         for p in crew:
             p.terminate()
         for p in crew:
             p.wait(60)
-        left = waiting(store)
+        left = waiting(store, count=True)
         with admin.connect() as conn:
             for row in conn.execute(text(TABLES)):
                 print(f"  {row[0]:16} live {row[1]:>10,} dead {row[2]:>10,} {row[3]:>8}")
