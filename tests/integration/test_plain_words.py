@@ -178,7 +178,9 @@ def _assert_plain(texts: dict[str, str], lang: str) -> None:
 
 
 def test_the_list_covers_every_example_and_scenario() -> None:
-    assert len(FOLDERS) >= 10, [p.parent.name for p in FOLDERS]
+    assert len([p for p in FOLDERS if p.is_relative_to(ROOT / "src")]) >= 6, [p.parent.name for p in FOLDERS]
+    if (ROOT.parent / "shared" / "scenarios").is_dir():  # as in CI; a clone elsewhere has only its own examples
+        assert len(FOLDERS) >= 10, [p.parent.name for p in FOLDERS]
 
 
 @pytest.mark.parametrize("lang", LANGS)
